@@ -8,6 +8,7 @@
 //! process control, loadgen's JSON summary and the median/table helpers.
 
 pub mod loadgen;
+pub mod micro;
 pub mod peer;
 pub mod procfs;
 pub mod server;
