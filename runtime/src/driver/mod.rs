@@ -54,7 +54,12 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    pub(crate) fn new(wanted: &Wanted, eventfd: i32, buf_count: u16, buf_size: u32) -> io::Result<Driver> {
+    pub(crate) fn new(
+        wanted: &Wanted,
+        eventfd: i32,
+        buf_count: u16,
+        buf_size: u32,
+    ) -> io::Result<Driver> {
         let (ring, mut features) = probe::setup(wanted)?;
         let bufs = if features.provided_buffers {
             match BufRing::register(&ring, 0, buf_count, buf_size) {
@@ -92,9 +97,13 @@ impl Driver {
     }
 
     fn arm_wake_read(&mut self) {
-        let sqe = opcode::Read::new(types::Fd(self.eventfd), (&mut *self.wake_buf as *mut u64).cast(), 8)
-            .build()
-            .user_data(WAKE_READ);
+        let sqe = opcode::Read::new(
+            types::Fd(self.eventfd),
+            (&mut *self.wake_buf as *mut u64).cast(),
+            8,
+        )
+        .build()
+        .user_data(WAKE_READ);
         self.push(&sqe);
         self.wake_armed = true;
     }
@@ -153,10 +162,18 @@ impl Driver {
             Slot::Done(cqe) => {
                 // A multishot op whose first CQE was already its last.
                 let cqe = *cqe;
-                *slot = Slot::Multi { waker: None, queue: Default::default(), finished: true };
+                *slot = Slot::Multi {
+                    waker: None,
+                    queue: Default::default(),
+                    finished: true,
+                };
                 Poll::Ready(Some(cqe))
             }
-            Slot::Multi { waker, queue, finished } => {
+            Slot::Multi {
+                waker,
+                queue,
+                finished,
+            } => {
                 if let Some(cqe) = queue.pop_front() {
                     return Poll::Ready(Some(cqe));
                 }
@@ -179,7 +196,9 @@ impl Driver {
                 resources.release(cqe);
                 self.ops.remove(key);
             }
-            Slot::Multi { queue, finished, .. } => {
+            Slot::Multi {
+                queue, finished, ..
+            } => {
                 for cqe in queue {
                     resources.release(cqe);
                 }
@@ -199,7 +218,9 @@ impl Driver {
     }
 
     fn cancel(&mut self, key: usize) {
-        let sqe = opcode::AsyncCancel::new(key as u64).build().user_data(CANCEL);
+        let sqe = opcode::AsyncCancel::new(key as u64)
+            .build()
+            .user_data(CANCEL);
         self.push(&sqe);
     }
 
@@ -207,12 +228,22 @@ impl Driver {
     pub(crate) fn cancel_all(&mut self) {
         let keys: Vec<usize> = self.ops.iter().map(|(k, _)| k).collect();
         for key in keys {
-            if matches!(self.ops[key], Slot::Waiting(_) | Slot::Multi { finished: false, .. } | Slot::Orphaned(_)) {
+            if matches!(
+                self.ops[key],
+                Slot::Waiting(_)
+                    | Slot::Multi {
+                        finished: false,
+                        ..
+                    }
+                    | Slot::Orphaned(_)
+            ) {
                 self.cancel(key);
             }
         }
         if self.wake_armed {
-            let sqe = opcode::AsyncCancel::new(WAKE_READ).build().user_data(CANCEL);
+            let sqe = opcode::AsyncCancel::new(WAKE_READ)
+                .build()
+                .user_data(CANCEL);
             self.push(&sqe);
         }
     }
@@ -278,7 +309,11 @@ impl Driver {
         };
         match result {
             Ok(_) => {}
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR | libc::EBUSY | libc::EAGAIN)) => {}
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ETIME | libc::EINTR | libc::EBUSY | libc::EAGAIN)
+                ) => {}
             Err(e) => return Err(e),
         }
         self.reap();
@@ -304,7 +339,10 @@ impl Driver {
     }
 
     fn dispatch(&mut self, entry: cqueue::Entry) {
-        let cqe = Cqe { result: entry.result(), flags: entry.flags() };
+        let cqe = Cqe {
+            result: entry.result(),
+            flags: entry.flags(),
+        };
         match entry.user_data() {
             CANCEL | WAKE_MSG => {}
             WAKE_READ => {
@@ -314,7 +352,10 @@ impl Driver {
                 }
             }
             MSG_SENT => {
-                tracing::warn!("uringo: MSG_RING wake failed: {}", io::Error::from_raw_os_error(-cqe.result));
+                tracing::warn!(
+                    "uringo: MSG_RING wake failed: {}",
+                    io::Error::from_raw_os_error(-cqe.result)
+                );
             }
             key => {
                 let key = key as usize;
