@@ -44,6 +44,10 @@ pub(crate) struct Driver {
     // kernel might have used (wake buffer, buffer ring) is freed.
     ring: IoUring,
     ops: Slab<Slot>,
+    /// Generation of each op slot: user_data is `tag << 32 | key`, so a
+    /// late CQE or cancel never reaches a newer op that reused the key.
+    tags: Vec<u32>,
+    next_tag: u32,
     pub(crate) features: Features,
     pub(crate) bufs: Option<Rc<BufRing>>,
     eventfd: i32,
@@ -76,6 +80,8 @@ impl Driver {
         let mut driver = Driver {
             ring,
             ops: Slab::with_capacity(256),
+            tags: Vec::with_capacity(256),
+            next_tag: 0,
             features,
             bufs,
             eventfd,
@@ -130,7 +136,13 @@ impl Driver {
     /// Submits a one-shot or multishot op; returns its slot key.
     pub(crate) fn submit(&mut self, sqe: squeue::Entry) -> usize {
         let key = self.ops.insert(Slot::Waiting(None));
-        self.push(&sqe.user_data(key as u64));
+        if self.tags.len() <= key {
+            self.tags.resize(key + 1, 0);
+        }
+        // Tags stay below 2^31 so no user_data collides with the reserved ones.
+        self.next_tag = (self.next_tag + 1) & 0x7fff_ffff;
+        self.tags[key] = self.next_tag;
+        self.push(&sqe.user_data(self.user_data(key)));
         key
     }
 
@@ -217,8 +229,12 @@ impl Driver {
         }
     }
 
+    fn user_data(&self, key: usize) -> u64 {
+        (u64::from(self.tags[key]) << 32) | key as u64
+    }
+
     fn cancel(&mut self, key: usize) {
-        let sqe = opcode::AsyncCancel::new(key as u64)
+        let sqe = opcode::AsyncCancel::new(self.user_data(key))
             .build()
             .user_data(CANCEL);
         self.push(&sqe);
@@ -357,8 +373,11 @@ impl Driver {
                     io::Error::from_raw_os_error(-cqe.result)
                 );
             }
-            key => {
-                let key = key as usize;
+            user_data => {
+                let key = (user_data & 0xffff_ffff) as usize;
+                if self.tags.get(key).map(|&t| u64::from(t)) != Some(user_data >> 32) {
+                    return;
+                }
                 let Some(slot) = self.ops.get_mut(key) else {
                     return;
                 };
