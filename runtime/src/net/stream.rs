@@ -223,6 +223,12 @@ impl TcpStream {
         SockRef::from(&self.fd).set_linger(linger)
     }
 
+    /// Splits the stream into a receiving and a sending half that can be
+    /// moved into two tasks of this core.
+    pub fn into_split(self) -> (super::ReadHalf, super::WriteHalf) {
+        super::split::split(self)
+    }
+
     /// Closes the socket once every op using it has finished, through the
     /// ring, and reports the result of close.
     pub async fn close(self) -> io::Result<()> {
