@@ -121,25 +121,14 @@ pub struct Summary {
     pub errors: u64,
 }
 
-const MSGS_PER_SEC: &[&str] = &[
-    "msgs_per_sec",
-    "messages_per_sec",
-    "throughput.msgs_per_sec",
-];
-const P99_US: &[&str] = &["latency.p99_us", "p99_us", "latency_us.p99"];
-const P999_US: &[&str] = &["latency.p999_us", "p999_us", "latency_us.p999"];
-const MESSAGES: &[&str] = &["messages", "msgs", "latency.count"];
-const SERVER_CPU: &[&str] = &[
-    "server_cpu_us_per_msg",
-    "server.cpu_us_per_msg",
-    "cpu.server_us_per_msg",
-];
-const LOADGEN_CPU: &[&str] = &[
-    "loadgen_cpu_us_per_msg",
-    "loadgen.cpu_us_per_msg",
-    "cpu.loadgen_us_per_msg",
-];
-const ERRORS: &[&str] = &["errors"];
+// Field paths of loadgen's `EchoSummary` (loadgen/src/echo/summary.rs), then older spellings.
+const MSGS_PER_SEC: &[&str] = &["msgs_per_s", "msgs_per_sec"];
+const P99_US: &[&str] = &["latency.p99_us", "p99_us"];
+const P999_US: &[&str] = &["latency.p999_us", "p999_us"];
+const MESSAGES: &[&str] = &["messages"];
+const SERVER_CPU: &[&str] = &["cpu.server_us_per_msg", "server_cpu_us_per_msg"];
+const LOADGEN_CPU: &[&str] = &["cpu.loadgen_us_per_msg", "loadgen_cpu_us_per_msg"];
+const ERRORS: &[&str] = &["error_total", "errors"];
 
 impl Summary {
     pub fn parse(text: &str) -> Result<Summary, String> {
@@ -155,11 +144,7 @@ impl Summary {
             messages: number(&v, MESSAGES),
             server_cpu_us_per_msg: number(&v, SERVER_CPU),
             loadgen_cpu_us_per_msg: number(&v, LOADGEN_CPU),
-            errors: ERRORS
-                .iter()
-                .filter_map(|p| lookup(&v, p))
-                .map(error_count)
-                .sum(),
+            errors: ERRORS.iter().find_map(|p| lookup(&v, p)).map_or(0, error_count),
         })
     }
 }
@@ -220,11 +205,15 @@ mod tests {
 
     #[test]
     fn parses_nested_summary_with_error_object() {
+        // The shape loadgen's EchoSummary serialises to, without error_total.
         let text = r#"{
-            "messages": 800000, "msgs_per_sec": 100000.5,
+            "addr": "127.0.0.1:7000", "mode": "closed", "conns": 128, "size": 64,
+            "messages": 800000, "bytes": 51200000, "msgs_per_s": 100000.5, "mb_per_s": 6.4,
             "latency": {"count": 800000, "p50_us": 40.0, "p99_us": 95.5, "p999_us": 180.0},
-            "server_cpu_us_per_msg": 3.25, "loadgen_cpu_us_per_msg": 2.5,
-            "errors": {"mismatches": 1, "short_reads": 0, "resets": 2, "connect_errors": 0}
+            "service_latency": null,
+            "errors": {"mismatches": 1, "short_reads": 0, "resets": 2, "connect_errors": 0},
+            "cpu": {"loadgen_cpu_s": 2.0, "loadgen_us_per_msg": 2.5,
+                    "server_cpu_s": 2.6, "server_us_per_msg": 3.25}
         }"#;
         let s = Summary::parse(text).unwrap();
         assert_eq!(s.msgs_per_sec, 100000.5);
@@ -237,15 +226,18 @@ mod tests {
     }
 
     #[test]
-    fn error_total_is_not_double_counted() {
-        let text = r#"{"msgs_per_sec": 1, "p99_us": 2, "errors": {"total": 4, "resets": 4}}"#;
+    fn error_total_is_preferred_and_not_double_counted() {
+        let text = r#"{"msgs_per_s": 1, "latency": {"p99_us": 2}, "error_total": 4,
+                       "errors": {"resets": 4}}"#;
         assert_eq!(Summary::parse(text).unwrap().errors, 4);
+        let text = r#"{"msgs_per_s": 1, "p99_us": 2, "errors": {"total": 5, "resets": 5}}"#;
+        assert_eq!(Summary::parse(text).unwrap().errors, 5);
     }
 
     #[test]
     fn missing_throughput_names_the_fields_looked_for() {
         let err = Summary::parse(r#"{"p99_us": 2}"#).unwrap_err();
-        assert!(err.contains("msgs_per_sec"), "{err}");
+        assert!(err.contains("msgs_per_s"), "{err}");
         assert!(Summary::parse("not json").is_err());
     }
 }
