@@ -144,7 +144,10 @@ impl Summary {
             messages: number(&v, MESSAGES),
             server_cpu_us_per_msg: number(&v, SERVER_CPU),
             loadgen_cpu_us_per_msg: number(&v, LOADGEN_CPU),
-            errors: ERRORS.iter().find_map(|p| lookup(&v, p)).map_or(0, error_count),
+            errors: ERRORS
+                .iter()
+                .find_map(|p| lookup(&v, p))
+                .map_or(0, error_count),
         })
     }
 }

@@ -8,6 +8,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream};
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -41,8 +42,12 @@ struct Cli {
     out: Option<PathBuf>,
 }
 
-/// Connections per loopback source address: well inside the default ephemeral port range.
-const CONNS_PER_SOURCE: usize = 20_000;
+/// File descriptors kept free beyond the connections, in this process and in the server.
+const FD_HEADROOM: usize = 256;
+
+/// Connections per loopback source address: few, because the kernel's search for a free
+/// ephemeral port slows down as a source address fills its range.
+const CONNS_PER_SOURCE: usize = 1_000;
 
 fn main() {
     if let Err(e) = run(Cli::parse()) {
@@ -54,7 +59,7 @@ fn main() {
 fn run(cli: Cli) -> io::Result<()> {
     let most = cli.conns.iter().copied().max().unwrap_or(0);
     // Servers inherit the limit, so raise it before starting them.
-    raise_nofile(most as u64 + 1024)?;
+    let limit = raise_nofile((most + FD_HEADROOM) as u64)?;
     let bin_dir = cli.bin_dir.clone().unwrap_or_else(default_bin_dir);
     let out = cli.out.clone().unwrap_or_else(|| bin_dir.clone());
     let mut t = Table::new([
@@ -66,6 +71,14 @@ fn run(cli: Cli) -> io::Result<()> {
         "still echoing",
     ]);
     for &n in &cli.conns {
+        if (n + FD_HEADROOM) as u64 > limit {
+            eprintln!(
+                "skipping {n} connections: RLIMIT_NOFILE is {limit} and its hard limit cannot be \
+                 raised here (needs CAP_SYS_RESOURCE); try --conns {}",
+                limit as usize - FD_HEADROOM
+            );
+            continue;
+        }
         for &kind in &cli.servers {
             let log = out.join(format!("idle-mem-{}.log", kind.name()));
             match measure(kind, n, &cli, &bin_dir, &log) {
@@ -115,10 +128,16 @@ fn measure(
     // The readiness probe connection has come and gone; let the server settle.
     std::thread::sleep(Duration::from_millis(300));
     let before_kib = procfs::rss_kib(server.pid())?;
+    let started = std::time::Instant::now();
     let mut conns = Vec::with_capacity(n);
     for i in 0..n {
         conns.push(connect_from(source_ip(i), server.addr())?);
     }
+    eprintln!(
+        "{} x {n}: connected in {:.1?}",
+        kind.name(),
+        started.elapsed()
+    );
     // Accept is FIFO: once the newest connection echoes, every older one was accepted
     // and its task has run.
     if let Some(last) = conns.last_mut() {
@@ -145,6 +164,22 @@ fn source_ip(i: usize) -> Ipv4Addr {
 fn connect_from(src: Ipv4Addr, dst: SocketAddr) -> io::Result<TcpStream> {
     let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
     s.set_linger(Some(Duration::ZERO))?;
+    // Let connect() pick the port for the whole 4-tuple: bind(port 0) would search the
+    // ephemeral range on every call and grow quadratic over tens of thousands of sockets.
+    let one: libc::c_int = 1;
+    // SAFETY: `one` is a c_int that outlives the call, and its size is passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
     s.bind(&SocketAddrV4::new(src, 0).into())?;
     s.connect(&dst.into())?;
     Ok(s.into())
@@ -182,8 +217,9 @@ fn count_echoing(conns: &mut [TcpStream]) -> usize {
     alive
 }
 
-/// Raises RLIMIT_NOFILE to at least `want` (the hard limit too, which root may do).
-fn raise_nofile(want: u64) -> io::Result<()> {
+/// Raises RLIMIT_NOFILE to `want` if it can (the hard limit too, which needs
+/// CAP_SYS_RESOURCE), else as far as the hard limit; returns the soft limit now in force.
+fn raise_nofile(want: u64) -> io::Result<u64> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -193,19 +229,25 @@ fn raise_nofile(want: u64) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     if lim.rlim_cur >= want {
-        return Ok(());
+        return Ok(lim.rlim_cur);
     }
-    lim.rlim_max = lim.rlim_max.max(want);
-    lim.rlim_cur = want;
-    // SAFETY: `lim` is a valid, initialised rlimit.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
-        let e = io::Error::last_os_error();
-        return Err(io::Error::new(
-            e.kind(),
-            format!("raising RLIMIT_NOFILE to {want}: {e}"),
-        ));
+    let wanted = libc::rlimit {
+        rlim_cur: want,
+        rlim_max: lim.rlim_max.max(want),
+    };
+    // SAFETY: `wanted` is a valid, initialised rlimit.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } == 0 {
+        return Ok(want);
     }
-    Ok(())
+    let capped = libc::rlimit {
+        rlim_cur: lim.rlim_max,
+        rlim_max: lim.rlim_max,
+    };
+    // SAFETY: as above; raising the soft limit up to the hard one needs no privilege.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &capped) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(lim.rlim_max)
 }
 
 #[cfg(test)]
