@@ -16,6 +16,7 @@ pub mod cli;
 pub mod cpu;
 pub mod echo;
 pub mod errors;
+pub mod latch;
 pub mod latency;
 pub mod output;
 pub mod pattern;

@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::thread;
+use std::time::Duration;
 
 /// One core's counts for one second of the run (or, merged, every core's).
 #[derive(Debug, Clone)]
@@ -17,6 +18,8 @@ pub struct Tick {
     pub second: u64,
     /// Whether this second is part of the warmup (not in the summary).
     pub warmup: bool,
+    /// Length of the interval: one second, except the run's last, partial one.
+    pub span: Duration,
     pub sent: u64,
     /// Completed messages: echoes received and verified, or chat deliveries.
     pub done: u64,
@@ -31,6 +34,7 @@ impl Tick {
         Tick {
             second,
             warmup,
+            span: Duration::from_secs(1),
             sent: 0,
             done: 0,
             bytes: 0,
@@ -46,6 +50,7 @@ impl Tick {
 
     fn merge(&mut self, o: &Tick) {
         self.warmup &= o.warmup;
+        self.span = self.span.max(o.span);
         self.sent += o.sent;
         self.done += o.done;
         self.bytes += o.bytes;
@@ -118,7 +123,6 @@ pub fn spawn_printer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn tick(second: u64, done: u64, lat_ms: u64) -> Tick {
         let mut t = Tick::new(second, false);
@@ -136,6 +140,7 @@ mod tests {
         let one = c.add(tick(1, 20, 3)).expect("second 1 complete");
         assert_eq!((one.second, one.done, one.hist.len()), (1, 30, 2));
         assert!(!one.warmup);
+        assert_eq!(one.span, Duration::from_secs(1));
         let rest = c.flush();
         assert_eq!(rest.len(), 1);
         assert_eq!(rest[0].done, 5);

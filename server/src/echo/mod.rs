@@ -4,13 +4,20 @@
 //! into the core's provided-buffer ring (multishot recv) and writes the very same buffer back, so
 //! no byte is copied in user space; the buffer returns to the ring when the write completes.
 
+mod accept;
+mod conn;
+mod core;
+mod port;
 mod ratelimit;
 mod shutdown;
 mod stats;
 
 use clap::Args;
-use std::io;
+use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Args)]
 pub struct EchoArgs {
@@ -26,9 +33,57 @@ pub struct EchoArgs {
 }
 
 /// Runs the echo server until SIGINT or SIGTERM.
+///
+/// Once every core listens it logs the startup line and prints `listening on ADDR` on stdout
+/// (the resolved address, for `--listen ...:0`).
 pub fn run(args: EchoArgs) -> io::Result<()> {
-    let _ = args;
-    Err(io::Error::other(
-        "the echo server needs the uringo runtime core",
-    ))
+    let cores = match args.cores {
+        Some(n) => n as usize,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let reservation = port::Reservation::new(args.listen)
+        .map_err(|e| io::Error::new(e.kind(), format!("binding {}: {e}", args.listen)))?;
+    let addr = reservation.addr();
+    let startup = Arc::new(Startup {
+        cores,
+        addr,
+        bound: AtomicUsize::new(0),
+        reservation: Mutex::new(Some(reservation)),
+    });
+    let stats_every = (args.stats_interval > 0).then(|| Duration::from_secs(args.stats_interval));
+    let runtime = uringo::Builder::new().cores(cores).build()?;
+
+    let results = runtime.run_on_all_cores(move |core| {
+        let startup = startup.clone();
+        core::run_core(core, cores, addr, stats_every, move || startup.core_bound())
+    });
+    let result = results.into_iter().collect::<io::Result<Vec<()>>>().map(drop);
+    drop(runtime);
+    if result.is_ok() {
+        tracing::info!("shut down cleanly");
+    }
+    result
+}
+
+/// Startup bookkeeping shared by the cores: the last one to bind announces the server.
+struct Startup {
+    cores: usize,
+    addr: SocketAddr,
+    bound: AtomicUsize,
+    reservation: Mutex<Option<port::Reservation>>,
+}
+
+impl Startup {
+    fn core_bound(&self) {
+        if self.bound.fetch_add(1, Ordering::AcqRel) + 1 != self.cores {
+            return;
+        }
+        // Every listener is up: the port no longer needs holding.
+        drop(self.reservation.lock().unwrap_or_else(|p| p.into_inner()).take());
+        let (addr, cores) = (self.addr, self.cores);
+        tracing::info!(%addr, cores, features = %uringo::features(), "uringo-server echo listening");
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "listening on {addr}");
+        let _ = out.flush();
+    }
 }
