@@ -115,7 +115,11 @@ pub async fn client(core: Rc<ChatCore>, id: u64) {
     let sender = uringo::spawn(send_scheduled(core.clone(), stream.clone(), id, outbox.clone()));
     read_deliveries(&core, &stream, &mut splitter, &outbox).await;
     sender.abort();
-    stream.close().await;
+    // The aborted sender may still hold a reference for a moment; then the fd closes when it
+    // lets go.
+    if let Ok(stream) = Rc::try_unwrap(stream) {
+        let _ = stream.close().await;
+    }
 }
 
 fn report_setup_error(core: &ChatCore, id: u64, why: &str) {

@@ -88,20 +88,20 @@ pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
     let mut sent_pos = 0u64;
     let mut to_send = k;
     loop {
-        if to_send > 0 && Instant::now() < st.timeline.end {
-            fill(&mut out, &pattern, sent_pos, to_send, size);
+        let sending = std::mem::take(&mut to_send);
+        if sending > 0 && Instant::now() < st.timeline.end {
+            fill(&mut out, &pattern, sent_pos, sending, size);
             let now = Instant::now();
-            in_flight.extend(std::iter::repeat_n(now, to_send));
+            in_flight.extend(std::iter::repeat_n(now, sending));
             let (res, buf) = stream.write_all(out).await;
             out = buf;
             if let Err(err) = res {
                 st.error(|e| e.count_io(&err));
                 break;
             }
-            sent_pos += (to_send * size) as u64;
-            st.sent(to_send as u64);
+            sent_pos += (sending * size) as u64;
+            st.sent(sending as u64);
         }
-        to_send = 0;
         if in_flight.is_empty() {
             break; // past the end and everything answered
         }
@@ -120,7 +120,7 @@ pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
             }
         }
     }
-    stream.close().await;
+    let _ = stream.close().await;
 }
 
 /// Open loop: a sender task writes each message at its scheduled time (catching up in one
@@ -178,7 +178,11 @@ pub async fn open_loop(st: Rc<CoreState>, id: u64) {
         }
     }
     sender.abort();
-    stream.close().await;
+    // The aborted sender may still hold a reference for a moment; then the fd closes when it
+    // lets go.
+    if let Ok(stream) = Rc::try_unwrap(stream) {
+        let _ = stream.close().await;
+    }
 }
 
 async fn send_scheduled(

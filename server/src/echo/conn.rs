@@ -31,6 +31,8 @@ pub async fn serve(stream: TcpStream, shutdown: Shutdown, counters: Rc<CoreCount
         }
         counters.echoed(len);
     }
-    stream.close().await;
+    if let Err(e) = stream.close().await {
+        tracing::debug!("close: {e}");
+    }
     counters.closed();
 }

@@ -58,6 +58,7 @@ mod tests {
     #[test]
     fn reserved_port_is_not_free_for_a_plain_bind() {
         let r = Reservation::new("127.0.0.1:0".parse().unwrap()).unwrap();
-        assert!(std::net::TcpListener::bind(r.addr()).is_err());
+        let plain = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        assert!(plain.bind(&r.addr().into()).is_err());
     }
 }

@@ -45,23 +45,6 @@ impl Shutdown {
         }
     }
 
-    pub fn is_triggered(&self) -> bool {
-        self.0.fired.get()
-    }
-
-    /// Completes once [`trigger`](Self::trigger) has been called.
-    pub async fn triggered(&self) {
-        poll_fn(|cx| {
-            if self.0.fired.get() {
-                Poll::Ready(())
-            } else {
-                self.0.waiters.register(cx.waker());
-                Poll::Pending
-            }
-        })
-        .await
-    }
-
     /// Runs `fut` to completion unless shutdown comes first, in which case `fut` is dropped
     /// (cancelling its I/O) and `None` is returned. `fut` is polled first, so a result that is
     /// already there is never thrown away.
@@ -150,7 +133,7 @@ mod tests {
         let sd = Shutdown::default();
         let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
         let waker = Waker::from(counter.clone());
-        let mut fut = pin!(sd.triggered());
+        let mut fut = pin!(sd.unless_triggered(std::future::pending::<()>()));
         assert!(poll_once(fut.as_mut(), &waker).is_pending());
         assert!(poll_once(fut.as_mut(), &waker).is_pending());
         sd.trigger();
@@ -160,8 +143,7 @@ mod tests {
             1,
             "one registration, one wake"
         );
-        assert!(poll_once(fut.as_mut(), &waker).is_ready());
-        assert!(sd.is_triggered());
+        assert_eq!(poll_once(fut.as_mut(), &waker), Poll::Ready(None));
     }
 
     #[test]
