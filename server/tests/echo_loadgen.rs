@@ -7,7 +7,10 @@ use std::time::Duration;
 
 #[test]
 fn closed_loop_is_verified_and_sigterm_exits_zero() {
-    let server = Server::start_with(Options { cores: 2, ..Options::default() });
+    let server = Server::start_with(Options {
+        cores: 2,
+        ..Options::default()
+    });
     let json = temp_path("closed.json");
     let mut args = loadgen_args(server.addr);
     args.json = Some(json.clone());
@@ -17,9 +20,13 @@ fn closed_loop_is_verified_and_sigterm_exits_zero() {
     assert_eq!(s.error_total, 0, "errors: {}\n{}", s.errors, server.log());
     assert!(s.messages > 100, "{s}");
     assert!(s.latency.count > 0 && s.latency.p99_us > 0.0, "{s}");
-    assert!(s.cpu.server_us_per_msg.is_some(), "server CPU per message: {s}");
+    assert!(
+        s.cpu.server_us_per_msg.is_some(),
+        "server CPU per message: {s}"
+    );
 
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     std::fs::remove_file(&json).unwrap();
     assert_eq!(v["messages"], s.messages);
     assert_eq!(v["error_total"], 0);
@@ -40,14 +47,22 @@ fn open_loop_sends_at_the_requested_rate() {
     assert_eq!(s.error_total, 0, "errors: {}", s.errors);
     // 2000 msg/s for 1 s, give or take messages straddling the window edges.
     assert!((1800..=2200).contains(&s.messages), "{s}");
-    let service = s.service_latency.expect("open loop reports service latency too");
-    assert!(s.latency.p50_us >= service.p50_us * 0.99, "corrected latency is never smaller: {s}");
+    let service = s
+        .service_latency
+        .expect("open loop reports service latency too");
+    assert!(
+        s.latency.p50_us >= service.p50_us * 0.99,
+        "corrected latency is never smaller: {s}"
+    );
     assert_eq!(server.terminate().code(), Some(0));
 }
 
 #[test]
 fn large_messages_survive_partial_reads_and_writes() {
-    let server = Server::start_with(Options { cores: 2, ..Options::default() });
+    let server = Server::start_with(Options {
+        cores: 2,
+        ..Options::default()
+    });
     let mut args = loadgen_args(server.addr);
     args.size = 256 * 1024;
     args.conns = 4;
@@ -60,7 +75,11 @@ fn large_messages_survive_partial_reads_and_writes() {
 
 #[test]
 fn sigterm_during_load_still_exits_zero() {
-    let server = Server::start_with(Options { cores: 2, log: "debug", ..Options::default() });
+    let server = Server::start_with(Options {
+        cores: 2,
+        log: "debug",
+        ..Options::default()
+    });
     let addr = server.addr;
     let load = std::thread::spawn(move || {
         let mut args = loadgen_args(addr);

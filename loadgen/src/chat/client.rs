@@ -39,7 +39,10 @@ async fn recv_lines(
     mut each: impl FnMut(&[u8]),
 ) -> io::Result<()> {
     match stream.recv().await? {
-        None => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed the connection")),
+        None => Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "server closed the connection",
+        )),
         Some(buf) => splitter
             .feed(&buf, &mut each)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "server line too long")),
@@ -48,7 +51,12 @@ async fn recv_lines(
 
 /// Connects, registers (NICK/USER, waits for 001) and joins this client's channels (waits for
 /// the server to confirm each JOIN).
-async fn setup(core: &ChatCore, id: u64, splitter: &mut LineSplitter, outbox: &Outbox) -> io::Result<TcpStream> {
+async fn setup(
+    core: &ChatCore,
+    id: u64,
+    splitter: &mut LineSplitter,
+    outbox: &Outbox,
+) -> io::Result<TcpStream> {
     let stream = TcpStream::connect(core.args.addr).await?;
     let _ = stream.set_nodelay(true);
     stream.write_all(proto::register(id).into_bytes()).await.0?;
@@ -71,7 +79,10 @@ async fn setup(core: &ChatCore, id: u64, splitter: &mut LineSplitter, outbox: &O
         return Err(io::Error::other(format!("registering {nick}: {f}")));
     }
     let channels: Vec<String> = core.plan.channels_of(id).map(proto::channel).collect();
-    stream.write_all(format!("JOIN {}\r\n", channels.join(",")).into_bytes()).await.0?;
+    stream
+        .write_all(format!("JOIN {}\r\n", channels.join(",")).into_bytes())
+        .await
+        .0?;
     let mut joined = 0;
     while joined < channels.len() && failure.is_none() {
         recv_lines(&stream, splitter, |line| match proto::parse_line(line) {
@@ -94,7 +105,8 @@ async fn setup(core: &ChatCore, id: u64, splitter: &mut LineSplitter, outbox: &O
 pub async fn client(core: Rc<ChatCore>, id: u64) {
     let mut splitter = LineSplitter::default();
     let outbox: Outbox = Rc::default();
-    let setup = uringo::time::timeout(SETUP_TIMEOUT, setup(&core, id, &mut splitter, &outbox)).await;
+    let setup =
+        uringo::time::timeout(SETUP_TIMEOUT, setup(&core, id, &mut splitter, &outbox)).await;
     let stream = match setup {
         Ok(Ok(s)) => Some(Rc::new(s)),
         Ok(Err(e)) => {
@@ -112,7 +124,12 @@ pub async fn client(core: Rc<ChatCore>, id: u64) {
         return;
     };
     core.start.triggered().await;
-    let sender = uringo::spawn(send_scheduled(core.clone(), stream.clone(), id, outbox.clone()));
+    let sender = uringo::spawn(send_scheduled(
+        core.clone(),
+        stream.clone(),
+        id,
+        outbox.clone(),
+    ));
     read_deliveries(&core, &stream, &mut splitter, &outbox).await;
     sender.abort();
     // The aborted sender may still hold a reference for a moment; then the fd closes when it
@@ -130,13 +147,20 @@ fn report_setup_error(core: &ChatCore, id: u64, why: &str) {
     }
 }
 
-async fn read_deliveries(core: &ChatCore, stream: &TcpStream, splitter: &mut LineSplitter, outbox: &Outbox) {
+async fn read_deliveries(
+    core: &ChatCore,
+    stream: &TcpStream,
+    splitter: &mut LineSplitter,
+    outbox: &Outbox,
+) {
     let mut receiver = Receiver::default();
     loop {
         let mut closing = false;
         let read = recv_lines(stream, splitter, |line| match proto::parse_line(line) {
             Event::Privmsg { target, text } => {
-                let (Some(channel), Some(stamp)) = (proto::parse_channel(target), proto::parse_stamp(text)) else {
+                let (Some(channel), Some(stamp)) =
+                    (proto::parse_channel(target), proto::parse_stamp(text))
+                else {
                     return;
                 };
                 let mut fresh = Deliveries::default();
@@ -164,7 +188,9 @@ async fn read_deliveries(core: &ChatCore, stream: &TcpStream, splitter: &mut Lin
 }
 
 async fn send_scheduled(core: Rc<ChatCore>, stream: Rc<TcpStream>, id: u64, outbox: Outbox) {
-    let Some(tl) = core.timeline.get() else { return };
+    let Some(tl) = core.timeline.get() else {
+        return;
+    };
     let schedule = Schedule::new(id, core.shared.clients, core.args.rate);
     let last = schedule.due_by((tl.end - tl.start).saturating_sub(Duration::from_nanos(1)));
     let size = core.args.size as usize;
@@ -177,7 +203,10 @@ async fn send_scheduled(core: Rc<ChatCore>, stream: Rc<TcpStream>, id: u64, outb
             uringo::time::sleep(due - now).await;
         }
         let now = Instant::now();
-        let upto = schedule.due_by(now - tl.start).clamp(k + 1, last).min(k + MAX_BATCH);
+        let upto = schedule
+            .due_by(now - tl.start)
+            .clamp(k + 1, last)
+            .min(k + MAX_BATCH);
         let mut out = std::mem::take(&mut *outbox.borrow_mut());
         let mut expected = 0;
         for i in k..upto {

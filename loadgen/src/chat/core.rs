@@ -83,7 +83,13 @@ pub struct ChatCoreResult {
 }
 
 impl ChatCore {
-    pub fn new(args: ChatArgs, plan: Arc<Plan>, shared: Arc<Shared>, core: usize, epoch: Instant) -> Rc<Self> {
+    pub fn new(
+        args: ChatArgs,
+        plan: Arc<Plan>,
+        shared: Arc<Shared>,
+        core: usize,
+        epoch: Instant,
+    ) -> Rc<Self> {
         let me = Rc::new(ChatCore {
             args,
             plan,
@@ -127,7 +133,8 @@ impl ChatCore {
     }
 
     fn begin(&self, at: Instant) {
-        self.timeline.set(Some(Timeline::new(at, Duration::ZERO, self.args.duration)));
+        self.timeline
+            .set(Some(Timeline::new(at, Duration::ZERO, self.args.duration)));
         self.start.trigger();
     }
 
@@ -160,7 +167,8 @@ impl ChatCore {
         c.add(&fresh);
         self.counts.set(c);
         if fresh.delivered > 0 {
-            let latency = Instant::now().saturating_duration_since(self.epoch + Duration::from_nanos(sent_ns));
+            let latency = Instant::now()
+                .saturating_duration_since(self.epoch + Duration::from_nanos(sent_ns));
             latency::record(&mut self.hist.borrow_mut(), latency);
             let mut t = self.tick.borrow_mut();
             t.done += 1;
@@ -171,15 +179,19 @@ impl ChatCore {
 
     fn publish(&self) {
         let p = &self.shared.progress[self.core];
-        p.delivered.store(self.counts.get().delivered, Ordering::Release);
+        p.delivered
+            .store(self.counts.get().delivered, Ordering::Release);
         p.expected.store(self.expected.get(), Ordering::Release);
-        p.senders_done.store(self.senders_done.get(), Ordering::Release);
+        p.senders_done
+            .store(self.senders_done.get(), Ordering::Release);
     }
 
     /// After the sending window: stop once every expected delivery arrived everywhere, or
     /// nothing new arrived for a second, or the drain deadline passed.
     pub async fn drain(&self) {
-        let Some(tl) = self.timeline.get() else { return };
+        let Some(tl) = self.timeline.get() else {
+            return;
+        };
         let wait = tl.end.saturating_duration_since(Instant::now());
         uringo::time::sleep(wait).await;
         let mut last = (u64::MAX, Instant::now());

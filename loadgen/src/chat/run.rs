@@ -19,7 +19,11 @@ use std::time::Instant;
 
 fn format_tick(t: &Tick) -> String {
     let secs = t.span.as_secs_f64().max(1e-9);
-    let p99 = if t.hist.is_empty() { 0.0 } else { t.hist.value_at_quantile(0.99) as f64 / 1e3 };
+    let p99 = if t.hist.is_empty() {
+        0.0
+    } else {
+        t.hist.value_at_quantile(0.99) as f64 / 1e3
+    };
     format!(
         "[{:>4}s] sent {:>8.0}/s  delivered {:>10.0}/s  p99 {:>8}  errors {}",
         t.second,
@@ -31,13 +35,19 @@ fn format_tick(t: &Tick) -> String {
 }
 
 async fn report_ticks(core: Rc<ChatCore>, tx: mpsc::Sender<Tick>) {
-    let Some(tl) = core.timeline.get() else { return };
+    let Some(tl) = core.timeline.get() else {
+        return;
+    };
     let mut n = 1;
     loop {
         let at = tl.second_end(n);
         uringo::time::sleep(at.saturating_duration_since(Instant::now())).await;
         let mut tick = core.tick.borrow_mut().take(n + 1, false);
-        let began = if n == 1 { tl.start } else { tl.second_end(n - 1) };
+        let began = if n == 1 {
+            tl.start
+        } else {
+            tl.second_end(n - 1)
+        };
         tick.span = at - began;
         let _ = tx.send(tick);
         if at >= tl.end {
@@ -74,7 +84,8 @@ async fn core_main(
 
 /// Runs the chat load described by `args`; prints a line per second; writes `--json`.
 pub fn run(args: &ChatArgs) -> io::Result<ChatSummary> {
-    args.validate().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    args.validate()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let available = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let cores = args.cores.unwrap_or(available).min(args.clients) as usize;
     let runtime = uringo::Builder::new().cores(cores).pin(false).build()?;
@@ -89,7 +100,14 @@ pub fn run(args: &ChatArgs) -> io::Result<ChatSummary> {
     let epoch = Instant::now();
     let core_args = args.clone();
     let results = runtime.run_on_all_cores(move |core| {
-        core_main(core, core_args.clone(), plan.clone(), shared.clone(), epoch, tx.clone())
+        core_main(
+            core,
+            core_args.clone(),
+            plan.clone(),
+            shared.clone(),
+            epoch,
+            tx.clone(),
+        )
     });
     drop(runtime);
     let _ = printer.join();

@@ -79,10 +79,16 @@ impl Reader<'_> {
 
 /// Closed loop: keep `pipeline` messages in flight; each echo completed sends one more.
 pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
-    let Some(stream) = connect(&st).await else { return };
+    let Some(stream) = connect(&st).await else {
+        return;
+    };
     let (size, k) = (st.size, st.pipeline);
     let pattern = Pattern::new(id);
-    let mut reader = Reader { st: &st, stream: &stream, verifier: Verifier::new(pattern, size) };
+    let mut reader = Reader {
+        st: &st,
+        stream: &stream,
+        verifier: Verifier::new(pattern, size),
+    };
     let mut in_flight: VecDeque<Instant> = VecDeque::with_capacity(k);
     let mut out = Vec::with_capacity(k * size);
     let mut sent_pos = 0u64;
@@ -105,7 +111,10 @@ pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
         if in_flight.is_empty() {
             break; // past the end and everything answered
         }
-        match reader.read(st.timeline.drain_until, in_flight.len() as u64).await {
+        match reader
+            .read(st.timeline.drain_until, in_flight.len() as u64)
+            .await
+        {
             ReadOutcome::Completed(n) => {
                 let now = Instant::now();
                 for sent in in_flight.drain(..n as usize) {
@@ -126,7 +135,9 @@ pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
 /// Open loop: a sender task writes each message at its scheduled time (catching up in one
 /// write when late); this task reads and measures from the scheduled time.
 pub async fn open_loop(st: Rc<CoreState>, id: u64) {
-    let Some(stream) = connect(&st).await else { return };
+    let Some(stream) = connect(&st).await else {
+        return;
+    };
     let stream = Rc::new(stream);
     let rate = st.rate.expect("open loop needs a rate");
     let schedule = Schedule::new(id, st.conns, rate);
@@ -142,7 +153,11 @@ pub async fn open_loop(st: Rc<CoreState>, id: u64) {
         sender_done.clone(),
     ));
 
-    let mut reader = Reader { st: &st, stream: &stream, verifier: Verifier::new(pattern, st.size) };
+    let mut reader = Reader {
+        st: &st,
+        stream: &stream,
+        verifier: Verifier::new(pattern, st.size),
+    };
     loop {
         let outstanding = pending.borrow().len() as u64;
         if sender_done.is_triggered() && outstanding == 0 {
@@ -153,7 +168,10 @@ pub async fn open_loop(st: Rc<CoreState>, id: u64) {
             reader.read(deadline, outstanding).await
         } else {
             // Also wake when the sender finishes, in case nothing is outstanding then.
-            match sender_done.unless_triggered(reader.read(deadline, u64::MAX)).await {
+            match sender_done
+                .unless_triggered(reader.read(deadline, u64::MAX))
+                .await
+            {
                 Some(o) => o,
                 None => continue,
             }
@@ -206,7 +224,10 @@ async fn send_scheduled(
             uringo::time::sleep(due - now).await;
         }
         let now = Instant::now();
-        let upto = schedule.due_by(now - tl.start).clamp(k + 1, last).min(k + MAX_BATCH);
+        let upto = schedule
+            .due_by(now - tl.start)
+            .clamp(k + 1, last)
+            .min(k + MAX_BATCH);
         let n = upto - k;
         fill(&mut out, &pattern, k * size as u64, n as usize, size);
         pending

@@ -26,7 +26,11 @@ pub struct EchoRun {
 
 fn format_tick(t: &Tick) -> String {
     let secs = t.span.as_secs_f64().max(1e-9);
-    let p99 = if t.hist.is_empty() { 0.0 } else { t.hist.value_at_quantile(0.99) as f64 / 1e3 };
+    let p99 = if t.hist.is_empty() {
+        0.0
+    } else {
+        t.hist.value_at_quantile(0.99) as f64 / 1e3
+    };
     format!(
         "[{:>4}s] {:>10.0} msg/s {:>9.2} MB/s  p99 {:>8}  errors {}{}",
         t.second,
@@ -45,7 +49,12 @@ fn spawn_cpu_sampler(
     server_pid: Option<u32>,
 ) -> std::thread::JoinHandle<(Duration, Option<Duration>)> {
     std::thread::spawn(move || {
-        let sample = || (cpu::own_cpu().unwrap_or_default(), server_pid.and_then(|p| cpu::process_cpu(p).ok()));
+        let sample = || {
+            (
+                cpu::own_cpu().unwrap_or_default(),
+                server_pid.and_then(|p| cpu::process_cpu(p).ok()),
+            )
+        };
         std::thread::sleep(tl.measure_from.saturating_duration_since(Instant::now()));
         let before = sample();
         std::thread::sleep(tl.end.saturating_duration_since(Instant::now()));
@@ -58,7 +67,13 @@ fn spawn_cpu_sampler(
     })
 }
 
-async fn core_main(core: usize, cores: usize, args: EchoArgs, tl: Timeline, tx: mpsc::Sender<Tick>) -> CoreResult {
+async fn core_main(
+    core: usize,
+    cores: usize,
+    args: EchoArgs,
+    tl: Timeline,
+    tx: mpsc::Sender<Tick>,
+) -> CoreResult {
     let st = Rc::new(CoreState {
         addr: args.addr,
         size: args.size as usize,
@@ -102,7 +117,11 @@ async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>) {
             uringo::time::sleep(wait).await;
         }
         let mut tick = st.tick.borrow_mut().take(n + 1, tl.second_is_warmup(n + 1));
-        let began = if n == 1 { tl.start } else { tl.second_end(n - 1) };
+        let began = if n == 1 {
+            tl.start
+        } else {
+            tl.second_end(n - 1)
+        };
         tick.span = at - began;
         let _ = tx.send(tick);
         if at >= tl.end {
@@ -124,7 +143,8 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
     let sampler = spawn_cpu_sampler(tl, args.server_pid);
 
     let core_args = args.clone();
-    let results = runtime.run_on_all_cores(move |core| core_main(core, cores, core_args.clone(), tl, tx.clone()));
+    let results = runtime
+        .run_on_all_cores(move |core| core_main(core, cores, core_args.clone(), tl, tx.clone()));
     drop(runtime);
     let _ = printer.join();
     let (own_cpu, server_cpu) = sampler.join().unwrap_or_default();
@@ -143,7 +163,11 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
     let secs = tl.window().as_secs_f64().max(1e-9);
     let summary = EchoSummary {
         addr: args.addr.to_string(),
-        mode: if args.rate.is_some() { "open" } else { "closed" },
+        mode: if args.rate.is_some() {
+            "open"
+        } else {
+            "closed"
+        },
         conns: args.conns,
         size: args.size,
         pipeline: args.pipeline,
@@ -165,7 +189,11 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
             server_us_per_msg: server_cpu.and_then(|d| cpu::micros_per_msg(d, messages)),
         },
     };
-    let run = EchoRun { summary, hist, service: args.rate.map(|_| service) };
+    let run = EchoRun {
+        summary,
+        hist,
+        service: args.rate.map(|_| service),
+    };
     write_outputs(args, &run)?;
     Ok(run)
 }
@@ -188,10 +216,16 @@ fn write_outputs(args: &EchoArgs, run: &EchoRun) -> io::Result<()> {
                 None => format!("closed loop x{}", args.pipeline),
             }
         );
-        let mut curves = vec![output::Curve { name: "latency", hist: &run.hist }];
+        let mut curves = vec![output::Curve {
+            name: "latency",
+            hist: &run.hist,
+        }];
         if let Some(s) = &run.service {
             curves[0].name = "from intended send (corrected)";
-            curves.push(output::Curve { name: "from actual send", hist: s });
+            curves.push(output::Curve {
+                name: "from actual send",
+                hist: s,
+            });
         }
         output::plot_percentiles(path, &title, &curves)?;
     }

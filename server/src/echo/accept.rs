@@ -24,22 +24,33 @@ pub async fn accept_loop(
             Ok((stream, peer)) => {
                 tracing::debug!(%peer, "accepted");
                 if let Some(since) = exhausted_since.take() {
-                    tracing::info!("accepting again after {:.1?} without file descriptors", since.elapsed());
+                    tracing::info!(
+                        "accepting again after {:.1?} without file descriptors",
+                        since.elapsed()
+                    );
                 }
                 backoff.reset();
-                uringo::spawn(conn::serve(stream, shutdown.clone(), counters.clone(), gate.enter()));
+                uringo::spawn(conn::serve(
+                    stream,
+                    shutdown.clone(),
+                    counters.clone(),
+                    gate.enter(),
+                ));
             }
             Err(e) if is_resource_exhaustion(&e) => {
                 let now = Instant::now();
                 exhausted_since.get_or_insert(now);
                 if let Some(suppressed) = exhausted_log.allow(now) {
                     tracing::warn!(
-                        open = counters.open.get(),
                         "accept: {e}; backing off (same error {suppressed} more times in the last second)"
                     );
                 }
                 let pause = backoff.next_pause();
-                if shutdown.unless_triggered(uringo::time::sleep(pause)).await.is_none() {
+                if shutdown
+                    .unless_triggered(uringo::time::sleep(pause))
+                    .await
+                    .is_none()
+                {
                     break;
                 }
             }

@@ -25,7 +25,9 @@ pub fn local_shutdown() -> Shutdown {
 pub fn broadcast_shutdown(cores: usize) {
     for core in 0..cores {
         // Detached: the task only flips the target core's latch.
-        drop(uringo::spawn_on(core, || async { local_shutdown().trigger() }));
+        drop(uringo::spawn_on(core, || async {
+            local_shutdown().trigger()
+        }));
     }
 }
 
@@ -39,13 +41,22 @@ pub async fn watch_signals(cores: usize) {
 }
 
 /// Logs this core's connections and traffic every `every` until shutdown.
-async fn report_stats(core: usize, every: Duration, counters: Rc<CoreCounters>, shutdown: Shutdown) {
+async fn report_stats(
+    core: usize,
+    every: Duration,
+    counters: Rc<CoreCounters>,
+    shutdown: Shutdown,
+) {
     let mut interval = uringo::time::interval(every);
     interval.tick().await;
     let mut before = (Instant::now(), counters.sample(uringo::stats().enters));
     while shutdown.unless_triggered(interval.tick()).await.is_some() {
         let now = (Instant::now(), counters.sample(uringo::stats().enters));
-        let r = Rates::between(before.1, now.1, now.0.duration_since(before.0).as_secs_f64());
+        let r = Rates::between(
+            before.1,
+            now.1,
+            now.0.duration_since(before.0).as_secs_f64(),
+        );
         tracing::info!(
             core,
             conns = counters.open.get(),
@@ -81,19 +92,31 @@ pub async fn run_core(
         Ok(l) => l,
         Err(e) => {
             broadcast_shutdown(cores);
-            return Err(io::Error::new(e.kind(), format!("core {core}: binding {addr}: {e}")));
+            return Err(io::Error::new(
+                e.kind(),
+                format!("core {core}: binding {addr}: {e}"),
+            ));
         }
     };
     let counters = Rc::new(CoreCounters::default());
     if let Some(every) = stats_every {
-        uringo::spawn(report_stats(core, every, counters.clone(), shutdown.clone()));
+        uringo::spawn(report_stats(
+            core,
+            every,
+            counters.clone(),
+            shutdown.clone(),
+        ));
     }
     bound();
     let gate = Gate::default();
     accept_loop(&listener, &shutdown, &gate, &counters).await;
     drop(listener);
     if uringo::time::timeout(GRACE, gate.idle()).await.is_err() {
-        tracing::warn!(core, open = gate.live(), "connections still busy after {GRACE:?}; closing them");
+        tracing::warn!(
+            core,
+            open = gate.live(),
+            "connections still busy after {GRACE:?}; closing them"
+        );
     }
     Ok(())
 }

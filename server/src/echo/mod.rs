@@ -57,7 +57,10 @@ pub fn run(args: EchoArgs) -> io::Result<()> {
         let startup = startup.clone();
         core::run_core(core, cores, addr, stats_every, move || startup.core_bound())
     });
-    let result = results.into_iter().collect::<io::Result<Vec<()>>>().map(drop);
+    let result = results
+        .into_iter()
+        .collect::<io::Result<Vec<()>>>()
+        .map(drop);
     drop(runtime);
     if result.is_ok() {
         tracing::info!("shut down cleanly");
@@ -79,7 +82,12 @@ impl Startup {
             return;
         }
         // Every listener is up: the port no longer needs holding.
-        drop(self.reservation.lock().unwrap_or_else(|p| p.into_inner()).take());
+        drop(
+            self.reservation
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
         let (addr, cores) = (self.addr, self.cores);
         tracing::info!(%addr, cores, features = %uringo::features(), "uringo-server echo listening");
         let mut out = io::stdout().lock();

@@ -16,7 +16,11 @@ pub struct Reservation {
 
 impl Reservation {
     pub fn new(addr: SocketAddr) -> io::Result<Reservation> {
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM.cloexec(), Some(Protocol::TCP))?;
+        let socket = Socket::new(
+            Domain::for_address(addr),
+            Type::STREAM.cloexec(),
+            Some(Protocol::TCP),
+        )?;
         socket.set_reuse_address(true)?;
         socket.set_reuse_port(true)?;
         socket.bind(&addr.into())?;
@@ -24,7 +28,10 @@ impl Reservation {
             .local_addr()?
             .as_socket()
             .ok_or_else(|| io::Error::other("listen address is not an IP address"))?;
-        Ok(Reservation { _socket: socket, addr })
+        Ok(Reservation {
+            _socket: socket,
+            addr,
+        })
     }
 
     /// The address with the port resolved.

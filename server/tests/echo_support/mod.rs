@@ -36,7 +36,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { cores: 1, max_fds: None, log: "info" }
+        Options {
+            cores: 1,
+            max_fds: None,
+            log: "info",
+        }
     }
 }
 
@@ -47,17 +51,26 @@ impl Server {
 
     pub fn start_with(opts: Options) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_uringo-server"));
-        cmd.args(["echo", "--listen", "127.0.0.1:0", "--cores", &opts.cores.to_string()])
-            .env("RUST_LOG", opts.log)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "echo",
+            "--listen",
+            "127.0.0.1:0",
+            "--cores",
+            &opts.cores.to_string(),
+        ])
+        .env("RUST_LOG", opts.log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         if let Some(limit) = opts.max_fds {
             // SAFETY: the closure runs in the forked child before exec and only calls
             // setrlimit, which is async-signal-safe.
             unsafe {
                 cmd.pre_exec(move || {
-                    let lim = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+                    let lim = libc::rlimit {
+                        rlim_cur: limit,
+                        rlim_max: limit,
+                    };
                     if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
                         return Err(std::io::Error::last_os_error());
                     }
@@ -83,14 +96,25 @@ impl Server {
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(addr) = line.strip_prefix("listening on ") {
-                    let _ = tx.send(addr.parse::<SocketAddr>().expect("announced address parses"));
+                    let _ = tx.send(
+                        addr.parse::<SocketAddr>()
+                            .expect("announced address parses"),
+                    );
                 }
             }
         });
-        let mut server = Server { child: Some(child), addr: "0.0.0.0:0".parse().unwrap(), pid, log };
+        let mut server = Server {
+            child: Some(child),
+            addr: "0.0.0.0:0".parse().unwrap(),
+            pid,
+            log,
+        };
         match rx.recv_timeout(PATIENCE) {
             Ok(addr) => server.addr = addr,
-            Err(_) => panic!("server did not announce its address; log:\n{}", server.log()),
+            Err(_) => panic!(
+                "server did not announce its address; log:\n{}",
+                server.log()
+            ),
         }
         server
     }
