@@ -31,6 +31,11 @@ fn closed_loop_is_verified_and_sigterm_exits_zero() {
     assert_eq!(v["messages"], s.messages);
     assert_eq!(v["error_total"], 0);
 
+    let log = server.log();
+    assert!(
+        log.contains("cores=2") && log.contains("features="),
+        "startup line:\n{log}"
+    );
     let status = server.terminate();
     assert_eq!(status.code(), Some(0), "exit status {status:?}");
 }
@@ -78,6 +83,7 @@ fn sigterm_during_load_still_exits_zero() {
     let server = Server::start_with(Options {
         cores: 2,
         log: "debug",
+        stats_interval: 1,
         ..Options::default()
     });
     let addr = server.addr;
@@ -89,6 +95,8 @@ fn sigterm_during_load_still_exits_zero() {
     });
     // Load is flowing once the server has accepted every loadgen connection.
     server.wait_for_log_count("accepted", 8);
+    // --stats-interval 1 reports each core's traffic while the load runs.
+    server.wait_for_log("msgs_per_s=");
     let status = server.terminate();
     assert_eq!(status.code(), Some(0), "exit status {status:?}");
     let run = load.join().unwrap();

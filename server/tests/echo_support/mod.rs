@@ -32,6 +32,8 @@ pub struct Options {
     pub max_fds: Option<u64>,
     /// RUST_LOG for the server.
     pub log: &'static str,
+    /// `--stats-interval` seconds (0 = off).
+    pub stats_interval: u32,
 }
 
 impl Default for Options {
@@ -40,6 +42,7 @@ impl Default for Options {
             cores: 1,
             max_fds: None,
             log: "info",
+            stats_interval: 0,
         }
     }
 }
@@ -57,6 +60,8 @@ impl Server {
             "127.0.0.1:0",
             "--cores",
             &opts.cores.to_string(),
+            "--stats-interval",
+            &opts.stats_interval.to_string(),
         ])
         .env("RUST_LOG", opts.log)
         .stdin(Stdio::null())
