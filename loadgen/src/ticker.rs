@@ -99,11 +99,12 @@ impl TickCollector {
     }
 }
 
-/// Starts the printer thread: it prints `format(tick)` for each completed second and ends when
-/// every sender is dropped.
+/// Starts the printer thread: it prints `format(tick)` for each completed second (to stdout, or
+/// stderr when stdout carries JSON) and ends when every sender is dropped.
 pub fn spawn_printer(
     cores: usize,
     format: fn(&Tick) -> String,
+    to_stderr: bool,
 ) -> (mpsc::Sender<Tick>, thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel::<Tick>();
     let handle = thread::Builder::new()
@@ -112,7 +113,11 @@ pub fn spawn_printer(
             let mut collector = TickCollector::new(cores);
             for tick in rx {
                 if let Some(done) = collector.add(tick) {
-                    println!("{}", format(&done));
+                    if to_stderr {
+                        eprintln!("{}", format(&done));
+                    } else {
+                        println!("{}", format(&done));
+                    }
                 }
             }
         })

@@ -168,3 +168,29 @@ fn refused_connections_are_connect_errors() {
     assert_eq!(v["errors"]["connect_errors"], 4, "{v}");
     assert_eq!(v["messages"], 0);
 }
+
+#[test]
+fn json_to_stdout_keeps_stdout_machine_readable() {
+    let addr = echo_server(Fault::None);
+    let out = Command::new(env!("CARGO_BIN_EXE_uringo-loadgen"))
+        .args(["echo", "--addr", &addr.to_string(), "--conns", "2"])
+        .args([
+            "--duration",
+            "300ms",
+            "--warmup",
+            "0s",
+            "--cores",
+            "1",
+            "--json",
+            "-",
+        ])
+        .output()
+        .expect("running uringo-loadgen");
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is only JSON");
+    assert!(v["messages"].as_u64().unwrap() > 0);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("msg/s"),
+        "people still get the table"
+    );
+}

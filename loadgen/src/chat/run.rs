@@ -96,7 +96,8 @@ pub fn run(args: &ChatArgs) -> io::Result<ChatSummary> {
         setup_done: AtomicU64::new(0),
         progress: (0..cores).map(|_| Progress::default()).collect(),
     });
-    let (tx, printer) = ticker::spawn_printer(cores, format_tick);
+    let (tx, printer) =
+        ticker::spawn_printer(cores, format_tick, output::is_stdout(args.json.as_deref()));
     let epoch = Instant::now();
     let core_args = args.clone();
     let results = runtime.run_on_all_cores(move |core| {

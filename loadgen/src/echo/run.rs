@@ -138,7 +138,8 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
     let cores = args.cores.unwrap_or(available).min(args.conns) as usize;
     // No pinning: loadgen must respect the CPU set it is started with (taskset).
     let runtime = uringo::Builder::new().cores(cores).pin(false).build()?;
-    let (tx, printer) = ticker::spawn_printer(cores, format_tick);
+    let (tx, printer) =
+        ticker::spawn_printer(cores, format_tick, output::is_stdout(args.json.as_deref()));
     let tl = Timeline::new(Instant::now(), args.warmup, args.duration);
     let sampler = spawn_cpu_sampler(tl, args.server_pid);
 

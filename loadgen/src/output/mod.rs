@@ -10,10 +10,15 @@ use serde::Serialize;
 use std::io::{self, Write};
 use std::path::Path;
 
+/// Whether `--json` names stdout (`-`); the human-readable output then goes to stderr.
+pub fn is_stdout(json: Option<&Path>) -> bool {
+    json == Some(Path::new("-"))
+}
+
 /// Writes `value` as pretty JSON to `path` (`-` for stdout).
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
-    if path == Path::new("-") {
+    if is_stdout(Some(path)) {
         let mut out = io::stdout().lock();
         writeln!(out, "{text}")
     } else {
