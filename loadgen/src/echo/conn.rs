@@ -26,16 +26,15 @@ async fn connect(st: &CoreState) -> Option<TcpStream> {
     }
 }
 
-/// Appends the next `n` messages of the pattern to `out` (cleared first).
+/// Makes `out` hold the `n` messages that start at stream offset `pos`.
 fn fill(out: &mut Vec<u8>, pattern: &Pattern, pos: u64, n: usize, size: usize) {
     out.clear();
     out.resize(n * size, 0);
     pattern.fill(pos, out);
 }
 
-/// Reads echoes into `verifier` and the latency records until the sender is done and every
-/// message is answered (or the drain deadline passes). `pending` holds (intended, actual) send
-/// times, oldest first; `sent_bytes` is how far the sender got.
+/// The receiving side of a connection: every echoed byte goes through the verifier, and each
+/// failure is counted on the core before the connection is given up.
 struct Reader<'a> {
     st: &'a CoreState,
     stream: &'a TcpStream,
@@ -52,6 +51,8 @@ enum ReadOutcome {
 }
 
 impl Reader<'_> {
+    /// Waits (until `deadline`) for the next echoed bytes; `outstanding` messages were sent and
+    /// not yet echoed, so completing more than that means the server invented data.
     async fn read(&mut self, deadline: Instant, outstanding: u64) -> ReadOutcome {
         let wait = deadline.saturating_duration_since(Instant::now());
         let st = self.st;
