@@ -41,7 +41,9 @@ impl Core {
             self.shared.parker.wake();
             loop {
                 if self.shared.parker.take_woken() {
-                    if let Poll::Ready(output) = super::run_guarded(|| future.as_mut().poll(&mut cx)) {
+                    if let Poll::Ready(output) =
+                        super::run_guarded(|| future.as_mut().poll(&mut cx))
+                    {
                         return output;
                     }
                 }
@@ -63,9 +65,12 @@ impl Core {
         self.fire_timers(now);
         let idle = self.local.borrow().is_empty();
         if idle && self.shared.parker.prepare_park() {
-            let timeout = self.timers.borrow().next_deadline().map(|d| d.saturating_duration_since(now));
+            let timeout = self
+                .timers
+                .borrow()
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(now));
             self.park(timeout);
-            self.shared.parker.unparked();
         } else {
             self.drive_io(Some(Duration::ZERO));
         }
@@ -87,21 +92,28 @@ impl Core {
         }
     }
 
+    /// Blocks in the ring; back to running before the completions' wakers
+    /// run, so that a wake from this very core (the block_on waker) does not
+    /// signal the ring it has just left.
     fn park(&self, timeout: Option<Duration>) {
-        self.drive_io(timeout);
+        let wakers = self.turn(timeout);
+        self.shared.parker.unparked();
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     /// Submits what is queued and reaps completions, blocking for one for
     /// at most `wait` (`None`: until one arrives).
     pub(crate) fn drive_io(&self, wait: Option<Duration>) {
+        self.turn(wait).into_iter().for_each(Waker::wake);
+    }
+
+    fn turn(&self, wait: Option<Duration>) -> Vec<Waker> {
         let mut wakers = Vec::new();
         let result = self.driver.borrow_mut().turn(wait, &mut wakers);
         if let Err(e) = result {
             panic!("uringo: io_uring_enter failed on core {}: {e}", self.id);
         }
-        for waker in wakers {
-            waker.wake();
-        }
+        wakers
     }
 
     /// Cancels every task, then drains the ring until no op is in flight
@@ -126,13 +138,20 @@ impl Core {
             let give_up = Instant::now() + Duration::from_secs(5);
             while self.driver.borrow().ops_in_flight() > 0 {
                 if Instant::now() > give_up {
-                    tracing::error!(core = self.id, "ops still in flight after cancellation; leaking their memory");
+                    tracing::error!(
+                        core = self.id,
+                        "ops still in flight after cancellation; leaking their memory"
+                    );
                     self.driver.borrow_mut().leak_ops();
                     break;
                 }
                 self.drive_io(Some(Duration::from_millis(100)));
             }
-            debug_assert_eq!(self.driver.borrow().ops_in_flight(), 0, "op table not empty at shutdown");
+            debug_assert_eq!(
+                self.driver.borrow().ops_in_flight(),
+                0,
+                "op table not empty at shutdown"
+            );
             self.timers.borrow_mut().clear();
             self.signal_waiters.borrow_mut().clear();
             if let Some(slot) = self.signal_slot {
