@@ -42,11 +42,12 @@ fn client(irc: Arc<Irc>, conn: TcpStream, fault: Fault) {
             "JOIN" => {
                 for ch in rest.split(',') {
                     let mut chans = irc.channels.lock().unwrap();
-                    chans
-                        .entry(ch.to_string())
-                        .or_default()
-                        .push((nick.clone(), me.clone()));
-                    send(&me, &format!(":{nick}!u@h JOIN {ch}\r\n"));
+                    let members = chans.entry(ch.to_string()).or_default();
+                    members.push((nick.clone(), me.clone()));
+                    // Like IRC servers, tell every member (the joiner included).
+                    for (_, w) in members.iter() {
+                        send(w, &format!(":{nick}!u@h JOIN {ch}\r\n"));
+                    }
                 }
             }
             "PRIVMSG" => {
@@ -91,31 +92,15 @@ fn irc_server(fault: Fault) -> SocketAddr {
     addr
 }
 
-fn chat_run(fault: Fault, tag: &str) -> (i32, serde_json::Value, String) {
+/// Runs loadgen chat for 1 s with `[clients, channels, joins, rate, cores]`.
+fn chat_run_with(fault: Fault, tag: &str, shape: [&str; 5]) -> (i32, serde_json::Value, String) {
     let addr = irc_server(fault);
     let json = std::env::temp_dir().join(format!("loadgen-chat-{}-{tag}.json", std::process::id()));
+    let [clients, channels, joins, rate, cores] = shape;
     let out = Command::new(env!("CARGO_BIN_EXE_uringo-loadgen"))
-        .args([
-            "chat",
-            "--addr",
-            &addr.to_string(),
-            "--clients",
-            "12",
-            "--channels",
-            "3",
-        ])
-        .args([
-            "--joins",
-            "2",
-            "--rate",
-            "400",
-            "--size",
-            "80",
-            "--duration",
-            "1s",
-            "--cores",
-            "2",
-        ])
+        .args(["chat", "--addr", &addr.to_string(), "--clients", clients])
+        .args(["--channels", channels, "--joins", joins, "--rate", rate])
+        .args(["--size", "80", "--duration", "1s", "--cores", cores])
         .args(["--json", json.to_str().unwrap()])
         .output()
         .expect("running uringo-loadgen");
@@ -132,6 +117,10 @@ fn chat_run(fault: Fault, tag: &str) -> (i32, serde_json::Value, String) {
         serde_json::from_str(&text).unwrap(),
         stdout,
     )
+}
+
+fn chat_run(fault: Fault, tag: &str) -> (i32, serde_json::Value, String) {
+    chat_run_with(fault, tag, ["12", "3", "2", "400", "2"])
 }
 
 #[test]
@@ -180,4 +169,15 @@ fn duplicated_deliveries_are_counted_once() {
             <= 1,
         "{v}"
     );
+}
+
+#[test]
+fn clients_keep_reading_while_others_register() {
+    // 300 clients in one channel on one core: each join is announced to every member, far more
+    // lines than the core has provided buffers. A registered client that stopped reading while
+    // waiting for the others would pin those buffers and starve the clients still registering.
+    let (code, v, stdout) = chat_run_with(Fault::None, "flood", ["300", "1", "1", "300", "1"]);
+    assert_eq!(code, 0, "{v}\n{stdout}");
+    assert_eq!(v["errors"]["connect_errors"], 0);
+    assert_eq!(v["lost"], 0);
 }

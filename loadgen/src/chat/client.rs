@@ -4,14 +4,14 @@ use super::accounting::{Deliveries, Receiver};
 use super::core::ChatCore;
 use super::proto::{self, Event, LineSplitter};
 use crate::schedule::Schedule;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 use uringo::net::TcpStream;
 
 /// Longest a client may take to connect, register and join.
-const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
+const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most messages one write carries when the sender catches up after a stall.
 const MAX_BATCH: u64 = 64;
 
@@ -56,8 +56,11 @@ async fn setup(
     id: u64,
     splitter: &mut LineSplitter,
     outbox: &Outbox,
+    stage: &Cell<&'static str>,
 ) -> io::Result<TcpStream> {
+    stage.set("connecting");
     let stream = TcpStream::connect(core.args.addr).await?;
+    stage.set("waiting for 001");
     let _ = stream.set_nodelay(true);
     stream.write_all(proto::register(id).into_bytes()).await.0?;
     let nick = proto::nick(id);
@@ -78,6 +81,7 @@ async fn setup(
     if let Some(f) = failure {
         return Err(io::Error::other(format!("registering {nick}: {f}")));
     }
+    stage.set("waiting for JOIN confirmations");
     let channels: Vec<String> = core.plan.channels_of(id).map(proto::channel).collect();
     stream
         .write_all(format!("JOIN {}\r\n", channels.join(",")).into_bytes())
@@ -105,8 +109,9 @@ async fn setup(
 pub async fn client(core: Rc<ChatCore>, id: u64) {
     let mut splitter = LineSplitter::default();
     let outbox: Outbox = Rc::default();
-    let setup =
-        uringo::time::timeout(SETUP_TIMEOUT, setup(&core, id, &mut splitter, &outbox)).await;
+    let stage = Cell::new("");
+    let setup = setup(&core, id, &mut splitter, &outbox, &stage);
+    let setup = uringo::time::timeout(SETUP_TIMEOUT, setup).await;
     let stream = match setup {
         Ok(Ok(s)) => Some(Rc::new(s)),
         Ok(Err(e)) => {
@@ -114,7 +119,7 @@ pub async fn client(core: Rc<ChatCore>, id: u64) {
             None
         }
         Err(_) => {
-            report_setup_error(&core, id, "timed out");
+            report_setup_error(&core, id, &format!("timed out {}", stage.get()));
             None
         }
     };
@@ -123,7 +128,9 @@ pub async fn client(core: Rc<ChatCore>, id: u64) {
         core.senders_done.set(core.senders_done.get() + 1);
         return;
     };
-    core.start.triggered().await;
+    // Keep reading while other clients register: a client that stopped reading would leave
+    // its incoming lines (JOIN notices) holding the core's provided buffers, and the clients
+    // still registering would starve for buffers.
     let sender = uringo::spawn(send_scheduled(
         core.clone(),
         stream.clone(),
@@ -188,6 +195,7 @@ async fn read_deliveries(
 }
 
 async fn send_scheduled(core: Rc<ChatCore>, stream: Rc<TcpStream>, id: u64, outbox: Outbox) {
+    core.start.triggered().await;
     let Some(tl) = core.timeline.get() else {
         return;
     };

@@ -84,7 +84,8 @@ pub enum Event<'a> {
         target: &'a [u8],
         text: &'a [u8],
     },
-    /// A numeric reply 400–599: the server refused something.
+    /// A numeric reply 400–599 that means the server refused something (422 ERR_NOMOTD, sent
+    /// to every client of a server without a MOTD, is not one of them).
     ErrorReply(u16),
     /// ERROR: the server is closing the connection.
     Error(&'a [u8]),
@@ -150,7 +151,7 @@ pub fn parse_line(line: &[u8]) -> Event<'_> {
         c if c.len() == 3 && c.iter().all(u8::is_ascii_digit) => {
             let n =
                 u16::from(c[0] - b'0') * 100 + u16::from(c[1] - b'0') * 10 + u16::from(c[2] - b'0');
-            if (400..600).contains(&n) {
+            if (400..600).contains(&n) && n != 422 {
                 Event::ErrorReply(n)
             } else {
                 Event::Other
@@ -284,6 +285,10 @@ mod tests {
             Event::ErrorReply(433)
         );
         assert_eq!(parse_line(b":irc.local 372 lg1 :- motd"), Event::Other);
+        assert_eq!(
+            parse_line(b":irc.local 422 lg1 :MOTD File is missing"),
+            Event::Other
+        );
         assert_eq!(
             parse_line(b"ERROR :Closing link"),
             Event::Error(b"Closing link")

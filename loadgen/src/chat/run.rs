@@ -13,9 +13,9 @@ use crate::schedule::conns_of_core;
 use crate::ticker::{self, Tick};
 use std::io;
 use std::rc::Rc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 fn format_tick(t: &Tick) -> String {
     let secs = t.span.as_secs_f64().max(1e-9);
@@ -71,6 +71,18 @@ async fn core_main(
     let tasks: Vec<_> = conns_of_core(core, cores, clients)
         .map(|id| uringo::spawn(client::client(state.clone(), id as u64)))
         .collect();
+    if core == 0 {
+        // Registering thousands of clients takes a while: show that it progresses.
+        let mut every = uringo::time::interval(Duration::from_secs(1));
+        every.tick().await;
+        while state.start.unless_triggered(every.tick()).await.is_some() {
+            let done = state.shared.setup_done.load(Ordering::Acquire);
+            eprintln!(
+                "setup: {done}/{} clients registered and joined",
+                state.shared.clients
+            );
+        }
+    }
     state.start.triggered().await;
     let ticker = uringo::spawn(report_ticks(state.clone(), tx));
     state.drain().await;
