@@ -19,17 +19,16 @@ use std::time::{Duration, Instant};
 
 fn format_tick(t: &Tick) -> String {
     let secs = t.span.as_secs_f64().max(1e-9);
-    let p99 = if t.hist.is_empty() {
-        0.0
-    } else {
-        t.hist.value_at_quantile(0.99) as f64 / 1e3
-    };
+    let p = Percentiles::of(&t.hist);
     format!(
-        "[{:>4}s] sent {:>8.0}/s  delivered {:>10.0}/s  p99 {:>8}  errors {}",
+        "[{:>4}s] sent {:>7.0}/s  delivered {:>9.0}/s  p50 {:>7}  p99 {:>7}  p99.9 {:>7}  max {:>7}  errors {}",
         t.second,
         t.sent as f64 / secs,
         t.done as f64 / secs,
-        human_us(p99),
+        human_us(p.p50_us),
+        human_us(p.p99_us),
+        human_us(p.p999_us),
+        human_us(p.max_us),
         t.errors
     )
 }

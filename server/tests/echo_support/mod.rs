@@ -150,8 +150,13 @@ impl Server {
     }
 
     /// Sends SIGTERM and returns the exit status (panics if it takes longer than [`PATIENCE`]).
-    pub fn terminate(mut self) -> ExitStatus {
-        self.signal(libc::SIGTERM);
+    pub fn terminate(self) -> ExitStatus {
+        self.stop_with(libc::SIGTERM)
+    }
+
+    /// Sends `signo` and returns the exit status (panics if it takes longer than [`PATIENCE`]).
+    pub fn stop_with(mut self, signo: libc::c_int) -> ExitStatus {
+        self.signal(signo);
         let mut child = self.child.take().expect("running");
         let (tx, rx) = mpsc::channel();
         thread::spawn(move || {
@@ -161,7 +166,7 @@ impl Server {
             Ok(status) => status.expect("waiting for the server"),
             Err(_) => {
                 self.signal(libc::SIGKILL);
-                panic!("server ignored SIGTERM; log:\n{}", self.log());
+                panic!("server ignored signal {signo}; log:\n{}", self.log());
             }
         }
     }
