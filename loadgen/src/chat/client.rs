@@ -205,11 +205,7 @@ async fn send_scheduled(core: Rc<ChatCore>, stream: Rc<TcpStream>, id: u64, outb
     let mut line = String::new();
     let mut k = 0;
     while k < last {
-        let due = tl.start + schedule.due(k);
-        let now = Instant::now();
-        if due > now {
-            uringo::time::sleep(due - now).await;
-        }
+        uringo::time::sleep_until(tl.start + schedule.due(k)).await;
         let now = Instant::now();
         let upto = schedule
             .due_by(now - tl.start)

@@ -192,8 +192,7 @@ impl ChatCore {
         let Some(tl) = self.timeline.get() else {
             return;
         };
-        let wait = tl.end.saturating_duration_since(Instant::now());
-        uringo::time::sleep(wait).await;
+        uringo::time::sleep_until(tl.end).await;
         let mut last = (u64::MAX, Instant::now());
         loop {
             self.publish();

@@ -40,7 +40,7 @@ async fn report_ticks(core: Rc<ChatCore>, tx: mpsc::Sender<Tick>) {
     let mut n = 1;
     loop {
         let at = tl.second_end(n);
-        uringo::time::sleep(at.saturating_duration_since(Instant::now())).await;
+        uringo::time::sleep_until(at).await;
         let mut tick = core.tick.borrow_mut().take(n + 1, false);
         let began = if n == 1 {
             tl.start

@@ -112,10 +112,7 @@ async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>) {
     let mut n = 1;
     loop {
         let at = tl.second_end(n);
-        let wait = at.saturating_duration_since(Instant::now());
-        if !wait.is_zero() {
-            uringo::time::sleep(wait).await;
-        }
+        uringo::time::sleep_until(at).await;
         let mut tick = st.tick.borrow_mut().take(n + 1, tl.second_is_warmup(n + 1));
         let began = if n == 1 {
             tl.start
