@@ -195,6 +195,19 @@ async fn read_deliveries(
 }
 
 async fn send_scheduled(core: Rc<ChatCore>, stream: Rc<TcpStream>, id: u64, outbox: Outbox) {
+    // Until the start, answer the server's PINGs (the reader queues them) once a second.
+    let second = Duration::from_secs(1);
+    while core
+        .start
+        .unless_triggered(uringo::time::sleep(second))
+        .await
+        .is_some()
+    {
+        if let Err(err) = flush_outbox(&stream, &outbox).await {
+            core.error(|e| e.count_io(&err));
+            break;
+        }
+    }
     core.start.triggered().await;
     let Some(tl) = core.timeline.get() else {
         return;

@@ -5,8 +5,8 @@ use super::stats::CoreCounters;
 use std::rc::Rc;
 use uringo::net::TcpStream;
 
-/// Echoes until the peer closes, resets, or the server shuts down. A write in progress always
-/// completes; shutdown only interrupts a connection that is waiting for data.
+/// Echoes until the peer closes, resets, or the server shuts down. On shutdown the echo in
+/// progress completes, then the connection closes.
 pub async fn serve(stream: TcpStream, shutdown: Shutdown, counters: Rc<CoreCounters>, _pass: Pass) {
     counters.opened();
     if let Err(e) = stream.set_nodelay(true) {
@@ -30,6 +30,9 @@ pub async fn serve(stream: TcpStream, shutdown: Shutdown, counters: Rc<CoreCount
             break;
         }
         counters.echoed(len);
+        if shutdown.is_triggered() {
+            break; // that was the echo in flight; a client that never pauses must not stall exit
+        }
     }
     if let Err(e) = stream.close().await {
         tracing::debug!("close: {e}");

@@ -45,6 +45,10 @@ impl Shutdown {
         }
     }
 
+    pub fn is_triggered(&self) -> bool {
+        self.0.fired.get()
+    }
+
     /// Runs `fut` to completion unless shutdown comes first, in which case `fut` is dropped
     /// (cancelling its I/O) and `None` is returned. `fut` is polled first, so a result that is
     /// already there is never thrown away.
@@ -144,6 +148,7 @@ mod tests {
             "one registration, one wake"
         );
         assert_eq!(poll_once(fut.as_mut(), &waker), Poll::Ready(None));
+        assert!(sd.is_triggered());
     }
 
     #[test]
