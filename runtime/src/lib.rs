@@ -3,3 +3,8 @@
 #![allow(dead_code)]
 
 mod sync;
+
+pub mod chan;
+pub use chan::chan;
+#[doc(hidden)]
+pub mod select;
