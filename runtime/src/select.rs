@@ -533,6 +533,12 @@ impl Drop for Select<'_, '_> {
 }
 
 /// Shuffles `s` uniformly (Fisher-Yates) with a per-thread xorshift PRNG.
+/// Loom needs every execution of a model to be deterministic, so under loom
+/// the order stays as written (loom explores the interleavings instead).
+#[cfg(loom)]
+fn shuffle(_: &mut [u8]) {}
+
+#[cfg(not(loom))]
 fn shuffle(s: &mut [u8]) {
     for i in (1..s.len()).rev() {
         let j = (next_random() % (i as u64 + 1)) as usize;
@@ -540,6 +546,7 @@ fn shuffle(s: &mut [u8]) {
     }
 }
 
+#[cfg(not(loom))]
 fn next_random() -> u64 {
     use std::cell::Cell;
     thread_local! {

@@ -347,3 +347,5 @@ impl std::error::Error for TryRecvError {}
 
 #[cfg(all(test, not(loom)))]
 mod tests;
+#[cfg(all(test, loom))]
+mod loom_tests;
