@@ -86,6 +86,7 @@ pub struct SendError<T>(pub T);
 pub enum TrySendError<T> {
     /// The buffer is full (or, for cap 0, no receiver is waiting).
     Full(T),
+    /// The channel is closed.
     Closed(T),
 }
 
@@ -125,6 +126,7 @@ impl<T> Sender<T> {
         self.shared.close();
     }
 
+    /// Whether the channel was closed.
     pub fn is_closed(&self) -> bool {
         self.shared.lock().closed
     }
@@ -134,10 +136,12 @@ impl<T> Sender<T> {
         self.shared.lock().buf.len()
     }
 
+    /// Whether no value is buffered now.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The capacity given to [`chan`] (0 for rendezvous).
     pub fn capacity(&self) -> usize {
         self.shared.lock().cap
     }
@@ -176,6 +180,7 @@ impl<T> Receiver<T> {
         self.shared.close();
     }
 
+    /// Whether the channel was closed.
     pub fn is_closed(&self) -> bool {
         self.shared.lock().closed
     }
@@ -185,14 +190,17 @@ impl<T> Receiver<T> {
         self.shared.lock().buf.len()
     }
 
+    /// Whether no value is buffered now.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The capacity given to [`chan`] (0 for rendezvous).
     pub fn capacity(&self) -> usize {
         self.shared.lock().cap
     }
 
+    /// Whether both handles belong to the same channel.
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
@@ -327,6 +335,7 @@ impl<T> fmt::Display for TrySendError<T> {
 impl<T> std::error::Error for TrySendError<T> {}
 
 impl<T> TrySendError<T> {
+    /// The value that was not sent.
     pub fn into_inner(self) -> T {
         match self {
             TrySendError::Full(v) | TrySendError::Closed(v) => v,

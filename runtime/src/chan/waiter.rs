@@ -226,6 +226,7 @@ impl<T> WaitList<T> {
         self.nodes.remove(key).waiter
     }
 
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.head == NIL
     }
