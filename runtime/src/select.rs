@@ -254,7 +254,9 @@ impl<T> Branch for RecvBranch<'_, T> {
 impl<T> Output for RecvBranch<'_, T> {
     type Out = Option<T>;
     fn take_output(&mut self) -> Option<T> {
-        self.out.take().expect("select!: winning recv branch has no output")
+        self.out
+            .take()
+            .expect("select!: winning recv branch has no output")
     }
 }
 
@@ -337,7 +339,9 @@ impl<T> Branch for SendBranch<'_, T> {
 impl<T> Output for SendBranch<'_, T> {
     type Out = Result<(), SendError<T>>;
     fn take_output(&mut self) -> Self::Out {
-        self.out.take().expect("select!: winning send branch has no output")
+        self.out
+            .take()
+            .expect("select!: winning send branch has no output")
     }
 }
 
@@ -391,7 +395,9 @@ impl<F: Future> Branch for FutureBranch<F> {
 impl<F: Future> Output for FutureBranch<F> {
     type Out = F::Output;
     fn take_output(&mut self) -> F::Output {
-        self.out.take().expect("select!: winning future branch has no output")
+        self.out
+            .take()
+            .expect("select!: winning future branch has no output")
     }
 }
 
@@ -493,12 +499,16 @@ impl Future for Select<'_, '_> {
             if this.has_default {
                 return Poll::Ready(DEFAULT);
             }
-            let token = this.token.get_or_insert_with(|| Arc::new(Token::new())).clone();
+            let token = this
+                .token
+                .get_or_insert_with(|| Arc::new(Token::new()))
+                .clone();
             this.parked = true;
             this.waker = Some(cx.waker().clone());
             let mut ready = false;
             for &i in &order[..n] {
-                if let Park::Ready = this.branches[i as usize].park(cx.waker(), &token, i as usize) {
+                if let Park::Ready = this.branches[i as usize].park(cx.waker(), &token, i as usize)
+                {
                     ready = true;
                     break;
                 }

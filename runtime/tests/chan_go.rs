@@ -5,17 +5,21 @@
 use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::task::Poll;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use uringo::chan::{SendError, TryRecvError};
 use uringo::{chan, spawn, spawn_on, time, Builder, Runtime};
 
 fn runtime(cores: usize) -> Runtime {
-    Builder::new().cores(cores).pin(false).build().expect("runtime")
+    Builder::new()
+        .cores(cores)
+        .pin(false)
+        .build()
+        .expect("runtime")
 }
 
 #[test]
@@ -35,11 +39,16 @@ fn rendezvous_sender_is_released_only_when_a_receiver_takes_the_value() {
         for i in 0..100 {
             tx.send(i).await.unwrap();
             // A buffered channel would let send(0) return before any receive.
-            assert!(started.get() > i, "send {i} returned before a receive took it");
+            assert!(
+                started.get() > i,
+                "send {i} returned before a receive took it"
+            );
         }
         let rx = receiver.await;
         // With no receiver left waiting, a send never completes.
-        assert!(time::timeout(Duration::from_millis(5), tx.send(100)).await.is_err());
+        assert!(time::timeout(Duration::from_millis(5), tx.send(100))
+            .await
+            .is_err());
         assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     });
 }
@@ -142,7 +151,11 @@ fn many_to_many_on_all_cores_exactly_once() {
     let rt = runtime(2);
     let cores = rt.cores();
     for cap in [0, 8] {
-        let seen: Arc<Vec<AtomicU32>> = Arc::new((0..cores as u32 * 2 * PER).map(|_| AtomicU32::new(0)).collect());
+        let seen: Arc<Vec<AtomicU32>> = Arc::new(
+            (0..cores as u32 * 2 * PER)
+                .map(|_| AtomicU32::new(0))
+                .collect(),
+        );
         let seen2 = seen.clone();
         rt.block_on(async move {
             let (tx, rx) = chan::<u32>(cap);
@@ -171,7 +184,11 @@ fn many_to_many_on_all_cores_exactly_once() {
             }
         });
         for (v, n) in seen.iter().enumerate() {
-            assert_eq!(n.load(Ordering::Relaxed), 1, "value {v} received {n:?} times (cap {cap})");
+            assert_eq!(
+                n.load(Ordering::Relaxed),
+                1,
+                "value {v} received {n:?} times (cap {cap})"
+            );
         }
     }
 }
@@ -182,7 +199,9 @@ fn dropped_pending_recv_loses_no_value() {
     rt.block_on(async {
         let (tx, rx) = chan::<u32>(0);
         for _ in 0..3 {
-            assert!(time::timeout(Duration::from_millis(2), rx.recv()).await.is_err());
+            assert!(time::timeout(Duration::from_millis(2), rx.recv())
+                .await
+                .is_err());
         }
         let sender = spawn_on(1, move || async move {
             for i in 0..200 {
@@ -207,9 +226,15 @@ fn dropped_pending_send_delivers_nothing() {
     runtime(1).block_on(async {
         let (tx, rx) = chan::<u32>(1);
         tx.send(1).await.unwrap();
-        assert!(time::timeout(Duration::from_millis(2), tx.send(2)).await.is_err());
+        assert!(time::timeout(Duration::from_millis(2), tx.send(2))
+            .await
+            .is_err());
         assert_eq!(rx.recv().await, Some(1));
-        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "the cancelled send's value is gone");
+        assert_eq!(
+            rx.try_recv(),
+            Err(TryRecvError::Empty),
+            "the cancelled send's value is gone"
+        );
         tx.send(3).await.unwrap();
         assert_eq!(rx.recv().await, Some(3));
     });

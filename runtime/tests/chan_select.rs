@@ -7,7 +7,11 @@ use uringo::chan::TryRecvError;
 use uringo::{chan, select, spawn_on, time, Builder, Runtime};
 
 fn runtime(cores: usize) -> Runtime {
-    Builder::new().cores(cores).pin(false).build().expect("runtime")
+    Builder::new()
+        .cores(cores)
+        .pin(false)
+        .build()
+        .expect("runtime")
 }
 
 #[test]
@@ -25,7 +29,10 @@ fn fair_between_two_always_ready_branches() {
             }
         }
         assert_eq!(first + second, 10_000);
-        assert!((4_000..=6_000).contains(&first), "first chosen {first} times of 10000");
+        assert!(
+            (4_000..=6_000).contains(&first),
+            "first chosen {first} times of 10000"
+        );
     });
 }
 
@@ -125,7 +132,10 @@ fn channel_beats_a_later_timer_and_leaves_nothing_parked() {
         };
         assert_eq!(got, Some(5));
         let tx = sender.await;
-        assert!(tx.try_send(6).is_err(), "no receiver of the select is left parked");
+        assert!(
+            tx.try_send(6).is_err(),
+            "no receiver of the select is left parked"
+        );
     });
 }
 
@@ -178,8 +188,15 @@ fn dropped_waiting_select_leaves_channels_consistent() {
             .await;
             assert!(r.is_err());
         }
-        assert!(tx.try_send(1).is_err(), "no receiver left parked by the dropped selects");
-        assert_eq!(rx2.try_recv(), Err(TryRecvError::Empty), "no sender left parked");
+        assert!(
+            tx.try_send(1).is_err(),
+            "no receiver left parked by the dropped selects"
+        );
+        assert_eq!(
+            rx2.try_recv(),
+            Err(TryRecvError::Empty),
+            "no sender left parked"
+        );
         let sender = spawn_on(1, move || async move { tx.send(3).await });
         assert_eq!(rx.recv().await, Some(3));
         sender.await.unwrap();

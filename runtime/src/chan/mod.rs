@@ -34,8 +34,8 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-pub use future::{RecvFuture, SendFuture};
 pub(crate) use future::cancel_recv;
+pub use future::{RecvFuture, SendFuture};
 pub(crate) use state::{RecvStep, SendStep, State};
 
 use crate::sync::{lock, Arc, Mutex, MutexGuard};
@@ -354,7 +354,7 @@ impl fmt::Display for TryRecvError {
 
 impl std::error::Error for TryRecvError {}
 
-#[cfg(all(test, not(loom)))]
-mod tests;
 #[cfg(all(test, loom))]
 mod loom_tests;
+#[cfg(all(test, not(loom)))]
+mod tests;

@@ -107,11 +107,20 @@ impl<T> State<T> {
         }
     }
 
-    pub(crate) fn park_sender(&mut self, v: T, waker: &Waker, select: Option<(&Arc<Token>, usize)>) -> usize {
+    pub(crate) fn park_sender(
+        &mut self,
+        v: T,
+        waker: &Waker,
+        select: Option<(&Arc<Token>, usize)>,
+    ) -> usize {
         self.senders.park(Waiter::new(Some(v), waker, select))
     }
 
-    pub(crate) fn park_receiver(&mut self, waker: &Waker, select: Option<(&Arc<Token>, usize)>) -> usize {
+    pub(crate) fn park_receiver(
+        &mut self,
+        waker: &Waker,
+        select: Option<(&Arc<Token>, usize)>,
+    ) -> usize {
         self.receivers.park(Waiter::new(None, waker, select))
     }
 

@@ -75,7 +75,10 @@ fn rendezvous_parked_receiver_gets_the_value_directly() {
     let mut recv = rx.recv();
     assert!(poll(&mut recv, &wr).is_pending());
     assert!(matches!(tx.try_send(1), Ok(())));
-    assert!(matches!(tx.try_send(2), Err(TrySendError::Full(2))), "only one receiver was waiting");
+    assert!(
+        matches!(tx.try_send(2), Err(TrySendError::Full(2))),
+        "only one receiver was waiting"
+    );
     assert_eq!(wakes(&cr), 1);
     assert_eq!(poll(&mut recv, &wr), Poll::Ready(Some(1)));
 }
@@ -108,7 +111,11 @@ fn buffered_fills_then_parks_and_keeps_fifo() {
     let mut send = tx.send(3);
     assert!(poll(&mut send, &ws).is_pending());
     assert_eq!(rx.try_recv(), Ok(1));
-    assert_eq!(wakes(&cs), 1, "a freed slot takes the parked sender's value");
+    assert_eq!(
+        wakes(&cs),
+        1,
+        "a freed slot takes the parked sender's value"
+    );
     assert_eq!(rx.len(), 2);
     assert_eq!(poll(&mut send, &ws), Poll::Ready(Ok(())));
     assert_eq!(rx.try_recv(), Ok(2));
@@ -126,10 +133,20 @@ fn close_drains_then_ends_and_returns_values_to_senders() {
     rx.close();
     assert!(tx.is_closed() && rx.is_closed());
     assert_eq!(wakes(&cs), 1);
-    assert_eq!(poll(&mut parked, &ws), Poll::Ready(Err(SendError("b".into()))));
+    assert_eq!(
+        poll(&mut parked, &ws),
+        Poll::Ready(Err(SendError("b".into())))
+    );
     assert!(matches!(tx.try_send("c".into()), Err(TrySendError::Closed(c)) if c == "c"));
-    assert_eq!(block_on(tx.send("d".into())), Err(SendError("d".to_string())));
-    assert_eq!(block_on(rx.recv()).as_deref(), Some("a"), "close keeps what was sent");
+    assert_eq!(
+        block_on(tx.send("d".into())),
+        Err(SendError("d".to_string()))
+    );
+    assert_eq!(
+        block_on(rx.recv()).as_deref(),
+        Some("a"),
+        "close keeps what was sent"
+    );
     assert_eq!(block_on(rx.recv()), None);
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 }
@@ -173,7 +190,10 @@ fn dropping_the_last_receiver_closes_and_drops_buffered_values() {
     assert_eq!(Arc::strong_count(&token), 2);
     drop(rx);
     assert_eq!(Arc::strong_count(&token), 1);
-    assert!(matches!(tx.try_send(token.clone()), Err(TrySendError::Closed(_))));
+    assert!(matches!(
+        tx.try_send(token.clone()),
+        Err(TrySendError::Closed(_))
+    ));
 }
 
 #[test]
@@ -274,7 +294,10 @@ fn many_to_many_across_threads_exactly_once() {
         for s in senders {
             s.join().unwrap();
         }
-        let mut all: Vec<u64> = receivers.into_iter().flat_map(|r| r.join().unwrap()).collect();
+        let mut all: Vec<u64> = receivers
+            .into_iter()
+            .flat_map(|r| r.join().unwrap())
+            .collect();
         all.sort_unstable();
         assert_eq!(all, (0..3 * PER).collect::<Vec<_>>(), "cap {cap}");
     }
@@ -313,7 +336,11 @@ fn select_losing_send_is_not_delivered() {
         }
     });
     assert_eq!(r, Some(0));
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "the send branch lost");
+    assert_eq!(
+        rx.try_recv(),
+        Err(TryRecvError::Empty),
+        "the send branch lost"
+    );
 }
 
 #[test]
@@ -361,7 +388,10 @@ fn select_is_fair_between_two_ready_branches() {
             }
         });
     }
-    assert!((4_000..=6_000).contains(&first), "first branch chosen {first} of 10000");
+    assert!(
+        (4_000..=6_000).contains(&first),
+        "first branch chosen {first} of 10000"
+    );
 }
 
 #[test]
@@ -378,7 +408,10 @@ fn parked_select_is_completed_by_exactly_one_counterpart() {
     let mut cx = Context::from_waker(&w);
     assert!(sel.as_mut().poll(&mut cx).is_pending());
     assert!(tx2.try_send(20).is_ok());
-    assert!(matches!(tx1.try_send(10), Err(TrySendError::Full(10))), "the select is decided");
+    assert!(
+        matches!(tx1.try_send(10), Err(TrySendError::Full(10))),
+        "the select is decided"
+    );
     assert_eq!(wakes(&c), 1);
     assert_eq!(sel.as_mut().poll(&mut cx), Poll::Ready((2, Some(20))));
 }
@@ -397,7 +430,11 @@ fn parked_select_send_is_taken_by_one_receiver_only() {
     let mut cx = Context::from_waker(w);
     assert!(sel.as_mut().poll(&mut cx).is_pending());
     assert_eq!(rx1.try_recv(), Ok(1));
-    assert_eq!(rx2.try_recv(), Err(TryRecvError::Empty), "losing send not delivered");
+    assert_eq!(
+        rx2.try_recv(),
+        Err(TryRecvError::Empty),
+        "losing send not delivered"
+    );
     assert_eq!(sel.as_mut().poll(&mut cx), Poll::Ready((1, true)));
 }
 
@@ -440,9 +477,20 @@ fn dropped_parked_select_leaves_channels_consistent() {
         assert!(sel.as_mut().poll(&mut cx).is_pending());
         tx1.try_send(1).unwrap(); // completes the recv branch, select not polled again
     }
-    assert_eq!(rx1.try_recv(), Ok(1), "the value handed to the dropped select went back");
-    assert_eq!(rx2.try_recv(), Err(TryRecvError::Empty), "the send branch was unparked");
-    assert!(matches!(tx2.try_send(3), Err(TrySendError::Full(3))), "no receiver left parked");
+    assert_eq!(
+        rx1.try_recv(),
+        Ok(1),
+        "the value handed to the dropped select went back"
+    );
+    assert_eq!(
+        rx2.try_recv(),
+        Err(TryRecvError::Empty),
+        "the send branch was unparked"
+    );
+    assert!(
+        matches!(tx2.try_send(3), Err(TrySendError::Full(3))),
+        "no receiver left parked"
+    );
 }
 
 #[test]
@@ -501,7 +549,10 @@ fn racing_selects_across_threads_take_each_value_once() {
     for p in producers {
         p.join().unwrap();
     }
-    let mut all: Vec<u32> = consumers.into_iter().flat_map(|c| c.join().unwrap()).collect();
+    let mut all: Vec<u32> = consumers
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
     all.sort_unstable();
     assert_eq!(all, (0..2 * N).collect::<Vec<_>>());
 }

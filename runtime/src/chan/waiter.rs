@@ -88,7 +88,11 @@ pub(crate) struct Waiter<T> {
 }
 
 impl<T> Waiter<T> {
-    pub(crate) fn new(value: Option<T>, waker: &Waker, select: Option<(&Arc<Token>, usize)>) -> Self {
+    pub(crate) fn new(
+        value: Option<T>,
+        waker: &Waker,
+        select: Option<(&Arc<Token>, usize)>,
+    ) -> Self {
         Waiter {
             value,
             done: false,
