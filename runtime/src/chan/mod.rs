@@ -17,7 +17,8 @@
 //!
 //! Files: `waiter.rs` (wait queues, select token), `state.rs` (the locked
 //! state and its invariants), `zero.rs` and `array.rs` (the two flavors),
-//! `future.rs` (`send`/`recv` futures and their cancellation).
+//! `future.rs` (`send`/`recv` futures and their cancellation), `lock.rs`
+//! (the lock around the state).
 //!
 //! Closing: [`Sender::close`] or [`Receiver::close`], dropping the last
 //! `Sender`, or dropping the last `Receiver` (then buffered values are
@@ -26,6 +27,7 @@
 
 mod array;
 mod future;
+mod lock;
 mod state;
 pub(crate) mod waiter;
 mod zero;
@@ -38,13 +40,14 @@ pub(crate) use future::cancel_recv;
 pub use future::{RecvFuture, SendFuture};
 pub(crate) use state::{RecvStep, SendStep, State};
 
-use crate::sync::{lock, Arc, Mutex, MutexGuard};
+use crate::sync::Arc;
+use lock::{Guard, Lock};
 
 /// Creates a channel: `cap == 0` is a rendezvous channel (a send completes
 /// once a receiver has taken the value), `cap > 0` buffers up to `cap` values.
 pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
-        state: Mutex::new(State::new(cap)),
+        state: Lock::new(State::new(cap)),
     });
     (
         Sender {
@@ -55,12 +58,12 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 }
 
 pub(crate) struct Shared<T> {
-    state: Mutex<State<T>>,
+    state: Lock<State<T>>,
 }
 
 impl<T> Shared<T> {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State<T>> {
-        lock(&self.state)
+    pub(crate) fn lock(&self) -> Guard<'_, State<T>> {
+        self.state.lock()
     }
 }
 
