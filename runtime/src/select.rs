@@ -8,7 +8,7 @@
 //!    branches have no effect.
 //! 2. *Default*: if none could and there is a `default` branch, run it.
 //! 3. *Park*: park one waiter per channel branch, all sharing one
-//!    [`Token`]. A counterpart (or `close`) completes a waiter only after
+//!    `Token`. A counterpart (or `close`) completes a waiter only after
 //!    winning the token's CAS, so exactly one branch takes effect. If a
 //!    channel turned ready while parking, or a timer fires, the select aborts
 //!    its token, unparks everything and goes back to step 1.
@@ -24,13 +24,33 @@ use crate::sync::Arc;
 /// Waits on several channel operations and runs the branch of the one that
 /// completes.
 ///
-/// ```text
-/// uringo::select! {
-///     v = recv(rx) => { /* v: Option<T>, None once rx is closed and drained */ }
-///     r = send(tx, value) => { /* r: Result<(), SendError<T>> */ }
-///     _ = after(Duration::from_millis(10)) => { /* timed out */ }
-///     default => { /* nothing was ready */ }
-/// }
+/// ```
+/// use std::time::Duration;
+///
+/// uringo::start(async {
+///     let (jobs_tx, jobs_rx) = uringo::chan::<u32>(1);
+///     let (done_tx, done_rx) = uringo::chan::<&str>(1);
+///     done_tx.send("finished").await.unwrap();
+///     loop {
+///         uringo::select! {
+///             // v: Option<u32>, None once jobs_rx is closed and drained
+///             v = recv(jobs_rx) => println!("job {v:?}"),
+///             // r: Result<(), SendError<u32>>
+///             r = send(jobs_tx, 7) => r.unwrap(),
+///             msg = recv(done_rx) => {
+///                 println!("{}", msg.unwrap());
+///                 break;
+///             }
+///             _ = after(Duration::from_secs(1)) => panic!("nothing happened for a second"),
+///         }
+///     }
+///     // With `default`, a select never waits.
+///     let idle = uringo::select! {
+///         v = recv(done_rx) => v.is_none(),
+///         default => true,
+///     };
+///     assert!(idle);
+/// });
 /// ```
 ///
 /// Branches are `pattern = recv(receiver)`, `pattern = send(sender, value)`,

@@ -1,10 +1,26 @@
 //! Go channels: typed, many-to-many, for tasks on one core or across cores.
 //!
-//! ```text
-//! let (tx, rx) = uringo::chan::<u64>(0);   // rendezvous, like make(chan u64)
-//! let (tx, rx) = uringo::chan::<u64>(64);  // buffered, like make(chan u64, 64)
-//! tx.send(1).await?;                       // Err(SendError(v)) once closed
-//! while let Some(v) = rx.recv().await {}   // None once closed and drained
+//! ```
+//! uringo::start(async {
+//!     let (tx, rx) = uringo::chan::<u64>(0); // rendezvous, like make(chan uint64)
+//!     let producer = uringo::spawn_on(uringo::cores() - 1, move || async move {
+//!         for i in 0..3 {
+//!             tx.send(i).await.unwrap(); // returns once a receiver took i
+//!         }
+//!         // Dropping the last sender closes the channel.
+//!     });
+//!     let mut got = Vec::new();
+//!     while let Some(v) = rx.recv().await {
+//!         got.push(v); // None once closed and drained
+//!     }
+//!     producer.await;
+//!     assert_eq!(got, [0, 1, 2]);
+//!
+//!     let (tx, rx) = uringo::chan::<String>(64); // buffered, like make(chan string, 64)
+//!     rx.close();
+//!     let err = tx.send("late".to_string()).await.unwrap_err();
+//!     assert_eq!(err.0, "late"); // a send on a closed channel gives the value back
+//! });
 //! ```
 //!
 //! Why this shape: Go's channel algorithm (one lock per channel, FIFO queues
