@@ -12,7 +12,9 @@
 //! - cross-core ping-pong: the same between core 0 and core 1 (uringo with
 //!   `spawn_on`; tokio multi_thread with 2 workers, which places tasks itself);
 //! - cross-core stream: core 1 sends u64s one way into a capacity-1024
-//!   channel, core 0 receives them.
+//!   channel, core 0 receives them one `recv` at a time;
+//! - cross-core stream, batched: the same, received with `recv_many(.., 256)`
+//!   (one lock per batch) on both sides.
 
 use std::time::{Duration, Instant};
 
@@ -76,7 +78,46 @@ async fn tokio_ping_pong(rounds: u64) -> Duration {
     d
 }
 
-async fn uringo_stream(n: u64) -> Duration {
+/// Receives everything, checking order; `batch` 0 means one `recv` at a time.
+async fn uringo_drain(rx: uringo::chan::Receiver<u64>, batch: usize) -> u64 {
+    let mut expect = 0;
+    if batch == 0 {
+        while let Some(v) = rx.recv().await {
+            assert_eq!(v, expect);
+            expect += 1;
+        }
+    } else {
+        let mut buf = Vec::with_capacity(batch);
+        while rx.recv_many(&mut buf, batch).await > 0 {
+            for v in buf.drain(..) {
+                assert_eq!(v, expect);
+                expect += 1;
+            }
+        }
+    }
+    expect
+}
+
+async fn tokio_drain(mut rx: tokio::sync::mpsc::Receiver<u64>, batch: usize) -> u64 {
+    let mut expect = 0;
+    if batch == 0 {
+        while let Some(v) = rx.recv().await {
+            assert_eq!(v, expect);
+            expect += 1;
+        }
+    } else {
+        let mut buf = Vec::with_capacity(batch);
+        while rx.recv_many(&mut buf, batch).await > 0 {
+            for v in buf.drain(..) {
+                assert_eq!(v, expect);
+                expect += 1;
+            }
+        }
+    }
+    expect
+}
+
+async fn uringo_stream(n: u64, batch: usize) -> Duration {
     let (tx, rx) = uringo::chan::<u64>(1024);
     let start = Instant::now();
     let producer = uringo::spawn_on(1, move || async move {
@@ -84,33 +125,25 @@ async fn uringo_stream(n: u64) -> Duration {
             tx.send(i).await.unwrap();
         }
     });
-    let mut expect = 0;
-    while let Some(v) = rx.recv().await {
-        assert_eq!(v, expect);
-        expect += 1;
-    }
+    let received = uringo_drain(rx, batch).await;
     let d = start.elapsed();
     producer.await;
-    assert_eq!(expect, n);
+    assert_eq!(received, n);
     d
 }
 
-async fn tokio_stream(n: u64) -> Duration {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(1024);
+async fn tokio_stream(n: u64, batch: usize) -> Duration {
+    let (tx, rx) = tokio::sync::mpsc::channel::<u64>(1024);
     let start = Instant::now();
     let producer = tokio::spawn(async move {
         for i in 0..n {
             tx.send(i).await.unwrap();
         }
     });
-    let mut expect = 0;
-    while let Some(v) = rx.recv().await {
-        assert_eq!(v, expect);
-        expect += 1;
-    }
+    let received = tokio_drain(rx, batch).await;
     let d = start.elapsed();
     producer.await.unwrap();
-    assert_eq!(expect, n);
+    assert_eq!(received, n);
     d
 }
 
@@ -156,6 +189,12 @@ fn main() {
             uringo: vec![],
             tokio: vec![],
         },
+        Case {
+            name: "  ... with recv_many",
+            unit: "messages/s",
+            uringo: vec![],
+            tokio: vec![],
+        },
     ];
     for _ in 0..RUNS {
         cases[0].uringo.push(per_sec(
@@ -174,12 +213,16 @@ fn main() {
             cross_rounds,
             t2.block_on(tokio_ping_pong(cross_rounds)),
         ));
-        cases[2]
-            .uringo
-            .push(per_sec(stream_n, u2.block_on(uringo_stream(stream_n))));
-        cases[2]
-            .tokio
-            .push(per_sec(stream_n, t2.block_on(tokio_stream(stream_n))));
+        for (case, batch) in [(2, 0), (3, 256)] {
+            cases[case].uringo.push(per_sec(
+                stream_n,
+                u2.block_on(uringo_stream(stream_n, batch)),
+            ));
+            cases[case].tokio.push(per_sec(
+                stream_n,
+                t2.block_on(tokio_stream(stream_n, batch)),
+            ));
+        }
     }
 
     println!(

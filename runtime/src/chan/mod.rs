@@ -178,6 +178,38 @@ impl<T> Receiver<T> {
         RecvFuture::new(&self.shared)
     }
 
+    /// Waits for at least one value, then appends up to `limit` values to
+    /// `buf` under a single lock acquisition; returns how many. `0` means the
+    /// channel is closed and drained (or `limit` is 0). Cancelling it before
+    /// it completes leaves every value in the channel.
+    pub async fn recv_many(&self, buf: &mut Vec<T>, limit: usize) -> usize {
+        if limit == 0 {
+            return 0;
+        }
+        let Some(first) = self.recv().await else {
+            return 0;
+        };
+        buf.push(first);
+        let mut n = 1;
+        let mut wakers = Vec::new();
+        let mut s = self.shared.lock();
+        while n < limit {
+            match s.try_recv() {
+                RecvStep::Got(v, waker) => {
+                    buf.push(v);
+                    n += 1;
+                    wakers.extend(waker);
+                }
+                RecvStep::Empty | RecvStep::Closed => break,
+            }
+        }
+        drop(s);
+        for w in wakers {
+            w.wake();
+        }
+        n
+    }
+
     /// Receives a value if that needs no waiting.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         let step = self.shared.lock().try_recv();
