@@ -567,14 +567,22 @@ fn recv_many_takes_a_batch_and_releases_parked_senders() {
     assert!(poll(&mut parked, &w).is_pending());
     let mut buf = vec![0];
     assert_eq!(block_on(rx.recv_many(&mut buf, 10)), 3);
-    assert_eq!(buf, [0, 1, 2, 3], "appended in FIFO order, parked sender included");
+    assert_eq!(
+        buf,
+        [0, 1, 2, 3],
+        "appended in FIFO order, parked sender included"
+    );
     assert_eq!(wakes(&c), 1);
     assert_eq!(poll(&mut parked, &w), Poll::Ready(Ok(())));
     drop(parked);
     tx.try_send(4).unwrap();
     tx.try_send(5).unwrap();
     buf.clear();
-    assert_eq!(block_on(rx.recv_many(&mut buf, 1)), 1, "limit counts values added");
+    assert_eq!(
+        block_on(rx.recv_many(&mut buf, 1)),
+        1,
+        "limit counts values added"
+    );
     assert_eq!(buf, [4]);
     drop(tx);
     assert_eq!(block_on(rx.recv_many(&mut buf, 0)), 0);
