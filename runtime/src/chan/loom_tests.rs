@@ -136,6 +136,63 @@ fn select_send_racing_close_is_delivered_or_returned() {
     });
 }
 
+#[test]
+fn dropped_select_racing_a_sender_keeps_the_value() {
+    model(|| {
+        let (tx, rx) = chan::<u32>(0);
+        let (_other_tx, other_rx) = chan::<u32>(0);
+        let t = thread::spawn(move || block_on(tx.send(3)));
+        let waker = futures_noop();
+        let got = {
+            let mut sel = Box::pin(async {
+                select! {
+                    v = recv(rx) => v,
+                    _ = recv(other_rx) => None,
+                }
+            });
+            match sel.as_mut().poll(&mut Context::from_waker(&waker)) {
+                Poll::Ready(v) => v,
+                Poll::Pending => None,
+            }
+        };
+        let got = match got {
+            Some(v) => v,
+            // The select was dropped while waiting, maybe after the sender
+            // had handed it the value: the value must still be receivable.
+            None => block_on(rx.recv()).unwrap(),
+        };
+        assert_eq!(got, 3);
+        assert_eq!(t.join().unwrap(), Ok(()));
+    });
+}
+
+#[test]
+fn select_and_plain_receiver_share_a_buffered_stream_exactly_once() {
+    model(|| {
+        let (tx, rx) = chan::<u32>(1);
+        let rx2 = rx.clone();
+        let t = thread::spawn(move || {
+            block_on(tx.send(1)).unwrap();
+            block_on(tx.send(2)).unwrap();
+        });
+        let plain = thread::spawn(move || block_on(rx2.recv()));
+        let (_idle_tx, idle_rx) = chan::<u32>(0);
+        let mut got: Vec<u32> = Vec::new();
+        while let Some(v) = block_on(async {
+            select! {
+                v = recv(rx) => v,
+                _ = recv(idle_rx) => None,
+            }
+        }) {
+            got.push(v);
+        }
+        t.join().unwrap();
+        got.extend(plain.join().unwrap());
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+    });
+}
+
 /// Explores interleavings with at most three preemptions, which covers the
 /// races here (each needs one or two) in seconds rather than minutes.
 fn model(f: impl Fn() + Sync + Send + 'static) {
