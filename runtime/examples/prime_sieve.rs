@@ -45,6 +45,16 @@ fn main() {
         // Dropping the last receiver closes the chain from the end backwards.
         primes
     });
+    assert!(
+        primes.windows(2).all(|w| w[0] < w[1]),
+        "primes come out in order"
+    );
+    assert!(
+        primes
+            .iter()
+            .all(|&p| (2..p).take_while(|d| d * d <= p).all(|d| p % d != 0)),
+        "every number printed is prime"
+    );
     for p in &primes {
         println!("{p}");
     }
