@@ -7,12 +7,16 @@
 //! ```
 //!
 //! Cases:
-//! - same-core ping-pong: two tasks on one thread bounce a u64 over two
-//!   capacity-1 channels (uringo with 1 core; tokio current_thread);
-//! - cross-core ping-pong: the same between core 0 and core 1 (uringo with
-//!   `spawn_on`; tokio multi_thread with 2 workers, which places tasks itself);
+//! - same-core ping-pong: two spawned tasks on one thread bounce a u64 over
+//!   two capacity-1 channels (uringo with 1 core; tokio current_thread);
+//! - cross-core ping-pong: the same between two threads: uringo tasks on
+//!   core 0 and core 1 (`spawn_on`); tokio multi_thread with 2 workers, the
+//!   pinger being the `block_on` future (tokio would otherwise run both
+//!   spawned tasks on one worker, which is no longer cross-core);
 //! - cross-core stream: core 1 sends u64s one way into a capacity-1024
-//!   channel, core 0 receives them one `recv` at a time;
+//!   channel, core 0 receives them one `recv` at a time (uringo: spawned
+//!   tasks on both cores; tokio: a spawned producer, the `block_on` future
+//!   receiving, for the reason above);
 //! - cross-core stream, batched: the same, received with `recv_many(.., 256)`
 //!   (one lock per batch) on both sides.
 
@@ -36,6 +40,7 @@ fn per_sec(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
 
+/// Both ends are spawned tasks (not the `block_on` future), on both runtimes.
 async fn uringo_ping_pong(rounds: u64, other_core: usize) -> Duration {
     let (ping_tx, ping_rx) = uringo::chan::<u64>(1);
     let (pong_tx, pong_rx) = uringo::chan::<u64>(1);
@@ -46,18 +51,23 @@ async fn uringo_ping_pong(rounds: u64, other_core: usize) -> Duration {
             }
         }
     });
-    let start = Instant::now();
-    for i in 0..rounds {
-        ping_tx.send(i).await.unwrap();
-        assert_eq!(pong_rx.recv().await, Some(i));
-    }
-    let d = start.elapsed();
-    drop(ping_tx);
+    let pinger = uringo::spawn(async move {
+        let start = Instant::now();
+        for i in 0..rounds {
+            ping_tx.send(i).await.unwrap();
+            assert_eq!(pong_rx.recv().await, Some(i));
+        }
+        start.elapsed()
+    });
+    let d = pinger.await;
     ponger.await;
     d
 }
 
-async fn tokio_ping_pong(rounds: u64) -> Duration {
+/// `spawn_pinger`: the pinger is a spawned task (same-core case); otherwise
+/// it is the `block_on` future, the only way to keep tokio from running both
+/// tasks on one worker (cross-core case).
+async fn tokio_ping_pong(rounds: u64, spawn_pinger: bool) -> Duration {
     let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(1);
     let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(1);
     let ponger = tokio::spawn(async move {
@@ -67,13 +77,19 @@ async fn tokio_ping_pong(rounds: u64) -> Duration {
             }
         }
     });
-    let start = Instant::now();
-    for i in 0..rounds {
-        ping_tx.send(i).await.unwrap();
-        assert_eq!(pong_rx.recv().await, Some(i));
-    }
-    let d = start.elapsed();
-    drop(ping_tx);
+    let pinger = async move {
+        let start = Instant::now();
+        for i in 0..rounds {
+            ping_tx.send(i).await.unwrap();
+            assert_eq!(pong_rx.recv().await, Some(i));
+        }
+        start.elapsed()
+    };
+    let d = if spawn_pinger {
+        tokio::spawn(pinger).await.unwrap()
+    } else {
+        pinger.await
+    };
     ponger.await.unwrap();
     d
 }
@@ -125,7 +141,7 @@ async fn uringo_stream(n: u64, batch: usize) -> Duration {
             tx.send(i).await.unwrap();
         }
     });
-    let received = uringo_drain(rx, batch).await;
+    let received = uringo::spawn(uringo_drain(rx, batch)).await;
     let d = start.elapsed();
     producer.await;
     assert_eq!(received, n);
@@ -203,7 +219,7 @@ fn main() {
         ));
         cases[0].tokio.push(per_sec(
             same_rounds,
-            t1.block_on(tokio_ping_pong(same_rounds)),
+            t1.block_on(tokio_ping_pong(same_rounds, true)),
         ));
         cases[1].uringo.push(per_sec(
             cross_rounds,
@@ -211,7 +227,7 @@ fn main() {
         ));
         cases[1].tokio.push(per_sec(
             cross_rounds,
-            t2.block_on(tokio_ping_pong(cross_rounds)),
+            t2.block_on(tokio_ping_pong(cross_rounds, false)),
         ));
         for (case, batch) in [(2, 0), (3, 256)] {
             cases[case].uringo.push(per_sec(
