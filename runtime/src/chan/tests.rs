@@ -252,10 +252,25 @@ fn receiver_is_a_stream() {
 }
 
 #[test]
-fn handles_are_send_and_sync() {
-    fn check<T: Send + Sync + Clone>() {}
-    check::<Sender<Vec<u8>>>();
-    check::<Receiver<Vec<u8>>>();
+fn handles_are_send_and_sync_and_futures_are_send() {
+    fn handle<T: Send + Sync + Clone>() {}
+    fn future<T: Send>(_: &T) {}
+    handle::<Sender<Vec<u8>>>();
+    handle::<Receiver<Vec<u8>>>();
+    let (tx, rx) = chan::<Vec<u8>>(1);
+    future(&tx.send(Vec::new()));
+    future(&rx.recv());
+    future(&rx.recv_many(&mut Vec::new(), 4));
+}
+
+#[test]
+fn select_with_only_default_runs_it() {
+    let v = block_on(async {
+        select! {
+            default => 5,
+        }
+    });
+    assert_eq!(v, 5);
 }
 
 #[test]
