@@ -28,19 +28,20 @@ fn main() {
             }
             uringo::core_id()
         });
-        let start = Instant::now();
-        let mut ball = 0;
-        for _ in 0..rounds {
-            ping_tx.send(ball).await.expect("ponger alive");
-            ball = pong_rx.recv().await.expect("ponger alive") + 1;
-        }
-        let elapsed = start.elapsed();
-        drop(ping_tx);
+        let pinger = spawn_on(0, move || async move {
+            let start = Instant::now();
+            let mut ball = 0;
+            for _ in 0..rounds {
+                ping_tx.send(ball).await.expect("ponger alive");
+                ball = pong_rx.recv().await.expect("ponger alive") + 1;
+            }
+            (ball, start.elapsed(), uringo::core_id())
+        });
+        let (ball, elapsed, pinger_core) = pinger.await;
         let ponger_core = ponger.await;
         assert_eq!(ball, 2 * rounds);
         println!(
-            "{rounds} round trips between core {} and core {ponger_core}: {:.0} ns each ({:.0} per second)",
-            uringo::core_id(),
+            "{rounds} round trips between core {pinger_core} and core {ponger_core}: {:.0} ns each ({:.0} per second)",
             elapsed.as_nanos() as f64 / rounds as f64,
             rounds as f64 / elapsed.as_secs_f64()
         );
