@@ -1,0 +1,35 @@
+//! `uringo-server chat`: an IRC-compatible chat server sharded across cores
+//! by message (see shared/DESIGN.md, "Chat server").
+//!
+//! Layers, bottom up: `parse`/`framing`/`casemap`/`numerics` are pure
+//! protocol helpers; `shard` (with `register`, `commands`, `owner`, `mode`,
+//! `home`) is one core's chat state as a sans-I/O state machine whose
+//! only outputs are per-client byte queues and `msg::Msg`s for other cores;
+//! `net` runs one shard per core on the uringo runtime.
+
+pub mod casemap;
+mod channel;
+pub mod cli;
+mod client;
+mod commands;
+pub mod framing;
+mod home;
+mod mode;
+pub mod msg;
+pub mod numerics;
+mod owner;
+pub mod parse;
+mod register;
+pub mod shard;
+
+#[cfg(test)]
+mod sim;
+#[cfg(test)]
+mod sim_tests;
+
+pub use cli::ChatArgs;
+
+/// Runs the chat server until SIGINT/SIGTERM.
+pub fn run(_args: ChatArgs) -> std::io::Result<()> {
+    Err(std::io::Error::other("networking not wired yet"))
+}
