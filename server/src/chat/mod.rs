@@ -25,6 +25,8 @@ pub mod shard;
 #[cfg(test)]
 mod sim;
 #[cfg(test)]
+mod sim_fuzz;
+#[cfg(test)]
 mod sim_tests;
 
 pub use cli::ChatArgs;
