@@ -10,7 +10,11 @@ use serde_json::Value;
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().map(|s| s.as_str().unwrap_or_default().to_string()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|s| s.as_str().unwrap_or_default().to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -25,16 +29,26 @@ fn msg_split_vectors() {
         let atoms = &t["atoms"];
         let m = parse::parse(input.as_bytes()).unwrap_or_else(|| panic!("no parse: {input:?}"));
         let s = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
-        assert_eq!(s(m.verb), atoms["verb"].as_str().unwrap(), "verb of {input:?}");
+        assert_eq!(
+            s(m.verb),
+            atoms["verb"].as_str().unwrap(),
+            "verb of {input:?}"
+        );
         assert_eq!(
             m.source.map(s),
-            atoms.get("source").and_then(Value::as_str).map(str::to_string),
+            atoms
+                .get("source")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             "source of {input:?}"
         );
         let params: Vec<String> = m.params.iter().map(|p| s(p)).collect();
         assert_eq!(params, strings(atoms.get("params")), "params of {input:?}");
-        let mut tags: Vec<(String, String)> =
-            m.tag_list().into_iter().map(|(k, v)| (s(&k), s(&v))).collect();
+        let mut tags: Vec<(String, String)> = m
+            .tag_list()
+            .into_iter()
+            .map(|(k, v)| (s(&k), s(&v)))
+            .collect();
         tags.sort();
         let mut want: Vec<(String, String)> = atoms
             .get("tags")

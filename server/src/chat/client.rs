@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::task::Waker;
+use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -36,6 +37,9 @@ pub struct Client {
     pub signon: u64,
     pub last_message: u64,
     pub ping_outstanding: bool,
+    /// Last input, or last PING sent: the idle clock.
+    pub last_input: Instant,
+    pub closing_since: Option<Instant>,
     pub channels: HashMap<String, ChanView>,
     /// Lines received and not yet run: a command runs only after the
     /// previous one's remote requests answered, so replies keep their order.
@@ -69,6 +73,8 @@ impl Client {
             signon: now,
             last_message: now,
             ping_outstanding: false,
+            last_input: Instant::now(),
+            closing_since: None,
             channels: HashMap::new(),
             inq: VecDeque::new(),
             inq_bytes: 0,

@@ -14,6 +14,7 @@ mod client;
 mod commands;
 pub mod framing;
 mod home;
+mod mailbox;
 mod mode;
 pub mod msg;
 pub mod numerics;
@@ -21,6 +22,7 @@ mod owner;
 pub mod parse;
 mod register;
 pub mod shard;
+mod throttle;
 
 #[cfg(test)]
 mod sim;

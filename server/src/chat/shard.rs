@@ -7,7 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
@@ -141,6 +141,7 @@ impl Shard {
             return;
         }
         c.ping_outstanding = false;
+        c.last_input = Instant::now();
         match frame {
             Frame::TooLong => {
                 let line = To::new(&self.cfg.name, c.nick.as_deref()).input_too_long();
@@ -251,20 +252,40 @@ impl Shard {
             .is_none_or(|c| !c.out.is_empty() || c.closing)
     }
 
-    /// Called when the client has been quiet for a ping interval: the first
-    /// time it is pinged, the second time it is dropped.
-    pub fn idle(&mut self, id: ClientId, secs: u64) {
-        let Some(c) = self.clients.get_mut(&id) else {
-            return;
-        };
-        if c.ping_outstanding {
-            let reason = format!("Ping timeout: {secs} seconds");
-            self.quit(id, &reason, &reason);
-        } else {
-            c.ping_outstanding = true;
-            let l = LineBuilder::new(None, "PING").trailing(&self.cfg.name);
-            self.send(id, l);
+    /// The idle sweep, run every few seconds: a client silent for
+    /// `interval` is pinged; silent for another `interval` it is dropped.
+    /// Returns clients that have been closing for longer than `grace`
+    /// (their writer is stuck on a peer that does not read): the caller
+    /// shuts their sockets down.
+    pub fn sweep(&mut self, now: Instant, interval: Duration, grace: Duration) -> Vec<ClientId> {
+        let mut stuck = Vec::new();
+        let mut idle = Vec::new();
+        for (&id, c) in &mut self.clients {
+            if let Some(since) = c.closing_since {
+                if now.saturating_duration_since(since) >= grace {
+                    stuck.push(id);
+                }
+                continue;
+            }
+            if now.saturating_duration_since(c.last_input) >= interval {
+                c.last_input = now;
+                idle.push(id);
+            }
         }
+        for id in idle {
+            let Some(c) = self.clients.get_mut(&id) else {
+                continue;
+            };
+            if c.ping_outstanding {
+                let reason = format!("Ping timeout: {} seconds", interval.as_secs());
+                self.quit(id, &reason, &reason);
+            } else {
+                c.ping_outstanding = true;
+                let l = LineBuilder::new(None, "PING").trailing(&self.cfg.name);
+                self.send(id, l);
+            }
+        }
+        stuck
     }
 
     /// The connection is gone (EOF, error): leave everything, forget it.
@@ -296,6 +317,7 @@ impl Shard {
         c.out
             .push_back(LineBuilder::new(None, "ERROR").trailing(error));
         c.closing = true;
+        c.closing_since = Some(Instant::now());
         c.inq.clear();
         c.inq_bytes = 0;
         c.wake_writer();

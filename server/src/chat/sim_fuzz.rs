@@ -25,8 +25,32 @@ const VERBS: &[&str] = &[
     "TOPIC", "WHO", "WHOIS", "AWAY", "USERHOST", "KICK", "MODE", "PING", "PONG", "LUSERS", "X",
 ];
 const WORDS: &[&str] = &[
-    "#a", "#B", "#a,#b", "a", "B", "c", "*", "0", ":", ":hi there", "+o", "-o", "+ovk", "+i",
-    "LS", "REQ", "END", ":multi-prefix", "b", "#", "", "a,b,c", "+k", "key", "-t+s", "\u{ff}",
+    "#a",
+    "#B",
+    "#a,#b",
+    "a",
+    "B",
+    "c",
+    "*",
+    "0",
+    ":",
+    ":hi there",
+    "+o",
+    "-o",
+    "+ovk",
+    "+i",
+    "LS",
+    "REQ",
+    "END",
+    ":multi-prefix",
+    "b",
+    "#",
+    "",
+    "a,b,c",
+    "+k",
+    "key",
+    "-t+s",
+    "\u{ff}",
 ];
 
 fn random_line(r: &mut Rng) -> Vec<u8> {
@@ -74,6 +98,10 @@ fn random_input_never_panics() {
         }
         let fresh = cl.connect(0, "fresh");
         cl.line(fresh, "PING ok");
-        assert_eq!(cl.take(fresh), [":irc.test PONG irc.test :ok"], "seed {seed}");
+        assert_eq!(
+            cl.take(fresh),
+            [":irc.test PONG irc.test :ok"],
+            "seed {seed}"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Protocol behaviour on a simulated 2-core server: members of one channel
 //! on different cores, random message interleavings.
 
+use std::time::{Duration, Instant};
+
 use super::framing::Frame;
 use super::msg::ClientRef;
 use super::shard::Config;
@@ -573,21 +575,31 @@ fn sendq_overflow_drops_only_the_slow_client() {
 #[test]
 fn idle_client_pinged_then_dropped() {
     let (mut cl, a, b) = pair();
-    cl.shards[0].idle(a.id, 5);
+    let iv = Duration::from_secs(5);
+    let grace = Duration::from_secs(60);
+    let t0 = Instant::now() + iv;
+    assert!(cl.shards[0].sweep(t0, iv, grace).is_empty());
     assert_eq!(cl.take(a), ["PING :irc.test"]);
+    assert!(cl.take(b).is_empty(), "bob is on core 1, not swept yet");
     cl.line(a, "PONG :irc.test");
-    cl.shards[0].idle(a.id, 5);
+    let t1 = Instant::now() + iv;
+    cl.shards[0].sweep(t1, iv, grace);
     assert_eq!(cl.take(a), ["PING :irc.test"], "PONG reset the timer");
-    cl.shards[0].idle(a.id, 5);
-    for (to, m) in cl.shards[0].flush() {
-        cl.push(0, to, m);
-    }
-    cl.settle();
+    cl.shards[0].sweep(t1 + iv / 2, iv, grace);
+    assert!(cl.take(a).is_empty(), "not yet");
+    cl.shards[0].sweep(t1 + iv, iv, grace);
+    cl.settle_all();
     let (out, closing) = cl.bytes_out(a);
     assert!(closing && out[0].starts_with(b"ERROR"));
     assert_eq!(
         cl.take(b),
         [":alice!alice@127.0.0.1 QUIT :Ping timeout: 5 seconds"]
+    );
+    let later = Instant::now() + grace * 2;
+    assert_eq!(
+        cl.shards[0].sweep(later, iv, grace),
+        [a.id],
+        "stuck writer reported"
     );
 }
 
