@@ -96,7 +96,7 @@ impl Shard {
                     to.num(RPL_WHOISSERVER)
                         .param(&nick)
                         .param(&server)
-                        .trailing("uringo chat"),
+                        .trailing(format!("uringo chat, core {}", self.core)),
                 );
                 if let Some(a) = &c.away {
                     lines.push(to.num(RPL_AWAY).param(&nick).trailing(a));

@@ -5,17 +5,20 @@
 //! protocol helpers; `shard` (with `register`, `commands`, `owner`, `mode`,
 //! `home`) is one core's chat state as a sans-I/O state machine whose
 //! only outputs are per-client byte queues and `msg::Msg`s for other cores;
-//! `net` runs one shard per core on the uringo runtime.
+//! `net` runs one shard per core on the uringo runtime, `conn` one client
+//! connection, `mailbox` carries messages between cores.
 
 pub mod casemap;
 mod channel;
 pub mod cli;
 mod client;
 mod commands;
+mod conn;
 pub mod framing;
 mod home;
 mod mailbox;
 mod mode;
+mod net;
 pub mod msg;
 pub mod numerics;
 mod owner;
@@ -33,7 +36,4 @@ mod sim_tests;
 
 pub use cli::ChatArgs;
 
-/// Runs the chat server until SIGINT/SIGTERM.
-pub fn run(_args: ChatArgs) -> std::io::Result<()> {
-    Err(std::io::Error::other("networking not wired yet"))
-}
+pub use net::run;

@@ -288,6 +288,11 @@ impl Shard {
         stuck
     }
 
+    /// Starts the client's exit unless it is already leaving.
+    pub fn close(&mut self, id: ClientId, reason: &str) {
+        self.quit(id, reason, reason);
+    }
+
     /// The connection is gone (EOF, error): leave everything, forget it.
     pub fn disconnect(&mut self, id: ClientId, reason: &str) {
         self.quit(id, reason, reason);
