@@ -1,0 +1,349 @@
+//! The per-core ring: op table, submission batching, completion dispatch,
+//! cancellation and the provided-buffer ring.
+//!
+//! Ops live in a `slab`; an SQE's user_data is its slot key. A few reserved
+//! user_data values (above any key) mark the driver's own requests.
+
+mod buf_ring;
+mod probe;
+mod slot;
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use io_uring::{cqueue, opcode, squeue, types, IoUring};
+use slab::Slab;
+
+pub(crate) use buf_ring::BufRing;
+pub use probe::Features;
+pub(crate) use probe::Wanted;
+pub(crate) use slot::{Cqe, Release, Slot};
+
+/// CQE of an ASYNC_CANCEL we sent (its result does not matter).
+const CANCEL: u64 = u64::MAX;
+/// CQE of the read armed on the core's eventfd (a wake from a foreign thread).
+const WAKE_READ: u64 = u64::MAX - 1;
+/// CQE posted into this ring by another core's MSG_RING (a wake).
+const WAKE_MSG: u64 = u64::MAX - 2;
+/// Failure CQE of a MSG_RING this ring sent (success CQEs are skipped).
+const MSG_SENT: u64 = u64::MAX - 3;
+
+/// Per-core counters, see [`crate::CoreStats`].
+#[derive(Default, Clone, Copy, Debug)]
+pub(crate) struct Counters {
+    pub(crate) sqes: u64,
+    pub(crate) cqes: u64,
+    pub(crate) enters: u64,
+}
+
+pub(crate) struct Driver {
+    // Field order is drop order: the ring closes before the memory the
+    // kernel might have used (wake buffer, buffer ring) is freed.
+    ring: IoUring,
+    ops: Slab<Slot>,
+    pub(crate) features: Features,
+    pub(crate) bufs: Option<Rc<BufRing>>,
+    eventfd: i32,
+    wake_buf: Box<u64>,
+    wake_armed: bool,
+    woken: Vec<Waker>,
+    pub(crate) counters: Counters,
+}
+
+impl Driver {
+    pub(crate) fn new(wanted: &Wanted, eventfd: i32, buf_count: u16, buf_size: u32) -> io::Result<Driver> {
+        let (ring, mut features) = probe::setup(wanted)?;
+        let bufs = if features.provided_buffers {
+            match BufRing::register(&ring, 0, buf_count, buf_size) {
+                Ok(bufs) => Some(Rc::new(bufs)),
+                Err(_) => {
+                    features.provided_buffers = false;
+                    features.multishot_recv = false;
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let mut driver = Driver {
+            ring,
+            ops: Slab::with_capacity(256),
+            features,
+            bufs,
+            eventfd,
+            wake_buf: Box::new(0),
+            wake_armed: false,
+            woken: Vec::new(),
+            counters: Counters::default(),
+        };
+        driver.arm_wake_read();
+        Ok(driver)
+    }
+
+    pub(crate) fn ring_fd(&self) -> i32 {
+        self.ring.as_raw_fd()
+    }
+
+    pub(crate) fn ops_in_flight(&self) -> usize {
+        self.ops.len() + usize::from(self.wake_armed)
+    }
+
+    fn arm_wake_read(&mut self) {
+        let sqe = opcode::Read::new(types::Fd(self.eventfd), (&mut *self.wake_buf as *mut u64).cast(), 8)
+            .build()
+            .user_data(WAKE_READ);
+        self.push(&sqe);
+        self.wake_armed = true;
+    }
+
+    /// Queues an SQE; a full SQ is submitted and reaped first (invariant 3).
+    pub(crate) fn push(&mut self, sqe: &squeue::Entry) {
+        loop {
+            // SAFETY: every SQE we build points at memory owned by its op's
+            // slot (or by the driver) until its last CQE.
+            if unsafe { self.ring.submission().push(sqe) }.is_ok() {
+                self.counters.sqes += 1;
+                return;
+            }
+            self.counters.enters += 1;
+            if let Err(e) = self.ring.submit() {
+                if e.raw_os_error() != Some(libc::EBUSY) {
+                    panic!("uringo: io_uring_enter failed while flushing a full SQ: {e}");
+                }
+            }
+            self.reap();
+        }
+    }
+
+    /// Submits a one-shot or multishot op; returns its slot key.
+    pub(crate) fn submit(&mut self, sqe: squeue::Entry) -> usize {
+        let key = self.ops.insert(Slot::Waiting(None));
+        self.push(&sqe.user_data(key as u64));
+        key
+    }
+
+    /// Polls a one-shot op: its CQE, once it came (the slot is then freed).
+    pub(crate) fn poll_op(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Cqe> {
+        match &mut self.ops[key] {
+            Slot::Done(cqe) => {
+                let cqe = *cqe;
+                self.ops.remove(key);
+                Poll::Ready(cqe)
+            }
+            Slot::Waiting(waker) => {
+                set_waker(waker, cx);
+                Poll::Pending
+            }
+            _ => unreachable!("one-shot op in a multishot or orphaned slot"),
+        }
+    }
+
+    /// Polls a multishot op: the next CQE, or None once the op has ended
+    /// (its last CQE was already returned; the slot is then freed).
+    pub(crate) fn poll_multi(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Option<Cqe>> {
+        let slot = &mut self.ops[key];
+        match slot {
+            Slot::Waiting(waker) => {
+                set_waker(waker, cx);
+                Poll::Pending
+            }
+            Slot::Done(cqe) => {
+                // A multishot op whose first CQE was already its last.
+                let cqe = *cqe;
+                *slot = Slot::Multi { waker: None, queue: Default::default(), finished: true };
+                Poll::Ready(Some(cqe))
+            }
+            Slot::Multi { waker, queue, finished } => {
+                if let Some(cqe) = queue.pop_front() {
+                    return Poll::Ready(Some(cqe));
+                }
+                if *finished {
+                    self.ops.remove(key);
+                    return Poll::Ready(None);
+                }
+                set_waker(waker, cx);
+                Poll::Pending
+            }
+            Slot::Orphaned(_) => unreachable!("polled an orphaned op"),
+        }
+    }
+
+    /// The future of op `key` was dropped: keep `resources` until the
+    /// kernel is done, cancelling the op if it is still running (invariant 1).
+    pub(crate) fn orphan(&mut self, key: usize, mut resources: Box<dyn Release>) {
+        match std::mem::replace(&mut self.ops[key], Slot::Waiting(None)) {
+            Slot::Done(cqe) => {
+                resources.release(cqe);
+                self.ops.remove(key);
+            }
+            Slot::Multi { queue, finished, .. } => {
+                for cqe in queue {
+                    resources.release(cqe);
+                }
+                if finished {
+                    self.ops.remove(key);
+                } else {
+                    self.ops[key] = Slot::Orphaned(resources);
+                    self.cancel(key);
+                }
+            }
+            Slot::Waiting(_) => {
+                self.ops[key] = Slot::Orphaned(resources);
+                self.cancel(key);
+            }
+            Slot::Orphaned(_) => unreachable!("op orphaned twice"),
+        }
+    }
+
+    fn cancel(&mut self, key: usize) {
+        let sqe = opcode::AsyncCancel::new(key as u64).build().user_data(CANCEL);
+        self.push(&sqe);
+    }
+
+    /// Cancels every op still in flight (runtime shutdown).
+    pub(crate) fn cancel_all(&mut self) {
+        let keys: Vec<usize> = self.ops.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            if matches!(self.ops[key], Slot::Waiting(_) | Slot::Multi { finished: false, .. } | Slot::Orphaned(_)) {
+                self.cancel(key);
+            }
+        }
+        if self.wake_armed {
+            let sqe = opcode::AsyncCancel::new(WAKE_READ).build().user_data(CANCEL);
+            self.push(&sqe);
+        }
+    }
+
+    /// Gives up on ops the kernel never completed: their resources are
+    /// leaked, never freed under the kernel.
+    pub(crate) fn leak_ops(&mut self) {
+        std::mem::forget(std::mem::take(&mut self.ops));
+        if self.wake_armed {
+            std::mem::forget(std::mem::replace(&mut self.wake_buf, Box::new(0)));
+            self.wake_armed = false;
+        }
+        if let Some(bufs) = self.bufs.take() {
+            std::mem::forget(bufs);
+        }
+    }
+
+    /// Sends a wake to another core's ring. False if it could not be queued.
+    pub(crate) fn msg_ring_wake(&mut self, target_ring: i32) -> bool {
+        if !self.features.msg_ring || target_ring < 0 {
+            return false;
+        }
+        let sqe = opcode::MsgRingData::new(types::Fd(target_ring), 0, WAKE_MSG, None)
+            .build()
+            .flags(squeue::Flags::SKIP_SUCCESS)
+            .user_data(MSG_SENT);
+        self.push(&sqe);
+        self.counters.enters += 1;
+        self.ring.submit().is_ok()
+    }
+
+    /// Submits everything queued and reaps completions, waiting up to
+    /// `wait` for at least one (`None`: no limit). Wakers of completed ops
+    /// are appended to `out`, to be woken once the driver is released.
+    pub(crate) fn turn(&mut self, wait: Option<Duration>, out: &mut Vec<Waker>) -> io::Result<()> {
+        let pending = self.ring.submission().len();
+        let sq = self.ring.submission();
+        let needs_enter = pending > 0 || sq.taskrun() || sq.cq_overflow();
+        drop(sq);
+        let result = match wait {
+            Some(d) if d.is_zero() => {
+                if needs_enter {
+                    self.counters.enters += 1;
+                    self.ring.submit()
+                } else {
+                    Ok(0)
+                }
+            }
+            _ if !self.ring.completion().is_empty() => {
+                self.counters.enters += 1;
+                self.ring.submit()
+            }
+            None => {
+                self.counters.enters += 1;
+                self.ring.submit_and_wait(1)
+            }
+            Some(d) => {
+                self.counters.enters += 1;
+                let ts = types::Timespec::from(d);
+                let args = types::SubmitArgs::new().timespec(&ts);
+                self.ring.submitter().submit_with_args(1, &args)
+            }
+        };
+        match result {
+            Ok(_) => {}
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR | libc::EBUSY | libc::EAGAIN)) => {}
+            Err(e) => return Err(e),
+        }
+        self.reap();
+        if self.ring.submission().cq_overflow() {
+            self.counters.enters += 1;
+            let _ = self.ring.submit_and_wait(0);
+            self.reap();
+        }
+        out.append(&mut self.woken);
+        Ok(())
+    }
+
+    fn reap(&mut self) {
+        loop {
+            let mut completion = self.ring.completion();
+            let Some(entry) = completion.next() else {
+                return;
+            };
+            drop(completion);
+            self.counters.cqes += 1;
+            self.dispatch(entry);
+        }
+    }
+
+    fn dispatch(&mut self, entry: cqueue::Entry) {
+        let cqe = Cqe { result: entry.result(), flags: entry.flags() };
+        match entry.user_data() {
+            CANCEL | WAKE_MSG => {}
+            WAKE_READ => {
+                self.wake_armed = false;
+                if cqe.result != -libc::ECANCELED {
+                    self.arm_wake_read();
+                }
+            }
+            MSG_SENT => {
+                tracing::warn!("uringo: MSG_RING wake failed: {}", io::Error::from_raw_os_error(-cqe.result));
+            }
+            key => {
+                let key = key as usize;
+                let Some(slot) = self.ops.get_mut(key) else {
+                    return;
+                };
+                let (waker, free) = slot.complete(cqe);
+                if free {
+                    self.ops.remove(key);
+                }
+                if let Some(waker) = waker {
+                    self.woken.push(waker);
+                }
+            }
+        }
+    }
+}
+
+fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(bufs) = &self.bufs {
+            let _ = self.ring.submitter().unregister_buf_ring(bufs.group());
+        }
+    }
+}

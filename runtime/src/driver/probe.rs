@@ -1,0 +1,140 @@
+//! Ring setup with a feature probe (invariant 8).
+//!
+//! Setup flags are tried from the most capable set down to none, since an
+//! older kernel answers EINVAL to a flag it does not know; opcodes and
+//! multishot support come from IORING_REGISTER_PROBE and the kernel version.
+
+use std::fmt;
+use std::io;
+
+use io_uring::{opcode, IoUring, Probe};
+
+/// What the caller allows (the Builder's switches that force fallbacks).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Wanted {
+    pub(crate) entries: u32,
+    pub(crate) defer_taskrun: bool,
+    pub(crate) multishot: bool,
+    pub(crate) provided_buffers: bool,
+    pub(crate) msg_ring: bool,
+}
+
+/// The io_uring features a core's ring actually uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Features {
+    /// IORING_SETUP_SINGLE_ISSUER.
+    pub single_issuer: bool,
+    /// IORING_SETUP_DEFER_TASKRUN: completions run only when the core asks.
+    pub defer_taskrun: bool,
+    /// IORING_SETUP_COOP_TASKRUN.
+    pub coop_taskrun: bool,
+    /// Multishot accept: one SQE accepts many connections.
+    pub multishot_accept: bool,
+    /// Multishot recv into the provided-buffer ring.
+    pub multishot_recv: bool,
+    /// A provided-buffer ring (IORING_REGISTER_PBUF_RING).
+    pub provided_buffers: bool,
+    /// IORING_OP_MSG_RING for waking a parked core from another core.
+    pub msg_ring: bool,
+    /// Submission-queue entries per ring.
+    pub sq_entries: u32,
+    /// Completion-queue entries per ring.
+    pub cq_entries: u32,
+}
+
+impl fmt::Display for Features {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [
+            (self.single_issuer, "single-issuer"),
+            (self.defer_taskrun, "defer-taskrun"),
+            (self.coop_taskrun, "coop-taskrun"),
+            (self.multishot_accept, "multishot-accept"),
+            (self.multishot_recv, "multishot-recv"),
+            (self.provided_buffers, "buf-ring"),
+            (self.msg_ring, "msg-ring"),
+        ];
+        let on: Vec<&str> = names.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect();
+        write!(f, "sq={} cq={} [{}]", self.sq_entries, self.cq_entries, on.join(" "))
+    }
+}
+
+/// Builds a ring with the best flags the kernel accepts.
+pub(crate) fn setup(wanted: &Wanted) -> io::Result<(IoUring, Features)> {
+    let entries = wanted.entries.max(8).next_power_of_two();
+    let mut last_err = None;
+    for level in (0..3).rev() {
+        if level == 2 && !wanted.defer_taskrun {
+            continue;
+        }
+        let mut builder = IoUring::builder();
+        builder.setup_cqsize(entries * 4).setup_clamp();
+        if level >= 1 {
+            builder.setup_coop_taskrun().setup_taskrun_flag();
+        }
+        if level == 2 {
+            builder.setup_single_issuer().setup_defer_taskrun();
+        }
+        match builder.build(entries) {
+            Ok(ring) => {
+                let mut features = Features {
+                    single_issuer: level == 2,
+                    defer_taskrun: level == 2,
+                    coop_taskrun: level >= 1,
+                    sq_entries: ring.params().sq_entries(),
+                    cq_entries: ring.params().cq_entries(),
+                    ..Features::default()
+                };
+                probe_ops(&ring, wanted, &mut features);
+                return Ok((ring, features));
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => last_err = Some(e),
+            Err(e) => return Err(explain(e)),
+        }
+    }
+    Err(explain(last_err.unwrap_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))))
+}
+
+fn probe_ops(ring: &IoUring, wanted: &Wanted, features: &mut Features) {
+    let mut probe = Probe::new();
+    let probed = ring.submitter().register_probe(&mut probe).is_ok();
+    let has = |code: u8| probed && probe.is_supported(code);
+    let (major, minor) = kernel_version();
+    let at_least = |a: u32, b: u32| (major, minor) >= (a, b);
+    features.msg_ring = wanted.msg_ring && has(opcode::MsgRingData::CODE) && at_least(6, 0);
+    features.multishot_accept = wanted.multishot && has(opcode::AcceptMulti::CODE) && at_least(5, 19);
+    features.provided_buffers = wanted.provided_buffers && at_least(5, 19);
+    features.multishot_recv = wanted.multishot && features.provided_buffers && at_least(6, 0);
+}
+
+fn kernel_version() -> (u32, u32) {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut parts = release.trim().split(['.', '-']).map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// Turns a failed io_uring_setup into an error that says why and what to do.
+pub(crate) fn explain(err: io::Error) -> io::Error {
+    let msg = match err.raw_os_error() {
+        Some(libc::ENOSYS) => "io_uring is not available: the kernel has no io_uring_setup (ENOSYS). \
+             uringo needs Linux 5.19 or later built with CONFIG_IO_URING=y"
+            .to_string(),
+        Some(libc::EPERM) => match std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled").map(|s| s.trim().to_string()) {
+            Ok(v) if v == "2" => "io_uring is disabled on this machine (sysctl kernel.io_uring_disabled = 2, EPERM). \
+                 Enable it with `sysctl -w kernel.io_uring_disabled=0`"
+                .to_string(),
+            Ok(v) if v == "1" => "io_uring is restricted to the group in kernel.io_uring_group \
+                 (sysctl kernel.io_uring_disabled = 1, EPERM). Run as a member of that group, \
+                 or set `sysctl -w kernel.io_uring_disabled=0`"
+                .to_string(),
+            _ => "io_uring_setup was denied (EPERM), most likely by a seccomp filter: Docker's default \
+                 profile blocks io_uring. Run the container with `--security-opt seccomp=unconfined` \
+                 or a profile that allows io_uring_setup, io_uring_enter and io_uring_register"
+                .to_string(),
+        },
+        Some(libc::ENOMEM) => "io_uring_setup failed with ENOMEM: the ring could not be allocated; \
+             lower Builder::ring_entries or raise RLIMIT_MEMLOCK (ulimit -l) on kernels before 5.12"
+            .to_string(),
+        _ => format!("io_uring_setup failed: {err}"),
+    };
+    io::Error::new(err.kind(), msg)
+}

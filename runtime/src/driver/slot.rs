@@ -1,0 +1,86 @@
+//! The op table's entries and their lifecycle (invariants 1 and 2).
+//!
+//! ```text
+//!            submit                 CQE (no MORE)
+//!  Waiting ────────────────────────────────────────▶ Done ──poll──▶ freed
+//!     │  future dropped: submit ASYNC_CANCEL
+//!     ▼
+//!  Orphaned(resources) ──last CQE: release what it carries──▶ freed
+//!
+//!  Multi { queue } ──CQE with MORE──▶ queued for the stream
+//!                  ──CQE without MORE──▶ finished (freed once drained)
+//! ```
+//!
+//! An orphaned slot keeps the op's buffers, sockaddrs and fds alive until
+//! the kernel is done with them; [`Release`] hands back what a late CQE
+//! carries (an accepted fd is closed, a provided buffer returns to its ring).
+
+use std::collections::VecDeque;
+use std::task::Waker;
+
+/// The part of a CQE an op needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cqe {
+    pub(crate) result: i32,
+    pub(crate) flags: u32,
+}
+
+impl Cqe {
+    pub(crate) fn more(&self) -> bool {
+        io_uring::cqueue::more(self.flags)
+    }
+    pub(crate) fn buffer_id(&self) -> Option<u16> {
+        io_uring::cqueue::buffer_select(self.flags)
+    }
+    pub(crate) fn into_result(self) -> std::io::Result<u32> {
+        if self.result < 0 {
+            Err(std::io::Error::from_raw_os_error(-self.result))
+        } else {
+            Ok(self.result as u32)
+        }
+    }
+}
+
+/// Releases what a CQE for an abandoned op carries.
+pub(crate) trait Release: 'static {
+    fn release(&mut self, _cqe: Cqe) {}
+}
+
+pub(crate) enum Slot {
+    Waiting(Option<Waker>),
+    Done(Cqe),
+    Multi { waker: Option<Waker>, queue: VecDeque<Cqe>, finished: bool },
+    Orphaned(Box<dyn Release>),
+}
+
+impl Slot {
+    /// Records a CQE. Returns (waker to wake, slot can be freed).
+    pub(crate) fn complete(&mut self, cqe: Cqe) -> (Option<Waker>, bool) {
+        match self {
+            Slot::Waiting(waker) => {
+                let waker = waker.take();
+                if cqe.more() {
+                    // A multishot op polled before its first CQE.
+                    let mut queue = VecDeque::new();
+                    queue.push_back(cqe);
+                    *self = Slot::Multi { waker: None, queue, finished: false };
+                } else {
+                    *self = Slot::Done(cqe);
+                }
+                (waker, false)
+            }
+            Slot::Multi { waker, queue, finished } => {
+                queue.push_back(cqe);
+                if !cqe.more() {
+                    *finished = true;
+                }
+                (waker.take(), false)
+            }
+            Slot::Orphaned(resources) => {
+                resources.release(cqe);
+                (None, !cqe.more())
+            }
+            Slot::Done(_) => (None, false),
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! The core loop: run a bounded batch of tasks, fire timers, then submit
+//! and reap in one io_uring_enter (or park in it when there is nothing to
+//! run).
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use super::{enter, Core, CoreShared, Remote};
+use crate::sync::Arc;
+
+/// Scheduler knobs, set through the [`Builder`](crate::Builder).
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    /// Tasks run per tick before completions are reaped.
+    pub(crate) tick_tasks: usize,
+    /// Ready I/O results a task may take in one poll before it must yield.
+    pub(crate) budget: u32,
+}
+
+/// Wakes the future given to `block_on` (or a core's shutdown wait).
+struct RootWaker(Arc<CoreShared>);
+
+impl Wake for RootWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.parker.wake();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.parker.wake();
+    }
+}
+
+impl Core {
+    /// Runs the core until `future` completes.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        enter(self, || {
+            let waker = Waker::from(std::sync::Arc::new(RootWaker(self.shared.clone())));
+            let mut cx = Context::from_waker(&waker);
+            let mut future = pin!(future);
+            self.shared.parker.wake();
+            loop {
+                if self.shared.parker.take_woken() {
+                    if let Poll::Ready(output) = super::run_guarded(|| future.as_mut().poll(&mut cx)) {
+                        return output;
+                    }
+                }
+                self.tick();
+            }
+        })
+    }
+
+    fn tick(&self) {
+        self.run_remote();
+        for _ in 0..self.config.tick_tasks {
+            let Some(task) = self.local.borrow_mut().pop_front() else {
+                break;
+            };
+            task.poll();
+        }
+        crate::signal::dispatch(self);
+        let now = Instant::now();
+        self.fire_timers(now);
+        let idle = self.local.borrow().is_empty();
+        if idle && self.shared.parker.prepare_park() {
+            let timeout = self.timers.borrow().next_deadline().map(|d| d.saturating_duration_since(now));
+            self.park(timeout);
+            self.shared.parker.unparked();
+        } else {
+            self.drive_io(Some(Duration::ZERO));
+        }
+    }
+
+    fn run_remote(&self) {
+        let mut remote = Vec::new();
+        self.shared.parker.drain(&mut remote);
+        for Remote::Task(task) in remote {
+            self.accept_remote(task);
+        }
+    }
+
+    fn fire_timers(&self, now: Instant) {
+        let mut expired = Vec::new();
+        self.timers.borrow_mut().expire(now, &mut expired);
+        for waker in expired {
+            waker.wake();
+        }
+    }
+
+    fn park(&self, timeout: Option<Duration>) {
+        self.drive_io(timeout);
+    }
+
+    /// Submits what is queued and reaps completions, blocking for one for
+    /// at most `wait` (`None`: until one arrives).
+    pub(crate) fn drive_io(&self, wait: Option<Duration>) {
+        let mut wakers = Vec::new();
+        let result = self.driver.borrow_mut().turn(wait, &mut wakers);
+        if let Err(e) = result {
+            panic!("uringo: io_uring_enter failed on core {}: {e}", self.id);
+        }
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Cancels every task, then drains the ring until no op is in flight
+    /// (invariant 7). Runs on the core's thread before it goes away.
+    pub(crate) fn shutdown(&self) {
+        enter(self, || {
+            for Remote::Task(task) in self.shared.parker.close() {
+                self.accept_remote(task);
+            }
+            loop {
+                let tasks: Vec<_> = self.registry.borrow_mut().drain().collect();
+                if tasks.is_empty() {
+                    break;
+                }
+                for task in tasks {
+                    task.header().registry_key.set(usize::MAX);
+                    task.cancel();
+                }
+            }
+            self.local.borrow_mut().clear();
+            self.driver.borrow_mut().cancel_all();
+            let give_up = Instant::now() + Duration::from_secs(5);
+            while self.driver.borrow().ops_in_flight() > 0 {
+                if Instant::now() > give_up {
+                    tracing::error!(core = self.id, "ops still in flight after cancellation; leaking their memory");
+                    self.driver.borrow_mut().leak_ops();
+                    break;
+                }
+                self.drive_io(Some(Duration::from_millis(100)));
+            }
+            debug_assert_eq!(self.driver.borrow().ops_in_flight(), 0, "op table not empty at shutdown");
+            self.timers.borrow_mut().clear();
+            self.signal_waiters.borrow_mut().clear();
+            if let Some(slot) = self.signal_slot {
+                crate::signal::unregister_core(slot);
+            }
+            self.shared.parker.signal_impl().clear_ring();
+        })
+    }
+}

@@ -1,0 +1,232 @@
+//! `Runtime`: the cores, their threads, and an orderly shutdown.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::sync::mpsc;
+use std::task::Poll;
+use std::thread;
+use std::time::Instant;
+
+use slab::Slab;
+
+use crate::blocking::Pool;
+use crate::driver::{Driver, Wanted};
+use crate::executor::{spawn_on_shared, Config, Core, CoreShared, Parker, PollSeq, RingSignal, Watchdog};
+use crate::sync::{Arc, AtomicBool, Ordering};
+use crate::task::JoinHandle;
+use crate::time::wheel::Wheel;
+use crate::Builder;
+
+/// A set of cores, each a thread with its own io_uring.
+///
+/// Core 0 is the thread that created the runtime: it runs tasks while that
+/// thread is inside [`Runtime::block_on`]. Cores 1.. have threads of their
+/// own. Dropping the runtime cancels every task, drains every ring (no
+/// memory the kernel may still write is freed), and joins the threads.
+pub struct Runtime {
+    core0: Box<Core>,
+    shared: Arc<[Arc<CoreShared>]>,
+    workers: Vec<thread::JoinHandle<()>>,
+    blocking: std::sync::Arc<Pool>,
+    watchdog: Option<Watchdog>,
+    saved_affinity: Option<libc::cpu_set_t>,
+}
+
+impl Runtime {
+    pub(crate) fn new(builder: Builder) -> io::Result<Runtime> {
+        let mut shared = Vec::with_capacity(builder.cores);
+        for id in 0..builder.cores {
+            shared.push(Arc::new(CoreShared {
+                id,
+                parker: Parker::new(RingSignal::new()?),
+                poll_seq: PollSeq::default(),
+                stop: AtomicBool::new(false),
+            }));
+        }
+        let shared: Arc<[Arc<CoreShared>]> = shared.into();
+        let blocking = std::sync::Arc::new(Pool::new(builder.blocking_threads));
+        let saved_affinity = if builder.pin { affinity::pin_current(0) } else { None };
+        let core0 = match make_core(0, &builder, &shared, &blocking) {
+            Ok(core) => Box::new(core),
+            Err(e) => {
+                if let Some(mask) = saved_affinity {
+                    affinity::restore(&mask);
+                }
+                return Err(e);
+            }
+        };
+        let mut runtime = Runtime { core0, shared: shared.clone(), workers: Vec::new(), blocking, watchdog: None, saved_affinity };
+        for id in 1..builder.cores {
+            let (ready_tx, ready_rx) = mpsc::channel();
+            let builder = builder.clone();
+            let shared = shared.clone();
+            let blocking = runtime.blocking.clone();
+            let worker = thread::Builder::new().name(format!("uringo-core-{id}")).spawn(move || {
+                if builder.pin {
+                    affinity::pin_current(id);
+                }
+                let core = match make_core(id, &builder, &shared, &blocking) {
+                    Ok(core) => core,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                let me = core.shared.clone();
+                core.block_on(poll_fn(|_| if me.stop.load(Ordering::Acquire) { Poll::Ready(()) } else { Poll::Pending }));
+                core.shutdown();
+            })?;
+            runtime.workers.push(worker);
+            // Dropping `runtime` on error stops the cores started so far.
+            ready_rx.recv().map_err(|_| io::Error::other(format!("uringo core {id} thread died while starting")))??;
+        }
+        if let Some(threshold) = builder.stall_threshold {
+            runtime.watchdog = Some(Watchdog::start(shared.iter().cloned().collect(), threshold));
+        }
+        Ok(runtime)
+    }
+
+    /// Runs `future` on core 0 (the calling thread) until it completes,
+    /// running core 0's tasks meanwhile. The future need not be `Send` or
+    /// `'static`.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.core0.block_on(future)
+    }
+
+    /// Runs the future that `make(i)` builds on every core `i` (say, one
+    /// SO_REUSEPORT listener each) and returns their outputs in core order.
+    pub fn run_on_all_cores<F, Fut>(&self, make: F) -> Vec<Fut::Output>
+    where
+        F: Fn(usize) -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let make = std::sync::Arc::new(make);
+        let handles: Vec<_> = (0..self.cores())
+            .map(|core| {
+                let make = make.clone();
+                self.spawn_on(core, move || make(core))
+            })
+            .collect();
+        self.block_on(async move {
+            let mut outputs = Vec::with_capacity(handles.len());
+            for handle in handles {
+                outputs.push(handle.await);
+            }
+            outputs
+        })
+    }
+
+    /// Spawns the future `make` builds on `core`, from outside the runtime.
+    ///
+    /// # Panics
+    /// If `core >= self.cores()`.
+    pub fn spawn_on<F, Fut>(&self, core: usize, make: F) -> JoinHandle<Fut::Output>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let Some(target) = self.shared.get(core) else {
+            panic!("core {core} does not exist: this runtime has {} cores", self.cores());
+        };
+        spawn_on_shared(target, make)
+    }
+
+    /// Number of cores.
+    pub fn cores(&self) -> usize {
+        self.shared.len()
+    }
+}
+
+fn make_core(
+    id: usize,
+    builder: &Builder,
+    siblings: &Arc<[Arc<CoreShared>]>,
+    blocking: &std::sync::Arc<Pool>,
+) -> io::Result<Core> {
+    let shared = siblings[id].clone();
+    let wanted = Wanted {
+        entries: builder.ring_entries,
+        defer_taskrun: builder.defer_taskrun,
+        multishot: builder.multishot,
+        provided_buffers: builder.provided_buffers,
+        msg_ring: builder.msg_ring,
+    };
+    let signal = shared.parker.signal_impl();
+    let driver = Driver::new(&wanted, signal.eventfd(), builder.buffers, builder.buffer_size)?;
+    signal.set_ring(driver.ring_fd(), driver.features.msg_ring);
+    let signal_slot = crate::signal::register_core(signal.eventfd());
+    Ok(Core {
+        id,
+        cores: siblings.len(),
+        shared,
+        siblings: siblings.clone(),
+        local: RefCell::new(VecDeque::with_capacity(256)),
+        registry: RefCell::new(Slab::with_capacity(256)),
+        driver: RefCell::new(driver),
+        timers: RefCell::new(Wheel::new(Instant::now())),
+        config: Config { tick_tasks: builder.tick_tasks, budget: builder.budget },
+        budget: Cell::new(builder.budget),
+        blocking: blocking.clone(),
+        signal_seq: Cell::new(0),
+        signal_waiters: RefCell::new(Vec::new()),
+        signal_slot,
+    })
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        for shared in self.shared.iter().skip(1) {
+            shared.stop.store(true, Ordering::Release);
+            shared.parker.wake();
+        }
+        self.core0.shutdown();
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+        self.watchdog = None;
+        self.blocking.shutdown();
+        if let Some(mask) = self.saved_affinity.take() {
+            affinity::restore(&mask);
+        }
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("cores", &self.cores()).finish()
+    }
+}
+
+mod affinity {
+    //! Pinning core threads to CPUs.
+
+    /// Pins the calling thread to the `index`-th CPU it may run on;
+    /// returns the previous mask.
+    pub(super) fn pin_current(index: usize) -> Option<libc::cpu_set_t> {
+        // SAFETY: cpu_set_t is plain data; the calls read/write the set we pass.
+        unsafe {
+            let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
+                return None;
+            }
+            let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &allowed)).collect();
+            if cpus.is_empty() {
+                return None;
+            }
+            let mut one: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpus[index % cpus.len()], &mut one);
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one);
+            Some(allowed)
+        }
+    }
+
+    pub(super) fn restore(mask: &libc::cpu_set_t) {
+        // SAFETY: sets the calling thread's mask from a valid cpu_set_t.
+        unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), mask) };
+    }
+}

@@ -1,0 +1,86 @@
+//! `sleep`: a future that completes at a deadline.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::wheel::TimerKey;
+use crate::executor::{try_with_current, with_current};
+
+/// Waits for `duration`.
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(Instant::now() + duration)
+}
+
+/// Waits until `deadline`.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep { deadline, key: None }
+}
+
+/// The future of [`sleep`]: registered in the core's timer wheel on first
+/// poll, removed from it when dropped. Completes immediately if the
+/// deadline has passed.
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct Sleep {
+    deadline: Instant,
+    key: Option<TimerKey>,
+}
+
+impl Sleep {
+    /// When this sleep ends.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Moves the deadline (the sleep is pending again if it had fired).
+    pub fn reset(&mut self, deadline: Instant) {
+        self.cancel();
+        self.deadline = deadline;
+    }
+
+    fn cancel(&mut self) {
+        if let Some(key) = self.key.take() {
+            try_with_current(|core| core.timers.borrow_mut().remove(key));
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let deadline = self.deadline;
+        let key = self.key;
+        let (ready, key) = with_current(|core| {
+            let mut timers = core.timers.borrow_mut();
+            match key {
+                Some(key) if timers.is_pending(key) => {
+                    timers.set_waker(key, cx.waker());
+                    (false, Some(key))
+                }
+                Some(key) => {
+                    timers.remove(key);
+                    (true, None)
+                }
+                None => match timers.insert(deadline, cx.waker().clone()) {
+                    Some(key) => (false, Some(key)),
+                    None => (true, None),
+                },
+            }
+        });
+        self.key = key;
+        if ready {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
