@@ -101,7 +101,7 @@ pub fn run(args: ChatArgs) -> io::Result<()> {
             println!("listening on {listen}");
         })
     };
-    let results = rt.run_on_all_cores(|core| {
+    let results = rt.run_on_all_cores(move |core| {
         core_main(
             core,
             args.clone(),

@@ -81,6 +81,7 @@ impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
         let s = TcpStream::connect(addr).expect("connect");
         s.set_read_timeout(Some(TIMEOUT)).unwrap();
+        s.set_nodelay(true).unwrap();
         Client {
             reader: BufReader::new(s.try_clone().unwrap()),
             writer: s,
@@ -90,9 +91,14 @@ impl Client {
 
     /// Connects and registers, returning after the end of the MOTD.
     pub fn register(addr: SocketAddr, nick: &str) -> Client {
+        Client::register_as(addr, nick, nick)
+    }
+
+    /// Registers with a user name other than the nick.
+    pub fn register_as(addr: SocketAddr, nick: &str, user: &str) -> Client {
         let mut c = Client::connect(addr);
         c.send(&format!("NICK {nick}"));
-        c.send(&format!("USER {nick} 0 * :Real {nick}"));
+        c.send(&format!("USER {user} 0 * :Real {user}"));
         c.expect(|l| code(l) == "376" || code(l) == "422");
         c.nick = nick.into();
         c
@@ -102,7 +108,8 @@ impl Client {
     /// until the kernel's SO_REUSEPORT choice lands there).
     pub fn on_core(addr: SocketAddr, nick: &str, core: usize) -> Client {
         for i in 0..200 {
-            let mut c = Client::register(addr, &format!("probe{i}{}", std::process::id() % 1000));
+            let probe = format!("probe{i}x{}", std::process::id() % 1000);
+            let mut c = Client::register_as(addr, &probe, nick);
             if c.core() == core {
                 c.send(&format!("NICK {nick}"));
                 c.expect(|l| l.contains(" NICK :"));
@@ -160,7 +167,7 @@ impl Client {
         let mut seen = Vec::new();
         while Instant::now() < deadline {
             let Some(l) = self.next_line() else {
-                panic!("{}: EOF while waiting; got {seen:?}", self.nick);
+                panic!("{}: EOF while waiting; got {}", self.nick, tail(&seen));
             };
             let done = pred(&l);
             seen.push(l);
@@ -168,7 +175,7 @@ impl Client {
                 return seen;
             }
         }
-        panic!("{}: no matching line; got {seen:?}", self.nick);
+        panic!("{}: no matching line; got {}", self.nick, tail(&seen));
     }
 
     /// Everything the server sends before the answer to a PING sent now.
@@ -198,4 +205,16 @@ pub fn code(line: &str) -> &str {
 
 pub fn codes(lines: &[String]) -> Vec<&str> {
     lines.iter().map(|l| code(l)).collect()
+}
+
+/// The last few lines, shortened, for failure messages.
+fn tail(lines: &[String]) -> String {
+    let last: Vec<String> = lines
+        .iter()
+        .rev()
+        .take(5)
+        .rev()
+        .map(|l| l.chars().take(120).collect())
+        .collect();
+    format!("{} lines, ending {last:?}", lines.len())
 }
