@@ -66,11 +66,16 @@ fn ii_joins_talks_and_reads() {
         .and_then(|mut f| f.write_all(b"hello from ii\n"))
         .unwrap();
     let got = peer.expect(|l| l.contains("PRIVMSG"));
-    assert_eq!(got.last().unwrap(), ":iiuser!iiuser@127.0.0.1 PRIVMSG #e2e :hello from ii");
+    assert_eq!(
+        got.last().unwrap(),
+        ":iiuser!iiuser@127.0.0.1 PRIVMSG #e2e :hello from ii"
+    );
 
     peer.send("PRIVMSG #e2e :hello back");
     let chan_out = server_dir.join("#e2e").join("out");
-    wait_for("ii to log the reply", || read(&chan_out).contains("<peer> hello back"));
+    wait_for("ii to log the reply", || {
+        read(&chan_out).contains("<peer> hello back")
+    });
 
     let _ = child.kill();
     let _ = child.wait();

@@ -13,7 +13,10 @@ fn registration_burst_and_pre_registration_rules() {
     c.send("JOIN :");
     c.send("PING early");
     assert_eq!(c.next_line().unwrap(), ":irc.test CAP * LS :multi-prefix");
-    assert_eq!(c.next_line().unwrap(), ":irc.test 451 * :You have not registered");
+    assert_eq!(
+        c.next_line().unwrap(),
+        ":irc.test 451 * :You have not registered"
+    );
     assert_eq!(c.next_line().unwrap(), ":irc.test PONG irc.test :early");
     c.send("NICK first");
     c.send("USER u 0 * :Real");
@@ -21,7 +24,10 @@ fn registration_burst_and_pre_registration_rules() {
     let lines = c.expect(|l| code(l) == "422");
     assert_eq!(
         codes(&lines),
-        ["001", "002", "003", "004", "005", "251", "252", "253", "254", "255", "265", "266", "422"]
+        [
+            "001", "002", "003", "004", "005", "251", "252", "253", "254", "255", "265", "266",
+            "422"
+        ]
     );
     assert!(lines[4].contains("CASEMAPPING=rfc1459") && lines[4].contains("PREFIX=(ov)@+"));
     c.send("USER again 0 * :x");
@@ -76,14 +82,23 @@ fn channel_traffic_across_cores() {
 
     a.send("KICK #room carol :out");
     for who in [&mut a, &mut b, &mut c] {
-        assert_eq!(who.next_line().unwrap(), ":alice!alice@127.0.0.1 KICK #room carol :out");
+        assert_eq!(
+            who.next_line().unwrap(),
+            ":alice!alice@127.0.0.1 KICK #room carol :out"
+        );
     }
     c.send("PRIVMSG #room :let me in");
     assert_eq!(codes(&c.sync()), ["404"]);
 
     b.send("PART #room :later");
-    assert_eq!(a.next_line().unwrap(), ":bobby!bob@127.0.0.1 PART #room :later");
-    assert_eq!(b.next_line().unwrap(), ":bobby!bob@127.0.0.1 PART #room :later");
+    assert_eq!(
+        a.next_line().unwrap(),
+        ":bobby!bob@127.0.0.1 PART #room :later"
+    );
+    assert_eq!(
+        b.next_line().unwrap(),
+        ":bobby!bob@127.0.0.1 PART #room :later"
+    );
 
     b.send("JOIN #room");
     b.expect(|l| code(l) == "366");
@@ -94,7 +109,10 @@ fn channel_traffic_across_cores() {
         "ERROR :Closing Link: 127.0.0.1 (Quit: bye all)"
     );
     assert_eq!(b.next_line(), None, "closed after ERROR");
-    assert_eq!(a.next_line().unwrap(), ":bobby!bob@127.0.0.1 QUIT :Quit: bye all");
+    assert_eq!(
+        a.next_line().unwrap(),
+        ":bobby!bob@127.0.0.1 QUIT :Quit: bye all"
+    );
 }
 
 #[test]
@@ -109,13 +127,19 @@ fn queries_and_errors() {
     a.sync();
 
     b.send("PRIVMSG alice :direct");
-    assert_eq!(a.next_line().unwrap(), ":bob!bob@127.0.0.1 PRIVMSG alice :direct");
+    assert_eq!(
+        a.next_line().unwrap(),
+        ":bob!bob@127.0.0.1 PRIVMSG alice :direct"
+    );
     a.send("AWAY :out");
     assert_eq!(codes(&a.sync()), ["306"]);
     b.send("PRIVMSG alice :hello?");
     b.send("WHOIS alice");
     let lines = b.expect(|l| code(l) == "318");
-    assert_eq!(codes(&lines), ["301", "311", "319", "312", "301", "317", "318"]);
+    assert_eq!(
+        codes(&lines),
+        ["301", "311", "319", "312", "301", "317", "318"]
+    );
     assert_eq!(lines[2], ":irc.test 319 bob alice :@#q");
     a.send("AWAY");
     a.expect(|l| code(l) == "305");
@@ -125,16 +149,26 @@ fn queries_and_errors() {
 
     b.send("WHO #q");
     let lines = b.expect(|l| code(l) == "315");
-    assert_eq!(lines[0], ":irc.test 352 bob #q alice 127.0.0.1 irc.test alice H@ :0 Real alice");
+    assert_eq!(
+        lines[0],
+        ":irc.test 352 bob #q alice 127.0.0.1 irc.test alice H@ :0 Real alice"
+    );
     a.send("MODE alice +i");
-    assert_eq!(a.next_line().unwrap(), ":alice!alice@127.0.0.1 MODE alice :+i");
+    assert_eq!(
+        a.next_line().unwrap(),
+        ":alice!alice@127.0.0.1 MODE alice :+i"
+    );
     a.send("LIST");
     let lines = a.expect(|l| code(l) == "323");
     assert_eq!(codes(&lines), ["321", "322", "323"]);
     assert_eq!(lines[1], ":irc.test 322 alice #q 2 :");
     b.send("WHO *");
     let lines = b.expect(|l| code(l) == "315");
-    assert_eq!(codes(&lines), ["352", "315"], "invisible alice hidden from a mask");
+    assert_eq!(
+        codes(&lines),
+        ["352", "315"],
+        "invisible alice hidden from a mask"
+    );
     b.send("WHO alice");
     let lines = b.expect(|l| code(l) == "315");
     assert_eq!(codes(&lines), ["352", "315"], "but not from her exact nick");
@@ -222,6 +256,9 @@ fn idle_client_is_pinged_then_dropped() {
     a.send("PONG :irc.test");
     assert_eq!(a.next_line().unwrap(), "PING :irc.test");
     let l = a.next_line().unwrap();
-    assert!(l.starts_with("ERROR :Closing Link: 127.0.0.1 (Ping timeout"), "{l}");
+    assert!(
+        l.starts_with("ERROR :Closing Link: 127.0.0.1 (Ping timeout"),
+        "{l}"
+    );
     assert_eq!(a.next_line(), None);
 }

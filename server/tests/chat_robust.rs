@@ -73,8 +73,25 @@ fn random_bytes_never_kill_the_server() {
         seed
     };
     let vocab: &[&[u8]] = &[
-        b"NICK ", b"USER ", b"JOIN ", b"PRIVMSG ", b"MODE ", b"#a", b" :", b"\r\n", b"\n",
-        b",", b"@", b"\xff", b"\0", b" ", b"CAP ", b"WHO ", b"KICK ", b"TOPIC ", b"+o",
+        b"NICK ",
+        b"USER ",
+        b"JOIN ",
+        b"PRIVMSG ",
+        b"MODE ",
+        b"#a",
+        b" :",
+        b"\r\n",
+        b"\n",
+        b",",
+        b"@",
+        b"\xff",
+        b"\0",
+        b" ",
+        b"CAP ",
+        b"WHO ",
+        b"KICK ",
+        b"TOPIC ",
+        b"+o",
     ];
     for _ in 0..20 {
         let mut s = std::net::TcpStream::connect(srv.addr).unwrap();

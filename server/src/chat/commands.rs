@@ -439,7 +439,7 @@ impl Shard {
         for chan in chans {
             let req = self.req(id);
             let op = ChanOp::Update { away, invisible };
-            self.to_owner(&chan.clone(), Msg::Chan { chan, req, op });
+            self.post_to_owner(&chan.clone(), Msg::Chan { chan, req, op });
         }
     }
 

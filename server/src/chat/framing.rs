@@ -34,6 +34,7 @@ impl LineReader {
     }
 
     /// Bytes held but not yet returned as a line.
+    #[cfg(test)]
     pub fn buffered(&self) -> usize {
         self.buf.len()
     }

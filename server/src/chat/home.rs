@@ -176,22 +176,22 @@ impl Shard {
         let core = self.core;
         let local = |r: &ClientRef| r.core == core;
         match &d.change {
-            Change::Join { who, name, op } if local(who) => {
-                if !self.view_join(who.id, &d.chan, name, *op) {
-                    // Joined while disconnecting: take the ghost back out.
-                    let req = Req {
-                        from: *who,
-                        nick: String::new(),
-                        prefix: String::new(),
-                        multi_prefix: false,
-                    };
-                    let op = super::msg::ChanOp::Leave {
-                        line: None,
-                        dedup: None,
-                    };
-                    let chan = d.chan.clone();
-                    self.to_owner(&d.chan, Msg::Chan { chan, req, op });
-                }
+            Change::Join { who, name, op }
+                if local(who) && !self.view_join(who.id, &d.chan, name, *op) =>
+            {
+                // Joined while disconnecting: take the ghost back out.
+                let req = Req {
+                    from: *who,
+                    nick: String::new(),
+                    prefix: String::new(),
+                    multi_prefix: false,
+                };
+                let op = super::msg::ChanOp::Leave {
+                    line: None,
+                    dedup: None,
+                };
+                let chan = d.chan.clone();
+                self.post_to_owner(&d.chan, Msg::Chan { chan, req, op });
             }
             Change::Status { who, op, voice } if local(who) => {
                 if let Some(v) = self

@@ -17,7 +17,6 @@ use super::msg::Msg;
 struct Inner {
     queue: VecDeque<Vec<Msg>>,
     waker: Option<Waker>,
-    closed: bool,
 }
 
 #[derive(Clone)]
@@ -37,47 +36,29 @@ impl Inbox {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues a batch for the owning core. Returns it back if closed.
-    pub fn send(&self, batch: Vec<Msg>) -> Result<(), Vec<Msg>> {
+    /// Queues a batch for the owning core.
+    pub fn send(&self, batch: Vec<Msg>) {
         let waker = {
             let mut g = self.lock();
-            if g.closed {
-                return Err(batch);
-            }
             g.queue.push_back(batch);
             g.waker.take()
         };
         if let Some(w) = waker {
             w.wake();
         }
-        Ok(())
     }
 
-    /// Everything queued so far, waiting if nothing is; `None` once closed.
-    pub async fn recv(&self) -> Option<Vec<Vec<Msg>>> {
+    /// Everything queued so far, waiting if nothing is.
+    pub async fn recv(&self) -> Vec<Vec<Msg>> {
         poll_fn(|cx| {
             let mut g = self.lock();
             if !g.queue.is_empty() {
-                return Poll::Ready(Some(g.queue.drain(..).collect()));
-            }
-            if g.closed {
-                return Poll::Ready(None);
+                return Poll::Ready(g.queue.drain(..).collect());
             }
             g.waker = Some(cx.waker().clone());
             Poll::Pending
         })
         .await
-    }
-
-    pub fn close(&self) {
-        let waker = {
-            let mut g = self.lock();
-            g.closed = true;
-            g.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
     }
 }
 
@@ -111,13 +92,13 @@ mod tests {
                     folded: i.to_string(),
                     from: super::super::msg::ClientRef { core: 0, id: 0 },
                 }];
-                tx.send(batch).ok();
+                tx.send(batch);
             }
         })
         .join()
         .ok();
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
-        let Poll::Ready(Some(batches)) = fut.as_mut().poll(&mut cx) else {
+        let Poll::Ready(batches) = fut.as_mut().poll(&mut cx) else {
             panic!("not ready");
         };
         let names: Vec<String> = batches
@@ -129,9 +110,5 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["0", "1", "2"]);
-        ib.close();
-        let mut fut = pin!(ib.recv());
-        assert!(matches!(fut.as_mut().poll(&mut cx), Poll::Ready(None)));
-        assert!(ib.send(Vec::new()).is_err());
     }
 }

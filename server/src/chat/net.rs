@@ -56,8 +56,7 @@ impl Net {
         }
         for (core, batch) in batches.into_iter().enumerate() {
             if !batch.is_empty() {
-                // Inboxes close only at shutdown; dropping then is fine.
-                let _ = self.inboxes[core].send(batch);
+                self.inboxes[core].send(batch);
             }
         }
     }
@@ -71,17 +70,20 @@ pub fn run(args: ChatArgs) -> io::Result<()> {
             .unwrap_or(1)
     });
     let motd = match &args.motd {
-        Some(p) => Some(std::fs::read_to_string(p)?.lines().map(str::to_string).collect()),
+        Some(p) => Some(
+            std::fs::read_to_string(p)?
+                .lines()
+                .map(str::to_string)
+                .collect(),
+        ),
         None => None,
     };
     let cfg = Arc::new(Config {
-        name: args.name.clone(),
-        network: "uringo".into(),
         motd,
         password: args.password.clone(),
         sendq: args.sendq,
-        cores,
         created: format!("at unix time {}", now_secs()),
+        ..Config::new(&args.name, cores)
     });
     // Port 0 would give every core its own port: pick one first, holding it
     // with SO_REUSEPORT until the cores have bound it too.
@@ -170,7 +172,8 @@ async fn core_main(
 }
 
 async fn inbox_loop(net: Rc<Net>, inbox: Inbox) {
-    while let Some(batches) = inbox.recv().await {
+    loop {
+        let batches = inbox.recv().await;
         net.with(|s| {
             for msg in batches.into_iter().flatten() {
                 s.handle(msg);

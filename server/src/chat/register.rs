@@ -168,7 +168,7 @@ impl Shard {
         self.send(id, line.clone());
         for chan in chans {
             let req = self.req(id);
-            self.to_owner(
+            self.post_to_owner(
                 &chan.clone(),
                 Msg::Chan {
                     chan,
@@ -184,7 +184,7 @@ impl Shard {
     }
 
     pub(super) fn release_nick(&mut self, nick: &str, who: ClientRef) {
-        self.to_owner(
+        self.post_to_owner(
             nick,
             Msg::ReleaseNick {
                 folded: fold(nick),

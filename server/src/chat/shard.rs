@@ -127,10 +127,6 @@ impl Shard {
         id
     }
 
-    pub fn client_count(&self) -> usize {
-        self.clients.len()
-    }
-
     /// A frame from the client's socket. Runs it now unless an earlier
     /// command is still waiting for another core.
     pub fn input(&mut self, id: ClientId, frame: Frame) {
@@ -293,12 +289,6 @@ impl Shard {
         self.quit(id, reason, reason);
     }
 
-    /// The connection is gone (EOF, error): leave everything, forget it.
-    pub fn disconnect(&mut self, id: ClientId, reason: &str) {
-        self.quit(id, reason, reason);
-        self.remove(id);
-    }
-
     /// Forgets a client whose connection task has ended.
     pub fn remove(&mut self, id: ClientId) {
         if self.clients.get(&id).is_some_and(|c| !c.closing) {
@@ -351,7 +341,7 @@ impl Shard {
         for chan in chans {
             self.unindex(&chan, id);
             let req = self.req(id);
-            self.to_owner(
+            self.post_to_owner(
                 &chan.clone(),
                 Msg::Chan {
                     chan,
@@ -415,7 +405,7 @@ impl Shard {
         self.outbox.push((core, msg));
     }
 
-    pub(super) fn to_owner(&mut self, name: &str, msg: Msg) {
+    pub(super) fn post_to_owner(&mut self, name: &str, msg: Msg) {
         let core = super::casemap::owner(name, self.cores());
         self.post(core, msg);
     }

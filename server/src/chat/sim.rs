@@ -126,7 +126,8 @@ impl Cluster {
     }
 
     pub fn drop_conn(&mut self, c: ClientRef) {
-        self.shards[c.core].disconnect(c.id, "Connection reset");
+        self.shards[c.core].close(c.id, "Connection reset");
+        self.shards[c.core].remove(c.id);
         self.flush(c.core);
         self.settle();
     }

@@ -20,7 +20,15 @@ impl Server {
     /// Starts the server on 2 cores with `extra` flags.
     pub fn start(extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_uringo-server"))
-            .args(["chat", "--listen", "127.0.0.1:0", "--cores", "2", "--name", "irc.test"])
+            .args([
+                "chat",
+                "--listen",
+                "127.0.0.1:0",
+                "--cores",
+                "2",
+                "--name",
+                "irc.test",
+            ])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -128,8 +136,14 @@ impl Client {
         let me = if nick == "*" { self.whoami() } else { nick };
         self.send(&format!("WHOIS {me}"));
         let lines = self.expect(|l| code(l) == "318");
-        let l = lines.iter().find(|l| code(l) == "312").expect("312 in WHOIS");
-        l.rsplit(' ').next().and_then(|n| n.parse().ok()).expect("core number")
+        let l = lines
+            .iter()
+            .find(|l| code(l) == "312")
+            .expect("312 in WHOIS");
+        l.rsplit(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("core number")
     }
 
     fn whoami(&mut self) -> String {
