@@ -195,10 +195,29 @@ impl Shard {
                 .collect();
             return self.run_next(id, chans);
         }
-        if self.split_list(id, "JOIN", m, 0) {
-            return;
+        if list.contains(&b',') {
+            // `JOIN #a,#b key1,key2`: the n-th key goes with the n-th channel.
+            let mut keys = m
+                .params
+                .get(1)
+                .map(|k| k.split(|&b| b == b','))
+                .into_iter()
+                .flatten();
+            let lines = list
+                .split(|&b| b == b',')
+                .map(|chan| {
+                    let mut l = b"JOIN ".to_vec();
+                    l.extend_from_slice(chan);
+                    if let Some(k) = keys.next().filter(|k| !k.is_empty()) {
+                        l.push(b' ');
+                        l.extend_from_slice(k);
+                    }
+                    l
+                })
+                .collect();
+            return self.run_next(id, lines);
         }
-        let key_param = m.params.get(1).and_then(|k| k.split(|&b| b == b',').next());
+        let key_param = m.params.get(1);
         if !valid_channel(list) {
             let l = list.to_vec();
             return self.reply(id, |to| to.no_such_channel(&l));

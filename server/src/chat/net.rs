@@ -140,7 +140,17 @@ async fn core_main(
     let bound = TcpListener::bind_reuseport(args.listen);
     // Every core reaches the barrier, bound or not, so none waits forever.
     ready.wait();
-    let listener = bound?;
+    let listener = match bound {
+        Ok(l) => l,
+        Err(e) => {
+            // The other cores would serve on without this one: stop them all.
+            eprintln!(
+                "uringo-server chat: core {core} cannot listen on {}: {e}",
+                args.listen
+            );
+            std::process::exit(1);
+        }
+    };
     let me = inboxes[core].clone();
     let net = Rc::new(Net {
         shard: RefCell::new(Shard::new(core, cfg, counters)),
