@@ -43,7 +43,9 @@ pub fn spawn_echo() -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     uringo::spawn(async move {
         loop {
-            let Ok((conn, _)) = listener.accept().await else { continue };
+            let Ok((conn, _)) = listener.accept().await else {
+                continue;
+            };
             uringo::spawn(echo_conn(Rc::new(conn)));
         }
     });
