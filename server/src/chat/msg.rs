@@ -131,7 +131,7 @@ pub enum ChanOp {
     NickChange {
         new_nick: String,
         line: Bytes,
-        dedup: u64,
+        dedup: Option<u64>,
     },
     Update {
         away: bool,

@@ -235,7 +235,7 @@ impl Shard {
             } => {
                 if member {
                     ch.rename(me, &new_nick);
-                    self.fanout(&key, line, Some(me), Change::None, Some(dedup));
+                    self.fanout(&key, line, Some(me), Change::None, dedup);
                 }
                 return;
             }

@@ -163,8 +163,9 @@ impl Shard {
             return;
         }
         let line = LineBuilder::new(Some(old_prefix.as_bytes()), "NICK").trailing(&new);
-        let dedup = self.new_event();
-        self.first_sight(dedup, id);
+        // A peer sharing several channels gets the line from each owner;
+        // with one channel there is nothing to de-duplicate.
+        let dedup = (chans.len() > 1).then(|| self.new_event());
         self.send(id, line.clone());
         for chan in chans {
             let req = self.req(id);

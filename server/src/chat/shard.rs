@@ -4,7 +4,7 @@
 //! per client and messages for other cores (`outbox`). The networking layer
 //! (and the multi-core simulation in tests) only moves these around.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -66,8 +66,12 @@ impl Counters {
 
 /// Inbound bytes a client may have waiting before its reader stops reading.
 pub const INQ_LIMIT: usize = 8 * 1024;
-/// Events remembered for NICK/QUIT de-duplication.
+/// NICK/QUIT de-duplication memory: at most this many events, and this
+/// many (event, client) pairs in all; the oldest events are forgotten first.
+/// An event's copies arrive within one round of cross-core messages, long
+/// before it would be forgotten.
 const DEDUP_EVENTS: usize = 4096;
+const DEDUP_PAIRS: usize = 1 << 20;
 
 pub struct Shard {
     pub core: usize,
@@ -81,8 +85,9 @@ pub struct Shard {
     pub(super) chans: HashMap<String, Channel>,
     /// Local members of each channel (folded name), from owners' events.
     pub(super) index: HashMap<String, Vec<ClientId>>,
-    dedup: HashMap<u64, Vec<ClientId>>,
+    dedup: HashMap<u64, HashSet<ClientId>>,
     dedup_order: VecDeque<u64>,
+    dedup_pairs: usize,
     next_event: u64,
     /// Clients this core has started dropping (changes mean "someone quit").
     pub(super) quits: u64,
@@ -109,6 +114,7 @@ impl Shard {
             index: HashMap::new(),
             dedup: HashMap::new(),
             dedup_order: VecDeque::new(),
+            dedup_pairs: 0,
             next_event: 0,
             quits: 0,
             outbox: Vec::new(),
@@ -337,7 +343,7 @@ impl Shard {
         if let Some(n) = nick {
             self.release_nick(&n, who);
         }
-        let dedup = self.new_event();
+        let dedup = (chans.len() > 1).then(|| self.new_event());
         for chan in chans {
             self.unindex(&chan, id);
             let req = self.req(id);
@@ -348,7 +354,7 @@ impl Shard {
                     req,
                     op: ChanOp::Leave {
                         line: Some(quit_line.clone()),
-                        dedup: Some(dedup),
+                        dedup,
                     },
                 },
             );
@@ -387,15 +393,18 @@ impl Shard {
     pub(super) fn first_sight(&mut self, ev: u64, id: ClientId) -> bool {
         let seen = self.dedup.entry(ev).or_insert_with(|| {
             self.dedup_order.push_back(ev);
-            Vec::new()
+            HashSet::new()
         });
-        if seen.contains(&id) {
+        if !seen.insert(id) {
             return false;
         }
-        seen.push(id);
-        if self.dedup_order.len() > DEDUP_EVENTS {
-            if let Some(old) = self.dedup_order.pop_front() {
-                self.dedup.remove(&old);
+        self.dedup_pairs += 1;
+        while self.dedup_order.len() > DEDUP_EVENTS || self.dedup_pairs > DEDUP_PAIRS {
+            let Some(old) = self.dedup_order.pop_front() else {
+                break;
+            };
+            if let Some(set) = self.dedup.remove(&old) {
+                self.dedup_pairs -= set.len();
             }
         }
         true
