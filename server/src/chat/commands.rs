@@ -25,6 +25,9 @@ pub fn valid_channel(name: &[u8]) -> bool {
 
 impl Shard {
     pub(super) fn exec(&mut self, id: ClientId, line: Bytes) {
+        if line.is_empty() {
+            return self.reply(id, |to| to.input_too_long());
+        }
         let Some(m) = parse(&line) else {
             return;
         };

@@ -12,7 +12,18 @@ impl Shard {
     /// At the nick's owner: pass the request on to the client's core.
     pub(super) fn on_to_nick(&mut self, target: String, req: Req, op: NickOp) {
         match self.nicks.get(&fold(&target)).copied() {
-            Some(r) => self.post(r.core, Msg::AtClient { id: r.id, req, op }),
+            Some(r) => {
+                let id = r.id;
+                self.post(
+                    r.core,
+                    Msg::AtClient {
+                        id,
+                        target,
+                        req,
+                        op,
+                    },
+                );
+            }
             None => self.no_such_nick(&target, req, op),
         }
     }
@@ -34,9 +45,8 @@ impl Shard {
         self.answer(&req, lines, None);
     }
 
-    pub(super) fn on_at_client(&mut self, id: u64, req: Req, op: NickOp) {
+    pub(super) fn on_at_client(&mut self, id: u64, target: String, req: Req, op: NickOp) {
         let Some(c) = self.clients.get(&id).filter(|c| c.registered && !c.closing) else {
-            let target = req.nick.clone();
             return self.no_such_nick(&target, req, op);
         };
         let server = self.cfg.name.clone();

@@ -39,10 +39,7 @@ pub struct MemberInfo {
 #[derive(Debug)]
 pub enum Msg {
     /// To the nick's owner: register `nick` for `from` (registration or change).
-    ClaimNick {
-        nick: String,
-        from: ClientRef,
-    },
+    ClaimNick { nick: String, from: ClientRef },
     /// Back to the client's core.
     NickResult {
         id: ClientId,
@@ -50,10 +47,7 @@ pub enum Msg {
         ok: bool,
     },
     /// To the nick's owner: `from` no longer uses it.
-    ReleaseNick {
-        folded: String,
-        from: ClientRef,
-    },
+    ReleaseNick { folded: String, from: ClientRef },
     /// To the nick's owner, which forwards it to the client's core as `AtClient`.
     ToNick {
         target: String,
@@ -62,15 +56,12 @@ pub enum Msg {
     },
     AtClient {
         id: ClientId,
+        target: String,
         req: Req,
         op: NickOp,
     },
     /// To the channel's owner.
-    Chan {
-        chan: String,
-        req: Req,
-        op: ChanOp,
-    },
+    Chan { chan: String, req: Req, op: ChanOp },
     /// From a channel owner to a core with members: write `line` to them.
     Deliver(Deliver),
     /// Answer lines for client `id`; `done` ends one pending request.
@@ -81,10 +72,7 @@ pub enum Msg {
         done: bool,
     },
     /// To every core: answer from what you own.
-    Scatter {
-        req: Req,
-        op: ScatterOp,
-    },
+    Scatter { req: Req, op: ScatterOp },
 }
 
 #[derive(Debug)]

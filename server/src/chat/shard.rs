@@ -145,9 +145,11 @@ impl Shard {
         c.ping_outstanding = false;
         c.last_input = Instant::now();
         match frame {
+            // Queued like a line (as the one empty line the framer never
+            // makes), so the 417 comes in order after earlier replies.
             Frame::TooLong => {
-                let line = To::new(&self.cfg.name, c.nick.as_deref()).input_too_long();
-                self.send(id, line);
+                c.inq.push_back(Bytes::new());
+                self.pump(id);
             }
             Frame::Line(l) => {
                 c.inq_bytes += l.len();
@@ -463,7 +465,12 @@ impl Shard {
                 }
             }
             Msg::ToNick { target, req, op } => self.on_to_nick(target, req, op),
-            Msg::AtClient { id, req, op } => self.on_at_client(id, req, op),
+            Msg::AtClient {
+                id,
+                target,
+                req,
+                op,
+            } => self.on_at_client(id, target, req, op),
             Msg::Chan { chan, req, op } => self.on_chan(chan, req, op),
             Msg::Deliver(d) => self.on_deliver(d),
             Msg::Reply {

@@ -519,6 +519,36 @@ fn irssi_sequence_gets_replies() {
 }
 
 #[test]
+fn unregistered_nick_is_no_such_nick() {
+    let mut cl = Cluster::new(2);
+    let a = cl.connect(0, "alice");
+    let half = cl.connect_raw(1);
+    cl.line(half, "NICK halfway");
+    cl.line(a, "PRIVMSG halfway :hi");
+    cl.line(a, "WHOIS halfway");
+    let out = cl.take(a);
+    assert_eq!(out[0], ":irc.test 401 alice halfway :No such nick/channel");
+    assert_eq!(out[2], ":irc.test 318 alice halfway :End of /WHOIS list");
+    assert!(cl.take(half).is_empty());
+}
+
+#[test]
+fn too_long_reply_keeps_its_place() {
+    let mut cl = Cluster::new(2);
+    let a = cl.connect(0, "alice");
+    // WHOIS waits for another core; the 417 must still come after it.
+    cl.shards[0].input(a.id, Frame::Line("WHOIS alice".into()));
+    cl.shards[0].input(a.id, Frame::TooLong);
+    cl.settle_all();
+    let out = cl.take(a);
+    assert_eq!(
+        out.last().unwrap(),
+        ":irc.test 417 alice :Input line was too long"
+    );
+    assert!(out[out.len() - 2].contains(" 318 "));
+}
+
+#[test]
 fn unknown_and_too_long() {
     let mut cl = Cluster::new(2);
     let a = cl.connect(0, "alice");
