@@ -262,3 +262,97 @@ fn idle_client_is_pinged_then_dropped() {
     );
     assert_eq!(a.next_line(), None);
 }
+
+#[test]
+fn irssi_connect_sequence_gets_replies() {
+    let srv = Server::start(&[]);
+    let mut c = Client::connect(srv.addr);
+    for l in [
+        "CAP LS 302",
+        "JOIN :",
+        "NICK irssi",
+        "USER irssi irssi 127.0.0.1 :Irssi",
+        "CAP REQ :multi-prefix",
+        "CAP END",
+    ] {
+        c.send(l);
+    }
+    let lines = c.expect(|l| code(l) == "422");
+    assert_eq!(codes(&lines[..3]), ["CAP", "451", "CAP"]);
+    assert_eq!(lines[2], ":irc.test CAP irssi ACK :multi-prefix");
+    c.send("MODE irssi +i");
+    c.send("JOIN #irssi");
+    c.send("MODE #irssi");
+    c.send("WHO #irssi");
+    c.send("MODE #irssi b");
+    let lines = c.sync();
+    assert_eq!(
+        codes(&lines),
+        ["MODE", "JOIN", "353", "366", "324", "329", "352", "315", "368"],
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn concurrent_senders_one_order_for_every_member() {
+    let srv = Server::start(&["--flood-rate", "0"]);
+    let mut s0 = Client::on_core(srv.addr, "s0", 0);
+    let mut s1 = Client::on_core(srv.addr, "s1", 1);
+    let mut r0 = Client::on_core(srv.addr, "r0", 0);
+    let mut r1 = Client::on_core(srv.addr, "r1", 1);
+    for c in [&mut s0, &mut s1, &mut r0, &mut r1] {
+        c.send("JOIN #order");
+        c.expect(|l| code(l) == "366");
+    }
+    r0.sync();
+    r1.sync();
+    // Both senders write their whole burst before either reads anything.
+    let burst = |nick: &str| -> String {
+        (0..300)
+            .map(|i| format!("PRIVMSG #order :{nick}-{i}\r\n"))
+            .collect()
+    };
+    let (b0, b1) = (burst("s0"), burst("s1"));
+    s0.send_raw(b0.as_bytes());
+    s1.send_raw(b1.as_bytes());
+    let read = |c: &mut Client| -> Vec<String> {
+        (0..600)
+            .map(|_| {
+                c.next_line()
+                    .unwrap()
+                    .rsplit(':')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    let (seen0, seen1) = (read(&mut r0), read(&mut r1));
+    assert_eq!(
+        seen0, seen1,
+        "members on different cores saw different orders"
+    );
+    for nick in ["s0", "s1"] {
+        let mine: Vec<&String> = seen0.iter().filter(|m| m.starts_with(nick)).collect();
+        let want: Vec<String> = (0..300).map(|i| format!("{nick}-{i}")).collect();
+        assert!(mine.iter().zip(&want).all(|(a, b)| *a == b) && mine.len() == 300);
+    }
+}
+
+#[test]
+fn command_flood_is_throttled_not_dropped() {
+    let srv = Server::start(&["--flood-burst", "5", "--flood-rate", "20"]);
+    let mut c = Client::register(srv.addr, "flooder");
+    let started = std::time::Instant::now();
+    let pings: String = (0..45).map(|i| format!("PING f{i}\r\n")).collect();
+    c.send_raw(pings.as_bytes());
+    for i in 0..45 {
+        assert_eq!(
+            c.next_line().unwrap(),
+            format!(":irc.test PONG irc.test :f{i}")
+        );
+    }
+    let took = started.elapsed();
+    // 5 at once, then 40 at 20 per second: about 2 s.
+    assert!(took >= std::time::Duration::from_millis(1800), "{took:?}");
+}
