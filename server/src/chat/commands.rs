@@ -190,8 +190,11 @@ impl Shard {
         let Some(list) = m.params.first().filter(|p| !p.is_empty()) else {
             return self.reply(id, |to| to.need_more_params("JOIN"));
         };
+        let Some(c) = self.clients.get(&id) else {
+            return;
+        };
         if &list[..] == b"0" {
-            let chans: Vec<Vec<u8>> = self.clients[&id]
+            let chans: Vec<Vec<u8>> = c
                 .channels
                 .values()
                 .map(|v| format!("PART {}", v.name).into_bytes())
@@ -226,7 +229,6 @@ impl Shard {
             return self.reply(id, |to| to.no_such_channel(&l));
         }
         let chan = String::from_utf8_lossy(list).into_owned();
-        let c = &self.clients[&id];
         if c.channels.contains_key(&casemap::fold(&chan)) {
             return;
         }
@@ -291,10 +293,13 @@ impl Shard {
         if self.split_list(id, "KICK", m, 1) {
             return;
         }
+        let Some(c) = self.clients.get(&id) else {
+            return;
+        };
         let target = String::from_utf8_lossy(m.params[1]).into_owned();
         let reason = match m.params.get(2) {
             Some(r) => Bytes::copy_from_slice(r),
-            None => Bytes::from(self.clients[&id].nick_or_star().to_string()),
+            None => Bytes::from(c.nick_or_star().to_string()),
         };
         self.chan_request(id, m, "KICK", || ChanOp::Kick { target, reason });
     }
@@ -455,7 +460,9 @@ impl Shard {
 
     /// Tells the client's channels its away/invisible state (for WHO).
     fn update_channels(&mut self, id: ClientId) {
-        let c = &self.clients[&id];
+        let Some(c) = self.clients.get(&id) else {
+            return;
+        };
         let (away, invisible) = (c.away.is_some(), c.invisible);
         let chans: Vec<String> = c.channels.keys().cloned().collect();
         for chan in chans {
@@ -476,7 +483,9 @@ impl Shard {
                 .collect();
             return self.chan_request(id, m, "MODE", || ChanOp::Mode { args });
         }
-        let c = &self.clients[&id];
+        let Some(c) = self.clients.get(&id) else {
+            return;
+        };
         if !casemap::eq(target, c.nick_or_star()) {
             return self.reply(id, |to| {
                 to.text(ERR_USERSDONTMATCH, "Can't change mode for other users")

@@ -157,7 +157,9 @@ impl Shard {
                 let mut ids: Vec<_> = self.clients.keys().copied().collect();
                 ids.sort_unstable();
                 for id in ids {
-                    let c = &self.clients[&id];
+                    let Some(c) = self.clients.get(&id) else {
+                        continue;
+                    };
                     let me = ClientRef {
                         core: self.core,
                         id,

@@ -194,13 +194,15 @@ impl Shard {
                 }
             }
             ChanOp::Kick { target, reason } => {
-                let victim = ch.by_nick.get(&fold(&target)).copied();
+                let victim = ch
+                    .by_nick
+                    .get(&fold(&target))
+                    .and_then(|v| Some((*v, ch.members.get(v)?.info.nick.clone())));
                 if !member {
                     lines.push(to.not_on_channel(&name));
                 } else if !ch.is_op(me) {
                     lines.push(to.not_op(&name));
-                } else if let Some(victim) = victim {
-                    let vnick = ch.members[&victim].info.nick.clone();
+                } else if let Some((victim, vnick)) = victim {
                     let line = LineBuilder::new(Some(req.prefix.as_bytes()), "KICK")
                         .param(&name)
                         .param(vnick)
