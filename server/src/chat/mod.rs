@@ -2,8 +2,8 @@
 //! by message (see shared/DESIGN.md, "Chat server").
 //!
 //! Layers, bottom up: `parse`/`framing`/`casemap`/`numerics` are pure
-//! protocol helpers; `shard` (with `register`, `commands`, `owner`, `mode`,
-//! `home`) is one core's chat state as a sans-I/O state machine whose
+//! protocol helpers; `shard` (with `register`, `commands`, `queries`, `owner`,
+//! `mode`, `home`) is one core's chat state as a sans-I/O state machine whose
 //! only outputs are per-client byte queues and `msg::Msg`s for other cores;
 //! `net` runs one shard per core on the uringo runtime, `conn` one client
 //! connection, `mailbox` carries messages between cores.
@@ -23,6 +23,7 @@ mod net;
 pub mod numerics;
 mod owner;
 pub mod parse;
+mod queries;
 mod register;
 pub mod shard;
 mod throttle;
