@@ -74,6 +74,7 @@ impl Shard {
     fn run_next(&mut self, id: ClientId, lines: Vec<Vec<u8>>) {
         if let Some(c) = self.clients.get_mut(&id) {
             for l in lines.into_iter().rev() {
+                c.inq_bytes += super::shard::inq_cost(&l);
                 c.inq.push_front(Bytes::from(l));
             }
         }

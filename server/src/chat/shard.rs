@@ -94,6 +94,16 @@ pub struct Shard {
     outbox: Vec<(usize, Msg)>,
 }
 
+/// What a queued input line counts against INQ_LIMIT; the 417 marker
+/// stands for the oversized line it replaced.
+pub(super) fn inq_cost(line: &[u8]) -> usize {
+    if line.is_empty() {
+        super::parse::MAX_LINE
+    } else {
+        line.len()
+    }
+}
+
 pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -148,11 +158,12 @@ impl Shard {
             // Queued like a line (as the one empty line the framer never
             // makes), so the 417 comes in order after earlier replies.
             Frame::TooLong => {
+                c.inq_bytes += inq_cost(&[]);
                 c.inq.push_back(Bytes::new());
                 self.pump(id);
             }
             Frame::Line(l) => {
-                c.inq_bytes += l.len();
+                c.inq_bytes += inq_cost(&l);
                 c.inq.push_back(l);
                 self.pump(id);
             }
@@ -183,7 +194,7 @@ impl Shard {
                 c.wake_reader();
                 return;
             };
-            c.inq_bytes = c.inq_bytes.saturating_sub(line.len());
+            c.inq_bytes = c.inq_bytes.saturating_sub(inq_cost(&line));
             if c.inq_bytes < INQ_LIMIT {
                 c.wake_reader();
             }

@@ -549,6 +549,25 @@ fn too_long_reply_keeps_its_place() {
 }
 
 #[test]
+fn input_queue_accounting_is_exact() {
+    let mut cl = Cluster::new(2);
+    let a = cl.connect(0, "alice");
+    // Queue behind a pending WHOIS: list splits and 417 markers included.
+    cl.shards[0].input(a.id, Frame::Line("WHOIS alice".into()));
+    cl.shards[0].input(a.id, Frame::Line("JOIN #a,#b,#c,#d".into()));
+    for _ in 0..40 {
+        cl.shards[0].input(a.id, Frame::TooLong);
+    }
+    assert!(
+        !cl.shards[0].wants_input(a.id),
+        "40 oversized lines fill the queue"
+    );
+    cl.settle_all();
+    assert!(cl.shards[0].wants_input(a.id));
+    assert_eq!(cl.shards[0].clients[&a.id].inq_bytes, 0);
+}
+
+#[test]
 fn unknown_and_too_long() {
     let mut cl = Cluster::new(2);
     let a = cl.connect(0, "alice");
