@@ -91,7 +91,6 @@ async fn output(net: &Net, id: ClientId) -> (Vec<Bytes>, bool) {
 }
 
 async fn write_loop(net: Rc<Net>, stream: Rc<TcpStream>, id: ClientId) {
-    let mut scratch: Vec<u8> = Vec::with_capacity(WRITE_BATCH);
     'outer: loop {
         let (lines, closing) = output(&net, id).await;
         let mut i = 0;
@@ -106,13 +105,20 @@ async fn write_loop(net: Rc<Net>, stream: Rc<TcpStream>, id: ClientId) {
                 i += 1;
                 continue;
             }
-            scratch.clear();
-            while i < lines.len() && scratch.len() + lines[i].len() <= WRITE_BATCH {
-                scratch.extend_from_slice(&lines[i]);
-                i += 1;
+            // Sized per batch and freed after it: an idle client holds no buffer.
+            let n = lines[i..]
+                .iter()
+                .scan(0, |total, l| {
+                    *total += l.len();
+                    (*total <= WRITE_BATCH).then_some(l.len())
+                })
+                .count();
+            let mut batch = Vec::with_capacity(lines[i..i + n].iter().map(|l| l.len()).sum());
+            for l in &lines[i..i + n] {
+                batch.extend_from_slice(l);
             }
-            let (r, buf) = stream.write_all(std::mem::take(&mut scratch)).await;
-            scratch = buf;
+            i += n;
+            let (r, _) = stream.write_all(batch).await;
             if r.is_err() {
                 break 'outer;
             }
