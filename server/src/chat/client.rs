@@ -47,7 +47,7 @@ pub struct Client {
     pub inq_bytes: usize,
     pub pending: u32,
     pub finish: Option<Finish>,
-    pub frags: Vec<String>,
+    pub frags: Vec<(u8, String)>,
     pub out: VecDeque<Bytes>,
     pub out_bytes: usize,
     /// Set once the client is quitting: nothing more is read or queued,

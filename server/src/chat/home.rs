@@ -128,10 +128,10 @@ impl Shard {
                 let lines = vec![who_line(&to, "*", &info, flags)];
                 self.answer(&req, lines, None);
             }
-            NickOp::Userhost => {
+            NickOp::Userhost { slot } => {
                 let away = if c.away.is_some() { '-' } else { '+' };
                 let frag = format!("{nick}={away}{user}@{}", c.host);
-                self.answer(&req, Vec::new(), Some(frag));
+                self.answer(&req, Vec::new(), Some((slot, frag)));
             }
         }
     }

@@ -68,7 +68,8 @@ pub enum Msg {
     Reply {
         id: ClientId,
         lines: Vec<Bytes>,
-        frag: Option<String>,
+        /// USERHOST answers: (position in the request, `nick=+user@host`).
+        frag: Option<(u8, String)>,
         done: bool,
     },
     /// To every core: answer from what you own.
@@ -80,7 +81,7 @@ pub enum NickOp {
     Privmsg { line: Bytes, notice: bool },
     Whois,
     Who,
-    Userhost,
+    Userhost { slot: u8 },
 }
 
 #[derive(Debug)]

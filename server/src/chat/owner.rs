@@ -16,7 +16,7 @@ use super::shard::{now_secs, Counters, Shard};
 pub const LIST_CHUNK: usize = 400;
 
 impl Shard {
-    pub(super) fn answer(&mut self, req: &Req, lines: Vec<Bytes>, frag: Option<String>) {
+    pub(super) fn answer(&mut self, req: &Req, lines: Vec<Bytes>, frag: Option<(u8, String)>) {
         self.post(
             req.from.core,
             Msg::Reply {

@@ -133,11 +133,11 @@ impl Shard {
             return self.reply(id, |to| to.need_more_params("USERHOST"));
         }
         self.set_finish(id, Finish::Userhost);
-        for nick in m.params.iter().take(5) {
+        for (slot, nick) in (0u8..).zip(m.params.iter().take(5)) {
             let target = String::from_utf8_lossy(nick).into_owned();
             let req = self.req(id);
             let core = casemap::owner(&target, self.cores());
-            let op = NickOp::Userhost;
+            let op = NickOp::Userhost { slot };
             self.request(id, core, Msg::ToNick { target, req, op });
         }
     }

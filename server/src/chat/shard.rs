@@ -498,7 +498,7 @@ impl Shard {
         &mut self,
         id: ClientId,
         lines: Vec<Bytes>,
-        frag: Option<String>,
+        frag: Option<(u8, String)>,
         done: bool,
     ) {
         self.send_all(id, lines);
@@ -518,7 +518,10 @@ impl Shard {
         match c.finish.take() {
             Some(Finish::Lines(lines)) => self.send_all(id, lines),
             Some(Finish::Userhost) => {
-                let frags = std::mem::take(&mut c.frags).join(" ");
+                let mut frags = std::mem::take(&mut c.frags);
+                frags.sort_unstable();
+                let frags: Vec<String> = frags.into_iter().map(|(_, f)| f).collect();
+                let frags = frags.join(" ");
                 self.reply(id, |to| to.text(super::numerics::RPL_USERHOST, frags));
             }
             None => {}
