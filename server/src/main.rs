@@ -1,5 +1,6 @@
 //! `uringo-server`: servers built on the uringo runtime. One subcommand per server.
 
+mod chat;
 mod echo;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// TCP echo server: every byte received is sent back.
     Echo(echo::EchoArgs),
+    /// IRC-compatible chat server, sharded across cores.
+    Chat(chat::ChatArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         .init();
     let result = match Cli::parse().command {
         Command::Echo(args) => echo::run(args),
+        Command::Chat(args) => chat::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,7 +71,9 @@ mod tests {
             "5",
         ])
         .unwrap();
-        let Command::Echo(a) = cli.command;
+        let Command::Echo(a) = cli.command else {
+            panic!("parsed as another subcommand");
+        };
         assert_eq!(a.listen, "127.0.0.1:0".parse().unwrap());
         assert_eq!((a.cores, a.stats_interval), (Some(2), 5));
         assert!(Cli::try_parse_from(["uringo-server", "echo", "--cores", "0"]).is_err());
