@@ -4,7 +4,7 @@
 //! accepts a connection, so no server's startup output has to be parsed.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -49,11 +49,14 @@ impl ServerKind {
     pub fn args(self, addr: SocketAddr) -> Vec<String> {
         let listen = addr.to_string();
         match self {
+            // The stats lines give io_uring_enter calls per message (see `enters_per_msg`).
             ServerKind::Uringo => vec![
                 "echo".into(),
                 "--listen".into(),
                 listen,
                 "--cores".into(),
+                "1".into(),
+                "--stats-interval".into(),
                 "1".into(),
             ],
             _ => vec!["--listen".into(), listen],
@@ -83,6 +86,9 @@ pub struct ServerProcess {
     kind: ServerKind,
     child: Child,
     addr: SocketAddr,
+    log: PathBuf,
+    /// Length of the log when this server started: its own output follows.
+    log_start: u64,
 }
 
 impl ServerProcess {
@@ -103,6 +109,7 @@ impl ServerProcess {
             ));
         }
         let out = File::options().create(true).append(true).open(log)?;
+        let log_start = out.metadata()?.len();
         let child = Command::new("taskset")
             .arg("-c")
             .arg(cpu.to_string())
@@ -112,7 +119,13 @@ impl ServerProcess {
             .stdout(out.try_clone()?)
             .stderr(out)
             .spawn()?;
-        let mut server = ServerProcess { kind, child, addr };
+        let mut server = ServerProcess {
+            kind,
+            child,
+            addr,
+            log: log.to_path_buf(),
+            log_start,
+        };
         server.wait_ready(Duration::from_secs(10))?;
         Ok(server)
     }
@@ -165,6 +178,15 @@ impl ServerProcess {
             .collect())
     }
 
+    /// What this server has written to its log so far.
+    pub fn output(&self) -> io::Result<String> {
+        let mut f = File::open(&self.log)?;
+        f.seek(SeekFrom::Start(self.log_start))?;
+        let mut text = String::new();
+        f.read_to_string(&mut text)?;
+        Ok(text)
+    }
+
     /// Sends SIGTERM and waits for the exit (SIGKILL after `grace`).
     pub fn stop(mut self, grace: Duration) -> io::Result<ExitStatus> {
         let pid = self.child.id() as libc::pid_t;
@@ -201,6 +223,21 @@ pub fn default_bin_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target/release"))
 }
 
+/// Median io_uring_enter calls per message over uringo-server's `--stats-interval` lines
+/// (`... msgs_per_s=N ... enters_per_msg=X ...`) that saw traffic.
+pub fn enters_per_msg(log: &str) -> Option<f64> {
+    let field = |line: &str, key: &str| -> Option<f64> {
+        let at = line.find(key)? + key.len();
+        line[at..].split_whitespace().next()?.parse().ok()
+    };
+    let values: Vec<f64> = log
+        .lines()
+        .filter(|l| field(l, " msgs_per_s=").is_some_and(|r| r > 0.0))
+        .filter_map(|l| field(l, " enters_per_msg="))
+        .collect();
+    crate::stats::median(&values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,11 +251,19 @@ mod tests {
     }
 
     #[test]
-    fn uringo_gets_one_core_and_peers_only_an_address() {
+    fn uringo_gets_one_core_and_stats_and_peers_only_an_address() {
         let addr: SocketAddr = "127.0.0.1:7001".parse().unwrap();
         assert_eq!(
             ServerKind::Uringo.args(addr),
-            ["echo", "--listen", "127.0.0.1:7001", "--cores", "1"]
+            [
+                "echo",
+                "--listen",
+                "127.0.0.1:7001",
+                "--cores",
+                "1",
+                "--stats-interval",
+                "1"
+            ]
         );
         assert_eq!(ServerKind::Tokio.args(addr), ["--listen", "127.0.0.1:7001"]);
     }
@@ -234,5 +279,18 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn enters_per_msg_from_busy_stats_lines() {
+        let log = "\
+2026-11-28T00:30:00Z  INFO uringo_server::echo: listening addr=127.0.0.1:7000 cores=1
+2026-11-28T00:30:01Z  INFO uringo_server::echo::core: stats core=0 conns=128 msgs_per_s=0 enters_per_msg=0.000
+2026-11-28T00:30:02Z  INFO uringo_server::echo::core: stats core=0 conns=128 msgs_per_s=30000 enters_per_msg=0.040
+2026-11-28T00:30:03Z  INFO uringo_server::echo::core: stats core=0 conns=128 msgs_per_s=31000 enters_per_msg=0.060
+2026-11-28T00:30:04Z  INFO uringo_server::echo::core: stats core=0 conns=128 msgs_per_s=29000 enters_per_msg=0.050
+";
+        assert_eq!(enters_per_msg(log), Some(0.05));
+        assert_eq!(enters_per_msg("no stats here"), None);
     }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::{Args, Parser, Subcommand};
 use uringo_benches::loadgen::{LoadgenRun, Summary};
 use uringo_benches::procfs;
-use uringo_benches::server::{default_bin_dir, ServerKind, ServerProcess};
+use uringo_benches::server::{default_bin_dir, enters_per_msg, ServerKind, ServerProcess};
 use uringo_benches::stats::{fixed, median, ratio, thousands, Table};
 
 #[derive(Debug, Parser)]
@@ -103,6 +103,8 @@ struct Measurement {
     summary: Summary,
     server_cpu_us_per_msg: Option<f64>,
     loadgen_cpu_us_per_msg: Option<f64>,
+    /// io_uring_enter calls per message, from uringo-server's stats lines (uringo only).
+    enters_per_msg: Option<f64>,
 }
 
 struct Plan {
@@ -278,6 +280,7 @@ fn measure(
     let cpu_before = procfs::cpu_time(server.pid())?;
     let result = run.run(loadgen, c.loadgen_cpu, &out.join("loadgen.log"));
     let server_cpu = procfs::cpu_time(server.pid())?.saturating_sub(cpu_before);
+    let enters_per_msg = server.output().ok().as_deref().and_then(enters_per_msg);
     let status = server.stop(Duration::from_secs(5))?;
     if !status.success() {
         eprintln!("WARNING: {} exited with {status} on SIGTERM", kind.name());
@@ -293,6 +296,7 @@ fn measure(
         loadgen_cpu_us_per_msg: summary
             .loadgen_cpu_us_per_msg
             .or_else(|| per_msg(loadgen_cpu)),
+        enters_per_msg,
         summary,
     })
 }
@@ -332,6 +336,7 @@ fn saturate_table(
         "p99 µs",
         "server CPU µs/msg",
         "loadgen CPU µs/msg",
+        "enters/msg",
         "errors",
     ]);
     let empty = Vec::new();
@@ -352,6 +357,7 @@ fn saturate_table(
                 fixed(med(ms, |m| Some(m.summary.p99_us)), 1),
                 fixed(med(ms, |m| m.server_cpu_us_per_msg), 2),
                 fixed(med(ms, |m| m.loadgen_cpu_us_per_msg), 2),
+                fixed(med(ms, |m| m.enters_per_msg), 3),
                 errors(ms),
             ]);
         }
@@ -372,6 +378,7 @@ fn rate_table(
         "server CPU µs/msg",
         "CPU vs uringo",
         "loadgen CPU µs/msg",
+        "enters/msg",
         "errors",
     ]);
     let empty = Vec::new();
@@ -391,6 +398,7 @@ fn rate_table(
             fixed(cpu, 2),
             ratio(cpu, base),
             fixed(med(ms, |m| m.loadgen_cpu_us_per_msg), 2),
+            fixed(med(ms, |m| m.enters_per_msg), 3),
             errors(ms),
         ]);
     }
