@@ -44,7 +44,9 @@ fn two_hundred_connections_random_sizes_every_byte_verified() {
         let rt = builder.build().unwrap();
         let total: usize = rt.block_on(async {
             let addr = spawn_echo();
-            let clients: Vec<_> = (0..CONNS).map(|i| uringo::spawn(client(addr, i as u64 + 1))).collect();
+            let clients: Vec<_> = (0..CONNS)
+                .map(|i| uringo::spawn(client(addr, i as u64 + 1)))
+                .collect();
             let mut total = 0;
             for c in clients {
                 total += c.await;
@@ -66,7 +68,9 @@ fn echo_server_on_another_core_serves_clients_on_this_one() {
         });
         let addr = rx.recv().unwrap();
         let total = rt.block_on(async move {
-            let clients: Vec<_> = (0..20).map(|i| uringo::spawn(client(addr, 1000 + i))).collect();
+            let clients: Vec<_> = (0..20)
+                .map(|i| uringo::spawn(client(addr, 1000 + i)))
+                .collect();
             let mut total = 0;
             for c in clients {
                 total += c.await;
