@@ -64,6 +64,9 @@ impl Future for Sleep {
                     timers.remove(key);
                     (true, None)
                 }
+                // The wheel counts whole milliseconds and rounds deadlines
+                // up, so a deadline that has passed is checked here, not there.
+                None if deadline <= Instant::now() => (true, None),
                 None => match timers.insert(deadline, cx.waker().clone()) {
                     Some(key) => (false, Some(key)),
                     None => (true, None),
