@@ -28,7 +28,12 @@ struct State {
 impl Pool {
     pub(crate) fn new(max_threads: usize) -> Pool {
         Pool {
-            state: Mutex::new(State { queue: VecDeque::new(), threads: 0, idle: 0, shutdown: false }),
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                threads: 0,
+                idle: 0,
+                shutdown: false,
+            }),
             work: Condvar::new(),
             max_threads: max_threads.max(1),
         }
@@ -42,7 +47,9 @@ impl Pool {
         } else if state.threads < self.max_threads {
             state.threads += 1;
             let pool = self.clone();
-            let spawned = std::thread::Builder::new().name("uringo-blocking".into()).spawn(move || pool.worker());
+            let spawned = std::thread::Builder::new()
+                .name("uringo-blocking".into())
+                .spawn(move || pool.worker());
             if spawned.is_err() {
                 state.threads -= 1;
             }
@@ -62,7 +69,10 @@ impl Pool {
                 break;
             }
             state.idle += 1;
-            let (next, timeout) = self.work.wait_timeout(state, IDLE_TIMEOUT).unwrap_or_else(|e| e.into_inner());
+            let (next, timeout) = self
+                .work
+                .wait_timeout(state, IDLE_TIMEOUT)
+                .unwrap_or_else(|e| e.into_inner());
             state = next;
             state.idle -= 1;
             if timeout.timed_out() && state.queue.is_empty() {
@@ -74,7 +84,10 @@ impl Pool {
 
     /// Lets idle threads exit; running jobs finish on their own.
     pub(crate) fn shutdown(&self) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).shutdown = true;
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .shutdown = true;
         self.work.notify_all();
     }
 }

@@ -51,6 +51,7 @@
 #![warn(missing_docs)]
 
 pub mod blocking;
+pub mod buf;
 mod builder;
 mod driver;
 mod executor;
@@ -63,7 +64,6 @@ mod sync;
 mod task;
 pub mod time;
 mod xcore;
-pub mod buf;
 
 use std::future::Future;
 

@@ -13,7 +13,9 @@ use slab::Slab;
 
 use crate::blocking::Pool;
 use crate::driver::{Driver, Wanted};
-use crate::executor::{spawn_on_shared, Config, Core, CoreShared, Parker, PollSeq, RingSignal, Watchdog};
+use crate::executor::{
+    spawn_on_shared, Config, Core, CoreShared, Parker, PollSeq, RingSignal, Watchdog,
+};
 use crate::sync::{Arc, AtomicBool, Ordering};
 use crate::task::JoinHandle;
 use crate::time::wheel::Wheel;
@@ -47,7 +49,11 @@ impl Runtime {
         }
         let shared: Arc<[Arc<CoreShared>]> = shared.into();
         let blocking = std::sync::Arc::new(Pool::new(builder.blocking_threads));
-        let saved_affinity = if builder.pin { affinity::pin_current(0) } else { None };
+        let saved_affinity = if builder.pin {
+            affinity::pin_current(0)
+        } else {
+            None
+        };
         let core0 = match make_core(0, &builder, &shared, &blocking) {
             Ok(core) => Box::new(core),
             Err(e) => {
@@ -57,31 +63,48 @@ impl Runtime {
                 return Err(e);
             }
         };
-        let mut runtime = Runtime { core0, shared: shared.clone(), workers: Vec::new(), blocking, watchdog: None, saved_affinity };
+        let mut runtime = Runtime {
+            core0,
+            shared: shared.clone(),
+            workers: Vec::new(),
+            blocking,
+            watchdog: None,
+            saved_affinity,
+        };
         for id in 1..builder.cores {
             let (ready_tx, ready_rx) = mpsc::channel();
             let builder = builder.clone();
             let shared = shared.clone();
             let blocking = runtime.blocking.clone();
-            let worker = thread::Builder::new().name(format!("uringo-core-{id}")).spawn(move || {
-                if builder.pin {
-                    affinity::pin_current(id);
-                }
-                let core = match make_core(id, &builder, &shared, &blocking) {
-                    Ok(core) => core,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
+            let worker = thread::Builder::new()
+                .name(format!("uringo-core-{id}"))
+                .spawn(move || {
+                    if builder.pin {
+                        affinity::pin_current(id);
                     }
-                };
-                let _ = ready_tx.send(Ok(()));
-                let me = core.shared.clone();
-                core.block_on(poll_fn(|_| if me.stop.load(Ordering::Acquire) { Poll::Ready(()) } else { Poll::Pending }));
-                core.shutdown();
-            })?;
+                    let core = match make_core(id, &builder, &shared, &blocking) {
+                        Ok(core) => core,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    let me = core.shared.clone();
+                    core.block_on(poll_fn(|_| {
+                        if me.stop.load(Ordering::Acquire) {
+                            Poll::Ready(())
+                        } else {
+                            Poll::Pending
+                        }
+                    }));
+                    core.shutdown();
+                })?;
             runtime.workers.push(worker);
             // Dropping `runtime` on error stops the cores started so far.
-            ready_rx.recv().map_err(|_| io::Error::other(format!("uringo core {id} thread died while starting")))??;
+            ready_rx.recv().map_err(|_| {
+                io::Error::other(format!("uringo core {id} thread died while starting"))
+            })??;
         }
         if let Some(threshold) = builder.stall_threshold {
             runtime.watchdog = Some(Watchdog::start(shared.iter().cloned().collect(), threshold));
@@ -131,7 +154,10 @@ impl Runtime {
         Fut::Output: Send + 'static,
     {
         let Some(target) = self.shared.get(core) else {
-            panic!("core {core} does not exist: this runtime has {} cores", self.cores());
+            panic!(
+                "core {core} does not exist: this runtime has {} cores",
+                self.cores()
+            );
         };
         spawn_on_shared(target, make)
     }
@@ -157,7 +183,12 @@ fn make_core(
         msg_ring: builder.msg_ring,
     };
     let signal = shared.parker.signal_impl();
-    let driver = Driver::new(&wanted, signal.eventfd(), builder.buffers, builder.buffer_size)?;
+    let driver = Driver::new(
+        &wanted,
+        signal.eventfd(),
+        builder.buffers,
+        builder.buffer_size,
+    )?;
     signal.set_ring(driver.ring_fd(), driver.features.msg_ring);
     let signal_slot = crate::signal::register_core(signal.eventfd());
     Ok(Core {
@@ -169,7 +200,10 @@ fn make_core(
         registry: RefCell::new(Slab::with_capacity(256)),
         driver: RefCell::new(driver),
         timers: RefCell::new(Wheel::new(Instant::now())),
-        config: Config { tick_tasks: builder.tick_tasks, budget: builder.budget },
+        config: Config {
+            tick_tasks: builder.tick_tasks,
+            budget: builder.budget,
+        },
         budget: Cell::new(builder.budget),
         blocking: blocking.clone(),
         signal_seq: Cell::new(0),
@@ -198,7 +232,9 @@ impl Drop for Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("cores", &self.cores()).finish()
+        f.debug_struct("Runtime")
+            .field("cores", &self.cores())
+            .finish()
     }
 }
 
@@ -211,10 +247,13 @@ mod affinity {
         // SAFETY: cpu_set_t is plain data; the calls read/write the set we pass.
         unsafe {
             let mut allowed: libc::cpu_set_t = std::mem::zeroed();
-            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
+            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0
+            {
                 return None;
             }
-            let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &allowed)).collect();
+            let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+                .filter(|&c| libc::CPU_ISSET(c, &allowed))
+                .collect();
             if cpus.is_empty() {
                 return None;
             }

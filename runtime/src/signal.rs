@@ -25,9 +25,10 @@ static INSTALL_ERROR: AtomicI32 = AtomicI32::new(0);
 
 /// Lets the handler wake this core. Returns the slot to release.
 pub(crate) fn register_core(eventfd: i32) -> Option<usize> {
-    CORE_EVENTFDS
-        .iter()
-        .position(|slot| slot.compare_exchange(-1, eventfd, Ordering::AcqRel, Ordering::Relaxed).is_ok())
+    CORE_EVENTFDS.iter().position(|slot| {
+        slot.compare_exchange(-1, eventfd, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+    })
 }
 
 pub(crate) fn unregister_core(slot: usize) {
@@ -35,7 +36,11 @@ pub(crate) fn unregister_core(slot: usize) {
 }
 
 extern "C" fn handler(signo: libc::c_int) {
-    let counter = if signo == libc::SIGINT { &SIGINT_COUNT } else { &SIGTERM_COUNT };
+    let counter = if signo == libc::SIGINT {
+        &SIGINT_COUNT
+    } else {
+        &SIGTERM_COUNT
+    };
     counter.fetch_add(1, Ordering::SeqCst);
     let one: u64 = 1;
     for slot in &CORE_EVENTFDS {
@@ -60,7 +65,12 @@ fn install() -> io::Result<()> {
                 libc::sigaction(signo, &action, std::ptr::null_mut())
             };
             if rc != 0 {
-                INSTALL_ERROR.store(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL), Ordering::Release);
+                INSTALL_ERROR.store(
+                    io::Error::last_os_error()
+                        .raw_os_error()
+                        .unwrap_or(libc::EINVAL),
+                    Ordering::Release,
+                );
             }
         }
     });
@@ -107,7 +117,13 @@ pub struct Signal {
 impl Signal {
     fn new(counters: &[&'static AtomicU64]) -> Signal {
         let installed = install();
-        Signal { counters: counters.iter().map(|c| (*c, c.load(Ordering::SeqCst))).collect(), installed }
+        Signal {
+            counters: counters
+                .iter()
+                .map(|c| (*c, c.load(Ordering::SeqCst)))
+                .collect(),
+            installed,
+        }
     }
 }
 
@@ -118,7 +134,11 @@ impl Future for Signal {
         if let Err(e) = std::mem::replace(&mut self.installed, Ok(())) {
             return Poll::Ready(Err(e));
         }
-        if self.counters.iter().any(|(c, seen)| c.load(Ordering::SeqCst) != *seen) {
+        if self
+            .counters
+            .iter()
+            .any(|(c, seen)| c.load(Ordering::SeqCst) != *seen)
+        {
             return Poll::Ready(Ok(()));
         }
         with_current(|core| core.signal_waiters.borrow_mut().push(cx.waker().clone()));

@@ -17,17 +17,25 @@ pub struct RecvBuf {
 }
 
 enum Inner {
-    Ring { ring: Rc<BufRing>, bid: u16, len: usize },
+    Ring {
+        ring: Rc<BufRing>,
+        bid: u16,
+        len: usize,
+    },
     Heap(Vec<u8>),
 }
 
 impl RecvBuf {
     pub(crate) fn from_ring(ring: Rc<BufRing>, bid: u16, len: usize) -> RecvBuf {
-        RecvBuf { inner: Inner::Ring { ring, bid, len } }
+        RecvBuf {
+            inner: Inner::Ring { ring, bid, len },
+        }
     }
 
     pub(crate) fn from_vec(bytes: Vec<u8>) -> RecvBuf {
-        RecvBuf { inner: Inner::Heap(bytes) }
+        RecvBuf {
+            inner: Inner::Heap(bytes),
+        }
     }
 
     /// Whether these bytes sit in a provided buffer of the ring.
@@ -54,7 +62,10 @@ impl AsRef<[u8]> for RecvBuf {
 
 impl fmt::Debug for RecvBuf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecvBuf").field("len", &self.len()).field("provided", &self.is_provided()).finish()
+        f.debug_struct("RecvBuf")
+            .field("len", &self.len())
+            .field("provided", &self.is_provided())
+            .finish()
     }
 }
 

@@ -32,11 +32,17 @@ pub(crate) struct BufRing {
 
 impl BufRing {
     /// Allocates `count` buffers of `size` bytes and registers them as group `group`.
-    pub(crate) fn register(ring: &IoUring, group: u16, count: u16, size: u32) -> io::Result<BufRing> {
+    pub(crate) fn register(
+        ring: &IoUring,
+        group: u16,
+        count: u16,
+        size: u32,
+    ) -> io::Result<BufRing> {
         let count = count.clamp(1, 32768).next_power_of_two();
         let page = 4096;
-        let ring_layout = Layout::from_size_align(count as usize * std::mem::size_of::<BufRingEntry>(), page)
-            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let ring_layout =
+            Layout::from_size_align(count as usize * std::mem::size_of::<BufRingEntry>(), page)
+                .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
         let memory_layout = Layout::from_size_align(count as usize * size as usize, page)
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
         // SAFETY: both layouts have a non-zero size (count >= 1, size >= 1 checked by the builder).
@@ -66,7 +72,14 @@ impl BufRing {
         // SAFETY: the ring memory is page aligned, holds `count` entries and
         // lives as long as the BufRing, which the driver unregisters before
         // dropping (and the ring fd closes before the memory is freed).
-        unsafe { ring.submitter().register_buf_ring_with_flags(ring_ptr.as_ptr() as u64, count, group, 0)? };
+        unsafe {
+            ring.submitter().register_buf_ring_with_flags(
+                ring_ptr.as_ptr() as u64,
+                count,
+                group,
+                0,
+            )?
+        };
         for bid in 0..count {
             bufs.push(bid);
         }
@@ -92,7 +105,14 @@ impl BufRing {
         assert!(bid <= self.mask && len <= self.buf_size as usize);
         // SAFETY: buffer `bid` is inside `memory`; the caller owns it (the
         // kernel handed it out and it is not in the ring until `recycle`).
-        unsafe { std::slice::from_raw_parts(self.memory.as_ptr().add(bid as usize * self.buf_size as usize), len) }
+        unsafe {
+            std::slice::from_raw_parts(
+                self.memory
+                    .as_ptr()
+                    .add(bid as usize * self.buf_size as usize),
+                len,
+            )
+        }
     }
 
     /// The kernel consumed one buffer (a recv CQE named it).
@@ -125,7 +145,11 @@ impl BufRing {
         // after the tail store in `publish` makes it visible.
         let entry = unsafe { &mut *self.ring.as_ptr().add((tail & self.mask) as usize) };
         // SAFETY: the buffer address is inside `memory`.
-        let addr = unsafe { self.memory.as_ptr().add(bid as usize * self.buf_size as usize) };
+        let addr = unsafe {
+            self.memory
+                .as_ptr()
+                .add(bid as usize * self.buf_size as usize)
+        };
         entry.set_addr(addr as u64);
         entry.set_len(self.buf_size);
         entry.set_bid(bid);

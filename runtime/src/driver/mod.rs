@@ -44,6 +44,10 @@ pub(crate) struct Driver {
     // kernel might have used (wake buffer, buffer ring) is freed.
     ring: IoUring,
     ops: Slab<Slot>,
+    /// Generation of each op slot: user_data is `tag << 32 | key`, so a
+    /// late CQE or cancel never reaches a newer op that reused the key.
+    tags: Vec<u32>,
+    next_tag: u32,
     pub(crate) features: Features,
     pub(crate) bufs: Option<Rc<BufRing>>,
     eventfd: i32,
@@ -56,7 +60,12 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    pub(crate) fn new(wanted: &Wanted, eventfd: i32, buf_count: u16, buf_size: u32) -> io::Result<Driver> {
+    pub(crate) fn new(
+        wanted: &Wanted,
+        eventfd: i32,
+        buf_count: u16,
+        buf_size: u32,
+    ) -> io::Result<Driver> {
         let (ring, mut features) = probe::setup(wanted)?;
         let bufs = if features.provided_buffers {
             match BufRing::register(&ring, 0, buf_count, buf_size) {
@@ -73,6 +82,8 @@ impl Driver {
         let mut driver = Driver {
             ring,
             ops: Slab::with_capacity(256),
+            tags: Vec::with_capacity(256),
+            next_tag: 0,
             features,
             bufs,
             eventfd,
@@ -95,9 +106,13 @@ impl Driver {
     }
 
     fn arm_wake_read(&mut self) {
-        let sqe = opcode::Read::new(types::Fd(self.eventfd), (&mut *self.wake_buf as *mut u64).cast(), 8)
-            .build()
-            .user_data(WAKE_READ);
+        let sqe = opcode::Read::new(
+            types::Fd(self.eventfd),
+            (&mut *self.wake_buf as *mut u64).cast(),
+            8,
+        )
+        .build()
+        .user_data(WAKE_READ);
         self.push(&sqe);
         self.wake_armed = true;
     }
@@ -124,7 +139,13 @@ impl Driver {
     /// Submits a one-shot or multishot op; returns its slot key.
     pub(crate) fn submit(&mut self, sqe: squeue::Entry) -> usize {
         let key = self.ops.insert(Slot::Waiting(None));
-        self.push(&sqe.user_data(key as u64));
+        if self.tags.len() <= key {
+            self.tags.resize(key + 1, 0);
+        }
+        // Tags stay below 2^31 so no user_data collides with the reserved ones.
+        self.next_tag = (self.next_tag + 1) & 0x7fff_ffff;
+        self.tags[key] = self.next_tag;
+        self.push(&sqe.user_data(self.user_data(key)));
         key
     }
 
@@ -156,10 +177,18 @@ impl Driver {
             Slot::Done(cqe) => {
                 // A multishot op whose first CQE was already its last.
                 let cqe = *cqe;
-                *slot = Slot::Multi { waker: None, queue: Default::default(), finished: true };
+                *slot = Slot::Multi {
+                    waker: None,
+                    queue: Default::default(),
+                    finished: true,
+                };
                 Poll::Ready(Some(cqe))
             }
-            Slot::Multi { waker, queue, finished } => {
+            Slot::Multi {
+                waker,
+                queue,
+                finished,
+            } => {
                 if let Some(cqe) = queue.pop_front() {
                     return Poll::Ready(Some(cqe));
                 }
@@ -182,7 +211,9 @@ impl Driver {
                 resources.release(cqe);
                 self.ops.remove(key);
             }
-            Slot::Multi { queue, finished, .. } => {
+            Slot::Multi {
+                queue, finished, ..
+            } => {
                 for cqe in queue {
                     resources.release(cqe);
                 }
@@ -201,8 +232,14 @@ impl Driver {
         }
     }
 
+    fn user_data(&self, key: usize) -> u64 {
+        (u64::from(self.tags[key]) << 32) | key as u64
+    }
+
     fn cancel(&mut self, key: usize) {
-        let sqe = opcode::AsyncCancel::new(key as u64).build().user_data(CANCEL);
+        let sqe = opcode::AsyncCancel::new(self.user_data(key))
+            .build()
+            .user_data(CANCEL);
         self.push(&sqe);
     }
 
@@ -211,12 +248,22 @@ impl Driver {
         self.closing = true;
         let keys: Vec<usize> = self.ops.iter().map(|(k, _)| k).collect();
         for key in keys {
-            if matches!(self.ops[key], Slot::Waiting(_) | Slot::Multi { finished: false, .. } | Slot::Orphaned(_)) {
+            if matches!(
+                self.ops[key],
+                Slot::Waiting(_)
+                    | Slot::Multi {
+                        finished: false,
+                        ..
+                    }
+                    | Slot::Orphaned(_)
+            ) {
                 self.cancel(key);
             }
         }
         if self.wake_armed {
-            let sqe = opcode::AsyncCancel::new(WAKE_READ).build().user_data(CANCEL);
+            let sqe = opcode::AsyncCancel::new(WAKE_READ)
+                .build()
+                .user_data(CANCEL);
             self.push(&sqe);
         }
     }
@@ -282,7 +329,11 @@ impl Driver {
         };
         match result {
             Ok(_) => {}
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR | libc::EBUSY | libc::EAGAIN)) => {}
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ETIME | libc::EINTR | libc::EBUSY | libc::EAGAIN)
+                ) => {}
             Err(e) => return Err(e),
         }
         self.reap();
@@ -308,7 +359,10 @@ impl Driver {
     }
 
     fn dispatch(&mut self, entry: cqueue::Entry) {
-        let cqe = Cqe { result: entry.result(), flags: entry.flags() };
+        let cqe = Cqe {
+            result: entry.result(),
+            flags: entry.flags(),
+        };
         match entry.user_data() {
             CANCEL | WAKE_MSG => {}
             WAKE_READ => {
@@ -318,10 +372,16 @@ impl Driver {
                 }
             }
             MSG_SENT => {
-                tracing::warn!("uringo: MSG_RING wake failed: {}", io::Error::from_raw_os_error(-cqe.result));
+                tracing::warn!(
+                    "uringo: MSG_RING wake failed: {}",
+                    io::Error::from_raw_os_error(-cqe.result)
+                );
             }
-            key => {
-                let key = key as usize;
+            user_data => {
+                let key = (user_data & 0xffff_ffff) as usize;
+                if self.tags.get(key).map(|&t| u64::from(t)) != Some(user_data >> 32) {
+                    return;
+                }
                 let Some(slot) = self.ops.get_mut(key) else {
                     return;
                 };

@@ -53,8 +53,18 @@ impl fmt::Display for Features {
             (self.provided_buffers, "buf-ring"),
             (self.msg_ring, "msg-ring"),
         ];
-        let on: Vec<&str> = names.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect();
-        write!(f, "sq={} cq={} [{}]", self.sq_entries, self.cq_entries, on.join(" "))
+        let on: Vec<&str> = names
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect();
+        write!(
+            f,
+            "sq={} cq={} [{}]",
+            self.sq_entries,
+            self.cq_entries,
+            on.join(" ")
+        )
     }
 }
 
@@ -91,7 +101,9 @@ pub(crate) fn setup(wanted: &Wanted) -> io::Result<(IoUring, Features)> {
             Err(e) => return Err(explain(e)),
         }
     }
-    Err(explain(last_err.unwrap_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))))
+    Err(explain(last_err.unwrap_or_else(|| {
+        io::Error::from_raw_os_error(libc::EINVAL)
+    })))
 }
 
 fn probe_ops(ring: &IoUring, wanted: &Wanted, features: &mut Features) {
@@ -101,14 +113,18 @@ fn probe_ops(ring: &IoUring, wanted: &Wanted, features: &mut Features) {
     let (major, minor) = kernel_version();
     let at_least = |a: u32, b: u32| (major, minor) >= (a, b);
     features.msg_ring = wanted.msg_ring && has(opcode::MsgRingData::CODE) && at_least(6, 0);
-    features.multishot_accept = wanted.multishot && has(opcode::AcceptMulti::CODE) && at_least(5, 19);
+    features.multishot_accept =
+        wanted.multishot && has(opcode::AcceptMulti::CODE) && at_least(5, 19);
     features.provided_buffers = wanted.provided_buffers && at_least(5, 19);
     features.multishot_recv = wanted.multishot && features.provided_buffers && at_least(6, 0);
 }
 
 fn kernel_version() -> (u32, u32) {
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let mut parts = release.trim().split(['.', '-']).map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut parts = release
+        .trim()
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
     (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
 

@@ -49,7 +49,11 @@ pub(crate) trait Release: 'static {
 pub(crate) enum Slot {
     Waiting(Option<Waker>),
     Done(Cqe),
-    Multi { waker: Option<Waker>, queue: VecDeque<Cqe>, finished: bool },
+    Multi {
+        waker: Option<Waker>,
+        queue: VecDeque<Cqe>,
+        finished: bool,
+    },
     Orphaned(Box<dyn Release>),
 }
 
@@ -63,13 +67,21 @@ impl Slot {
                     // A multishot op polled before its first CQE.
                     let mut queue = VecDeque::new();
                     queue.push_back(cqe);
-                    *self = Slot::Multi { waker: None, queue, finished: false };
+                    *self = Slot::Multi {
+                        waker: None,
+                        queue,
+                        finished: false,
+                    };
                 } else {
                     *self = Slot::Done(cqe);
                 }
                 (waker, false)
             }
-            Slot::Multi { waker, queue, finished } => {
+            Slot::Multi {
+                waker,
+                queue,
+                finished,
+            } => {
                 queue.push_back(cqe);
                 if !cqe.more() {
                     *finished = true;

@@ -116,7 +116,12 @@ pub(crate) fn unregister(header: &crate::task::Header) {
     if key == usize::MAX {
         return;
     }
-    let removed = try_with_current(|core| core.registry.try_borrow_mut().ok().and_then(|mut r| r.try_remove(key)));
+    let removed = try_with_current(|core| {
+        core.registry
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut r| r.try_remove(key))
+    });
     drop(removed);
 }
 
@@ -168,7 +173,10 @@ impl Core {
     pub(crate) fn sibling(&self, core: usize) -> &Arc<CoreShared> {
         match self.siblings.get(core) {
             Some(shared) => shared,
-            None => panic!("core {core} does not exist: this runtime has {} cores", self.cores),
+            None => panic!(
+                "core {core} does not exist: this runtime has {} cores",
+                self.cores
+            ),
         }
     }
 }

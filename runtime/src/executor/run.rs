@@ -41,7 +41,9 @@ impl Core {
             self.shared.parker.wake();
             loop {
                 if self.shared.parker.take_woken() {
-                    if let Poll::Ready(output) = super::run_guarded(|| future.as_mut().poll(&mut cx)) {
+                    if let Poll::Ready(output) =
+                        super::run_guarded(|| future.as_mut().poll(&mut cx))
+                    {
                         return output;
                     }
                 }
@@ -63,7 +65,11 @@ impl Core {
         self.fire_timers(now);
         let idle = self.local.borrow().is_empty();
         if idle && self.shared.parker.prepare_park() {
-            let timeout = self.timers.borrow().next_deadline().map(|d| d.saturating_duration_since(now));
+            let timeout = self
+                .timers
+                .borrow()
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(now));
             self.park(timeout);
         } else {
             self.drive_io(Some(Duration::ZERO));
@@ -132,13 +138,20 @@ impl Core {
             let give_up = Instant::now() + Duration::from_secs(5);
             while self.driver.borrow().ops_in_flight() > 0 {
                 if Instant::now() > give_up {
-                    tracing::error!(core = self.id, "ops still in flight after cancellation; leaking their memory");
+                    tracing::error!(
+                        core = self.id,
+                        "ops still in flight after cancellation; leaking their memory"
+                    );
                     self.driver.borrow_mut().leak_ops();
                     break;
                 }
                 self.drive_io(Some(Duration::from_millis(100)));
             }
-            debug_assert_eq!(self.driver.borrow().ops_in_flight(), 0, "op table not empty at shutdown");
+            debug_assert_eq!(
+                self.driver.borrow().ops_in_flight(),
+                0,
+                "op table not empty at shutdown"
+            );
             self.timers.borrow_mut().clear();
             self.signal_waiters.borrow_mut().clear();
             if let Some(slot) = self.signal_slot {

@@ -25,7 +25,11 @@ impl RingSignal {
         }
         // SAFETY: fd was just created and is owned by nobody else.
         let eventfd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        Ok(RingSignal { eventfd, ring_fd: AtomicU32::new(u32::MAX), msg_ring: AtomicBool::new(false) })
+        Ok(RingSignal {
+            eventfd,
+            ring_fd: AtomicU32::new(u32::MAX),
+            msg_ring: AtomicBool::new(false),
+        })
     }
 
     pub(crate) fn eventfd(&self) -> i32 {

@@ -44,11 +44,15 @@ impl Watchdog {
             .name("uringo-watchdog".into())
             .spawn(move || {
                 let half = threshold / 2;
-                let mut last: Vec<(u64, u32)> = cores.iter().map(|c| (c.poll_seq.get(), 0)).collect();
+                let mut last: Vec<(u64, u32)> =
+                    cores.iter().map(|c| (c.poll_seq.get(), 0)).collect();
                 let (lock, cvar) = &*stop2;
                 let mut stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
                 while !*stopped {
-                    stopped = cvar.wait_timeout(stopped, half).unwrap_or_else(|e| e.into_inner()).0;
+                    stopped = cvar
+                        .wait_timeout(stopped, half)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
                     for (core, (seq, strikes)) in cores.iter().zip(last.iter_mut()) {
                         let now = core.poll_seq.get();
                         if now == *seq && now & 1 == 1 {
@@ -69,7 +73,10 @@ impl Watchdog {
                 }
             })
             .expect("spawn the watchdog thread");
-        Watchdog { stop, thread: Some(thread) }
+        Watchdog {
+            stop,
+            thread: Some(thread),
+        }
     }
 }
 

@@ -41,7 +41,11 @@ impl TcpListener {
     }
 
     fn bind_with(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM.cloexec(), Some(Protocol::TCP))?;
+        let socket = Socket::new(
+            Domain::for_address(addr),
+            Type::STREAM.cloexec(),
+            Some(Protocol::TCP),
+        )?;
         socket.set_reuse_address(true)?;
         if reuse_port {
             socket.set_reuse_port(true)?;
@@ -57,12 +61,18 @@ impl TcpListener {
     }
 
     fn from_owned(fd: OwnedFd) -> TcpListener {
-        TcpListener { fd: SharedFd::new(fd.into_raw_fd()), state: RefCell::default() }
+        TcpListener {
+            fd: SharedFd::new(fd.into_raw_fd()),
+            state: RefCell::default(),
+        }
     }
 
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        SockRef::from(&self.fd).local_addr()?.as_socket().ok_or_else(|| io::Error::other("not an inet socket"))
+        SockRef::from(&self.fd)
+            .local_addr()?
+            .as_socket()
+            .ok_or_else(|| io::Error::other("not an inet socket"))
     }
 
     /// Accepts a connection. Errors such as EMFILE are returned as they
@@ -76,10 +86,13 @@ impl TcpListener {
 
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<OwnedFd>> {
         std::task::ready!(coop_proceed(cx));
-        let multishot = crate::executor::with_current(|core| core.driver.borrow().features.multishot_accept);
+        let multishot =
+            crate::executor::with_current(|core| core.driver.borrow().features.multishot_accept);
         let mut state = self.state.borrow_mut();
         if !multishot {
-            let op = state.single.get_or_insert_with(|| Op::submit(Accept::new(self.fd.clone())));
+            let op = state
+                .single
+                .get_or_insert_with(|| Op::submit(Accept::new(self.fd.clone())));
             let result = std::task::ready!(std::pin::Pin::new(op).poll(cx));
             state.single = None;
             return Poll::Ready(result.map(|(fd, _)| fd));
@@ -108,6 +121,8 @@ use std::future::Future as _;
 
 impl std::fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TcpListener").field("fd", &self.fd.raw()).finish()
+        f.debug_struct("TcpListener")
+            .field("fd", &self.fd.raw())
+            .finish()
     }
 }

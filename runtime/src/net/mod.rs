@@ -6,8 +6,10 @@
 
 mod listener;
 mod shared_fd;
+mod split;
 mod stream;
 
 pub use listener::TcpListener;
 pub(crate) use shared_fd::SharedFd;
+pub use split::{ReadHalf, WriteHalf};
 pub use stream::TcpStream;

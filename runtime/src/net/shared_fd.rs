@@ -27,7 +27,12 @@ struct Inner {
 impl SharedFd {
     /// Takes ownership of `fd`.
     pub(crate) fn new(fd: RawFd) -> SharedFd {
-        SharedFd { inner: Rc::new(Inner { fd: Cell::new(fd), closer: Cell::new(None) }) }
+        SharedFd {
+            inner: Rc::new(Inner {
+                fd: Cell::new(fd),
+                closer: Cell::new(None),
+            }),
+        }
     }
 
     pub(crate) fn raw(&self) -> RawFd {

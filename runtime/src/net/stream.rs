@@ -38,7 +38,11 @@ struct RecvState {
 impl TcpStream {
     /// Opens a connection to `addr`.
     pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM.cloexec(), Some(Protocol::TCP))?;
+        let socket = Socket::new(
+            Domain::for_address(addr),
+            Type::STREAM.cloexec(),
+            Some(Protocol::TCP),
+        )?;
         let socket = Op::submit(Connect::new(socket, SockAddr::from(addr))).await?;
         Ok(Self::from_fd(socket.into()))
     }
@@ -49,7 +53,10 @@ impl TcpStream {
     }
 
     pub(crate) fn from_fd(fd: OwnedFd) -> TcpStream {
-        TcpStream { fd: SharedFd::new(fd.into_raw_fd()), recv: RefCell::default() }
+        TcpStream {
+            fd: SharedFd::new(fd.into_raw_fd()),
+            recv: RefCell::default(),
+        }
     }
 
     /// Reads into `buf` (from its start, up to its capacity).
@@ -100,8 +107,17 @@ impl TcpStream {
         }
         let (ring, buf_size) = crate::executor::with_current(|core| {
             let driver = core.driver.borrow();
-            let size = driver.bufs.as_ref().map_or(16 * 1024, |b| b.buf_size() as usize);
-            (driver.bufs.clone().filter(|_| driver.features.multishot_recv), size)
+            let size = driver
+                .bufs
+                .as_ref()
+                .map_or(16 * 1024, |b| b.buf_size() as usize);
+            (
+                driver
+                    .bufs
+                    .clone()
+                    .filter(|_| driver.features.multishot_recv),
+                size,
+            )
         });
         match ring {
             Some(ring) => self.poll_recv_multi(&mut state, ring, cx),
@@ -136,7 +152,11 @@ impl TcpStream {
             if let Some(bid) = cqe.buffer_id() {
                 ring.taken();
                 if cqe.result > 0 {
-                    return Poll::Ready(Ok(Some(RecvBuf::from_ring(ring, bid, cqe.result as usize))));
+                    return Poll::Ready(Ok(Some(RecvBuf::from_ring(
+                        ring,
+                        bid,
+                        cqe.result as usize,
+                    ))));
                 }
                 ring.recycle(bid);
             }
@@ -158,8 +178,9 @@ impl TcpStream {
         buf_size: usize,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<Option<RecvBuf>>> {
-        let op =
-            state.single.get_or_insert_with(|| Op::submit(Recv::new(self.fd.clone(), Vec::with_capacity(buf_size))));
+        let op = state.single.get_or_insert_with(|| {
+            Op::submit(Recv::new(self.fd.clone(), Vec::with_capacity(buf_size)))
+        });
         let (result, buf) = std::task::ready!(Pin::new(op).poll(cx));
         state.single = None;
         Poll::Ready(match result {
@@ -202,6 +223,12 @@ impl TcpStream {
         SockRef::from(&self.fd).set_linger(linger)
     }
 
+    /// Splits the stream into a receiving and a sending half that can be
+    /// moved into two tasks of this core.
+    pub fn into_split(self) -> (super::ReadHalf, super::WriteHalf) {
+        super::split::split(self)
+    }
+
     /// Closes the socket once every op using it has finished, through the
     /// ring, and reports the result of close.
     pub async fn close(self) -> io::Result<()> {
@@ -212,11 +239,14 @@ impl TcpStream {
 }
 
 fn to_inet(addr: SockAddr) -> io::Result<SocketAddr> {
-    addr.as_socket().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not an inet socket"))
+    addr.as_socket()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not an inet socket"))
 }
 
 impl std::fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TcpStream").field("fd", &self.fd.raw()).finish()
+        f.debug_struct("TcpStream")
+            .field("fd", &self.fd.raw())
+            .finish()
     }
 }

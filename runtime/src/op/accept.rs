@@ -20,7 +20,10 @@ impl Accept {
     pub(crate) fn new(fd: SharedFd) -> Accept {
         let storage = SockAddrStorage::zeroed();
         let len = storage.size_of();
-        Accept { fd, addr: Box::new((storage, len)) }
+        Accept {
+            fd,
+            addr: Box::new((storage, len)),
+        }
     }
 }
 

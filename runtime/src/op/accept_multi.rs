@@ -16,7 +16,9 @@ impl AcceptMulti {
     }
 
     pub(crate) fn sqe(&self) -> squeue::Entry {
-        opcode::AcceptMulti::new(types::Fd(self.fd.raw())).flags(libc::SOCK_CLOEXEC).build()
+        opcode::AcceptMulti::new(types::Fd(self.fd.raw()))
+            .flags(libc::SOCK_CLOEXEC)
+            .build()
     }
 }
 

@@ -17,7 +17,10 @@ pub(crate) struct Connect {
 
 impl Connect {
     pub(crate) fn new(socket: Socket, addr: SockAddr) -> Connect {
-        Connect { socket, addr: Box::new(addr) }
+        Connect {
+            socket,
+            addr: Box::new(addr),
+        }
     }
 }
 
@@ -28,7 +31,12 @@ impl OneShot for Connect {
 
     fn sqe(&mut self) -> squeue::Entry {
         use std::os::fd::AsRawFd;
-        opcode::Connect::new(types::Fd(self.socket.as_raw_fd()), self.addr.as_ptr().cast(), self.addr.len()).build()
+        opcode::Connect::new(
+            types::Fd(self.socket.as_raw_fd()),
+            self.addr.as_ptr().cast(),
+            self.addr.len(),
+        )
+        .build()
     }
 
     fn complete(self, cqe: Cqe) -> Self::Output {

@@ -52,7 +52,10 @@ impl<T: OneShot> Op<T> {
     pub(crate) fn submit(mut data: T) -> Op<T> {
         let sqe = data.sqe();
         let key = with_current(|core| core.driver.borrow_mut().submit(sqe));
-        Op { key, data: Some(data) }
+        Op {
+            key,
+            data: Some(data),
+        }
     }
 }
 
@@ -63,7 +66,10 @@ impl<T: OneShot> Future for Op<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
         let key = self.key;
-        let cqe = std::task::ready!(with_current(|core| core.driver.borrow_mut().poll_op(key, cx)));
+        let cqe = std::task::ready!(with_current(|core| core
+            .driver
+            .borrow_mut()
+            .poll_op(key, cx)));
         let data = self.data.take().expect("Op polled after completion");
         Poll::Ready(data.complete(cqe))
     }
@@ -103,13 +109,19 @@ pub(crate) struct MultiOp<T: Release> {
 impl<T: Release> MultiOp<T> {
     pub(crate) fn submit(sqe: squeue::Entry, data: T) -> MultiOp<T> {
         let key = with_current(|core| core.driver.borrow_mut().submit(sqe));
-        MultiOp { key, data: Some(data) }
+        MultiOp {
+            key,
+            data: Some(data),
+        }
     }
 
     /// The next CQE, or None once the op has ended (re-arm to continue).
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Cqe>> {
         let key = self.key;
-        let next = std::task::ready!(with_current(|core| core.driver.borrow_mut().poll_multi(key, cx)));
+        let next = std::task::ready!(with_current(|core| core
+            .driver
+            .borrow_mut()
+            .poll_multi(key, cx)));
         if next.is_none() {
             self.data = None;
         }

@@ -2,7 +2,7 @@
 
 use io_uring::{opcode, squeue};
 
-use super::{Op, OneShot};
+use super::{OneShot, Op};
 use crate::driver::{Cqe, Release};
 
 pub(crate) struct Nop;

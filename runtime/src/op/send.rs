@@ -33,7 +33,9 @@ impl<B: IoBuf> OneShot for Send<B> {
         let len = (self.buf.bytes_init() - offset).min(u32::MAX as usize) as u32;
         // SAFETY: offset is within the initialized bytes.
         let ptr = unsafe { self.buf.stable_ptr().add(offset) };
-        opcode::Send::new(types::Fd(self.fd.raw()), ptr, len).flags(libc::MSG_NOSIGNAL).build()
+        opcode::Send::new(types::Fd(self.fd.raw()), ptr, len)
+            .flags(libc::MSG_NOSIGNAL)
+            .build()
     }
 
     fn complete(self, cqe: Cqe) -> Self::Output {

@@ -37,12 +37,17 @@ unsafe impl<T: Send> Sync for JoinHandle<T> {}
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
-        JoinHandle { task: Some(task), _output: PhantomData }
+        JoinHandle {
+            task: Some(task),
+            _output: PhantomData,
+        }
     }
 
     /// Whether the task has finished (returned, panicked or been cancelled).
     pub fn is_finished(&self) -> bool {
-        self.task.as_ref().is_some_and(|t| t.join_state().load(Ordering::Acquire) & COMPLETE != 0)
+        self.task
+            .as_ref()
+            .is_some_and(|t| t.join_state().load(Ordering::Acquire) & COMPLETE != 0)
     }
 
     /// Cancels the task: its future is dropped on its core at the next
@@ -50,7 +55,8 @@ impl<T> JoinHandle<T> {
     /// (in-flight I/O is cancelled safely, see the crate docs).
     pub fn abort(self) {
         if let Some(task) = self.task.as_ref() {
-            task.join_state().fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
+            task.join_state()
+                .fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
             crate::executor::schedule(task.clone());
         }
         // Drop detaches and releases an output that may already be there.
@@ -82,18 +88,23 @@ impl<T> Future for JoinHandle<T> {
         if s & COMPLETE == 0 {
             if s & WAKER_SET != 0 {
                 // SAFETY: while WAKER_SET is set the owner only reads the slot.
-                if unsafe { task.join_waker() }.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                if unsafe { &*task.join_waker() }
+                    .as_ref()
+                    .is_some_and(|w| w.will_wake(cx.waker()))
+                {
                     return Poll::Pending;
                 }
-                match state.compare_exchange(s, s & !WAKER_SET, Ordering::AcqRel, Ordering::Acquire) {
+                match state.compare_exchange(s, s & !WAKER_SET, Ordering::AcqRel, Ordering::Acquire)
+                {
                     Ok(_) => s &= !WAKER_SET,
                     Err(actual) => s = actual,
                 }
             }
             if s & COMPLETE == 0 {
                 // SAFETY: WAKER_SET is clear, so the slot is ours alone.
-                *unsafe { task.join_waker() } = Some(cx.waker().clone());
-                match state.compare_exchange(s, s | WAKER_SET, Ordering::AcqRel, Ordering::Acquire) {
+                unsafe { *task.join_waker() = Some(cx.waker().clone()) };
+                match state.compare_exchange(s, s | WAKER_SET, Ordering::AcqRel, Ordering::Acquire)
+                {
                     Ok(_) => return Poll::Pending,
                     Err(actual) => s = actual,
                 }

@@ -104,12 +104,11 @@ impl TaskRef {
         &self.header().join
     }
 
-    /// # Safety
-    /// The caller must have exclusive access to the join waker slot, as the
-    /// join protocol grants it (see `join.rs`).
-    pub(super) unsafe fn join_waker(&self) -> &mut Option<Waker> {
-        // SAFETY: the vtable matches the allocation; exclusivity is the caller's.
-        unsafe { &mut *(self.header().vtable.join_waker)(self.ptr) }
+    /// The join waker slot; access it only as the join protocol allows
+    /// (see `join.rs`).
+    pub(super) fn join_waker(&self) -> *mut Option<Waker> {
+        // SAFETY: the vtable matches the allocation, which is live.
+        unsafe { (self.header().vtable.join_waker)(self.ptr) }
     }
 
     /// # Safety
@@ -118,7 +117,9 @@ impl TaskRef {
     pub(super) unsafe fn take_output<T>(&self) -> Option<Result<T, TaskError>> {
         let mut out: Option<Result<T, TaskError>> = None;
         // SAFETY: per the caller's contract the output is ours to move out.
-        unsafe { (self.header().vtable.take_output)(self.ptr, (&mut out as *mut Option<_>).cast()) };
+        unsafe {
+            (self.header().vtable.take_output)(self.ptr, (&mut out as *mut Option<_>).cast())
+        };
         out
     }
 }
@@ -161,7 +162,13 @@ pub(crate) fn spawn_raw<F: Future + 'static>(
     });
     let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
     // SAFETY: the allocation was made with three references just above.
-    unsafe { (TaskRef::from_raw(ptr), TaskRef::from_raw(ptr), TaskRef::from_raw(ptr)) }
+    unsafe {
+        (
+            TaskRef::from_raw(ptr),
+            TaskRef::from_raw(ptr),
+            TaskRef::from_raw(ptr),
+        )
+    }
 }
 
 fn vtable<F: Future + 'static>() -> &'static Vtable {
@@ -205,7 +212,8 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     };
     // SAFETY: the future lives in a heap cell that never moves until dealloc.
     let future = unsafe { Pin::new_unchecked(future) };
-    let result = crate::executor::run_guarded(|| catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))));
+    let result =
+        crate::executor::run_guarded(|| catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))));
     match result {
         Ok(Poll::Pending) => {}
         Ok(Poll::Ready(output)) => finish(cell, Ok(output)),

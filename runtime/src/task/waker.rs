@@ -20,7 +20,9 @@ pub(super) unsafe fn borrowed(ptr: NonNull<Header>) -> Waker {
 /// `data` is a task header pointer for which the waker owns (or borrows) a reference.
 unsafe fn as_task(data: *const ()) -> std::mem::ManuallyDrop<TaskRef> {
     // SAFETY: wakers are only made from non-null task header pointers.
-    std::mem::ManuallyDrop::new(unsafe { TaskRef::from_raw(NonNull::new_unchecked(data as *mut Header)) })
+    std::mem::ManuallyDrop::new(unsafe {
+        TaskRef::from_raw(NonNull::new_unchecked(data as *mut Header))
+    })
 }
 
 unsafe fn clone(data: *const ()) -> RawWaker {

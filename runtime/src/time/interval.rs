@@ -1,8 +1,8 @@
 //! `interval`: ticks at a fixed period.
 
 use std::future::poll_fn;
-use std::pin::Pin;
 use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use super::{sleep_until, Sleep};
@@ -15,7 +15,11 @@ use super::{sleep_until, Sleep};
 pub fn interval(period: Duration) -> Interval {
     assert!(!period.is_zero(), "interval period must be non-zero");
     let now = Instant::now();
-    Interval { period, next: now, sleep: sleep_until(now) }
+    Interval {
+        period,
+        next: now,
+        sleep: sleep_until(now),
+    }
 }
 
 /// See [`interval`].

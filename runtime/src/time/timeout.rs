@@ -29,7 +29,10 @@ impl From<Elapsed> for std::io::Error {
 /// Runs `future` for at most `duration`. On timeout the future is dropped,
 /// which cancels whatever I/O it had in flight (safely, see the crate docs).
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    Timeout { future, sleep: sleep(duration) }
+    Timeout {
+        future,
+        sleep: sleep(duration),
+    }
 }
 
 /// The future of [`timeout`]. If the inner future is ready at the same

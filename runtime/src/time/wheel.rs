@@ -67,7 +67,14 @@ impl Wheel {
         if when <= self.elapsed {
             return None;
         }
-        let key = self.entries.insert(Entry { deadline: when, waker: Some(waker), level: 0, slot: 0, prev: NIL, next: NIL });
+        let key = self.entries.insert(Entry {
+            deadline: when,
+            waker: Some(waker),
+            level: 0,
+            slot: 0,
+            prev: NIL,
+            next: NIL,
+        });
         self.link(key);
         Some(TimerKey(key))
     }
@@ -99,7 +106,8 @@ impl Wheel {
 
     /// The earliest instant at which a timer may fire.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.next_expiration().map(|(_, _, ms)| self.origin + Duration::from_millis(ms))
+        self.next_expiration()
+            .map(|(_, _, ms)| self.origin + Duration::from_millis(ms))
     }
 
     /// Fires every timer due at `now`: their wakers go to `out`. A fired
@@ -191,7 +199,11 @@ impl Wheel {
             let shift = 6 * level as u64;
             let digit = ((self.elapsed >> shift) as usize) & (SLOTS - 1);
             let ahead = occupied & (u64::MAX << digit);
-            let slot = if ahead != 0 { ahead.trailing_zeros() as usize } else { occupied.trailing_zeros() as usize };
+            let slot = if ahead != 0 {
+                ahead.trailing_zeros() as usize
+            } else {
+                occupied.trailing_zeros() as usize
+            };
             let span = 1u64 << shift;
             let base = self.elapsed & !((span << 6) - 1);
             let mut start = base + slot as u64 * span;
@@ -227,7 +239,9 @@ mod tests {
     fn fires_each_timer_at_or_after_its_deadline_never_before() {
         let origin = Instant::now();
         let mut wheel = Wheel::new(origin);
-        let deadlines = [1u64, 5, 63, 64, 65, 100, 4095, 4096, 4097, 300_000, 20_000_000];
+        let deadlines = [
+            1u64, 5, 63, 64, 65, 100, 4095, 4096, 4097, 300_000, 20_000_000,
+        ];
         let mut counters = Vec::new();
         for &ms in &deadlines {
             let (w, c) = waker();
@@ -252,7 +266,12 @@ mod tests {
             }
         }
         for (i, &ms) in deadlines.iter().enumerate() {
-            assert_eq!(fired_at[i], Some(ms), "timer {ms}ms fired at {:?}", fired_at[i]);
+            assert_eq!(
+                fired_at[i],
+                Some(ms),
+                "timer {ms}ms fired at {:?}",
+                fired_at[i]
+            );
         }
         assert_eq!(t, 20_000_000);
     }
@@ -263,8 +282,12 @@ mod tests {
         let mut wheel = Wheel::new(origin);
         let (w1, c1) = waker();
         let (w2, c2) = waker();
-        let k1 = wheel.insert(origin + Duration::from_millis(10), w1).unwrap();
-        let _k2 = wheel.insert(origin + Duration::from_millis(10), w2).unwrap();
+        let k1 = wheel
+            .insert(origin + Duration::from_millis(10), w1)
+            .unwrap();
+        let _k2 = wheel
+            .insert(origin + Duration::from_millis(10), w2)
+            .unwrap();
         wheel.remove(k1);
         let mut out = Vec::new();
         wheel.expire(origin + Duration::from_millis(10), &mut out);

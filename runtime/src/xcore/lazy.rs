@@ -24,7 +24,9 @@ impl<F: FnOnce() -> Fut, Fut: Future> Future for Lazy<F, Fut> {
         // variant (an unpinned closure) is replaced before `Run` is pinned.
         let this = unsafe { self.get_unchecked_mut() };
         if let Lazy::Make(make) = this {
-            let make = make.take().expect("Lazy polled after a panic in its closure");
+            let make = make
+                .take()
+                .expect("Lazy polled after a panic in its closure");
             *this = Lazy::Run(make());
         }
         match this {

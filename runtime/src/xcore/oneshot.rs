@@ -16,7 +16,11 @@ pub(crate) struct Sender<T>(Arc<Mutex<State<T>>>);
 pub(crate) struct Receiver<T>(Arc<Mutex<State<T>>>);
 
 pub(crate) fn oneshot<T>() -> (Sender<T>, Receiver<T>) {
-    let state = Arc::new(Mutex::new(State { value: None, waker: None, sender_gone: false }));
+    let state = Arc::new(Mutex::new(State {
+        value: None,
+        waker: None,
+        sender_gone: false,
+    }));
     (Sender(state.clone()), Receiver(state))
 }
 
