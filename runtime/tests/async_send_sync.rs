@@ -95,16 +95,16 @@ assert_not_send!(JoinHandle<Rc<()>>);
 /// output to be `Send` (the future is built on the target core). These
 /// compile, which is the check; they never run.
 fn spawn_bounds() {
-    let _ = uringo::spawn(async {
+    drop(uringo::spawn(async {
         let local = Rc::new(1);
         uringo::yield_now().await;
         *local
-    });
-    let _ = uringo::spawn_on(1, || {
+    }));
+    drop(uringo::spawn_on(1, || {
         let local = Rc::new(2);
         async move {
             uringo::time::sleep(std::time::Duration::from_millis(1)).await;
             *local
         }
-    });
+    }));
 }

@@ -117,7 +117,7 @@ fn dropping_a_runtime_with_ops_in_flight_frees_everything() {
                 let peers = park_work(t, d, full_addr).await;
                 let remote_peers = remote.await;
                 // A task awaiting a task of the other core.
-                let never = uringo::spawn_on(1, || std::future::pending::<()>());
+                let never = uringo::spawn_on(1, std::future::pending::<()>);
                 let waiter = uringo::spawn(never);
                 uringo::op::nop().await.unwrap();
                 (peers, remote_peers, waiter)
