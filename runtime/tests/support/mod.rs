@@ -33,6 +33,14 @@ pub fn builders() -> Vec<(&'static str, uringo::Builder)> {
         ("no-provided-buffers", base().provided_buffers(false)),
         ("no-defer-taskrun", base().defer_taskrun(false)),
         ("no-msg-ring", base().msg_ring(false)),
+        (
+            "all-fallbacks",
+            base()
+                .multishot(false)
+                .provided_buffers(false)
+                .defer_taskrun(false)
+                .msg_ring(false),
+        ),
     ]
 }
 
