@@ -226,3 +226,73 @@ fn waking_block_on_from_its_own_core_does_not_signal_the_ring() {
         );
     });
 }
+
+/// Invariant 5: wherever a wake comes from (its core, another core, a
+/// foreign thread), a task is only ever polled on the core it was spawned on.
+#[test]
+fn tasks_are_polled_only_on_their_own_core_whoever_wakes_them() {
+    on_each_builder(LIMIT, "no migration", |name| async move {
+        let (to_wakers, wakers) = mpsc::channel::<(Waker, Arc<AtomicBool>)>();
+        let foreign = std::thread::spawn(move || {
+            for (waker, flag) in wakers {
+                flag.store(true, Ordering::Release);
+                waker.wake();
+            }
+        });
+        let handles: Vec<_> = (0..40)
+            .map(|i| {
+                let to_wakers = to_wakers.clone();
+                let make = move || async move {
+                    let home = uringo::core_id();
+                    let mut polls = 0;
+                    for round in 0..30 {
+                        let flag = Arc::new(AtomicBool::new(false));
+                        let mut sent = false;
+                        poll_fn(|cx| {
+                            polls += 1;
+                            assert_eq!(uringo::core_id(), home, "task polled off its core");
+                            if flag.load(Ordering::Acquire) {
+                                return Poll::Ready(());
+                            }
+                            if !sent {
+                                sent = true;
+                                let (waker, flag) = (cx.waker().clone(), flag.clone());
+                                match round % 3 {
+                                    0 => to_wakers.send((waker, flag)).unwrap(),
+                                    // From the other core.
+                                    1 => drop(uringo::spawn_on(1 - home, move || async move {
+                                        flag.store(true, Ordering::Release);
+                                        waker.wake();
+                                    })),
+                                    _ => {
+                                        flag.store(true, Ordering::Release);
+                                        waker.wake();
+                                    }
+                                }
+                            }
+                            Poll::Pending
+                        })
+                        .await;
+                    }
+                    (home, polls)
+                };
+                if i % 2 == 0 {
+                    uringo::spawn_on(1, make)
+                } else {
+                    uringo::spawn(make())
+                }
+            })
+            .collect();
+        drop(to_wakers);
+        for (i, h) in handles.into_iter().enumerate() {
+            let (home, polls) = h.await;
+            assert_eq!(
+                home,
+                if i % 2 == 0 { 1 } else { 0 },
+                "{name}: spawn_on builds the future on its target"
+            );
+            assert!(polls >= 60, "{name}");
+        }
+        foreign.join().unwrap();
+    });
+}
