@@ -53,8 +53,9 @@ struct DropGuard {
 
 impl Drop for DropGuard {
     fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::SeqCst);
+        // The core first: a test that sees the drop count reads it next.
         self.core.store(uringo::core_id(), Ordering::SeqCst);
+        self.drops.fetch_add(1, Ordering::SeqCst);
     }
 }
 
