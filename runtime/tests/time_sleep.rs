@@ -22,16 +22,20 @@ fn runtime() -> uringo::Runtime {
 fn sleeps_never_end_early_and_end_in_deadline_order() {
     within(LIMIT, "sleep order", || {
         runtime().block_on(async {
-            let woke: Rc<RefCell<Vec<(Instant, Instant)>>> = Rc::default();
+            // (deadline, woke at, registered before its deadline)
+            let woke: Rc<RefCell<Vec<(Instant, Instant, bool)>>> = Rc::default();
             let mut rng = Rng::new(3);
-            let start = Instant::now();
+            let start = Instant::now() + Duration::from_millis(10);
             let handles: Vec<_> = (0..200)
                 .map(|_| {
                     let deadline = start + Duration::from_micros(rng.below(60_000));
                     let woke = woke.clone();
                     uringo::spawn(async move {
+                        // On a loaded machine a task may first run after its
+                        // deadline; its sleep is then ready at once, out of order.
+                        let in_time = Instant::now() < deadline;
                         sleep_until(deadline).await;
-                        woke.borrow_mut().push((deadline, Instant::now()));
+                        woke.borrow_mut().push((deadline, Instant::now(), in_time));
                     })
                 })
                 .collect();
@@ -39,20 +43,27 @@ fn sleeps_never_end_early_and_end_in_deadline_order() {
                 h.await;
             }
             let woke = woke.borrow();
-            for (i, &(deadline, at)) in woke.iter().enumerate() {
+            assert!(
+                woke.iter().filter(|w| w.2).count() > 100,
+                "too few sleeps registered in time to judge"
+            );
+            for (i, &(deadline, at, in_time)) in woke.iter().enumerate() {
                 assert!(at >= deadline, "woke {:?} early", deadline - at);
+                if !in_time {
+                    continue;
+                }
                 // Later wakes never belong to deadlines more than a tick (1 ms) earlier.
-                for &(later, _) in &woke[i + 1..] {
+                for &(later, _, _) in woke[i + 1..].iter().filter(|w| w.2) {
                     assert!(
                         later + Duration::from_millis(1) >= deadline,
                         "woke out of deadline order"
                     );
                 }
             }
-            // Generous bound: a sleep is not wildly late on an idle core.
-            let last = woke.iter().map(|&(d, at)| at - d).max().unwrap();
+            // Generous bound: a sleep is not wildly late.
+            let last = woke.iter().map(|&(d, at, _)| at - d).max().unwrap();
             assert!(
-                last < Duration::from_millis(500),
+                last < Duration::from_secs(2),
                 "a sleep overslept by {last:?}"
             );
         });
