@@ -222,6 +222,7 @@ fn a_completion_already_reaped_wins_over_an_expired_deadline() {
         let rt = uringo::Builder::new().cores(1).pin(false).build().unwrap();
         rt.block_on(async {
             let (client, server) = connected();
+            let server_fd = std::os::fd::AsRawFd::as_raw_fd(&server);
             let client = Rc::new(RefCell::new(client));
             let stream = Rc::new(TcpStream::from_std(server));
             for round in 0..20u8 {
@@ -233,6 +234,20 @@ fn a_completion_already_reaped_wins_over_an_expired_deadline() {
                 let blocker = uringo::spawn(async move {
                     uringo::op::nop().await.unwrap();
                     c.borrow_mut().write_all(&[round]).unwrap();
+                    // Loopback delivery may be deferred on a loaded machine:
+                    // wait until the byte is in the socket (so the kernel has
+                    // queued the read's completion work) before stalling.
+                    let mut pfd = libc::pollfd {
+                        fd: server_fd,
+                        events: libc::POLLIN,
+                        revents: 0,
+                    };
+                    // SAFETY: one valid pollfd for the duration of the call.
+                    assert_eq!(
+                        unsafe { libc::poll(&mut pfd, 1, 10_000) },
+                        1,
+                        "the byte never arrived"
+                    );
                     std::thread::sleep(Duration::from_millis(3));
                 });
                 let s = stream.clone();
