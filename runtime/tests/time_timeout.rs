@@ -243,11 +243,8 @@ fn a_completion_already_reaped_wins_over_an_expired_deadline() {
                         revents: 0,
                     };
                     // SAFETY: one valid pollfd for the duration of the call.
-                    assert_eq!(
-                        unsafe { libc::poll(&mut pfd, 1, 10_000) },
-                        1,
-                        "the byte never arrived"
-                    );
+                    let ready = unsafe { libc::poll(&mut pfd, 1, 10_000) };
+                    assert_eq!(ready, 1, "the byte never arrived");
                     std::thread::sleep(Duration::from_millis(3));
                 });
                 let s = stream.clone();
