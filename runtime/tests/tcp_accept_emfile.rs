@@ -72,8 +72,7 @@ fn child(name: &str) {
         let err = listener
             .accept()
             .await
-            .err()
-            .expect("no fd left: accept must fail");
+            .expect_err("no fd left: accept must fail");
         assert_eq!(err.raw_os_error(), Some(libc::EMFILE), "{name}: {err}");
         // The runtime does not retry on its own (each accept call is one
         // attempt): a server must back off on EMFILE, as Go's net/http does.
@@ -88,7 +87,7 @@ fn child(name: &str) {
         drop(spare);
         let first = accept_soon(&listener, name).await;
         // Out of fds again while holding the first connection.
-        let err = listener.accept().await.err().expect("no fd left again");
+        let err = listener.accept().await.expect_err("no fd left again");
         assert_eq!(err.raw_os_error(), Some(libc::EMFILE), "{name}: {err}");
         drop(first);
         let second = accept_soon(&listener, name).await;
