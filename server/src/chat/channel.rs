@@ -1,0 +1,189 @@
+//! A channel as its owning core keeps it: members with their status,
+//! topic, modes, and how many members each core has (where to fan out).
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+
+use super::casemap::fold;
+use super::msg::{ClientRef, MemberInfo};
+
+pub struct Member {
+    pub info: MemberInfo,
+    pub op: bool,
+    pub voice: bool,
+}
+
+impl Member {
+    /// Status prefix as NAMES/WHO show it; all of them with multi-prefix.
+    pub fn prefix(&self, multi: bool) -> &'static str {
+        match (self.op, self.voice, multi) {
+            (true, true, true) => "@+",
+            (true, _, _) => "@",
+            (false, true, _) => "+",
+            _ => "",
+        }
+    }
+}
+
+pub struct Topic {
+    pub text: Bytes,
+    pub setter: String,
+    pub time: u64,
+}
+
+pub struct Channel {
+    pub name: String,
+    pub created: u64,
+    pub members: HashMap<ClientRef, Member>,
+    /// Folded nick -> member, for KICK and MODE +o targets.
+    pub by_nick: HashMap<String, ClientRef>,
+    per_core: Vec<u32>,
+    pub topic: Option<Topic>,
+    pub topic_lock: bool,
+    pub no_external: bool,
+    pub secret: bool,
+    pub key: Option<String>,
+}
+
+impl Channel {
+    pub fn new(name: String, cores: usize, now: u64) -> Self {
+        Channel {
+            name,
+            created: now,
+            members: HashMap::new(),
+            by_nick: HashMap::new(),
+            per_core: vec![0; cores],
+            topic: None,
+            topic_lock: true,
+            no_external: true,
+            secret: false,
+            key: None,
+        }
+    }
+
+    pub fn add(&mut self, who: ClientRef, info: MemberInfo, op: bool) {
+        self.by_nick.insert(fold(&info.nick), who);
+        if self
+            .members
+            .insert(
+                who,
+                Member {
+                    info,
+                    op,
+                    voice: false,
+                },
+            )
+            .is_none()
+        {
+            self.per_core[who.core] += 1;
+        }
+    }
+
+    pub fn remove(&mut self, who: ClientRef) -> Option<Member> {
+        let m = self.members.remove(&who)?;
+        self.per_core[who.core] -= 1;
+        self.by_nick.remove(&fold(&m.info.nick));
+        Some(m)
+    }
+
+    pub fn rename(&mut self, who: ClientRef, new_nick: &str) {
+        if let Some(m) = self.members.get_mut(&who) {
+            self.by_nick.remove(&fold(&m.info.nick));
+            m.info.nick = new_nick.to_string();
+            self.by_nick.insert(fold(new_nick), who);
+        }
+    }
+
+    /// Cores that have at least one member: where events are sent.
+    pub fn member_cores(&self) -> impl Iterator<Item = usize> + '_ {
+        self.per_core
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n > 0)
+            .map(|(c, _)| c)
+    }
+
+    pub fn is_member(&self, who: ClientRef) -> bool {
+        self.members.contains_key(&who)
+    }
+
+    pub fn is_op(&self, who: ClientRef) -> bool {
+        self.members.get(&who).is_some_and(|m| m.op)
+    }
+
+    /// `+ntks` style mode string; the key only for members.
+    pub fn mode_string(&self, show_key: bool) -> (String, Option<String>) {
+        let mut s = String::from("+");
+        if self.key.is_some() {
+            s.push('k');
+        }
+        if self.no_external {
+            s.push('n');
+        }
+        if self.secret {
+            s.push('s');
+        }
+        if self.topic_lock {
+            s.push('t');
+        }
+        let key = self
+            .key
+            .clone()
+            .map(|k| if show_key { k } else { "*".into() });
+        (s, key)
+    }
+
+    /// NAMES entries, `@+nick` style, in a stable order.
+    pub fn names(&self, multi: bool) -> Vec<String> {
+        let mut v: Vec<(&ClientRef, &Member)> = self.members.iter().collect();
+        v.sort_by_key(|(r, _)| **r);
+        v.iter()
+            .map(|(_, m)| format!("{}{}", m.prefix(multi), m.info.nick))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(nick: &str) -> MemberInfo {
+        MemberInfo {
+            nick: nick.into(),
+            user: "u".into(),
+            host: "h".into(),
+            realname: "r".into(),
+            away: false,
+            invisible: false,
+        }
+    }
+
+    #[test]
+    fn counts_members_per_core() {
+        let mut c = Channel::new("#a".into(), 2, 0);
+        let a = ClientRef { core: 1, id: 1 };
+        let b = ClientRef { core: 1, id: 2 };
+        c.add(a, info("Al"), true);
+        c.add(b, info("Bo"), false);
+        assert_eq!(c.member_cores().collect::<Vec<_>>(), vec![1]);
+        c.rename(a, "Ann");
+        assert_eq!(c.by_nick.get("ann"), Some(&a));
+        assert_eq!(c.names(false), vec!["@Ann", "Bo"]);
+        c.remove(a);
+        c.remove(b);
+        assert_eq!(c.member_cores().count(), 0);
+        assert!(c.by_nick.is_empty());
+    }
+
+    #[test]
+    fn prefixes_with_and_without_multi_prefix() {
+        let m = Member {
+            info: info("x"),
+            op: true,
+            voice: true,
+        };
+        assert_eq!(m.prefix(true), "@+");
+        assert_eq!(m.prefix(false), "@");
+    }
+}

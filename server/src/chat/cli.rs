@@ -1,0 +1,37 @@
+//! Command-line options of `uringo-server chat`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChatArgs {
+    /// Address to listen on (every core binds it with SO_REUSEPORT).
+    #[arg(long, default_value = "127.0.0.1:6667")]
+    pub listen: SocketAddr,
+    /// Cores to run on (default: all available).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub cores: Option<u16>,
+    /// Server name, the source of numerics.
+    #[arg(long, default_value = "irc.local")]
+    pub name: String,
+    /// Message of the day file (422 when absent).
+    #[arg(long)]
+    pub motd: Option<PathBuf>,
+    /// Connection password clients must send with PASS.
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Outbound bytes queued for one client before it is dropped.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub sendq: usize,
+    /// Seconds of silence before a client is pinged; as long again without
+    /// an answer and it is dropped.
+    #[arg(long, default_value_t = 120)]
+    pub ping_interval: u64,
+    /// Lines a client may send in a burst before throttling starts.
+    #[arg(long, default_value_t = 20)]
+    pub flood_burst: u32,
+    /// Lines per second a client may send once its burst is spent
+    /// (0 = unlimited, for load tests).
+    #[arg(long, default_value_t = 10)]
+    pub flood_rate: u32,
+}

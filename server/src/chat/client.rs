@@ -1,0 +1,107 @@
+//! A connected client as its home core keeps it: identity, registration
+//! progress, the input it has not run yet, and its outbound queue.
+
+use std::collections::{HashMap, VecDeque};
+use std::task::Waker;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+/// What the client's home core knows about one of its channels (mirrored
+/// from the channel owner's events, for WHOIS and QUIT).
+pub struct ChanView {
+    pub name: String,
+    pub op: bool,
+    pub voice: bool,
+}
+
+/// What to do when every pending remote request of a command has answered.
+pub enum Finish {
+    Lines(Vec<Bytes>),
+    /// USERHOST: collect each target's fragment into one 302 line.
+    Userhost,
+}
+
+pub struct Client {
+    pub host: String,
+    pub nick: Option<String>,
+    /// `nick!user@host` once registered.
+    pub prefix: String,
+    pub user: Option<(String, String)>,
+    pub pass: Option<Vec<u8>>,
+    pub registered: bool,
+    pub cap_negotiating: bool,
+    pub multi_prefix: bool,
+    pub away: Option<Bytes>,
+    pub invisible: bool,
+    pub signon: u64,
+    pub last_message: u64,
+    pub ping_outstanding: bool,
+    /// Last input, or last PING sent: the idle clock.
+    pub last_input: Instant,
+    pub closing_since: Option<Instant>,
+    pub channels: HashMap<String, ChanView>,
+    /// Lines received and not yet run: a command runs only after the
+    /// previous one's remote requests answered, so replies keep their order.
+    pub inq: VecDeque<Bytes>,
+    pub inq_bytes: usize,
+    pub pending: u32,
+    pub finish: Option<Finish>,
+    pub frags: Vec<(u8, String)>,
+    pub out: VecDeque<Bytes>,
+    pub out_bytes: usize,
+    /// Set once the client is quitting: nothing more is read or queued,
+    /// the writer flushes what is queued and closes.
+    pub closing: bool,
+    pub writer: Option<Waker>,
+    pub reader: Option<Waker>,
+}
+
+impl Client {
+    pub fn new(host: String, now: u64) -> Self {
+        Client {
+            host,
+            nick: None,
+            prefix: String::new(),
+            user: None,
+            pass: None,
+            registered: false,
+            cap_negotiating: false,
+            multi_prefix: false,
+            away: None,
+            invisible: false,
+            signon: now,
+            last_message: now,
+            ping_outstanding: false,
+            last_input: Instant::now(),
+            closing_since: None,
+            channels: HashMap::new(),
+            inq: VecDeque::new(),
+            inq_bytes: 0,
+            pending: 0,
+            finish: None,
+            frags: Vec::new(),
+            out: VecDeque::new(),
+            out_bytes: 0,
+            closing: false,
+            writer: None,
+            reader: None,
+        }
+    }
+
+    pub fn nick_or_star(&self) -> &str {
+        self.nick.as_deref().unwrap_or("*")
+    }
+
+    pub fn wake_writer(&mut self) {
+        if let Some(w) = self.writer.take() {
+            w.wake();
+        }
+    }
+
+    pub fn wake_reader(&mut self) {
+        if let Some(w) = self.reader.take() {
+            w.wake();
+        }
+    }
+}

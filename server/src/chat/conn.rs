@@ -1,0 +1,133 @@
+//! One client connection: a reader that splits lines, throttles and hands
+//! them to the shard, and a writer that drains the client's queue to the
+//! socket. Back-pressure both ways: the reader stops reading while the
+//! client has too much unprocessed input; the shard drops the client when
+//! its queue passes sendq.
+
+use std::future::poll_fn;
+use std::net::{Shutdown, SocketAddr};
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::Instant;
+
+use bytes::Bytes;
+use uringo::net::TcpStream;
+
+use super::framing::LineReader;
+use super::msg::ClientId;
+use super::net::Net;
+use super::throttle::Throttle;
+
+/// Coalesce queued lines into one write up to this size.
+const WRITE_BATCH: usize = 64 * 1024;
+
+pub async fn serve(net: Rc<Net>, stream: TcpStream, peer: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let stream = Rc::new(stream);
+    let id = net.with(|s| s.connect(peer.ip().to_string()));
+    net.streams.borrow_mut().insert(id, stream.clone());
+    let writer = uringo::spawn(write_loop(net.clone(), stream.clone(), id));
+    let reason = read_loop(&net, &stream, id).await;
+    // Starts the quit if the client did not (EOF, error); the writer then
+    // flushes the ERROR line and shuts the socket down.
+    net.with(|s| s.close(id, &reason));
+    writer.await;
+    net.with(|s| s.remove(id));
+    net.streams.borrow_mut().remove(&id);
+}
+
+/// Waits until the shard takes more input; false once the client is closing.
+async fn input_wanted(net: &Net, id: ClientId) -> bool {
+    poll_fn(|cx| {
+        let mut s = net.shard.borrow_mut();
+        if s.is_closing(id) {
+            Poll::Ready(false)
+        } else if s.wants_input(id) {
+            Poll::Ready(true)
+        } else {
+            s.set_reader_waker(id, cx.waker());
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+async fn read_loop(net: &Net, stream: &TcpStream, id: ClientId) -> String {
+    let mut lines = LineReader::new();
+    let mut throttle = Throttle::new(net.args.flood_burst, net.args.flood_rate, Instant::now());
+    loop {
+        if !input_wanted(net, id).await {
+            return "Client closing".into();
+        }
+        match stream.recv().await {
+            Ok(Some(buf)) => lines.push(&buf),
+            Ok(None) => return "Connection closed".into(),
+            Err(e) => return format!("Read error: {e}"),
+        }
+        while let Some(frame) = lines.next_frame() {
+            if let Some(wait) = throttle.take(Instant::now()) {
+                uringo::time::sleep(wait).await;
+            }
+            net.with(|s| s.input(id, frame));
+            if !input_wanted(net, id).await {
+                return "Client closing".into();
+            }
+        }
+    }
+}
+
+/// Waits for queued output; returns it and whether the client is closing.
+async fn output(net: &Net, id: ClientId) -> (Vec<Bytes>, bool) {
+    poll_fn(|cx| {
+        let mut s = net.shard.borrow_mut();
+        if s.has_output(id) {
+            Poll::Ready(s.take_output(id))
+        } else {
+            s.set_writer_waker(id, cx.waker());
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+async fn write_loop(net: Rc<Net>, stream: Rc<TcpStream>, id: ClientId) {
+    'outer: loop {
+        let (lines, closing) = output(&net, id).await;
+        let mut i = 0;
+        while i < lines.len() {
+            // A lone line goes out as the shared Bytes itself; several are
+            // copied into one buffer so one send carries them all.
+            if i + 1 == lines.len() || lines[i].len() >= WRITE_BATCH {
+                let (r, _) = stream.write_all(lines[i].clone()).await;
+                if r.is_err() {
+                    break 'outer;
+                }
+                i += 1;
+                continue;
+            }
+            // Sized per batch and freed after it: an idle client holds no buffer.
+            let n = lines[i..]
+                .iter()
+                .scan(0, |total, l| {
+                    *total += l.len();
+                    (*total <= WRITE_BATCH).then_some(l.len())
+                })
+                .count();
+            let mut batch = Vec::with_capacity(lines[i..i + n].iter().map(|l| l.len()).sum());
+            for l in &lines[i..i + n] {
+                batch.extend_from_slice(l);
+            }
+            i += n;
+            let (r, _) = stream.write_all(batch).await;
+            if r.is_err() {
+                break 'outer;
+            }
+        }
+        if closing {
+            break;
+        }
+    }
+    // Wakes the reader (EOF) if it is still waiting on the socket.
+    let _ = stream.shutdown(Shutdown::Both);
+    net.with(|s| s.close(id, "Write error"));
+}
