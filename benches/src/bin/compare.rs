@@ -1,0 +1,413 @@
+//! The side-by-side echo comparison: uringo-server and the peer echo servers, one
+//! at a time pinned to one CPU, driven by uringo-loadgen pinned to the other.
+//!
+//! Runs are interleaved (round 1: A B C D, round 2: A B C D, ...) so that drift in
+//! the machine (other tenants, thermal state) hits every server alike, and each
+//! figure printed is the median over the rounds. `saturate` is the closed-loop
+//! throughput table; `rate` holds every server at the same open-loop rate and
+//! compares what that load costs it in CPU and in tail latency.
+//!
+//! Build everything first (benches/compare.sh does it and then runs this).
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::{Args, Parser, Subcommand};
+use uringo_benches::loadgen::{LoadgenRun, Summary};
+use uringo_benches::procfs;
+use uringo_benches::server::{default_bin_dir, enters_per_msg, ServerKind, ServerProcess};
+use uringo_benches::stats::{fixed, median, ratio, thousands, Table};
+
+#[derive(Debug, Parser)]
+#[command(about = "Compare uringo-server with the tokio, monoio and glommio echo servers")]
+struct Cli {
+    #[command(subcommand)]
+    mode: Mode,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Subcommand)]
+enum Mode {
+    /// Closed loop at saturation: messages/s, p99 and CPU per message for each size x conns.
+    Saturate {
+        /// Message sizes in bytes.
+        #[arg(long, value_delimiter = ',', default_value = "64,1024")]
+        sizes: Vec<u64>,
+        /// Connection counts.
+        #[arg(long, value_delimiter = ',', default_value = "16,128,512")]
+        conns: Vec<u64>,
+        /// Messages in flight per connection.
+        #[arg(long, default_value_t = 1)]
+        pipeline: u64,
+    },
+    /// Open loop at a fixed rate: server CPU per message and p99 at equal load.
+    Rate {
+        /// Messages per second across all connections.
+        #[arg(long, default_value_t = 50_000)]
+        rate: u64,
+        /// Message size in bytes.
+        #[arg(long, default_value_t = 64)]
+        size: u64,
+        /// Connections.
+        #[arg(long, default_value_t = 128)]
+        conns: u64,
+    },
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// Servers to compare, in the order they run within a round; ratios are to uringo.
+    #[arg(
+        long,
+        global = true,
+        value_delimiter = ',',
+        default_value = "uringo,tokio,monoio,glommio"
+    )]
+    servers: Vec<ServerKind>,
+    /// Interleaved rounds; every figure is the median over them.
+    #[arg(long, global = true, default_value_t = 5)]
+    rounds: usize,
+    /// Measured seconds per run.
+    #[arg(long, global = true, default_value_t = 8.0)]
+    duration: f64,
+    /// Warmup seconds per run (not measured).
+    #[arg(long, global = true, default_value_t = 2.0)]
+    warmup: f64,
+    /// CPU the server under test is pinned to.
+    #[arg(long, global = true, default_value_t = 1)]
+    server_cpu: usize,
+    /// CPU loadgen is pinned to.
+    #[arg(long, global = true, default_value_t = 0)]
+    loadgen_cpu: usize,
+    /// Directory holding uringo-server, uringo-loadgen and the echo-* peers
+    /// [default: the directory of this program].
+    #[arg(long, global = true)]
+    bin_dir: Option<PathBuf>,
+    /// Directory for loadgen JSON files, logs and the table [default: BIN_DIR/compare-runs/<time>].
+    #[arg(long, global = true)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Case {
+    size: u64,
+    conns: u64,
+}
+
+/// One run of one server.
+#[derive(Debug, Clone)]
+struct Measurement {
+    summary: Summary,
+    server_cpu_us_per_msg: Option<f64>,
+    loadgen_cpu_us_per_msg: Option<f64>,
+    /// io_uring_enter calls per message, from uringo-server's stats lines (uringo only).
+    enters_per_msg: Option<f64>,
+}
+
+struct Plan {
+    cases: Vec<Case>,
+    pipeline: u64,
+    rate: Option<u64>,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("compare: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> io::Result<()> {
+    let c = &cli.common;
+    if c.rounds == 0 || c.servers.is_empty() || c.duration <= 0.0 || c.warmup < 0.0 {
+        return Err(io::Error::other(
+            "need --rounds >= 1, at least one server, --duration > 0",
+        ));
+    }
+    let plan = match &cli.mode {
+        Mode::Saturate {
+            sizes,
+            conns,
+            pipeline,
+        } => Plan {
+            cases: sizes
+                .iter()
+                .flat_map(|&size| conns.iter().map(move |&conns| Case { size, conns }))
+                .collect(),
+            pipeline: *pipeline,
+            rate: None,
+        },
+        Mode::Rate { rate, size, conns } => Plan {
+            cases: vec![Case {
+                size: *size,
+                conns: *conns,
+            }],
+            pipeline: 1,
+            rate: Some(*rate),
+        },
+    };
+    let bin_dir = c.bin_dir.clone().unwrap_or_else(default_bin_dir);
+    let out = c
+        .out
+        .clone()
+        .unwrap_or_else(|| bin_dir.join("compare-runs").join(unix_time().to_string()));
+    std::fs::create_dir_all(&out)?;
+    let loadgen = bin_dir.join("uringo-loadgen");
+    if !loadgen.exists() {
+        return Err(io::Error::other(format!(
+            "{} not found (run benches/compare.sh)",
+            loadgen.display()
+        )));
+    }
+
+    let runs = c.rounds * plan.cases.len() * c.servers.len();
+    let estimate = Duration::from_secs_f64(runs as f64 * (c.duration + c.warmup + 0.5));
+    eprintln!(
+        "{runs} runs of {}s + {}s warmup: about {} min. Logs and JSON in {}",
+        c.duration,
+        c.warmup,
+        estimate.as_secs().div_ceil(60),
+        out.display()
+    );
+
+    let started = Instant::now();
+    let mut results: HashMap<(Case, ServerKind), Vec<Measurement>> = HashMap::new();
+    let mut warned_pinning = Vec::new();
+    for round in 1..=c.rounds {
+        for &case in &plan.cases {
+            for &kind in &c.servers {
+                let label = format!(
+                    "[round {round}/{}] {} B x {} conns {:<8}",
+                    c.rounds,
+                    case.size,
+                    case.conns,
+                    kind.name()
+                );
+                match measure(
+                    c,
+                    &plan,
+                    case,
+                    kind,
+                    round,
+                    &bin_dir,
+                    &out,
+                    &loadgen,
+                    &mut warned_pinning,
+                ) {
+                    Ok(m) => {
+                        eprintln!(
+                            "{label} {:>11} msgs/s  p99 {:>8} us  server {} us/msg  loadgen {} us/msg{}",
+                            thousands(m.summary.msgs_per_sec),
+                            fixed(Some(m.summary.p99_us), 1),
+                            fixed(m.server_cpu_us_per_msg, 2),
+                            fixed(m.loadgen_cpu_us_per_msg, 2),
+                            if m.summary.errors > 0 { format!("  ERRORS {}", m.summary.errors) } else { String::new() }
+                        );
+                        results.entry((case, kind)).or_default().push(m);
+                    }
+                    Err(e) => eprintln!("{label} FAILED: {e}"),
+                }
+            }
+        }
+    }
+
+    let table = match plan.rate {
+        None => saturate_table(&plan.cases, &c.servers, &results),
+        Some(_) => rate_table(plan.cases[0], &c.servers, &results),
+    };
+    let command: Vec<String> = std::env::args().collect();
+    let mut text = format!(
+        "`{}`: {} rounds x ({}s + {}s warmup), server on CPU {}, loadgen on CPU {}{}, median of rounds, took {} s\n\n",
+        command.join(" "),
+        c.rounds,
+        c.duration,
+        c.warmup,
+        c.server_cpu,
+        c.loadgen_cpu,
+        plan.rate.map(|r| format!(", open loop {r} msgs/s")).unwrap_or_default(),
+        started.elapsed().as_secs()
+    );
+    text.push_str(&table.render());
+    println!("{text}");
+    std::fs::write(out.join("table.md"), &text)?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn measure(
+    c: &Common,
+    plan: &Plan,
+    case: Case,
+    kind: ServerKind,
+    round: usize,
+    bin_dir: &Path,
+    out: &Path,
+    loadgen: &Path,
+    warned_pinning: &mut Vec<ServerKind>,
+) -> io::Result<Measurement> {
+    let tag = format!("{}-{}B-{}c-r{round}", kind.name(), case.size, case.conns);
+    let server = ServerProcess::start(
+        kind,
+        bin_dir,
+        c.server_cpu,
+        &out.join(format!("{}.log", kind.name())),
+    )?;
+    let stray = server.unpinned_threads(c.server_cpu)?;
+    if !stray.is_empty() && !warned_pinning.contains(&kind) {
+        warned_pinning.push(kind);
+        eprintln!(
+            "WARNING: {} has threads allowed on CPUs {stray:?}, not only CPU {}: it re-pinned itself",
+            kind.name(),
+            c.server_cpu
+        );
+    }
+    let run = LoadgenRun {
+        addr: server.addr(),
+        conns: case.conns,
+        size: case.size,
+        duration: Duration::from_secs_f64(c.duration),
+        warmup: Duration::from_secs_f64(c.warmup),
+        pipeline: plan.pipeline,
+        rate: plan.rate,
+        cores: 1,
+        json: out.join(format!("{tag}.json")),
+        server_pid: server.pid(),
+    };
+    let cpu_before = procfs::cpu_time(server.pid())?;
+    let result = run.run(loadgen, c.loadgen_cpu, &out.join("loadgen.log"));
+    let server_cpu = procfs::cpu_time(server.pid())?.saturating_sub(cpu_before);
+    let enters_per_msg = server.output().ok().as_deref().and_then(enters_per_msg);
+    let status = server.stop(Duration::from_secs(5))?;
+    if !status.success() {
+        eprintln!("WARNING: {} exited with {status} on SIGTERM", kind.name());
+    }
+    let (summary, loadgen_cpu) = result?;
+    // Fallbacks over the whole loadgen run, warmup included, when loadgen does not report them.
+    let run_msgs = summary.msgs_per_sec * (c.duration + c.warmup);
+    let per_msg = |cpu: Duration| (run_msgs > 0.0).then(|| cpu.as_secs_f64() * 1e6 / run_msgs);
+    Ok(Measurement {
+        server_cpu_us_per_msg: summary
+            .server_cpu_us_per_msg
+            .or_else(|| per_msg(server_cpu)),
+        loadgen_cpu_us_per_msg: summary
+            .loadgen_cpu_us_per_msg
+            .or_else(|| per_msg(loadgen_cpu)),
+        enters_per_msg,
+        summary,
+    })
+}
+
+fn med(ms: &[Measurement], f: impl Fn(&Measurement) -> Option<f64>) -> Option<f64> {
+    median(&ms.iter().filter_map(f).collect::<Vec<_>>())
+}
+
+/// Half the min-max range of messages/s across rounds, relative to the median.
+fn spread(ms: &[Measurement]) -> String {
+    let v: Vec<f64> = ms.iter().map(|m| m.summary.msgs_per_sec).collect();
+    let (lo, hi) = v
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    match median(&v) {
+        Some(m) if m > 0.0 && v.len() > 1 => format!("±{:.0}%", (hi - lo) / 2.0 / m * 100.0),
+        _ => "-".into(),
+    }
+}
+
+fn errors(ms: &[Measurement]) -> String {
+    ms.iter().map(|m| m.summary.errors).sum::<u64>().to_string()
+}
+
+fn saturate_table(
+    cases: &[Case],
+    servers: &[ServerKind],
+    results: &HashMap<(Case, ServerKind), Vec<Measurement>>,
+) -> Table {
+    let mut t = Table::new([
+        "size",
+        "conns",
+        "server",
+        "msgs/s",
+        "spread",
+        "vs uringo",
+        "p99 µs",
+        "server CPU µs/msg",
+        "loadgen CPU µs/msg",
+        "enters/msg",
+        "errors",
+    ]);
+    let empty = Vec::new();
+    for &case in cases {
+        let base = results
+            .get(&(case, ServerKind::Uringo))
+            .and_then(|ms| med(ms, |m| Some(m.summary.msgs_per_sec)));
+        for &kind in servers {
+            let ms = results.get(&(case, kind)).unwrap_or(&empty);
+            let rate = med(ms, |m| Some(m.summary.msgs_per_sec));
+            t.row([
+                format!("{} B", case.size),
+                case.conns.to_string(),
+                kind.name().to_string(),
+                rate.map(thousands).unwrap_or_else(|| "-".into()),
+                spread(ms),
+                ratio(rate, base),
+                fixed(med(ms, |m| Some(m.summary.p99_us)), 1),
+                fixed(med(ms, |m| m.server_cpu_us_per_msg), 2),
+                fixed(med(ms, |m| m.loadgen_cpu_us_per_msg), 2),
+                fixed(med(ms, |m| m.enters_per_msg), 3),
+                errors(ms),
+            ]);
+        }
+    }
+    t
+}
+
+fn rate_table(
+    case: Case,
+    servers: &[ServerKind],
+    results: &HashMap<(Case, ServerKind), Vec<Measurement>>,
+) -> Table {
+    let mut t = Table::new([
+        "server",
+        "msgs/s",
+        "p99 µs",
+        "p99.9 µs",
+        "server CPU µs/msg",
+        "CPU vs uringo",
+        "loadgen CPU µs/msg",
+        "enters/msg",
+        "errors",
+    ]);
+    let empty = Vec::new();
+    let base = results
+        .get(&(case, ServerKind::Uringo))
+        .and_then(|ms| med(ms, |m| m.server_cpu_us_per_msg));
+    for &kind in servers {
+        let ms = results.get(&(case, kind)).unwrap_or(&empty);
+        let cpu = med(ms, |m| m.server_cpu_us_per_msg);
+        t.row([
+            kind.name().to_string(),
+            med(ms, |m| Some(m.summary.msgs_per_sec))
+                .map(thousands)
+                .unwrap_or_else(|| "-".into()),
+            fixed(med(ms, |m| Some(m.summary.p99_us)), 1),
+            fixed(med(ms, |m| m.summary.p999_us), 1),
+            fixed(cpu, 2),
+            ratio(cpu, base),
+            fixed(med(ms, |m| m.loadgen_cpu_us_per_msg), 2),
+            fixed(med(ms, |m| m.enters_per_msg), 3),
+            errors(ms),
+        ]);
+    }
+    t
+}
+
+fn unix_time() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
