@@ -53,6 +53,8 @@ pub(crate) struct Driver {
     eventfd: i32,
     wake_buf: Box<u64>,
     wake_armed: bool,
+    /// Set by `cancel_all`: the wake read is not re-armed any more.
+    closing: bool,
     woken: Vec<Waker>,
     pub(crate) counters: Counters,
 }
@@ -87,6 +89,7 @@ impl Driver {
             eventfd,
             wake_buf: Box::new(0),
             wake_armed: false,
+            closing: false,
             woken: Vec::new(),
             counters: Counters::default(),
         };
@@ -242,6 +245,7 @@ impl Driver {
 
     /// Cancels every op still in flight (runtime shutdown).
     pub(crate) fn cancel_all(&mut self) {
+        self.closing = true;
         let keys: Vec<usize> = self.ops.iter().map(|(k, _)| k).collect();
         for key in keys {
             if matches!(
@@ -363,7 +367,7 @@ impl Driver {
             CANCEL | WAKE_MSG => {}
             WAKE_READ => {
                 self.wake_armed = false;
-                if cqe.result != -libc::ECANCELED {
+                if cqe.result != -libc::ECANCELED && !self.closing {
                     self.arm_wake_read();
                 }
             }

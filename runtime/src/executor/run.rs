@@ -71,7 +71,6 @@ impl Core {
                 .next_deadline()
                 .map(|d| d.saturating_duration_since(now));
             self.park(timeout);
-            self.shared.parker.unparked();
         } else {
             self.drive_io(Some(Duration::ZERO));
         }
@@ -93,21 +92,28 @@ impl Core {
         }
     }
 
+    /// Blocks in the ring; back to running before the completions' wakers
+    /// run, so that a wake from this very core (the block_on waker) does not
+    /// signal the ring it has just left.
     fn park(&self, timeout: Option<Duration>) {
-        self.drive_io(timeout);
+        let wakers = self.turn(timeout);
+        self.shared.parker.unparked();
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     /// Submits what is queued and reaps completions, blocking for one for
     /// at most `wait` (`None`: until one arrives).
     pub(crate) fn drive_io(&self, wait: Option<Duration>) {
+        self.turn(wait).into_iter().for_each(Waker::wake);
+    }
+
+    fn turn(&self, wait: Option<Duration>) -> Vec<Waker> {
         let mut wakers = Vec::new();
         let result = self.driver.borrow_mut().turn(wait, &mut wakers);
         if let Err(e) = result {
             panic!("uringo: io_uring_enter failed on core {}: {e}", self.id);
         }
-        for waker in wakers {
-            waker.wake();
-        }
+        wakers
     }
 
     /// Cancels every task, then drains the ring until no op is in flight

@@ -100,6 +100,7 @@ pub fn run(args: ChatArgs) -> io::Result<()> {
         std::thread::spawn(move || {
             ready.wait();
             drop(probe);
+            tracing::info!("chat: {cores} cores, listening on {listen}");
             println!("listening on {listen}");
         })
     };
@@ -144,7 +145,7 @@ async fn core_main(
         Ok(l) => l,
         Err(e) => {
             // The other cores would serve on without this one: stop them all.
-            eprintln!(
+            tracing::error!(
                 "uringo-server chat: core {core} cannot listen on {}: {e}",
                 args.listen
             );
@@ -174,7 +175,7 @@ async fn core_main(
             }
             Err(e) => {
                 // Out of fds and the like: back off instead of spinning.
-                eprintln!("chat: accept on core {core}: {e}");
+                tracing::error!("chat: accept on core {core}: {e}");
                 uringo::time::sleep(Duration::from_millis(50)).await;
             }
         }

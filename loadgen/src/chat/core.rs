@@ -1,0 +1,226 @@
+//! One core's share of a chat run: its clients' counters, and the cross-core start and drain.
+//!
+//! Sending starts only when every client, on every core, is registered and has joined its
+//! channels; otherwise early messages would miss late joiners and count as lost. The client
+//! that completes setup last picks a start instant and tells each core with `spawn_on`. After
+//! the sending window each core publishes its counts to [`Shared`] and stops reading once the
+//! whole run has delivered what it expected, or nothing arrived for a while.
+
+use super::accounting::Deliveries;
+use super::plan::Plan;
+use crate::cli::ChatArgs;
+use crate::echo::timeline::Timeline;
+use crate::errors::Errors;
+use crate::latch::Latch;
+use crate::latency;
+use crate::ticker::Tick;
+use hdrhistogram::Histogram;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Counts a core publishes for the drain decision.
+#[derive(Default)]
+pub struct Progress {
+    pub delivered: AtomicU64,
+    pub expected: AtomicU64,
+    pub senders_done: AtomicU64,
+}
+
+/// What all cores share (atomics only, written rarely).
+pub struct Shared {
+    pub clients: u64,
+    pub cores: usize,
+    pub setup_done: AtomicU64,
+    pub progress: Vec<Progress>,
+}
+
+impl Shared {
+    fn totals(&self) -> (u64, u64, u64) {
+        self.progress.iter().fold((0, 0, 0), |(d, e, s), p| {
+            (
+                d + p.delivered.load(Ordering::Acquire),
+                e + p.expected.load(Ordering::Acquire),
+                s + p.senders_done.load(Ordering::Acquire),
+            )
+        })
+    }
+}
+
+pub struct ChatCore {
+    pub args: ChatArgs,
+    pub plan: Arc<Plan>,
+    pub shared: Arc<Shared>,
+    pub core: usize,
+    /// Origin of the send times carried in messages.
+    pub epoch: Instant,
+    pub start: Latch,
+    pub stop: Latch,
+    pub timeline: Cell<Option<Timeline>>,
+    pub tick: RefCell<Tick>,
+    pub hist: RefCell<Histogram<u64>>,
+    pub counts: Cell<Deliveries>,
+    pub expected: Cell<u64>,
+    pub sent: Cell<u64>,
+    pub errors: RefCell<Errors>,
+    pub senders_done: Cell<u64>,
+    server_errors_shown: Cell<u32>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<ChatCore>>> = const { RefCell::new(None) };
+}
+
+/// The result a core hands back.
+pub struct ChatCoreResult {
+    pub hist: Histogram<u64>,
+    pub counts: Deliveries,
+    pub expected: u64,
+    pub sent: u64,
+    pub errors: Errors,
+}
+
+impl ChatCore {
+    pub fn new(
+        args: ChatArgs,
+        plan: Arc<Plan>,
+        shared: Arc<Shared>,
+        core: usize,
+        epoch: Instant,
+    ) -> Rc<Self> {
+        let me = Rc::new(ChatCore {
+            args,
+            plan,
+            shared,
+            core,
+            epoch,
+            start: Latch::default(),
+            stop: Latch::default(),
+            timeline: Cell::new(None),
+            tick: RefCell::new(Tick::new(1, false)),
+            hist: RefCell::new(latency::histogram()),
+            counts: Cell::new(Deliveries::default()),
+            expected: Cell::new(0),
+            sent: Cell::new(0),
+            errors: RefCell::new(Errors::default()),
+            senders_done: Cell::new(0),
+            server_errors_shown: Cell::new(0),
+        });
+        CURRENT.with(|c| *c.borrow_mut() = Some(me.clone()));
+        me
+    }
+
+    /// Forgets the thread-local registration (the core is done).
+    pub fn unregister() {
+        CURRENT.with(|c| c.borrow_mut().take());
+    }
+
+    /// A client finished setup (successfully or not); the last one starts the run everywhere.
+    pub fn setup_finished(&self) {
+        let done = self.shared.setup_done.fetch_add(1, Ordering::AcqRel) + 1;
+        if done == self.shared.clients {
+            let at = Instant::now() + Duration::from_millis(20);
+            for core in 0..self.shared.cores {
+                drop(uringo::spawn_on(core, move || async move {
+                    if let Some(c) = CURRENT.with(|c| c.borrow().clone()) {
+                        c.begin(at);
+                    }
+                }));
+            }
+        }
+    }
+
+    fn begin(&self, at: Instant) {
+        self.timeline
+            .set(Some(Timeline::new(at, Duration::ZERO, self.args.duration)));
+        self.start.trigger();
+    }
+
+    pub fn error(&self, f: impl FnOnce(&mut Errors)) {
+        let mut e = self.errors.borrow_mut();
+        let before = e.total();
+        f(&mut e);
+        self.tick.borrow_mut().errors += e.total() - before;
+    }
+
+    /// Shows the first few error replies from the server, then only counts them.
+    pub fn server_error(&self, line: &[u8]) {
+        self.error(|e| e.other += 1);
+        let shown = self.server_errors_shown.get();
+        if shown < 5 {
+            self.server_errors_shown.set(shown + 1);
+            eprintln!("server error reply: {}", String::from_utf8_lossy(line));
+        }
+    }
+
+    pub fn sent_messages(&self, n: u64, expected: u64) {
+        self.sent.set(self.sent.get() + n);
+        self.expected.set(self.expected.get() + expected);
+        self.tick.borrow_mut().sent += n;
+    }
+
+    /// Records a delivery of a message intended to be sent `sent_ns` after the epoch.
+    pub fn delivered(&self, fresh: Deliveries, sent_ns: u64, bytes: usize) {
+        let mut c = self.counts.get();
+        c.add(&fresh);
+        self.counts.set(c);
+        if fresh.delivered > 0 {
+            let latency = Instant::now()
+                .saturating_duration_since(self.epoch + Duration::from_nanos(sent_ns));
+            latency::record(&mut self.hist.borrow_mut(), latency);
+            let mut t = self.tick.borrow_mut();
+            t.done += 1;
+            t.bytes += bytes as u64;
+            latency::record(&mut t.hist, latency);
+        }
+    }
+
+    fn publish(&self) {
+        let p = &self.shared.progress[self.core];
+        p.delivered
+            .store(self.counts.get().delivered, Ordering::Release);
+        p.expected.store(self.expected.get(), Ordering::Release);
+        p.senders_done
+            .store(self.senders_done.get(), Ordering::Release);
+    }
+
+    /// After the sending window: stop once every expected delivery arrived everywhere, or
+    /// nothing new arrived for a second, or the drain deadline passed.
+    pub async fn drain(&self) {
+        let Some(tl) = self.timeline.get() else {
+            return;
+        };
+        uringo::time::sleep_until(tl.end).await;
+        let mut last = (u64::MAX, Instant::now());
+        loop {
+            self.publish();
+            let (delivered, expected, senders) = self.shared.totals();
+            let now = Instant::now();
+            if senders >= self.shared.clients && delivered >= expected {
+                break;
+            }
+            if delivered != last.0 {
+                last = (delivered, now);
+            } else if now - last.1 >= Duration::from_secs(1) {
+                break;
+            }
+            if now >= tl.drain_until {
+                break;
+            }
+            uringo::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.stop.trigger();
+    }
+
+    pub fn take_result(&self) -> ChatCoreResult {
+        ChatCoreResult {
+            hist: self.hist.replace(latency::histogram()),
+            counts: self.counts.take(),
+            expected: self.expected.take(),
+            sent: self.sent.take(),
+            errors: self.errors.take(),
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! The little IRC loadgen speaks: splitting the byte stream into lines, recognising the few
+//! messages it acts on, and the PRIVMSG text that carries sender, sequence number and send time.
+
+use std::fmt::Write as _;
+
+/// Longest line accepted from the server (IRC allows 512 bytes, 8191 more with message tags).
+pub const MAX_LINE: usize = 16 * 1024;
+
+/// The nick of client `id`.
+pub fn nick(id: u64) -> String {
+    format!("lg{id}")
+}
+
+/// The name of channel `index`.
+pub fn channel(index: u64) -> String {
+    format!("#lg{index}")
+}
+
+/// The registration lines of client `id`.
+pub fn register(id: u64) -> String {
+    let n = nick(id);
+    format!("NICK {n}\r\nUSER {n} 0 * :uringo loadgen {id}\r\n")
+}
+
+/// Builds `PRIVMSG <channel> :<sender> <seq> <sent_ns> xxx...` with the text padded to `size`
+/// bytes (or longer, if the three numbers need more room).
+pub fn privmsg(
+    out: &mut String,
+    channel_index: u64,
+    sender: u64,
+    seq: u64,
+    sent_ns: u64,
+    size: usize,
+) {
+    out.clear();
+    let _ = write!(out, "PRIVMSG #lg{channel_index} :");
+    let text_start = out.len();
+    let _ = write!(out, "{sender} {seq} {sent_ns} ");
+    let have = out.len() - text_start;
+    out.extend(std::iter::repeat_n('x', size.saturating_sub(have)));
+    out.push_str("\r\n");
+}
+
+/// What a PRIVMSG sent by loadgen carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub sender: u64,
+    pub seq: u64,
+    pub sent_ns: u64,
+}
+
+/// Reads the stamp back out of PRIVMSG text; `None` if the text is not loadgen's.
+pub fn parse_stamp(text: &[u8]) -> Option<Stamp> {
+    let mut parts = text.split(|&b| b == b' ');
+    let mut num = || -> Option<u64> { std::str::from_utf8(parts.next()?).ok()?.parse().ok() };
+    Some(Stamp {
+        sender: num()?,
+        seq: num()?,
+        sent_ns: num()?,
+    })
+}
+
+/// The channel index of `#lg<index>`.
+pub fn parse_channel(target: &[u8]) -> Option<u64> {
+    std::str::from_utf8(target.strip_prefix(b"#lg")?)
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// A server line, as far as loadgen cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// 001 RPL_WELCOME: registration done.
+    Welcome,
+    /// PING with its token; answer with PONG.
+    Ping(&'a [u8]),
+    /// Someone (maybe us) joined a channel.
+    Join {
+        nick: &'a [u8],
+        channel: &'a [u8],
+    },
+    Privmsg {
+        target: &'a [u8],
+        text: &'a [u8],
+    },
+    /// A numeric reply 400–599 that means the server refused something (422 ERR_NOMOTD, sent
+    /// to every client of a server without a MOTD, is not one of them).
+    ErrorReply(u16),
+    /// ERROR: the server is closing the connection.
+    Error(&'a [u8]),
+    Other,
+}
+
+fn split_word(s: &[u8]) -> (&[u8], &[u8]) {
+    match s.iter().position(|&b| b == b' ') {
+        Some(i) => (&s[..i], trim_spaces(&s[i + 1..])),
+        None => (s, &[]),
+    }
+}
+
+fn trim_spaces(mut s: &[u8]) -> &[u8] {
+    while let [b' ', rest @ ..] = s {
+        s = rest;
+    }
+    s
+}
+
+/// The first parameter and, if present, the trailing one (after " :" or the second word).
+fn first_and_trailing(params: &[u8]) -> (&[u8], &[u8]) {
+    if let Some(t) = params.strip_prefix(b":") {
+        return (t, &[]);
+    }
+    let (first, rest) = split_word(params);
+    let trailing = rest.strip_prefix(b":").unwrap_or(rest);
+    (first, trailing)
+}
+
+/// The nick of a `nick!user@host` prefix.
+fn nick_of(prefix: &[u8]) -> &[u8] {
+    let end = prefix
+        .iter()
+        .position(|&b| b == b'!' || b == b'@')
+        .unwrap_or(prefix.len());
+    &prefix[..end]
+}
+
+/// Classifies one line (without its CRLF).
+pub fn parse_line(line: &[u8]) -> Event<'_> {
+    let mut rest = trim_spaces(line);
+    if rest.starts_with(b"@") {
+        rest = split_word(rest).1;
+    }
+    let mut prefix: &[u8] = &[];
+    if let Some(p) = rest.strip_prefix(b":") {
+        (prefix, rest) = split_word(p);
+    }
+    let (command, params) = split_word(rest);
+    match command {
+        b"001" => Event::Welcome,
+        b"PING" => Event::Ping(first_and_trailing(params).0),
+        b"JOIN" => Event::Join {
+            nick: nick_of(prefix),
+            channel: first_and_trailing(params).0,
+        },
+        b"PRIVMSG" => {
+            let (target, text) = first_and_trailing(params);
+            Event::Privmsg { target, text }
+        }
+        b"ERROR" => Event::Error(first_and_trailing(params).0),
+        c if c.len() == 3 && c.iter().all(u8::is_ascii_digit) => {
+            let n =
+                u16::from(c[0] - b'0') * 100 + u16::from(c[1] - b'0') * 10 + u16::from(c[2] - b'0');
+            if (400..600).contains(&n) && n != 422 {
+                Event::ErrorReply(n)
+            } else {
+                Event::Other
+            }
+        }
+        _ => Event::Other,
+    }
+}
+
+/// Splits a byte stream into lines, keeping a partial line between reads.
+#[derive(Debug, Default)]
+pub struct LineSplitter {
+    partial: Vec<u8>,
+}
+
+/// The server sent a line longer than [`MAX_LINE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineTooLong;
+
+impl LineSplitter {
+    /// Calls `each` with every complete line in `partial + data` (CR/LF stripped) and keeps the
+    /// unterminated rest for the next call.
+    pub fn feed(&mut self, data: &[u8], mut each: impl FnMut(&[u8])) -> Result<(), LineTooLong> {
+        let mut data = data;
+        if !self.partial.is_empty() {
+            match data.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    self.partial.extend_from_slice(&data[..i]);
+                    let line = std::mem::take(&mut self.partial);
+                    emit(&line, &mut each);
+                    self.partial = line;
+                    self.partial.clear();
+                    data = &data[i + 1..];
+                }
+                None => {
+                    self.partial.extend_from_slice(data);
+                    return self.check();
+                }
+            }
+        }
+        while let Some(i) = data.iter().position(|&b| b == b'\n') {
+            emit(&data[..i], &mut each);
+            data = &data[i + 1..];
+        }
+        self.partial.extend_from_slice(data);
+        self.check()
+    }
+
+    fn check(&self) -> Result<(), LineTooLong> {
+        if self.partial.len() > MAX_LINE {
+            Err(LineTooLong)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn emit(line: &[u8], each: &mut impl FnMut(&[u8])) {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if !line.is_empty() {
+        each(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn privmsg_is_padded_to_size_and_parses_back() {
+        let mut s = String::new();
+        privmsg(&mut s, 3, 17, 42, 123_456_789, 64);
+        assert!(s.starts_with("PRIVMSG #lg3 :17 42 123456789 x"));
+        assert!(s.ends_with("x\r\n"));
+        let text = &s["PRIVMSG #lg3 :".len()..s.len() - 2];
+        assert_eq!(text.len(), 64);
+        let stamp = parse_stamp(text.as_bytes()).unwrap();
+        assert_eq!(
+            stamp,
+            Stamp {
+                sender: 17,
+                seq: 42,
+                sent_ns: 123_456_789
+            }
+        );
+    }
+
+    #[test]
+    fn tiny_size_still_carries_the_stamp() {
+        let mut s = String::new();
+        privmsg(&mut s, 0, 1, 2, 3, 1);
+        assert_eq!(s, "PRIVMSG #lg0 :1 2 3 \r\n");
+        assert!(parse_stamp(b"1 2 3 ").is_some());
+    }
+
+    #[test]
+    fn foreign_text_has_no_stamp() {
+        assert_eq!(parse_stamp(b"hello world"), None);
+        assert_eq!(parse_stamp(b"1 2"), None);
+        assert_eq!(parse_stamp(b""), None);
+    }
+
+    #[test]
+    fn parses_the_lines_loadgen_acts_on() {
+        assert_eq!(parse_line(b":irc.local 001 lg1 :Welcome"), Event::Welcome);
+        assert_eq!(parse_line(b"PING :irc.local"), Event::Ping(b"irc.local"));
+        assert_eq!(parse_line(b"PING tok"), Event::Ping(b"tok"));
+        assert_eq!(
+            parse_line(b":lg1!lg1@127.0.0.1 JOIN #lg4"),
+            Event::Join {
+                nick: b"lg1",
+                channel: b"#lg4"
+            }
+        );
+        assert_eq!(
+            parse_line(b":lg1!u@h JOIN :#lg4"),
+            Event::Join {
+                nick: b"lg1",
+                channel: b"#lg4"
+            }
+        );
+        assert_eq!(
+            parse_line(b"@time=x :lg2!u@h PRIVMSG #lg0 :2 5 99 xx"),
+            Event::Privmsg {
+                target: b"#lg0",
+                text: b"2 5 99 xx"
+            }
+        );
+        assert_eq!(
+            parse_line(b":irc.local 433 * lg1 :Nickname is already in use"),
+            Event::ErrorReply(433)
+        );
+        assert_eq!(parse_line(b":irc.local 372 lg1 :- motd"), Event::Other);
+        assert_eq!(
+            parse_line(b":irc.local 422 lg1 :MOTD File is missing"),
+            Event::Other
+        );
+        assert_eq!(
+            parse_line(b"ERROR :Closing link"),
+            Event::Error(b"Closing link")
+        );
+        assert_eq!(parse_line(b""), Event::Other);
+        assert_eq!(parse_line(b":onlyprefix"), Event::Other);
+    }
+
+    #[test]
+    fn channel_names_round_trip() {
+        assert_eq!(parse_channel(channel(12).as_bytes()), Some(12));
+        assert_eq!(parse_channel(b"#other"), None);
+        assert_eq!(
+            register(5),
+            "NICK lg5\r\nUSER lg5 0 * :uringo loadgen 5\r\n"
+        );
+    }
+
+    #[test]
+    fn splitter_handles_lines_split_anywhere() {
+        let stream = b"PING :a\r\n:s 001 x :hi\r\nPRIVMSG #lg0 :1 2 3\nlast\r\n";
+        for cut in 0..stream.len() {
+            let mut s = LineSplitter::default();
+            let mut lines = Vec::new();
+            s.feed(&stream[..cut], |l| lines.push(l.to_vec())).unwrap();
+            s.feed(&stream[cut..], |l| lines.push(l.to_vec())).unwrap();
+            let want: Vec<&[u8]> =
+                vec![b"PING :a", b":s 001 x :hi", b"PRIVMSG #lg0 :1 2 3", b"last"];
+            assert_eq!(lines, want, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn splitter_rejects_endless_lines() {
+        let mut s = LineSplitter::default();
+        let chunk = vec![b'a'; 4096];
+        let mut result = Ok(());
+        for _ in 0..5 {
+            result = s.feed(&chunk, |_| panic!("no line expected"));
+        }
+        assert_eq!(result, Err(LineTooLong));
+    }
+}

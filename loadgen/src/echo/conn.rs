@@ -1,0 +1,246 @@
+//! Connection tasks: connect, then closed loop (K in flight) or open loop (on a schedule).
+
+use super::state::CoreState;
+use crate::latch::Latch;
+use crate::pattern::{Pattern, Verifier};
+use crate::schedule::Schedule;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use uringo::net::TcpStream;
+
+/// Most messages one write carries when the open-loop sender catches up after a stall.
+const MAX_BATCH: u64 = 256;
+
+async fn connect(st: &CoreState) -> Option<TcpStream> {
+    match uringo::time::timeout(Duration::from_secs(10), TcpStream::connect(st.addr)).await {
+        Ok(Ok(stream)) => {
+            let _ = stream.set_nodelay(true);
+            Some(stream)
+        }
+        _ => {
+            st.error(|e| e.connect_errors += 1);
+            None
+        }
+    }
+}
+
+/// Makes `out` hold the `n` messages that start at stream offset `pos`.
+fn fill(out: &mut Vec<u8>, pattern: &Pattern, pos: u64, n: usize, size: usize) {
+    out.clear();
+    out.resize(n * size, 0);
+    pattern.fill(pos, out);
+}
+
+/// The receiving side of a connection: every echoed byte goes through the verifier, and each
+/// failure is counted on the core before the connection is given up.
+struct Reader<'a> {
+    st: &'a CoreState,
+    stream: &'a TcpStream,
+    verifier: Verifier,
+}
+
+enum ReadOutcome {
+    /// Some messages completed (possibly zero: a partial message).
+    Completed(u64),
+    /// The connection is finished (error counted).
+    Closed,
+    /// Nothing arrived before the deadline.
+    TimedOut,
+}
+
+impl Reader<'_> {
+    /// Waits (until `deadline`) for the next echoed bytes; `outstanding` messages were sent and
+    /// not yet echoed, so completing more than that means the server invented data.
+    async fn read(&mut self, deadline: Instant, outstanding: u64) -> ReadOutcome {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let st = self.st;
+        match uringo::time::timeout(wait, self.stream.recv()).await {
+            Err(_) => ReadOutcome::TimedOut,
+            Ok(Ok(Some(buf))) => match self.verifier.feed(&buf) {
+                Ok(n) if n <= outstanding => ReadOutcome::Completed(n),
+                // More bytes than were sent: the server made some up.
+                Ok(_) | Err(_) => {
+                    st.error(|e| e.mismatches += 1);
+                    ReadOutcome::Closed
+                }
+            },
+            Ok(Ok(None)) => {
+                st.error(|e| e.short_reads += 1);
+                ReadOutcome::Closed
+            }
+            Ok(Err(err)) => {
+                st.error(|e| e.count_io(&err));
+                ReadOutcome::Closed
+            }
+        }
+    }
+}
+
+/// Closed loop: keep `pipeline` messages in flight; each echo completed sends one more.
+pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
+    let Some(stream) = connect(&st).await else {
+        return;
+    };
+    let (size, k) = (st.size, st.pipeline);
+    let pattern = Pattern::new(id);
+    let mut reader = Reader {
+        st: &st,
+        stream: &stream,
+        verifier: Verifier::new(pattern, size),
+    };
+    let mut in_flight: VecDeque<Instant> = VecDeque::with_capacity(k);
+    let mut out = Vec::with_capacity(k * size);
+    let mut sent_pos = 0u64;
+    let mut to_send = k;
+    loop {
+        let sending = std::mem::take(&mut to_send);
+        if sending > 0 && Instant::now() < st.timeline.end {
+            fill(&mut out, &pattern, sent_pos, sending, size);
+            let now = Instant::now();
+            in_flight.extend(std::iter::repeat_n(now, sending));
+            let (res, buf) = stream.write_all(out).await;
+            out = buf;
+            if let Err(err) = res {
+                st.error(|e| e.count_io(&err));
+                break;
+            }
+            sent_pos += (sending * size) as u64;
+            st.sent(sending as u64);
+        }
+        if in_flight.is_empty() {
+            break; // past the end and everything answered
+        }
+        match reader
+            .read(st.timeline.drain_until, in_flight.len() as u64)
+            .await
+        {
+            ReadOutcome::Completed(n) => {
+                let now = Instant::now();
+                for sent in in_flight.drain(..n as usize) {
+                    st.completed(now, sent, sent);
+                }
+                to_send = n as usize;
+            }
+            ReadOutcome::Closed => break,
+            ReadOutcome::TimedOut => {
+                st.error(|e| e.timeouts += in_flight.len() as u64);
+                break;
+            }
+        }
+    }
+    let _ = stream.close().await;
+}
+
+/// Open loop: a sender task writes each message at its scheduled time (catching up in one
+/// write when late); this task reads and measures from the scheduled time.
+pub async fn open_loop(st: Rc<CoreState>, id: u64) {
+    let Some(stream) = connect(&st).await else {
+        return;
+    };
+    let stream = Rc::new(stream);
+    let rate = st.rate.expect("open loop needs a rate");
+    let schedule = Schedule::new(id, st.conns, rate);
+    let pattern = Pattern::new(id);
+    let pending: Rc<RefCell<VecDeque<(Instant, Instant)>>> = Rc::default();
+    let sender_done = Latch::default();
+    let sender = uringo::spawn(send_scheduled(
+        st.clone(),
+        stream.clone(),
+        schedule,
+        pattern,
+        pending.clone(),
+        sender_done.clone(),
+    ));
+
+    let mut reader = Reader {
+        st: &st,
+        stream: &stream,
+        verifier: Verifier::new(pattern, st.size),
+    };
+    loop {
+        let outstanding = pending.borrow().len() as u64;
+        if sender_done.is_triggered() && outstanding == 0 {
+            break;
+        }
+        let deadline = st.timeline.drain_until;
+        let outcome = if sender_done.is_triggered() {
+            reader.read(deadline, outstanding).await
+        } else {
+            // Also wake when the sender finishes, in case nothing is outstanding then.
+            match sender_done
+                .unless_triggered(reader.read(deadline, u64::MAX))
+                .await
+            {
+                Some(o) => o,
+                None => continue,
+            }
+        };
+        match outcome {
+            ReadOutcome::Completed(n) => {
+                let now = Instant::now();
+                let mut q = pending.borrow_mut();
+                if n > q.len() as u64 {
+                    st.error(|e| e.mismatches += 1);
+                    break;
+                }
+                for (intended, actual) in q.drain(..n as usize) {
+                    st.completed(now, intended, actual);
+                }
+            }
+            ReadOutcome::Closed => break,
+            ReadOutcome::TimedOut => {
+                st.error(|e| e.timeouts += pending.borrow().len() as u64);
+                break;
+            }
+        }
+    }
+    sender.abort();
+    // The aborted sender may still hold a reference for a moment; then the fd closes when it
+    // lets go.
+    if let Ok(stream) = Rc::try_unwrap(stream) {
+        let _ = stream.close().await;
+    }
+}
+
+async fn send_scheduled(
+    st: Rc<CoreState>,
+    stream: Rc<TcpStream>,
+    schedule: Schedule,
+    pattern: Pattern,
+    pending: Rc<RefCell<VecDeque<(Instant, Instant)>>>,
+    done: Latch,
+) {
+    let tl = st.timeline;
+    let size = st.size;
+    // Messages due strictly before the end of the window.
+    let last = schedule.due_by((tl.end - tl.start).saturating_sub(Duration::from_nanos(1)));
+    let mut out = Vec::new();
+    let mut k = 0u64;
+    while k < last {
+        uringo::time::sleep_until(tl.start + schedule.due(k)).await;
+        let now = Instant::now();
+        let upto = schedule
+            .due_by(now - tl.start)
+            .clamp(k + 1, last)
+            .min(k + MAX_BATCH);
+        let n = upto - k;
+        fill(&mut out, &pattern, k * size as u64, n as usize, size);
+        pending
+            .borrow_mut()
+            .extend((k..upto).map(|i| (tl.start + schedule.due(i), now)));
+        let (res, buf) = stream.write_all(out).await;
+        out = buf;
+        if let Err(err) = res {
+            let mut q = pending.borrow_mut();
+            let keep = q.len().saturating_sub(n as usize);
+            q.truncate(keep);
+            st.error(|e| e.count_io(&err));
+            break;
+        }
+        st.sent(n);
+        k = upto;
+    }
+    done.trigger();
+}

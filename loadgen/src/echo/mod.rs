@@ -1,0 +1,9 @@
+//! `uringo-loadgen echo`: drive an echo server, verify every byte, measure latency.
+
+mod conn;
+mod run;
+mod state;
+pub mod summary;
+pub mod timeline;
+
+pub use run::{run, EchoRun};

@@ -1,0 +1,231 @@
+//! Running an echo load: set up the cores, sample CPU around the measured window, merge.
+
+use super::conn;
+use super::state::{CoreResult, CoreState};
+use super::summary::{CpuReport, EchoSummary};
+use super::timeline::Timeline;
+use crate::cli::EchoArgs;
+use crate::cpu;
+use crate::errors::Errors;
+use crate::latency::{self, human_us, Percentiles};
+use crate::output;
+use crate::schedule::conns_of_core;
+use crate::ticker::{self, Tick};
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::rc::Rc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Everything a run produced: the summary plus the merged histograms behind it.
+pub struct EchoRun {
+    pub summary: EchoSummary,
+    pub hist: hdrhistogram::Histogram<u64>,
+    pub service: Option<hdrhistogram::Histogram<u64>>,
+}
+
+fn format_tick(t: &Tick) -> String {
+    let secs = t.span.as_secs_f64().max(1e-9);
+    let p99 = if t.hist.is_empty() {
+        0.0
+    } else {
+        t.hist.value_at_quantile(0.99) as f64 / 1e3
+    };
+    format!(
+        "[{:>4}s] {:>10.0} msg/s {:>9.2} MB/s  p99 {:>8}  errors {}{}",
+        t.second,
+        t.done as f64 / secs,
+        t.bytes as f64 / secs / 1e6,
+        human_us(p99),
+        t.errors,
+        if t.warmup { "  (warmup)" } else { "" }
+    )
+}
+
+/// CPU time of loadgen and (optionally) the server across the measured window, sampled by a
+/// plain thread that sleeps until the window's edges.
+fn spawn_cpu_sampler(
+    tl: Timeline,
+    server_pid: Option<u32>,
+) -> std::thread::JoinHandle<(Duration, Option<Duration>)> {
+    std::thread::spawn(move || {
+        let sample = || {
+            (
+                cpu::own_cpu().unwrap_or_default(),
+                server_pid.and_then(|p| cpu::process_cpu(p).ok()),
+            )
+        };
+        std::thread::sleep(tl.measure_from.saturating_duration_since(Instant::now()));
+        let before = sample();
+        std::thread::sleep(tl.end.saturating_duration_since(Instant::now()));
+        let after = sample();
+        let server = match (before.1, after.1) {
+            (Some(b), Some(a)) => Some(a.saturating_sub(b)),
+            _ => None,
+        };
+        (after.0.saturating_sub(before.0), server)
+    })
+}
+
+async fn core_main(
+    core: usize,
+    cores: usize,
+    args: EchoArgs,
+    tl: Timeline,
+    tx: mpsc::Sender<Tick>,
+) -> CoreResult {
+    let st = Rc::new(CoreState {
+        addr: args.addr,
+        size: args.size as usize,
+        pipeline: args.pipeline as usize,
+        rate: args.rate,
+        conns: args.conns,
+        timeline: tl,
+        tick: RefCell::new(Tick::new(1, tl.second_is_warmup(1))),
+        hist: RefCell::new(latency::histogram()),
+        service: RefCell::new(latency::histogram()),
+        errors: RefCell::new(Errors::default()),
+        messages: Cell::new(0),
+        bytes: Cell::new(0),
+    });
+    let ticker = uringo::spawn(report_ticks(st.clone(), tx));
+    let tasks: Vec<_> = conns_of_core(core, cores, args.conns as usize)
+        .map(|id| {
+            let st = st.clone();
+            if args.rate.is_some() {
+                uringo::spawn(conn::open_loop(st, id as u64))
+            } else {
+                uringo::spawn(conn::closed_loop(st, id as u64))
+            }
+        })
+        .collect();
+    for t in tasks {
+        t.await;
+    }
+    ticker.await;
+    st.take_result()
+}
+
+/// Sends this core's counts once a second until the window ends.
+async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>) {
+    let tl = st.timeline;
+    let mut n = 1;
+    loop {
+        let at = tl.second_end(n);
+        uringo::time::sleep_until(at).await;
+        let mut tick = st.tick.borrow_mut().take(n + 1, tl.second_is_warmup(n + 1));
+        let began = if n == 1 {
+            tl.start
+        } else {
+            tl.second_end(n - 1)
+        };
+        tick.span = at - began;
+        let _ = tx.send(tick);
+        if at >= tl.end {
+            break;
+        }
+        n += 1;
+    }
+}
+
+/// Runs the load described by `args`, prints a line per second, and returns the results. The
+/// summary is not printed here; `--json`, `--hgrm` and `--plot` files are written.
+pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
+    let available = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let cores = args.cores.unwrap_or(available).min(args.conns) as usize;
+    // No pinning: loadgen must respect the CPU set it is started with (taskset).
+    let runtime = uringo::Builder::new().cores(cores).pin(false).build()?;
+    let (tx, printer) =
+        ticker::spawn_printer(cores, format_tick, output::is_stdout(args.json.as_deref()));
+    let tl = Timeline::new(Instant::now(), args.warmup, args.duration);
+    let sampler = spawn_cpu_sampler(tl, args.server_pid);
+
+    let core_args = args.clone();
+    let results = runtime
+        .run_on_all_cores(move |core| core_main(core, cores, core_args.clone(), tl, tx.clone()));
+    drop(runtime);
+    let _ = printer.join();
+    let (own_cpu, server_cpu) = sampler.join().unwrap_or_default();
+
+    let mut hist = latency::histogram();
+    let mut service = latency::histogram();
+    let mut errors = Errors::default();
+    let (mut messages, mut bytes) = (0, 0);
+    for r in &results {
+        latency::merge(&mut hist, &r.hist);
+        latency::merge(&mut service, &r.service);
+        errors.add(&r.errors);
+        messages += r.messages;
+        bytes += r.bytes;
+    }
+    let secs = tl.window().as_secs_f64().max(1e-9);
+    let summary = EchoSummary {
+        addr: args.addr.to_string(),
+        mode: if args.rate.is_some() {
+            "open"
+        } else {
+            "closed"
+        },
+        conns: args.conns,
+        size: args.size,
+        pipeline: args.pipeline,
+        rate: args.rate,
+        cores: cores as u64,
+        duration_s: secs,
+        messages,
+        bytes,
+        msgs_per_s: messages as f64 / secs,
+        mb_per_s: bytes as f64 / secs / 1e6,
+        latency: Percentiles::of(&hist),
+        service_latency: args.rate.map(|_| Percentiles::of(&service)),
+        error_total: errors.total(),
+        errors,
+        cpu: CpuReport {
+            loadgen_cpu_s: own_cpu.as_secs_f64(),
+            loadgen_us_per_msg: cpu::micros_per_msg(own_cpu, messages),
+            server_cpu_s: server_cpu.map(|d| d.as_secs_f64()),
+            server_us_per_msg: server_cpu.and_then(|d| cpu::micros_per_msg(d, messages)),
+        },
+    };
+    let run = EchoRun {
+        summary,
+        hist,
+        service: args.rate.map(|_| service),
+    };
+    write_outputs(args, &run)?;
+    Ok(run)
+}
+
+fn write_outputs(args: &EchoArgs, run: &EchoRun) -> io::Result<()> {
+    if let Some(path) = &args.json {
+        output::write_json(path, &run.summary)?;
+    }
+    if let Some(path) = &args.hgrm {
+        let file = std::fs::File::create(path)?;
+        output::write_hgrm(io::BufWriter::new(file), &run.hist, 5)?;
+    }
+    if let Some(path) = &args.plot {
+        let title = format!(
+            "uringo echo {} B, {} conns, {}",
+            args.size,
+            args.conns,
+            match args.rate {
+                Some(r) => format!("{r} msg/s"),
+                None => format!("closed loop x{}", args.pipeline),
+            }
+        );
+        let mut curves = vec![output::Curve {
+            name: "latency",
+            hist: &run.hist,
+        }];
+        if let Some(s) = &run.service {
+            curves[0].name = "from intended send (corrected)";
+            curves.push(output::Curve {
+                name: "from actual send",
+                hist: s,
+            });
+        }
+        output::plot_percentiles(path, &title, &curves)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! One core's counters during an echo run, shared by its connection tasks (`Rc`, single core).
+
+use super::timeline::Timeline;
+use crate::errors::Errors;
+use crate::latency;
+use crate::ticker::Tick;
+use hdrhistogram::Histogram;
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+pub struct CoreState {
+    pub addr: SocketAddr,
+    pub size: usize,
+    pub pipeline: usize,
+    /// Open loop: total rate and connection count, for the schedule.
+    pub rate: Option<u64>,
+    pub conns: u64,
+    pub timeline: Timeline,
+    pub tick: RefCell<Tick>,
+    /// Latencies of messages intended to be sent in the measured window.
+    pub hist: RefCell<Histogram<u64>>,
+    /// Open loop only: the same messages, measured from the actual send.
+    pub service: RefCell<Histogram<u64>>,
+    pub errors: RefCell<Errors>,
+    /// Messages and bytes completed within the measured window.
+    pub messages: Cell<u64>,
+    pub bytes: Cell<u64>,
+}
+
+/// What a core hands back at the end: plain data, sent to the main thread.
+pub struct CoreResult {
+    pub hist: Histogram<u64>,
+    pub service: Histogram<u64>,
+    pub errors: Errors,
+    pub messages: u64,
+    pub bytes: u64,
+}
+
+impl CoreState {
+    /// Records one message completed at `now`, intended to be sent at `intended` and actually
+    /// sent at `actual` (the same in closed loop).
+    pub fn completed(&self, now: Instant, intended: Instant, actual: Instant) {
+        let size = self.size as u64;
+        {
+            let mut tick = self.tick.borrow_mut();
+            tick.done += 1;
+            tick.bytes += size;
+            latency::record(&mut tick.hist, now - intended);
+        }
+        if self.timeline.measured(now) {
+            self.messages.set(self.messages.get() + 1);
+            self.bytes.set(self.bytes.get() + size);
+        }
+        if self.timeline.measured(intended) {
+            latency::record(&mut self.hist.borrow_mut(), now - intended);
+            if self.rate.is_some() {
+                latency::record(&mut self.service.borrow_mut(), now - actual);
+            }
+        }
+    }
+
+    pub fn sent(&self, count: u64) {
+        self.tick.borrow_mut().sent += count;
+    }
+
+    /// Counts an error of the kind `f` picks.
+    pub fn error(&self, f: impl FnOnce(&mut Errors)) {
+        let mut e = self.errors.borrow_mut();
+        let before = e.total();
+        f(&mut e);
+        self.tick.borrow_mut().errors += e.total() - before;
+    }
+
+    /// Hands out the totals (leaving empty ones behind) once the core's tasks are done.
+    pub fn take_result(&self) -> CoreResult {
+        CoreResult {
+            hist: self.hist.replace(latency::histogram()),
+            service: self.service.replace(latency::histogram()),
+            errors: self.errors.take(),
+            messages: self.messages.take(),
+            bytes: self.bytes.take(),
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The result of an echo run: printed as a table for people, serialised for `--json`.
+
+use crate::errors::Errors;
+use crate::latency::{human_us, Percentiles};
+use serde::Serialize;
+use std::fmt;
+
+/// CPU cost of the run, both sides, over the measured window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct CpuReport {
+    pub loadgen_cpu_s: f64,
+    pub loadgen_us_per_msg: Option<f64>,
+    pub server_cpu_s: Option<f64>,
+    pub server_us_per_msg: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EchoSummary {
+    pub addr: String,
+    /// "closed" (fixed in-flight per connection) or "open" (fixed rate).
+    pub mode: &'static str,
+    pub conns: u64,
+    pub size: u64,
+    pub pipeline: u64,
+    pub rate: Option<u64>,
+    pub cores: u64,
+    /// Length of the measured window, seconds.
+    pub duration_s: f64,
+    /// Messages echoed and verified within the window.
+    pub messages: u64,
+    pub bytes: u64,
+    pub msgs_per_s: f64,
+    pub mb_per_s: f64,
+    /// Latency; in open loop from the intended send time (coordinated-omission corrected).
+    pub latency: Percentiles,
+    /// Open loop only: latency from the actual send, for comparison.
+    pub service_latency: Option<Percentiles>,
+    pub errors: Errors,
+    pub error_total: u64,
+    pub cpu: CpuReport,
+}
+
+fn row(f: &mut fmt::Formatter<'_>, name: &str, value: impl fmt::Display) -> fmt::Result {
+    writeln!(f, "  {name:<18} {value}")
+}
+
+fn latency_row(f: &mut fmt::Formatter<'_>, name: &str, p: &Percentiles) -> fmt::Result {
+    row(
+        f,
+        name,
+        format_args!(
+            "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+            human_us(p.p50_us),
+            human_us(p.p90_us),
+            human_us(p.p99_us),
+            human_us(p.p999_us),
+            human_us(p.max_us)
+        ),
+    )
+}
+
+impl fmt::Display for EchoSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let load = match self.rate {
+            Some(r) => format!("open loop, {r} msg/s target"),
+            None => format!("closed loop, {} in flight per connection", self.pipeline),
+        };
+        writeln!(
+            f,
+            "echo {}: {} conns, {} B, {}, {} cores, {:.1} s measured",
+            self.addr, self.conns, self.size, load, self.cores, self.duration_s
+        )?;
+        row(f, "messages", self.messages)?;
+        row(
+            f,
+            "throughput",
+            format_args!("{:.0} msg/s, {:.2} MB/s", self.msgs_per_s, self.mb_per_s),
+        )?;
+        let name = if self.rate.is_some() {
+            "latency (corr.)"
+        } else {
+            "latency"
+        };
+        latency_row(f, name, &self.latency)?;
+        if let Some(s) = &self.service_latency {
+            latency_row(f, "latency (service)", s)?;
+        }
+        row(f, "errors", self.errors)?;
+        let per_msg = |v: Option<f64>| v.map_or("n/a".to_string(), |us| format!("{us:.2} us/msg"));
+        row(
+            f,
+            "loadgen cpu",
+            format_args!(
+                "{:.2} s, {}",
+                self.cpu.loadgen_cpu_s,
+                per_msg(self.cpu.loadgen_us_per_msg)
+            ),
+        )?;
+        if let Some(s) = self.cpu.server_cpu_s {
+            row(
+                f,
+                "server cpu",
+                format_args!("{s:.2} s, {}", per_msg(self.cpu.server_us_per_msg)),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::latency;
+    use std::time::Duration;
+
+    fn summary() -> EchoSummary {
+        let mut h = latency::histogram();
+        latency::record(&mut h, Duration::from_micros(120));
+        EchoSummary {
+            addr: "127.0.0.1:7000".into(),
+            mode: "open",
+            conns: 128,
+            size: 64,
+            pipeline: 1,
+            rate: Some(50_000),
+            cores: 1,
+            duration_s: 8.0,
+            messages: 400_000,
+            bytes: 25_600_000,
+            msgs_per_s: 50_000.0,
+            mb_per_s: 3.2,
+            latency: Percentiles::of(&h),
+            service_latency: Some(Percentiles::of(&h)),
+            errors: Errors {
+                resets: 2,
+                ..Errors::default()
+            },
+            error_total: 2,
+            cpu: CpuReport {
+                loadgen_cpu_s: 1.5,
+                loadgen_us_per_msg: Some(3.75),
+                server_cpu_s: Some(1.0),
+                server_us_per_msg: Some(2.5),
+            },
+        }
+    }
+
+    #[test]
+    fn table_shows_what_people_look_for() {
+        let text = summary().to_string();
+        for want in [
+            "open loop, 50000 msg/s target",
+            "50000 msg/s, 3.20 MB/s",
+            "p99 120us",
+            "2 resets",
+            "3.75 us/msg",
+            "server cpu",
+            "2.50 us/msg",
+            "latency (service)",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn json_has_the_same_fields() {
+        let v = serde_json::to_value(summary()).unwrap();
+        assert_eq!(v["messages"], 400_000);
+        assert_eq!(v["errors"]["resets"], 2);
+        assert_eq!(v["error_total"], 2);
+        assert_eq!(v["cpu"]["server_us_per_msg"], 2.5);
+        assert_eq!(v["latency"]["count"], 1);
+        assert_eq!(v["mode"], "open");
+    }
+}

@@ -1,0 +1,201 @@
+//! Core-local graceful shutdown: a latch that stops the accept loop and idle connections, and a
+//! gate that counts live connections so a core can wait for its in-flight echoes to finish.
+//!
+//! Both are single-core (`Rc`, `Cell`): one core receives SIGINT/SIGTERM and tells the others
+//! with `spawn_on`, so no state is shared between threads.
+
+use std::cell::{Cell, RefCell};
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+#[derive(Default)]
+struct Waiters(RefCell<Vec<Waker>>);
+
+impl Waiters {
+    fn register(&self, w: &Waker) {
+        let mut v = self.0.borrow_mut();
+        if !v.iter().any(|x| x.will_wake(w)) {
+            v.push(w.clone());
+        }
+    }
+
+    fn wake_all(&self) {
+        for w in self.0.take() {
+            w.wake();
+        }
+    }
+}
+
+/// A one-way latch: once triggered, every waiter (present and future) proceeds.
+#[derive(Clone, Default)]
+pub struct Shutdown(Rc<ShutdownInner>);
+
+#[derive(Default)]
+struct ShutdownInner {
+    fired: Cell<bool>,
+    waiters: Waiters,
+}
+
+impl Shutdown {
+    pub fn trigger(&self) {
+        if !self.0.fired.replace(true) {
+            self.0.waiters.wake_all();
+        }
+    }
+
+    pub fn is_triggered(&self) -> bool {
+        self.0.fired.get()
+    }
+
+    /// Runs `fut` to completion unless shutdown comes first, in which case `fut` is dropped
+    /// (cancelling its I/O) and `None` is returned. `fut` is polled first, so a result that is
+    /// already there is never thrown away.
+    pub async fn unless_triggered<F: Future>(&self, fut: F) -> Option<F::Output> {
+        let mut fut = pin!(fut);
+        poll_fn(|cx| {
+            if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Some(v));
+            }
+            if self.0.fired.get() {
+                return Poll::Ready(None);
+            }
+            self.0.waiters.register(cx.waker());
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+/// Counts live connections; [`idle`](Gate::idle) completes when there are none.
+#[derive(Clone, Default)]
+pub struct Gate(Rc<GateInner>);
+
+#[derive(Default)]
+struct GateInner {
+    live: Cell<usize>,
+    waiters: Waiters,
+}
+
+/// Held by a connection task for its lifetime.
+pub struct Pass(Rc<GateInner>);
+
+impl Gate {
+    pub fn enter(&self) -> Pass {
+        self.0.live.set(self.0.live.get() + 1);
+        Pass(self.0.clone())
+    }
+
+    pub fn live(&self) -> usize {
+        self.0.live.get()
+    }
+
+    pub async fn idle(&self) {
+        poll_fn(|cx| {
+            if self.0.live.get() == 0 {
+                Poll::Ready(())
+            } else {
+                self.0.waiters.register(cx.waker());
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+impl Drop for Pass {
+    fn drop(&mut self) {
+        let left = self.0.live.get() - 1;
+        self.0.live.set(left);
+        if left == 0 {
+            self.0.waiters.wake_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Wake};
+
+    struct CountingWaker(AtomicUsize);
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn poll_once<F: Future>(f: std::pin::Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+        f.poll(&mut Context::from_waker(waker))
+    }
+
+    #[test]
+    fn trigger_wakes_waiter_and_completes_it() {
+        let sd = Shutdown::default();
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut fut = pin!(sd.unless_triggered(std::future::pending::<()>()));
+        assert!(poll_once(fut.as_mut(), &waker).is_pending());
+        assert!(poll_once(fut.as_mut(), &waker).is_pending());
+        sd.trigger();
+        sd.trigger();
+        assert_eq!(
+            counter.0.load(Ordering::SeqCst),
+            1,
+            "one registration, one wake"
+        );
+        assert_eq!(poll_once(fut.as_mut(), &waker), Poll::Ready(None));
+        assert!(sd.is_triggered());
+    }
+
+    #[test]
+    fn unless_triggered_prefers_a_ready_result() {
+        let sd = Shutdown::default();
+        sd.trigger();
+        let mut fut = pin!(sd.unless_triggered(async { 7 }));
+        assert_eq!(poll_once(fut.as_mut(), Waker::noop()), Poll::Ready(Some(7)));
+    }
+
+    #[test]
+    fn unless_triggered_drops_pending_work_on_shutdown() {
+        let sd = Shutdown::default();
+        let dropped = Rc::new(Cell::new(false));
+        struct Pending(Rc<Cell<bool>>);
+        impl Future for Pending {
+            type Output = ();
+            fn poll(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+                Poll::Pending
+            }
+        }
+        impl Drop for Pending {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let mut fut = Box::pin(sd.unless_triggered(Pending(dropped.clone())));
+        assert!(poll_once(fut.as_mut(), Waker::noop()).is_pending());
+        sd.trigger();
+        assert_eq!(poll_once(fut.as_mut(), Waker::noop()), Poll::Ready(None));
+        drop(fut);
+        assert!(dropped.get());
+    }
+
+    #[test]
+    fn gate_is_idle_when_last_pass_drops() {
+        let gate = Gate::default();
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let (a, b) = (gate.enter(), gate.enter());
+        assert_eq!(gate.live(), 2);
+        let mut idle = pin!(gate.idle());
+        assert!(poll_once(idle.as_mut(), &waker).is_pending());
+        drop(a);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+        drop(b);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert!(poll_once(idle.as_mut(), &waker).is_ready());
+    }
+}
