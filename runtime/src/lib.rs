@@ -53,11 +53,14 @@
 pub mod blocking;
 pub mod buf;
 mod builder;
+pub mod chan;
 mod driver;
 mod executor;
 pub mod net;
 pub mod op;
 mod runtime;
+#[doc(hidden)]
+pub mod select;
 pub mod signal;
 mod stats;
 mod sync;
@@ -69,6 +72,7 @@ use std::future::Future;
 
 pub use blocking::spawn_blocking;
 pub use builder::Builder;
+pub use chan::chan;
 pub use driver::Features;
 pub use runtime::Runtime;
 pub use stats::{features, stats, CoreStats};

@@ -80,6 +80,11 @@ impl<S: Signal> Parker<S> {
         self.unpark();
     }
 
+    /// A cheap look at the wake flag (the park protocol re-checks it).
+    pub(crate) fn is_woken(&self) -> bool {
+        self.woken.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn take_woken(&self) -> bool {
         self.woken.load(Ordering::Relaxed) && self.woken.swap(false, Ordering::AcqRel)
     }

@@ -61,15 +61,22 @@ impl Core {
             task.poll();
         }
         crate::signal::dispatch(self);
-        let now = Instant::now();
-        self.fire_timers(now);
-        let idle = self.local.borrow().is_empty();
+        // No clock read on the hot path when no timer is set.
+        let has_timers = !self.timers.borrow().is_empty();
+        let now = has_timers.then(Instant::now);
+        if let Some(now) = now {
+            self.fire_timers(now);
+        }
+        let idle = self.local.borrow().is_empty() && !self.shared.parker.is_woken();
         if idle && self.shared.parker.prepare_park() {
-            let timeout = self
-                .timers
-                .borrow()
-                .next_deadline()
-                .map(|d| d.saturating_duration_since(now));
+            let timeout = match now {
+                Some(now) => self
+                    .timers
+                    .borrow()
+                    .next_deadline()
+                    .map(|d| d.saturating_duration_since(now)),
+                None => None,
+            };
             self.park(timeout);
         } else {
             self.drive_io(Some(Duration::ZERO));

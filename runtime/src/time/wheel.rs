@@ -61,6 +61,11 @@ impl Wheel {
         (t.saturating_duration_since(self.origin).as_millis() as u64).min(MAX_MS)
     }
 
+    /// Whether any timer is registered (pending or fired but not removed).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Registers a timer; `None` if its deadline has already passed.
     pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> Option<TimerKey> {
         let when = self.to_ms_ceil(deadline);
