@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use uringo::net::{TcpListener, TcpStream};
 
 use super::cli::ChatArgs;
-use super::mailbox::{inbox, Inbox};
+use super::mailbox::{self, Batch, Outbox};
 use super::msg::{ClientId, Msg};
 use super::shard::{now_secs, Config, Counters, Shard};
 
@@ -26,7 +26,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(10);
 pub struct Net {
     pub shard: RefCell<Shard>,
     pub args: ChatArgs,
-    inboxes: Vec<Inbox>,
+    outbox: Rc<Outbox>,
     /// Sockets by client, so the sweeper can shut down stuck ones.
     pub streams: RefCell<HashMap<ClientId, Rc<TcpStream>>>,
 }
@@ -48,7 +48,9 @@ impl Net {
         if out.is_empty() {
             return;
         }
-        let mut batches: Vec<Vec<Msg>> = (0..self.inboxes.len()).map(|_| Vec::new()).collect();
+        let mut batches: Vec<Batch> = (0..self.shard.borrow().cores())
+            .map(|_| Vec::new())
+            .collect();
         for (core, msg) in out {
             if let Some(b) = batches.get_mut(core) {
                 b.push(msg);
@@ -56,7 +58,7 @@ impl Net {
         }
         for (core, batch) in batches.into_iter().enumerate() {
             if !batch.is_empty() {
-                self.inboxes[core].send(batch);
+                self.outbox.send(core, batch);
             }
         }
     }
@@ -91,7 +93,7 @@ pub fn run(args: ChatArgs) -> io::Result<()> {
     let mut args = args;
     args.listen = probe.local_addr()?.as_socket().unwrap_or(args.listen);
     let counters = Arc::new(Counters::default());
-    let inboxes: Vec<Inbox> = (0..cores).map(|_| inbox()).collect();
+    let (senders, receivers) = mailbox::inboxes(cores);
     let rt = uringo::Builder::new().cores(cores).build()?;
     let ready = Arc::new(std::sync::Barrier::new(cores + 1));
     let listen = args.listen;
@@ -110,7 +112,8 @@ pub fn run(args: ChatArgs) -> io::Result<()> {
             args.clone(),
             cfg.clone(),
             counters.clone(),
-            inboxes.clone(),
+            senders.clone(),
+            receivers[core].clone(),
             ready.clone(),
         )
     });
@@ -135,7 +138,8 @@ async fn core_main(
     args: ChatArgs,
     cfg: Arc<Config>,
     counters: Arc<Counters>,
-    inboxes: Vec<Inbox>,
+    senders: Vec<uringo::chan::Sender<Batch>>,
+    inbox: uringo::chan::Receiver<Batch>,
     ready: Arc<std::sync::Barrier>,
 ) -> io::Result<()> {
     let bound = TcpListener::bind_reuseport(args.listen);
@@ -152,14 +156,13 @@ async fn core_main(
             std::process::exit(1);
         }
     };
-    let me = inboxes[core].clone();
     let net = Rc::new(Net {
         shard: RefCell::new(Shard::new(core, cfg, counters)),
         args,
-        inboxes,
+        outbox: Outbox::start(senders),
         streams: RefCell::new(HashMap::new()),
     });
-    uringo::spawn(inbox_loop(net.clone(), me));
+    uringo::spawn(inbox_loop(net.clone(), inbox));
     uringo::spawn(sweeper(net.clone()));
     if core == 0 {
         uringo::spawn(async {
@@ -182,11 +185,11 @@ async fn core_main(
     }
 }
 
-async fn inbox_loop(net: Rc<Net>, inbox: Inbox) {
-    loop {
-        let batches = inbox.recv().await;
+async fn inbox_loop(net: Rc<Net>, inbox: uringo::chan::Receiver<Batch>) {
+    let mut batches = Vec::new();
+    while mailbox::recv(&inbox, &mut batches).await {
         net.with(|s| {
-            for msg in batches.into_iter().flatten() {
+            for msg in batches.drain(..).flatten() {
                 s.handle(msg);
             }
         });
