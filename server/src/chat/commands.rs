@@ -170,8 +170,21 @@ impl Shard {
             }
             let chan = String::from_utf8_lossy(target).into_owned();
             let core = casemap::owner(&chan, self.cores());
-            let op = ChanOp::Privmsg { line, notice };
-            self.request(id, core, Msg::Chan { chan, req, op });
+            let member = self
+                .clients
+                .get(&id)
+                .is_some_and(|c| c.channels.contains_key(&casemap::fold(&chan)));
+            let op = ChanOp::Privmsg {
+                line,
+                notice,
+                ack: !member,
+            };
+            let msg = Msg::Chan { chan, req, op };
+            if member {
+                self.post(core, msg);
+            } else {
+                self.request(id, core, msg);
+            }
         } else {
             let Ok(nick) = std::str::from_utf8(target) else {
                 if !notice {
