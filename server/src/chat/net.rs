@@ -27,6 +27,7 @@ pub struct Net {
     pub shard: RefCell<Shard>,
     pub args: ChatArgs,
     outbox: Rc<Outbox>,
+    cores: usize,
     /// Sockets by client, so the sweeper can shut down stuck ones.
     pub streams: RefCell<HashMap<ClientId, Rc<TcpStream>>>,
 }
@@ -48,9 +49,7 @@ impl Net {
         if out.is_empty() {
             return;
         }
-        let mut batches: Vec<Batch> = (0..self.shard.borrow().cores())
-            .map(|_| Vec::new())
-            .collect();
+        let mut batches: Vec<Batch> = (0..self.cores).map(|_| Vec::new()).collect();
         for (core, msg) in out {
             if let Some(b) = batches.get_mut(core) {
                 b.push(msg);
@@ -157,6 +156,7 @@ async fn core_main(
         }
     };
     let net = Rc::new(Net {
+        cores: cfg.cores,
         shard: RefCell::new(Shard::new(core, cfg, counters)),
         args,
         outbox: Outbox::start(senders),
