@@ -74,6 +74,8 @@ pub enum Msg {
     },
     /// To every core: answer from what you own.
     Scatter { req: Req, op: ScatterOp },
+    /// The server is stopping: say goodbye to every local client.
+    Shutdown,
 }
 
 #[derive(Debug)]

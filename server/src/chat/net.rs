@@ -21,6 +21,8 @@ use super::shard::{now_secs, Config, Counters, Shard};
 /// How long a quitting client's writer may take to flush before its socket
 /// is shut down under it (a peer that stopped reading).
 const CLOSE_GRACE: Duration = Duration::from_secs(10);
+/// On SIGINT/SIGTERM, time given to writers to send the goodbye ERROR.
+const SHUTDOWN_FLUSH: Duration = Duration::from_millis(300);
 
 /// One core's server: the shard and the ways out of it.
 pub struct Net {
@@ -165,8 +167,12 @@ async fn core_main(
     uringo::spawn(inbox_loop(net.clone(), inbox));
     uringo::spawn(sweeper(net.clone()));
     if core == 0 {
-        uringo::spawn(async {
+        let net = net.clone();
+        uringo::spawn(async move {
             if uringo::signal::shutdown().await.is_ok() {
+                // Every client gets an ERROR line before the process goes.
+                net.with(|s| s.shutdown_all());
+                uringo::time::sleep(SHUTDOWN_FLUSH).await;
                 std::process::exit(0);
             }
         });
