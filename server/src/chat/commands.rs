@@ -10,7 +10,7 @@ use super::client::ChanView;
 use super::msg::{ChanOp, ClientId, MemberInfo, Msg, NickOp};
 use super::numerics::*;
 use super::parse::{parse, LineBuilder, Message};
-use super::register::CHANNELLEN;
+use super::register::{CHANLIMIT, CHANNELLEN};
 use super::shard::{now_secs, Shard};
 
 /// Channel name syntax: `#`, then no space, comma, BEL or NUL, within CHANNELLEN.
@@ -245,6 +245,15 @@ impl Shard {
         let chan = String::from_utf8_lossy(list).into_owned();
         if c.channels.contains_key(&casemap::fold(&chan)) {
             return;
+        }
+        if c.channels.len() >= CHANLIMIT {
+            return self.reply(id, |to| {
+                to.about(
+                    ERR_TOOMANYCHANNELS,
+                    &chan,
+                    "You have joined too many channels",
+                )
+            });
         }
         let (user, realname) = c.user.clone().unwrap_or_default();
         let info = MemberInfo {

@@ -284,6 +284,24 @@ fn join_lists_zero_and_bad_names() {
 }
 
 #[test]
+fn channel_limit() {
+    let mut cl = Cluster::new(2);
+    let a = cl.connect(0, "alice");
+    for i in 0..super::register::CHANLIMIT {
+        cl.line(a, &format!("JOIN #c{i}"));
+    }
+    cl.take(a);
+    cl.line(a, "JOIN #onemore");
+    assert_eq!(
+        cl.take(a),
+        [":irc.test 405 alice #onemore :You have joined too many channels"]
+    );
+    cl.line(a, "PART #c0");
+    cl.line(a, "JOIN #onemore");
+    assert!(has(&cl.take(a), " JOIN #onemore"));
+}
+
+#[test]
 fn part_and_errors() {
     let (mut cl, a, b) = pair();
     cl.line(a, "PART #room :bye now");
