@@ -29,7 +29,7 @@ use crate::Builder;
 /// memory the kernel may still write is freed), and joins the threads.
 pub struct Runtime {
     core0: Box<Core>,
-    shared: Arc<[Arc<CoreShared>]>,
+    shared: std::sync::Arc<[Arc<CoreShared>]>,
     workers: Vec<thread::JoinHandle<()>>,
     blocking: std::sync::Arc<Pool>,
     watchdog: Option<Watchdog>,
@@ -47,7 +47,7 @@ impl Runtime {
                 stop: AtomicBool::new(false),
             }));
         }
-        let shared: Arc<[Arc<CoreShared>]> = shared.into();
+        let shared: std::sync::Arc<[Arc<CoreShared>]> = shared.into();
         let blocking = std::sync::Arc::new(Pool::new(builder.blocking_threads));
         let saved_affinity = if builder.pin {
             affinity::pin_current(0)
@@ -171,7 +171,7 @@ impl Runtime {
 fn make_core(
     id: usize,
     builder: &Builder,
-    siblings: &Arc<[Arc<CoreShared>]>,
+    siblings: &std::sync::Arc<[Arc<CoreShared>]>,
     blocking: &std::sync::Arc<Pool>,
 ) -> io::Result<Core> {
     let shared = siblings[id].clone();

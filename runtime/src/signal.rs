@@ -12,7 +12,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::Once;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::executor::{with_current, Core};
 
@@ -112,6 +112,11 @@ pub fn shutdown() -> Signal {
 pub struct Signal {
     counters: Vec<(&'static AtomicU64, u64)>,
     installed: io::Result<()>,
+    /// Our entry in the waiter list of the core that last polled us: that
+    /// core's id, its dispatch count then (a dispatch empties the list),
+    /// and the waker. Replaced on each poll, removed on drop, so a future
+    /// polled often or dropped early leaves no wakers (and tasks) behind.
+    registered: Option<(usize, u64, Waker)>,
 }
 
 impl Signal {
@@ -123,7 +128,29 @@ impl Signal {
                 .map(|c| (*c, c.load(Ordering::SeqCst)))
                 .collect(),
             installed,
+            registered: None,
         }
+    }
+
+    /// Removes our entry from `core`'s waiter list if it is still there.
+    fn unregister(&mut self, core: &Core) {
+        let Some((id, seq, waker)) = self.registered.take() else {
+            return;
+        };
+        if id != core.id || seq != core.signal_seq.get() {
+            return; // drained by a dispatch, or on another core's list
+        }
+        if let Ok(mut waiters) = core.signal_waiters.try_borrow_mut() {
+            if let Some(i) = waiters.iter().position(|w| w.will_wake(&waker)) {
+                waiters.swap_remove(i);
+            }
+        }
+    }
+}
+
+impl Drop for Signal {
+    fn drop(&mut self) {
+        crate::executor::try_with_current(|core| self.unregister(core));
     }
 }
 
@@ -141,7 +168,17 @@ impl Future for Signal {
         {
             return Poll::Ready(Ok(()));
         }
-        with_current(|core| core.signal_waiters.borrow_mut().push(cx.waker().clone()));
+        let this = &mut *self;
+        with_current(|core| {
+            if let Some((id, seq, waker)) = &this.registered {
+                if *id == core.id && *seq == core.signal_seq.get() && waker.will_wake(cx.waker()) {
+                    return; // still registered with this waker
+                }
+            }
+            this.unregister(core);
+            core.signal_waiters.borrow_mut().push(cx.waker().clone());
+            this.registered = Some((core.id, core.signal_seq.get(), cx.waker().clone()));
+        });
         Poll::Pending
     }
 }

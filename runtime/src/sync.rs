@@ -6,13 +6,13 @@
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering},
+    atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering},
     Arc, Mutex, MutexGuard,
 };
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering},
+    atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering},
     Arc, Mutex, MutexGuard,
 };
 

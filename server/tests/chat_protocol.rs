@@ -356,3 +356,19 @@ fn command_flood_is_throttled_not_dropped() {
     // 5 at once, then 40 at 20 per second: about 2 s.
     assert!(took >= std::time::Duration::from_millis(1800), "{took:?}");
 }
+
+#[test]
+fn sigterm_says_goodbye_to_every_client_and_exits_0() {
+    let mut srv = Server::start(&[]);
+    let mut a = Client::on_core(srv.addr, "a", 0);
+    let mut b = Client::on_core(srv.addr, "b", 1);
+    srv.signal_term();
+    for c in [&mut a, &mut b] {
+        let l = c.expect(|l| l.starts_with("ERROR"));
+        assert_eq!(
+            l.last().unwrap(),
+            "ERROR :Closing Link: 127.0.0.1 (Server shutting down)"
+        );
+    }
+    assert_eq!(srv.wait_exit(), Some(0));
+}

@@ -41,7 +41,7 @@ pub(crate) struct Core {
     pub(crate) id: usize,
     pub(crate) cores: usize,
     pub(crate) shared: Arc<CoreShared>,
-    pub(crate) siblings: Arc<[Arc<CoreShared>]>,
+    pub(crate) siblings: std::sync::Arc<[Arc<CoreShared>]>,
     pub(crate) local: RefCell<VecDeque<TaskRef>>,
     pub(crate) registry: RefCell<Slab<TaskRef>>,
     pub(crate) driver: RefCell<Driver>,
@@ -50,7 +50,7 @@ pub(crate) struct Core {
     /// Polls left for the running task before I/O that is ready anyway
     /// makes it yield (invariant 6).
     pub(crate) budget: Cell<u32>,
-    pub(crate) blocking: Arc<crate::blocking::Pool>,
+    pub(crate) blocking: std::sync::Arc<crate::blocking::Pool>,
     pub(crate) signal_seq: Cell<u64>,
     pub(crate) signal_waiters: RefCell<Vec<std::task::Waker>>,
     /// This core's slot in the signal handler's eventfd table.

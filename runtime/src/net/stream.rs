@@ -60,6 +60,12 @@ impl TcpStream {
     }
 
     /// Reads into `buf` (from its start, up to its capacity).
+    ///
+    /// Cancel safety: if this future is dropped (for example by `timeout`),
+    /// bytes the kernel already read into `buf` are lost with it. [`recv`]
+    /// is cancel-safe: its op belongs to the stream, not to the future.
+    ///
+    /// [`recv`]: TcpStream::recv
     pub async fn read<B: IoBufMut>(&self, buf: B) -> (io::Result<usize>, B) {
         Op::submit(Recv::new(self.fd.clone(), buf)).await
     }

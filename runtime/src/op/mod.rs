@@ -1,7 +1,7 @@
 //! io_uring operations, one per file.
 //!
 //! Each op is a struct that owns everything the kernel reads or writes while
-//! it runs (fd, buffer, sockaddr). [`Op`] submits it and, when the CQE comes,
+//! it runs (fd, buffer, sockaddr). `Op` submits it and, when the CQE comes,
 //! turns it into a result with the resources handed back. Dropping an `Op`
 //! before that moves the struct into the op table (see
 //! `driver/slot.rs`), so the kernel never writes to freed memory.

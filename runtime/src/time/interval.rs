@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use super::{sleep_until, Sleep};
 
-/// Ticks every `period`; the first tick completes at once. Missed ticks
-/// are skipped (the next tick is the next multiple of `period` in the future).
+/// Ticks every `period`; the first tick completes at once. A tick that is
+/// overdue completes at once; the ticks missed after it are skipped and the
+/// next one is the next multiple of `period` in the future.
 ///
 /// # Panics
 /// If `period` is zero.

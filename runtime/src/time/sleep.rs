@@ -1,6 +1,7 @@
 //! `sleep`: a future that completes at a deadline.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -18,17 +19,22 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
         key: None,
+        _core: PhantomData,
     }
 }
 
 /// The future of [`sleep`]: registered in the core's timer wheel on first
 /// poll, removed from it when dropped. Completes immediately if the
 /// deadline has passed.
+///
+/// Like sockets, a `Sleep` belongs to one core (its key names an entry of
+/// that core's wheel), so it is `!Send`: create it on the core that awaits it.
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct Sleep {
     deadline: Instant,
     key: Option<TimerKey>,
+    _core: PhantomData<*const ()>,
 }
 
 impl Sleep {
@@ -67,6 +73,9 @@ impl Future for Sleep {
                     timers.remove(key);
                     (true, None)
                 }
+                // The wheel counts whole milliseconds and rounds deadlines
+                // up, so a deadline that has passed is checked here, not there.
+                None if deadline <= Instant::now() => (true, None),
                 None => match timers.insert(deadline, cx.waker().clone()) {
                     Some(key) => (false, Some(key)),
                     None => (true, None),

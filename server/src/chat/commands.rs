@@ -10,7 +10,7 @@ use super::client::ChanView;
 use super::msg::{ChanOp, ClientId, MemberInfo, Msg, NickOp};
 use super::numerics::*;
 use super::parse::{parse, LineBuilder, Message};
-use super::register::CHANNELLEN;
+use super::register::{CHANLIMIT, CHANNELLEN};
 use super::shard::{now_secs, Shard};
 
 /// Channel name syntax: `#`, then no space, comma, BEL or NUL, within CHANNELLEN.
@@ -170,8 +170,21 @@ impl Shard {
             }
             let chan = String::from_utf8_lossy(target).into_owned();
             let core = casemap::owner(&chan, self.cores());
-            let op = ChanOp::Privmsg { line, notice };
-            self.request(id, core, Msg::Chan { chan, req, op });
+            let member = self
+                .clients
+                .get(&id)
+                .is_some_and(|c| c.channels.contains_key(&casemap::fold(&chan)));
+            let op = ChanOp::Privmsg {
+                line,
+                notice,
+                ack: !member,
+            };
+            let msg = Msg::Chan { chan, req, op };
+            if member {
+                self.post(core, msg);
+            } else {
+                self.request(id, core, msg);
+            }
         } else {
             let Ok(nick) = std::str::from_utf8(target) else {
                 if !notice {
@@ -232,6 +245,15 @@ impl Shard {
         let chan = String::from_utf8_lossy(list).into_owned();
         if c.channels.contains_key(&casemap::fold(&chan)) {
             return;
+        }
+        if c.channels.len() >= CHANLIMIT {
+            return self.reply(id, |to| {
+                to.about(
+                    ERR_TOOMANYCHANNELS,
+                    &chan,
+                    "You have joined too many channels",
+                )
+            });
         }
         let (user, realname) = c.user.clone().unwrap_or_default();
         let info = MemberInfo {

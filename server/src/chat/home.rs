@@ -218,27 +218,7 @@ impl Shard {
             _ => {}
         }
         if !d.line.is_empty() {
-            if let Some(mut members) = self.index.remove(&d.chan) {
-                let quits = self.quits;
-                for &m in &members {
-                    let skip = d.except
-                        == Some(ClientRef {
-                            core: self.core,
-                            id: m,
-                        });
-                    if skip || d.dedup.is_some_and(|ev| !self.first_sight(ev, m)) {
-                        continue;
-                    }
-                    self.send(m, d.line.clone());
-                }
-                if self.quits != quits {
-                    // A member was dropped (sendq) while the list was out.
-                    members.retain(|id| self.clients.get(id).is_some_and(|c| !c.closing));
-                }
-                if !members.is_empty() {
-                    self.index.insert(d.chan.clone(), members);
-                }
-            }
+            self.write_to_members(&d);
         }
         if let Change::Leave { who } = &d.change {
             if who.core == self.core {
@@ -247,6 +227,43 @@ impl Shard {
                     c.channels.remove(&d.chan);
                 }
             }
+        }
+    }
+}
+
+impl Shard {
+    /// Writes a channel event to this core's members of the channel, each
+    /// getting the same `Bytes`.
+    fn write_to_members(&mut self, d: &Deliver) {
+        // The list is taken out while `send` needs `&mut self`; the entry
+        // stays in the map, so putting it back allocates nothing.
+        let Some(slot) = self.index.get_mut(&d.chan) else {
+            return;
+        };
+        let mut members = std::mem::take(slot);
+        let quits = self.quits;
+        let core = self.core;
+        let me = |id| ClientRef { core, id };
+        for &m in &members {
+            if d.except == Some(me(m)) || d.dedup.is_some_and(|ev| !self.first_sight(ev, m)) {
+                continue;
+            }
+            self.send(m, d.line.clone());
+        }
+        if self.quits != quits {
+            // Someone was dropped (sendq) while the list was out.
+            members.retain(|id| self.clients.get(id).is_some_and(|c| !c.closing));
+        }
+        match self.index.get_mut(&d.chan) {
+            Some(_) if members.is_empty() => {
+                self.index.remove(&d.chan);
+            }
+            Some(slot) => *slot = members,
+            // A dropped member's unindex removed the (then empty) entry.
+            None if !members.is_empty() => {
+                self.index.insert(d.chan.clone(), members);
+            }
+            None => {}
         }
     }
 }

@@ -74,6 +74,8 @@ pub enum Msg {
     },
     /// To every core: answer from what you own.
     Scatter { req: Req, op: ScatterOp },
+    /// The server is stopping: say goodbye to every local client.
+    Shutdown,
 }
 
 #[derive(Debug)]
@@ -93,9 +95,13 @@ pub enum ChanOp {
     Part {
         reason: Option<Bytes>,
     },
+    /// `ack: false` for a member's message: the sender does not wait for
+    /// it (its messages to one channel keep their order anyway, all going
+    /// to one owner), and an error, if any, comes back unacknowledged.
     Privmsg {
         line: Bytes,
         notice: bool,
+        ack: bool,
     },
     Topic {
         set: Option<Bytes>,

@@ -14,19 +14,22 @@ use std::time::{Duration, Instant};
 use uringo::net::{TcpListener, TcpStream};
 
 use super::cli::ChatArgs;
-use super::mailbox::{inbox, Inbox};
+use super::mailbox::{self, Batch, Outbox};
 use super::msg::{ClientId, Msg};
 use super::shard::{now_secs, Config, Counters, Shard};
 
 /// How long a quitting client's writer may take to flush before its socket
 /// is shut down under it (a peer that stopped reading).
 const CLOSE_GRACE: Duration = Duration::from_secs(10);
+/// On SIGINT/SIGTERM, time given to writers to send the goodbye ERROR.
+const SHUTDOWN_FLUSH: Duration = Duration::from_millis(300);
 
 /// One core's server: the shard and the ways out of it.
 pub struct Net {
     pub shard: RefCell<Shard>,
     pub args: ChatArgs,
-    inboxes: Vec<Inbox>,
+    outbox: Rc<Outbox>,
+    cores: usize,
     /// Sockets by client, so the sweeper can shut down stuck ones.
     pub streams: RefCell<HashMap<ClientId, Rc<TcpStream>>>,
 }
@@ -48,7 +51,7 @@ impl Net {
         if out.is_empty() {
             return;
         }
-        let mut batches: Vec<Vec<Msg>> = (0..self.inboxes.len()).map(|_| Vec::new()).collect();
+        let mut batches: Vec<Batch> = (0..self.cores).map(|_| Vec::new()).collect();
         for (core, msg) in out {
             if let Some(b) = batches.get_mut(core) {
                 b.push(msg);
@@ -56,7 +59,7 @@ impl Net {
         }
         for (core, batch) in batches.into_iter().enumerate() {
             if !batch.is_empty() {
-                self.inboxes[core].send(batch);
+                self.outbox.send(core, batch);
             }
         }
     }
@@ -91,7 +94,7 @@ pub fn run(args: ChatArgs) -> io::Result<()> {
     let mut args = args;
     args.listen = probe.local_addr()?.as_socket().unwrap_or(args.listen);
     let counters = Arc::new(Counters::default());
-    let inboxes: Vec<Inbox> = (0..cores).map(|_| inbox()).collect();
+    let (senders, receivers) = mailbox::inboxes(cores);
     let rt = uringo::Builder::new().cores(cores).build()?;
     let ready = Arc::new(std::sync::Barrier::new(cores + 1));
     let listen = args.listen;
@@ -100,6 +103,7 @@ pub fn run(args: ChatArgs) -> io::Result<()> {
         std::thread::spawn(move || {
             ready.wait();
             drop(probe);
+            tracing::info!("chat: {cores} cores, listening on {listen}");
             println!("listening on {listen}");
         })
     };
@@ -109,7 +113,8 @@ pub fn run(args: ChatArgs) -> io::Result<()> {
             args.clone(),
             cfg.clone(),
             counters.clone(),
-            inboxes.clone(),
+            senders.clone(),
+            receivers[core].clone(),
             ready.clone(),
         )
     });
@@ -134,7 +139,8 @@ async fn core_main(
     args: ChatArgs,
     cfg: Arc<Config>,
     counters: Arc<Counters>,
-    inboxes: Vec<Inbox>,
+    senders: Vec<uringo::chan::Sender<Batch>>,
+    inbox: uringo::chan::Receiver<Batch>,
     ready: Arc<std::sync::Barrier>,
 ) -> io::Result<()> {
     let bound = TcpListener::bind_reuseport(args.listen);
@@ -144,25 +150,29 @@ async fn core_main(
         Ok(l) => l,
         Err(e) => {
             // The other cores would serve on without this one: stop them all.
-            eprintln!(
+            tracing::error!(
                 "uringo-server chat: core {core} cannot listen on {}: {e}",
                 args.listen
             );
             std::process::exit(1);
         }
     };
-    let me = inboxes[core].clone();
     let net = Rc::new(Net {
+        cores: cfg.cores,
         shard: RefCell::new(Shard::new(core, cfg, counters)),
         args,
-        inboxes,
+        outbox: Outbox::start(senders),
         streams: RefCell::new(HashMap::new()),
     });
-    uringo::spawn(inbox_loop(net.clone(), me));
+    uringo::spawn(inbox_loop(net.clone(), inbox));
     uringo::spawn(sweeper(net.clone()));
     if core == 0 {
-        uringo::spawn(async {
+        let net = net.clone();
+        uringo::spawn(async move {
             if uringo::signal::shutdown().await.is_ok() {
+                // Every client gets an ERROR line before the process goes.
+                net.with(|s| s.shutdown_all());
+                uringo::time::sleep(SHUTDOWN_FLUSH).await;
                 std::process::exit(0);
             }
         });
@@ -174,18 +184,18 @@ async fn core_main(
             }
             Err(e) => {
                 // Out of fds and the like: back off instead of spinning.
-                eprintln!("chat: accept on core {core}: {e}");
+                tracing::error!("chat: accept on core {core}: {e}");
                 uringo::time::sleep(Duration::from_millis(50)).await;
             }
         }
     }
 }
 
-async fn inbox_loop(net: Rc<Net>, inbox: Inbox) {
-    loop {
-        let batches = inbox.recv().await;
+async fn inbox_loop(net: Rc<Net>, inbox: uringo::chan::Receiver<Batch>) {
+    let mut batches = Vec::new();
+    while mailbox::recv(&inbox, &mut batches).await {
         net.with(|s| {
-            for msg in batches.into_iter().flatten() {
+            for msg in batches.drain(..).flatten() {
                 s.handle(msg);
             }
         });

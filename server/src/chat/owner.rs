@@ -99,6 +99,7 @@ impl Shard {
             self.fanout(&key, line, None, change, None);
             return self.answer(&req, lines, None);
         }
+        let ack = !matches!(op, ChanOp::Privmsg { ack: false, .. });
         let Some(ch) = self.chans.get_mut(&key) else {
             let lines = match op {
                 ChanOp::Names => vec![to.end_of_names(&chan)],
@@ -108,14 +109,14 @@ impl Shard {
                 ChanOp::Leave { .. } | ChanOp::NickChange { .. } | ChanOp::Update { .. } => return,
                 _ => vec![to.no_such_channel(chan.as_bytes())],
             };
-            return self.answer(&req, lines, None);
+            return self.conclude(&req, lines, ack);
         };
         let member = ch.is_member(me);
         let name = ch.name.clone();
         let mut lines = Vec::new();
         match op {
             ChanOp::Join { .. } => {}
-            ChanOp::Privmsg { line, notice } => {
+            ChanOp::Privmsg { line, notice, .. } => {
                 if ch.no_external && !member {
                     if !notice {
                         lines.push(to.cannot_send(&name));
@@ -249,7 +250,26 @@ impl Shard {
                 return;
             }
         }
-        self.answer(&req, lines, None);
+        self.conclude(&req, lines, ack);
+    }
+
+    /// Answers a request, or for an unacknowledged one sends only errors.
+    fn conclude(&mut self, req: &Req, lines: Vec<Bytes>, ack: bool) {
+        if ack {
+            self.answer(req, lines, None);
+        } else if !lines.is_empty() {
+            let id = req.from.id;
+            let (frag, done) = (None, false);
+            self.post(
+                req.from.core,
+                Msg::Reply {
+                    id,
+                    lines,
+                    frag,
+                    done,
+                },
+            );
+        }
     }
 
     fn leave(&mut self, key: &str, who: ClientRef) {

@@ -10,6 +10,8 @@ use super::shard::{Counters, Shard};
 
 pub const NICKLEN: usize = 30;
 pub const CHANNELLEN: usize = 50;
+/// Channels one client may be in at once (CHANLIMIT).
+pub const CHANLIMIT: usize = 100;
 const CAPS: &str = "multi-prefix";
 
 /// Nick syntax (RFC 2812): a letter or special first, then letters,
@@ -320,6 +322,7 @@ impl Shard {
         let isupport = [
             "CASEMAPPING=rfc1459".to_string(),
             "CHANTYPES=#".into(),
+            format!("CHANLIMIT=#:{CHANLIMIT}"),
             format!("CHANNELLEN={CHANNELLEN}"),
             format!("NICKLEN={NICKLEN}"),
             "PREFIX=(ov)@+".into(),

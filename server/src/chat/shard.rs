@@ -303,6 +303,13 @@ impl Shard {
         stuck
     }
 
+    /// Tells every core (this one included) to close all its clients.
+    pub fn shutdown_all(&mut self) {
+        for core in 0..self.cores() {
+            self.post(core, Msg::Shutdown);
+        }
+    }
+
     /// Starts the client's exit unless it is already leaving.
     pub fn close(&mut self, id: ClientId, reason: &str) {
         self.quit(id, reason, reason);
@@ -491,6 +498,12 @@ impl Shard {
                 done,
             } => self.on_reply(id, lines, frag, done),
             Msg::Scatter { req, op } => self.on_scatter(req, op),
+            Msg::Shutdown => {
+                let ids: Vec<ClientId> = self.clients.keys().copied().collect();
+                for id in ids {
+                    self.quit(id, "Server shutting down", "Server shutting down");
+                }
+            }
         }
     }
 

@@ -284,6 +284,24 @@ fn join_lists_zero_and_bad_names() {
 }
 
 #[test]
+fn channel_limit() {
+    let mut cl = Cluster::new(2);
+    let a = cl.connect(0, "alice");
+    for i in 0..super::register::CHANLIMIT {
+        cl.line(a, &format!("JOIN #c{i}"));
+    }
+    cl.take(a);
+    cl.line(a, "JOIN #onemore");
+    assert_eq!(
+        cl.take(a),
+        [":irc.test 405 alice #onemore :You have joined too many channels"]
+    );
+    cl.line(a, "PART #c0");
+    cl.line(a, "JOIN #onemore");
+    assert!(has(&cl.take(a), " JOIN #onemore"));
+}
+
+#[test]
 fn part_and_errors() {
     let (mut cl, a, b) = pair();
     cl.line(a, "PART #room :bye now");
@@ -572,6 +590,36 @@ fn input_queue_accounting_is_exact() {
     cl.settle_all();
     assert!(cl.shards[0].wants_input(a.id));
     assert_eq!(cl.shards[0].clients[&a.id].inq_bytes, 0);
+}
+
+#[test]
+fn member_messages_do_not_wait_for_the_owner() {
+    let (mut cl, a, b) = pair();
+    cl.shards[0].input(a.id, Frame::Line("PRIVMSG #room :one".into()));
+    cl.shards[0].input(a.id, Frame::Line("PING now".into()));
+    // The PONG is out before any message has reached the channel's owner.
+    assert_eq!(cl.take(a), [":irc.test PONG irc.test :now"]);
+    cl.settle_all();
+    assert_eq!(cl.take(b), [":alice!alice@127.0.0.1 PRIVMSG #room :one"]);
+}
+
+#[test]
+fn message_racing_a_kick_never_leaves_the_sender_waiting() {
+    let mut cl = Cluster::new(2);
+    let b = cl.connect(1, "bob");
+    let a = cl.connect(0, "alice");
+    cl.line(b, "JOIN #race");
+    cl.line(a, "JOIN #race");
+    cl.take(a);
+    cl.take(b);
+    // The kick and alice's message are in flight together.
+    cl.shards[1].input(b.id, Frame::Line("KICK #race alice".into()));
+    cl.shards[0].input(a.id, Frame::Line("PRIVMSG #race :hi".into()));
+    cl.settle_all();
+    let out = cl.take(a);
+    assert!(has(&out, " KICK #race alice"), "{out:?}");
+    cl.line(a, "PING still");
+    assert_eq!(cl.take(a), [":irc.test PONG irc.test :still"]);
 }
 
 #[test]

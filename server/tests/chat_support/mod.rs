@@ -62,6 +62,28 @@ impl Server {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Sends SIGTERM.
+    pub fn signal_term(&self) {
+        let ok = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill -TERM failed");
+    }
+
+    /// Waits (bounded) for the process to exit; its exit code.
+    pub fn wait_exit(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return st.code();
+            }
+            // No exit notification for a child but polling try_wait.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Resident set size in KiB, from /proc.
     pub fn rss_kib(&self) -> u64 {
         let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();

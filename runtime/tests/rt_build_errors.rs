@@ -1,0 +1,130 @@
+//! Invariant 8: when io_uring cannot be set up, `Builder::build` fails with
+//! an error that says why and what to do.
+//!
+//! The test re-runs its own binary as a child process (selected by an
+//! environment variable) that installs a seccomp filter making
+//! io_uring_setup fail, as Docker's default profile does, then builds a
+//! runtime and prints the error for the parent to check.
+
+use std::process::Command;
+
+const CHILD_ENV: &str = "URINGO_TEST_DENY_IO_URING_ERRNO";
+const MARK: &str = "uringo-build-error: ";
+const TEST_NAME: &str = "build_explains_why_io_uring_is_unavailable";
+
+#[cfg(target_arch = "x86_64")]
+const AUDIT_ARCH: u32 = 0xC000_003E; // AUDIT_ARCH_X86_64
+#[cfg(target_arch = "aarch64")]
+const AUDIT_ARCH: u32 = 0xC000_00B7; // AUDIT_ARCH_AARCH64
+
+/// Installs a seccomp filter on the calling thread (and the threads it
+/// starts) that fails io_uring_setup with `errno` and allows the rest.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn deny_io_uring_setup(errno: i32) {
+    fn stmt(code: u32, k: u32) -> libc::sock_filter {
+        libc::sock_filter {
+            code: code as u16,
+            jt: 0,
+            jf: 0,
+            k,
+        }
+    }
+    fn jeq(k: u32, jt: u8, jf: u8) -> libc::sock_filter {
+        libc::sock_filter {
+            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            jt,
+            jf,
+            k,
+        }
+    }
+    // Offsets in struct seccomp_data: nr at 0, arch at 4.
+    let program = [
+        stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 4),
+        jeq(AUDIT_ARCH, 0, 3), // another ABI: allow
+        stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0),
+        jeq(libc::SYS_io_uring_setup as u32, 0, 1),
+        stmt(
+            libc::BPF_RET | libc::BPF_K,
+            libc::SECCOMP_RET_ERRNO | (errno as u32 & libc::SECCOMP_RET_DATA),
+        ),
+        stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
+    ];
+    let prog = libc::sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: prctl with integer arguments only.
+    let rc = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    assert_eq!(
+        rc,
+        0,
+        "PR_SET_NO_NEW_PRIVS: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: `prog` points at `program`, both alive for the call; the
+    // kernel copies the filter.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    assert_eq!(rc, 0, "seccomp: {}", std::io::Error::last_os_error());
+}
+
+/// The child's side: deny io_uring, try to build, report the error.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn child(errno: i32) {
+    deny_io_uring_setup(errno);
+    let err = uringo::Builder::new()
+        .cores(1)
+        .pin(false)
+        .build()
+        .expect_err("io_uring_setup is denied");
+    assert_eq!(err.raw_os_error(), None, "a bare errno says nothing: {err}");
+    println!("{MARK}{err}");
+}
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[test]
+fn build_explains_why_io_uring_is_unavailable() {
+    if let Ok(errno) = std::env::var(CHILD_ENV) {
+        child(errno.parse().unwrap());
+        return;
+    }
+    let sysctl = std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled").unwrap_or_default();
+    let eperm_cause = match sysctl.trim() {
+        "1" | "2" => "io_uring_disabled", // then the sysctl, not seccomp, is the likely cause
+        _ => "seccomp",
+    };
+    for (errno, must_mention) in [
+        (libc::EPERM, vec!["EPERM", eperm_cause, "io_uring_setup"]),
+        (libc::ENOSYS, vec!["ENOSYS", "CONFIG_IO_URING"]),
+    ] {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, errno.to_string())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "child failed (errno {errno}):\n{stdout}\n{stderr}"
+        );
+        let message = stdout
+            .lines()
+            .find_map(|line| line.split_once(MARK).map(|(_, m)| m.to_string()))
+            .unwrap_or_else(|| {
+                panic!("child printed no error (errno {errno}):\n{stdout}\n{stderr}")
+            });
+        for word in must_mention {
+            assert!(
+                message.contains(word),
+                "errno {errno}: {message:?} does not mention {word:?}"
+            );
+        }
+    }
+}
