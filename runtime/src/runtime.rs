@@ -115,6 +115,10 @@ impl Runtime {
     /// Runs `future` on core 0 (the calling thread) until it completes,
     /// running core 0's tasks meanwhile. The future need not be `Send` or
     /// `'static`.
+    ///
+    /// # Panics
+    /// If called from a runtime thread (inside a task): await the future
+    /// there instead.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.core0.block_on(future)
     }

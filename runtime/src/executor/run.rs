@@ -33,7 +33,17 @@ impl Wake for RootWaker {
 
 impl Core {
     /// Runs the core until `future` completes.
+    ///
+    /// # Panics
+    /// When called from a runtime thread (inside a task or another
+    /// `block_on`): that would run the core's loop inside one of its polls.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if super::try_with_current(|_| ()).is_some() {
+            panic!(
+                "Runtime::block_on called from a uringo runtime thread; \
+                 await the future instead, or spawn it"
+            );
+        }
         enter(self, || {
             let waker = Waker::from(std::sync::Arc::new(RootWaker(self.shared.clone())));
             let mut cx = Context::from_waker(&waker);
