@@ -1,5 +1,5 @@
 //! Readers for the few `/proc` figures the harnesses need: a process's CPU time
-//! (`stat`), resident memory (`status`), open fds and the CPUs its threads may
+//! (`stat`, through uringo-loadgen's reader), resident memory (`status`), open fds and the CPUs its threads may
 //! run on. Parsing is split from reading so it can be unit tested.
 
 use std::io;
@@ -10,39 +10,10 @@ fn proc_path(pid: u32, rest: &str) -> PathBuf {
     PathBuf::from(format!("/proc/{pid}/{rest}"))
 }
 
-/// User plus system CPU time used so far by all threads of `pid`.
+/// User plus system CPU time used so far by all threads of `pid` (loadgen's
+/// reader, so the harness and loadgen's `--server-pid` count the same way).
 pub fn cpu_time(pid: u32) -> io::Result<Duration> {
-    let stat = std::fs::read_to_string(proc_path(pid, "stat"))?;
-    let ticks = parse_stat_ticks(&stat)
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed /proc/PID/stat"))?;
-    Ok(ticks_to_duration(ticks, clock_ticks_per_sec()))
-}
-
-/// utime + stime, in clock ticks, from the text of `/proc/PID/stat`.
-///
-/// The command name (field 2) is in parentheses and may hold spaces or ')', so
-/// fields are counted from the last ')'.
-pub fn parse_stat_ticks(stat: &str) -> Option<u64> {
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace();
-    // After the name: state is field 3, utime field 14, stime field 15.
-    let utime: u64 = fields.nth(14 - 3)?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
-}
-
-fn clock_ticks_per_sec() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 {
-        hz as u64
-    } else {
-        100
-    }
-}
-
-fn ticks_to_duration(ticks: u64, hz: u64) -> Duration {
-    Duration::from_nanos(ticks.saturating_mul(1_000_000_000) / hz)
+    uringo_loadgen::cpu::process_cpu(pid)
 }
 
 /// Resident set size of `pid` in KiB (`VmRSS`).
@@ -86,19 +57,6 @@ pub fn thread_cpus_allowed(pid: u32) -> io::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stat_ticks_skip_a_name_with_spaces_and_parens() {
-        let stat = "4242 (we ird) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 \
-                    250 75 0 0 20 0 3 0 12345 1000000 200 18446744073709551615";
-        assert_eq!(parse_stat_ticks(stat), Some(325));
-    }
-
-    #[test]
-    fn stat_ticks_reject_truncated_input() {
-        assert_eq!(parse_stat_ticks("1 (x) S 1 2 3"), None);
-        assert_eq!(parse_stat_ticks("no parens at all"), None);
-    }
 
     #[test]
     fn own_cpu_time_grows_with_work() {
