@@ -22,7 +22,7 @@ use crate::sync::Arc;
 use crate::task::{spawn_raw, JoinHandle, TaskRef};
 use crate::time::wheel::Wheel;
 
-pub(crate) use remote::{Parker, Remote, Signal};
+pub(crate) use remote::{Parker, Signal};
 pub(crate) use run::Config;
 pub(crate) use signal::RingSignal;
 pub(crate) use watchdog::{PollSeq, Watchdog};
@@ -107,7 +107,7 @@ pub(crate) fn schedule(task: TaskRef) {
         }
     }
     let owner = task.header().owner.clone();
-    owner.parker.push(Remote::Task(task));
+    owner.parker.push(task);
 }
 
 /// Removes a finished task from its core's registry. Owner thread only.
@@ -199,6 +199,6 @@ where
     // task (it cannot touch the registry from here).
     drop(registry);
     queued.header().scheduled.set(false);
-    target.parker.push(Remote::Task(queued));
+    target.parker.push(queued);
     JoinHandle::new(join)
 }

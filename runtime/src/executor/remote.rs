@@ -20,21 +20,17 @@ const RUNNING: u32 = 0;
 const PARKED: u32 = 1;
 const NOTIFIED: u32 = 2;
 
-/// A unit of work sent to a core from another thread.
-pub(crate) enum Remote {
-    /// A task to poll (a wake from another thread, or a task spawned there).
-    Task(TaskRef),
-}
-
 /// How a parked core is woken: implemented by the ring (MSG_RING or an
 /// eventfd) in production and by a loom-visible flag in tests.
 pub(crate) trait Signal: Send + Sync {
     fn signal(&self);
 }
 
-/// Remote queue plus park state of one core. Generic over the signal and
-/// the queued item so that the loom models can use plain values.
-pub(crate) struct Parker<S, T = Remote> {
+/// Remote queue plus park state of one core. The queue holds tasks to poll
+/// (woken from another thread, or spawned there with `spawn_on`). Generic
+/// over the signal and the queued item so that the loom models can use
+/// plain values.
+pub(crate) struct Parker<S, T = TaskRef> {
     queue: Mutex<Vec<T>>,
     /// Set after each push; lets the core skip the lock when nothing came.
     pending: AtomicBool,

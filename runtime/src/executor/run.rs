@@ -7,7 +7,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use super::{enter, Core, CoreShared, Remote};
+use super::{enter, Core, CoreShared};
 use crate::sync::Arc;
 
 /// Scheduler knobs, set through the [`Builder`](crate::Builder).
@@ -96,7 +96,7 @@ impl Core {
     fn run_remote(&self) {
         let mut remote = Vec::new();
         self.shared.parker.drain(&mut remote);
-        for Remote::Task(task) in remote {
+        for task in remote {
             self.accept_remote(task);
         }
     }
@@ -137,7 +137,7 @@ impl Core {
     /// (invariant 7). Runs on the core's thread before it goes away.
     pub(crate) fn shutdown(&self) {
         enter(self, || {
-            for Remote::Task(task) in self.shared.parker.close() {
+            for task in self.shared.parker.close() {
                 self.accept_remote(task);
             }
             loop {
