@@ -12,15 +12,10 @@ use std::task::Poll;
 use std::time::Duration;
 
 use uringo::chan::{SendError, TryRecvError};
-use uringo::{chan, spawn, spawn_on, time, Builder, Runtime};
+mod support;
 
-fn runtime(cores: usize) -> Runtime {
-    Builder::new()
-        .cores(cores)
-        .pin(false)
-        .build()
-        .expect("runtime")
-}
+use support::runtime;
+use uringo::{chan, spawn, spawn_on, time};
 
 #[test]
 fn rendezvous_sender_is_released_only_when_a_receiver_takes_the_value() {

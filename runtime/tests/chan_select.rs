@@ -4,15 +4,10 @@
 use std::time::{Duration, Instant};
 
 use uringo::chan::TryRecvError;
-use uringo::{chan, select, spawn_on, time, Builder, Runtime};
+mod support;
 
-fn runtime(cores: usize) -> Runtime {
-    Builder::new()
-        .cores(cores)
-        .pin(false)
-        .build()
-        .expect("runtime")
-}
+use support::runtime;
+use uringo::{chan, select, spawn_on, time};
 
 #[test]
 fn fair_between_two_always_ready_branches() {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::{builders, fd_lock, open_fds, tcp_pair, within, ArcBuf};
+use support::{builders, fd_lock, full_listener, open_fds, tcp_pair, within, ArcBuf};
 use uringo::net::{TcpListener, TcpStream};
 
 /// Counts the futures dropped (cancelled) at shutdown.
@@ -85,18 +85,6 @@ async fn park_work(token: Arc<()>, dropped: Arc<AtomicUsize>, full: SocketAddr) 
         std::future::pending::<()>().await
     });
     count
-}
-
-/// A listener with a full accept queue (see tcp_cancel.rs).
-fn full_listener() -> (socket2::Socket, std::net::TcpStream, SocketAddr) {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket
-        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
-        .unwrap();
-    socket.listen(0).unwrap();
-    let addr = socket.local_addr().unwrap().as_socket().unwrap();
-    let filler = std::net::TcpStream::connect(addr).unwrap();
-    (socket, filler, addr)
 }
 
 #[test]

@@ -9,15 +9,13 @@ mod support;
 
 use std::future::Future;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::Context;
 use std::time::Duration;
 
-use socket2::{Domain, Socket, Type};
 use support::{
-    builders, fd_lock, flag_waker, on_each_builder, open_fds, ops_in_flight, poll_once, tcp_pair,
-    tick_until, within, ArcBuf,
+    builders, fd_lock, flag_waker, full_listener, on_each_builder, open_fds, ops_in_flight,
+    poll_once, tcp_pair, tick_until, within, ArcBuf,
 };
 use uringo::net::{TcpListener, TcpStream};
 
@@ -172,19 +170,6 @@ fn dropped_listener_closes_every_fd_its_accepts_produced() {
             assert_eq!(open_fds(), before, "{what}: fds leaked");
         }
     });
-}
-
-/// A listener whose accept queue is full: further SYNs are dropped, so a
-/// connect to it stays in flight (retransmitting) until cancelled.
-fn full_listener() -> (Socket, std::net::TcpStream, SocketAddr) {
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    socket
-        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
-        .unwrap();
-    socket.listen(0).unwrap();
-    let addr = socket.local_addr().unwrap().as_socket().unwrap();
-    let filler = std::net::TcpStream::connect(addr).unwrap();
-    (socket, filler, addr)
 }
 
 #[test]

@@ -221,3 +221,26 @@ where
         }
     });
 }
+
+/// A runtime of `cores` unpinned cores (tests share the machine).
+pub fn runtime(cores: usize) -> uringo::Runtime {
+    uringo::Builder::new()
+        .cores(cores)
+        .pin(false)
+        .build()
+        .expect("runtime")
+}
+
+/// A listener whose accept queue is full: further SYNs are dropped, so a
+/// connect to it stays in flight (retransmitting) until cancelled. Keep all
+/// three values alive for as long as the queue must stay full.
+pub fn full_listener() -> (socket2::Socket, std::net::TcpStream, SocketAddr) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    let filler = std::net::TcpStream::connect(addr).unwrap();
+    (socket, filler, addr)
+}
