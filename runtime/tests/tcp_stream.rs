@@ -252,3 +252,38 @@ fn close_waits_for_the_ops_still_using_the_socket() {
         assert_eq!(n.unwrap(), 0, "{name}: the peer sees the close");
     });
 }
+
+#[test]
+fn incoming_yields_each_connection_once_in_order() {
+    use futures_core::Stream;
+    use std::io::{Read, Write};
+
+    support::runtime(1).block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut incoming = std::pin::pin!(listener.incoming());
+        let clients = std::thread::spawn(move || {
+            (0u8..3)
+                .map(|i| {
+                    let mut c = std::net::TcpStream::connect(addr).unwrap();
+                    c.write_all(&[i]).unwrap();
+                    let mut echoed = [0u8; 1];
+                    c.read_exact(&mut echoed).unwrap();
+                    echoed[0]
+                })
+                .collect::<Vec<u8>>()
+        });
+        for expected in 0u8..3 {
+            let stream = std::future::poll_fn(|cx| incoming.as_mut().poll_next(cx))
+                .await
+                .expect("incoming never ends")
+                .expect("accepted");
+            let (n, buf) = stream.read(Vec::with_capacity(8)).await;
+            assert_eq!(n.unwrap(), 1);
+            assert_eq!(buf, [expected]);
+            let (res, _) = stream.write_all(buf).await;
+            res.unwrap();
+        }
+        assert_eq!(clients.join().unwrap(), vec![0, 1, 2]);
+    });
+}

@@ -84,6 +84,13 @@ impl TcpListener {
         Ok((stream, addr))
     }
 
+    /// The accepted connections as a [`Stream`](futures_core::Stream),
+    /// fed by the same multishot accept as [`accept`](Self::accept). It
+    /// never ends; an error item (EMFILE, say) leaves it usable.
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self }
+    }
+
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<OwnedFd>> {
         std::task::ready!(coop_proceed(cx));
         let multishot =
@@ -118,6 +125,23 @@ impl TcpListener {
 }
 
 use std::future::Future as _;
+
+/// The stream of [`TcpListener::incoming`].
+#[derive(Debug)]
+#[must_use = "streams do nothing unless polled"]
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+}
+
+impl futures_core::Stream for Incoming<'_> {
+    type Item = io::Result<TcpStream>;
+
+    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.listener
+            .poll_accept(cx)
+            .map(|accepted| Some(accepted.map(TcpStream::from_fd)))
+    }
+}
 
 impl std::fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -9,7 +9,7 @@ mod shared_fd;
 mod split;
 mod stream;
 
-pub use listener::TcpListener;
+pub use listener::{Incoming, TcpListener};
 pub(crate) use shared_fd::SharedFd;
 pub use split::{ReadHalf, WriteHalf};
 pub use stream::TcpStream;
