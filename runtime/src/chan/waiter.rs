@@ -230,7 +230,7 @@ impl<T> WaitList<T> {
         self.nodes.remove(key).waiter
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn is_empty(&self) -> bool {
         self.head == NIL
     }
