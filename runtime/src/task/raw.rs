@@ -38,6 +38,13 @@ pub(crate) struct Header {
     vtable: &'static Vtable,
 }
 
+/// The type-erased entry points of a task.
+///
+/// # Safety
+/// Every entry takes the header pointer of a live `TaskCell<F>` of the `F`
+/// the vtable was made for. `poll` and `cancel` run on the owning core only;
+/// `take_output` only after COMPLETE was observed with Acquire; `dealloc`
+/// only when the last reference is released.
 struct Vtable {
     poll: unsafe fn(NonNull<Header>),
     cancel: unsafe fn(NonNull<Header>),
@@ -188,6 +195,8 @@ unsafe fn cell<'a, F: Future>(ptr: NonNull<Header>) -> &'a TaskCell<F> {
     unsafe { ptr.cast::<TaskCell<F>>().as_ref() }
 }
 
+/// # Safety
+/// See [`Vtable`]: a live `TaskCell<F>`, on its owning core.
 unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: called through the vtable of a TaskCell<F>.
     let cell = unsafe { cell::<F>(ptr) };
@@ -221,6 +230,8 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     }
 }
 
+/// # Safety
+/// See [`Vtable`]: a live `TaskCell<F>`, on its owning core.
 unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: called through the vtable of a TaskCell<F>.
     let cell = unsafe { cell::<F>(ptr) };
@@ -253,6 +264,9 @@ fn finish<F: Future>(cell: &TaskCell<F>, outcome: Result<F::Output, TaskError>) 
     }
 }
 
+/// # Safety
+/// See [`Vtable`]: COMPLETE observed; `dst` is a
+/// `*mut Option<Result<F::Output, TaskError>>`.
 unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
     // SAFETY: called through the vtable of a TaskCell<F>.
     let cell = unsafe { cell::<F>(ptr) };
@@ -264,11 +278,15 @@ unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
     }
 }
 
+/// # Safety
+/// See [`Vtable`]: a live `TaskCell<F>`.
 unsafe fn join_waker<F: Future>(ptr: NonNull<Header>) -> *mut Option<Waker> {
     // SAFETY: called through the vtable of a TaskCell<F>.
     unsafe { cell::<F>(ptr) }.join_waker.get()
 }
 
+/// # Safety
+/// See [`Vtable`]: the last reference to a `TaskCell<F>` was just released.
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the last reference is gone; the allocation came from Box::new.
     drop(unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) });

@@ -25,6 +25,11 @@ unsafe fn as_task(data: *const ()) -> std::mem::ManuallyDrop<TaskRef> {
     })
 }
 
+// The four RawWaker vtable entries below share one contract.
+// # Safety
+// `data` is the task header pointer of a waker made by this module, which
+// owns (or, for `borrowed`, borrows) one reference to the task.
+
 unsafe fn clone(data: *const ()) -> RawWaker {
     // SAFETY: the waker being cloned holds a reference.
     let task = unsafe { as_task(data) };
