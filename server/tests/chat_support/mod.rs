@@ -73,15 +73,27 @@ impl Server {
 
     /// Waits (bounded) for the process to exit; its exit code.
     pub fn wait_exit(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + TIMEOUT;
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                return st.code();
+        // A pidfd becomes readable when the child exits: wait on it, with a
+        // bound, instead of polling try_wait.
+        // SAFETY: pidfd_open takes a pid and flags and has no memory preconditions.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.child.id() as libc::pid_t, 0) }
+            as i32;
+        if fd >= 0 {
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd; the fd is ours and closed right after.
+            unsafe {
+                libc::poll(&mut pfd, 1, TIMEOUT.as_millis() as i32);
+                libc::close(fd);
             }
-            // No exit notification for a child but polling try_wait.
-            std::thread::sleep(Duration::from_millis(20));
         }
-        None
+        match self.child.try_wait() {
+            Ok(Some(status)) => status.code(),
+            _ => None,
+        }
     }
 
     /// Resident set size in KiB, from /proc.
