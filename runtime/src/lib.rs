@@ -46,7 +46,25 @@
 //! });
 //! ```
 //!
-//! See `DESIGN.md` in the repository for the invariants the runtime keeps.
+//! ## What the runtime guarantees
+//!
+//! 1. Memory the kernel may write (buffers, sockaddrs) outlives a dropped
+//!    I/O future: it stays in the op table until the op's last completion,
+//!    and an fd produced for a cancelled accept or connect is closed.
+//! 2. Multishot accept and recv run until the kernel ends them and are
+//!    re-armed; a recv that ran out of provided buffers waits for one to
+//!    come back, losing no data.
+//! 3. No completion is lost: the CQ is larger than the SQ, a full SQ is
+//!    submitted and reaped before more is pushed, overflow is flushed.
+//! 4. A `Waker` may be woken from any thread; a parked core is woken
+//!    (MSG_RING from a core, eventfd otherwise) only when it is parked.
+//! 5. Tasks never migrate between cores.
+//! 6. No task starves its siblings: a bounded batch of tasks per tick, a
+//!    budget for results that are ready at once, a stall detector.
+//! 7. Dropping the runtime cancels every task and drains every ring before
+//!    anything the kernel might touch is freed.
+//! 8. Kernel features are probed; each has a fallback, and `Builder`
+//!    switches force them so tests cover them.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
