@@ -110,6 +110,8 @@ unsafe impl uringo::buf::IoBufMut for TrackedBuf {
     fn bytes_total(&mut self) -> usize {
         CAP
     }
+    /// # Safety
+    /// The trait's contract: the first `n` bytes were written.
     unsafe fn set_init(&mut self, n: usize) {
         self.filled = self.filled.max(n);
     }

@@ -57,6 +57,8 @@ unsafe impl IoBufMut for Vec<u8> {
     fn bytes_total(&mut self) -> usize {
         self.capacity()
     }
+    /// # Safety
+    /// The trait's contract: the first `n` bytes were written.
     unsafe fn set_init(&mut self, n: usize) {
         if self.len() < n {
             // SAFETY: the caller promises the first n bytes were written, n <= capacity.
@@ -135,6 +137,8 @@ unsafe impl IoBufMut for BytesMut {
     fn bytes_total(&mut self) -> usize {
         self.capacity()
     }
+    /// # Safety
+    /// The trait's contract: the first `n` bytes were written.
     unsafe fn set_init(&mut self, n: usize) {
         if self.len() < n {
             // SAFETY: the caller promises the first n bytes were written.

@@ -46,6 +46,7 @@ pub(crate) struct Header {
 /// `take_output` only after COMPLETE was observed with Acquire; `dealloc`
 /// only when the last reference is released.
 struct Vtable {
+    // Each entry's contract is the one in this struct's `# Safety` section.
     poll: unsafe fn(NonNull<Header>),
     cancel: unsafe fn(NonNull<Header>),
     /// Moves the output out into `*mut Option<Result<T, TaskError>>`.

@@ -190,6 +190,8 @@ unsafe impl uringo::buf::IoBufMut for ArcBuf {
     fn bytes_total(&mut self) -> usize {
         self.bytes.capacity()
     }
+    /// # Safety
+    /// The trait's contract: the first `n` bytes were written.
     unsafe fn set_init(&mut self, n: usize) {
         if self.bytes.len() < n {
             // SAFETY: the caller promises the first n bytes were written.
