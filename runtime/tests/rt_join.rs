@@ -177,16 +177,21 @@ fn a_dropped_handle_detaches_and_the_task_keeps_running() {
             let (g, drops, _) = guard();
             let steps = Rc::new(Cell::new(0));
             let s = steps.clone();
+            let (done_tx, done_rx) = uringo::chan::<()>(1);
             let handle = uringo::spawn(async move {
                 for _ in 0..3 {
                     uringo::time::sleep(Duration::from_millis(1)).await;
                     s.set(s.get() + 1);
                 }
+                done_tx.send(()).await.unwrap();
                 g // the output: dropped by the runtime since nobody reads it
             });
             drop(handle);
-            uringo::time::sleep(Duration::from_millis(1)).await;
-            tick_until(100_000, "detached task", || steps.get() == 3).await;
+            done_rx
+                .recv()
+                .await
+                .expect("the detached task finished its steps");
+            assert_eq!(steps.get(), 3);
             tick_until(10, "output dropped", || drops.load(Ordering::SeqCst) == 1).await;
 
             // Output produced before the handle is dropped is dropped with it.
