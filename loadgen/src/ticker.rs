@@ -4,8 +4,10 @@
 //! std channel; the printer merges the ticks of one second from every core and prints a line when
 //! all cores have reported. Cores never share counters, so the hot path takes no locks.
 
+use crate::echo::timeline::Timeline;
 use crate::latency;
 use hdrhistogram::Histogram;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::thread;
@@ -96,6 +98,28 @@ impl TickCollector {
             .into_values()
             .map(|(_, t)| t)
             .collect()
+    }
+}
+
+/// Sends this core's `tick` to the printer at the end of every report second of `tl`, until
+/// the end of the run.
+pub async fn report_seconds(tl: Timeline, tick: &RefCell<Tick>, tx: mpsc::Sender<Tick>) {
+    let mut n = 1;
+    loop {
+        let at = tl.second_end(n);
+        uringo::time::sleep_until(at).await;
+        let mut done = tick.borrow_mut().take(n + 1, tl.second_is_warmup(n + 1));
+        let began = if n == 1 {
+            tl.start
+        } else {
+            tl.second_end(n - 1)
+        };
+        done.span = at - began;
+        let _ = tx.send(done);
+        if at >= tl.end {
+            break;
+        }
+        n += 1;
     }
 }
 

@@ -34,25 +34,9 @@ fn format_tick(t: &Tick) -> String {
 }
 
 async fn report_ticks(core: Rc<ChatCore>, tx: mpsc::Sender<Tick>) {
-    let Some(tl) = core.timeline.get() else {
-        return;
-    };
-    let mut n = 1;
-    loop {
-        let at = tl.second_end(n);
-        uringo::time::sleep_until(at).await;
-        let mut tick = core.tick.borrow_mut().take(n + 1, false);
-        let began = if n == 1 {
-            tl.start
-        } else {
-            tl.second_end(n - 1)
-        };
-        tick.span = at - began;
-        let _ = tx.send(tick);
-        if at >= tl.end {
-            break;
-        }
-        n += 1;
+    // Chat has no warmup, so no second is reported as warmup.
+    if let Some(tl) = core.timeline.get() {
+        ticker::report_seconds(tl, &core.tick, tx).await;
     }
 }
 

@@ -108,24 +108,7 @@ async fn core_main(
 
 /// Sends this core's counts once a second until the window ends.
 async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>) {
-    let tl = st.timeline;
-    let mut n = 1;
-    loop {
-        let at = tl.second_end(n);
-        uringo::time::sleep_until(at).await;
-        let mut tick = st.tick.borrow_mut().take(n + 1, tl.second_is_warmup(n + 1));
-        let began = if n == 1 {
-            tl.start
-        } else {
-            tl.second_end(n - 1)
-        };
-        tick.span = at - began;
-        let _ = tx.send(tick);
-        if at >= tl.end {
-            break;
-        }
-        n += 1;
-    }
+    ticker::report_seconds(st.timeline, &st.tick, tx).await;
 }
 
 /// Runs the load described by `args`, prints a line per second, and returns the results. The
