@@ -265,10 +265,7 @@ impl Shard {
             invisible: c.invisible,
         };
         let key = key_param.map(|k| String::from_utf8_lossy(k).into_owned());
-        let req = self.req(id);
-        let core = casemap::owner(&chan, self.cores());
-        let op = ChanOp::Join { info, key };
-        self.request(id, core, Msg::Chan { chan, req, op });
+        self.request_chan(id, chan, ChanOp::Join { info, key });
     }
 
     /// Sends `op` to the owner of the channel named by param 0, after the
@@ -291,17 +288,7 @@ impl Shard {
             return self.reply(id, |to| to.no_such_channel(&n));
         }
         let chan = String::from_utf8_lossy(name).into_owned();
-        let req = self.req(id);
-        let core = casemap::owner(&chan, self.cores());
-        self.request(
-            id,
-            core,
-            Msg::Chan {
-                chan,
-                req,
-                op: op(),
-            },
-        );
+        self.request_chan(id, chan, op());
     }
 
     fn cmd_part(&mut self, id: ClientId, m: &Message) {

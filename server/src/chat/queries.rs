@@ -37,17 +37,7 @@ impl Shard {
         };
         for name in list.split(|&b| b == b',').filter(|n| valid_channel(n)) {
             let chan = String::from_utf8_lossy(name).into_owned();
-            let req = self.req(id);
-            let core = casemap::owner(&chan, self.cores());
-            self.request(
-                id,
-                core,
-                Msg::Chan {
-                    chan,
-                    req,
-                    op: ChanOp::List,
-                },
-            );
+            self.request_chan(id, chan, ChanOp::List);
         }
         if self.clients.get(&id).is_some_and(|c| c.pending == 0) {
             self.set_finish(id, Finish::Lines(Vec::new()));

@@ -447,6 +447,14 @@ impl Shard {
         self.post(core, msg);
     }
 
+    /// Sends channel operation `op` from client `id` to the channel's owner
+    /// as a request the client waits for.
+    pub(super) fn request_chan(&mut self, id: ClientId, chan: String, op: super::msg::ChanOp) {
+        let req = self.req(id);
+        let core = super::casemap::owner(&chan, self.cores());
+        self.request(id, core, Msg::Chan { chan, req, op });
+    }
+
     pub(super) fn set_finish(&mut self, id: ClientId, f: Finish) {
         if let Some(c) = self.clients.get_mut(&id) {
             c.finish = Some(f);
