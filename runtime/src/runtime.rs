@@ -212,6 +212,7 @@ fn make_core(
         blocking: blocking.clone(),
         signal_seq: Cell::new(0),
         signal_waiters: RefCell::new(Vec::new()),
+        scratch_wakers: RefCell::new(Vec::with_capacity(256)),
         signal_slot,
     })
 }

@@ -53,6 +53,8 @@ pub(crate) struct Core {
     pub(crate) blocking: std::sync::Arc<crate::blocking::Pool>,
     pub(crate) signal_seq: Cell<u64>,
     pub(crate) signal_waiters: RefCell<Vec<std::task::Waker>>,
+    /// Reused between ticks for the wakers of completions and timers.
+    pub(crate) scratch_wakers: RefCell<Vec<std::task::Waker>>,
     /// This core's slot in the signal handler's eventfd table.
     pub(crate) signal_slot: Option<usize>,
 }

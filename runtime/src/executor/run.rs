@@ -102,11 +102,9 @@ impl Core {
     }
 
     fn fire_timers(&self, now: Instant) {
-        let mut expired = Vec::new();
+        let mut expired = self.take_wakers();
         self.timers.borrow_mut().expire(now, &mut expired);
-        for waker in expired {
-            waker.wake();
-        }
+        self.wake_all(expired);
     }
 
     /// Blocks in the ring; back to running before the completions' wakers
@@ -115,17 +113,29 @@ impl Core {
     fn park(&self, timeout: Option<Duration>) {
         let wakers = self.turn(timeout);
         self.shared.parker.unparked();
-        wakers.into_iter().for_each(Waker::wake);
+        self.wake_all(wakers);
     }
 
     /// Submits what is queued and reaps completions, blocking for one for
     /// at most `wait` (`None`: until one arrives).
     pub(crate) fn drive_io(&self, wait: Option<Duration>) {
-        self.turn(wait).into_iter().for_each(Waker::wake);
+        let wakers = self.turn(wait);
+        self.wake_all(wakers);
+    }
+
+    /// The core's reusable buffer for wakers collected in a tick, so that
+    /// reaping allocates nothing per tick.
+    fn take_wakers(&self) -> Vec<Waker> {
+        std::mem::take(&mut *self.scratch_wakers.borrow_mut())
+    }
+
+    fn wake_all(&self, mut wakers: Vec<Waker>) {
+        wakers.drain(..).for_each(Waker::wake);
+        *self.scratch_wakers.borrow_mut() = wakers;
     }
 
     fn turn(&self, wait: Option<Duration>) -> Vec<Waker> {
-        let mut wakers = Vec::new();
+        let mut wakers = self.take_wakers();
         let result = self.driver.borrow_mut().turn(wait, &mut wakers);
         if let Err(e) = result {
             panic!("uringo: io_uring_enter failed on core {}: {e}", self.id);
