@@ -39,6 +39,9 @@ struct Reader<'a> {
     st: &'a CoreState,
     stream: &'a TcpStream,
     verifier: Verifier,
+    /// The deadline timer, registered once and kept across reads (not a
+    /// timer per message).
+    deadline: Option<uringo::time::Sleep>,
 }
 
 enum ReadOutcome {
@@ -54,11 +57,25 @@ impl Reader<'_> {
     /// Waits (until `deadline`) for the next echoed bytes; `outstanding` messages were sent and
     /// not yet echoed, so completing more than that means the server invented data.
     async fn read(&mut self, deadline: Instant, outstanding: u64) -> ReadOutcome {
-        let wait = deadline.saturating_duration_since(Instant::now());
         let st = self.st;
-        match uringo::time::timeout(wait, self.stream.recv()).await {
-            Err(_) => ReadOutcome::TimedOut,
-            Ok(Ok(Some(buf))) => match self.verifier.feed(&buf) {
+        let sleep = match &mut self.deadline {
+            Some(sleep) if sleep.deadline() == deadline => sleep,
+            slot => slot.insert(uringo::time::sleep_until(deadline)),
+        };
+        let stream = self.stream;
+        let mut recv = std::pin::pin!(stream.recv());
+        let received = std::future::poll_fn(|cx| {
+            use std::future::Future;
+            use std::task::Poll;
+            if let Poll::Ready(r) = recv.as_mut().poll(cx) {
+                return Poll::Ready(Some(r));
+            }
+            std::pin::Pin::new(&mut *sleep).poll(cx).map(|()| None)
+        })
+        .await;
+        match received {
+            None => ReadOutcome::TimedOut,
+            Some(Ok(Some(buf))) => match self.verifier.feed(&buf) {
                 Ok(n) if n <= outstanding => ReadOutcome::Completed(n),
                 // More bytes than were sent: the server made some up.
                 Ok(_) | Err(_) => {
@@ -66,11 +83,11 @@ impl Reader<'_> {
                     ReadOutcome::Closed
                 }
             },
-            Ok(Ok(None)) => {
+            Some(Ok(None)) => {
                 st.error(|e| e.short_reads += 1);
                 ReadOutcome::Closed
             }
-            Ok(Err(err)) => {
+            Some(Err(err)) => {
                 st.error(|e| e.count_io(&err));
                 ReadOutcome::Closed
             }
@@ -89,6 +106,7 @@ pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
         st: &st,
         stream: &stream,
         verifier: Verifier::new(pattern, size),
+        deadline: None,
     };
     let mut in_flight: VecDeque<Instant> = VecDeque::with_capacity(k);
     let mut out = Vec::with_capacity(k * size);
@@ -158,6 +176,7 @@ pub async fn open_loop(st: Rc<CoreState>, id: u64) {
         st: &st,
         stream: &stream,
         verifier: Verifier::new(pattern, st.size),
+        deadline: None,
     };
     loop {
         let outstanding = pending.borrow().len() as u64;
