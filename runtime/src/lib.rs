@@ -81,7 +81,7 @@ mod runtime;
 pub mod select;
 pub mod signal;
 mod stats;
-mod sync;
+mod shim;
 mod task;
 pub mod time;
 mod xcore;

@@ -16,7 +16,7 @@ use crate::driver::{Driver, Wanted};
 use crate::executor::{
     spawn_on_shared, Config, Core, CoreShared, Parker, PollSeq, RingSignal, Watchdog,
 };
-use crate::sync::{Arc, AtomicBool, Ordering};
+use crate::shim::{Arc, AtomicBool, Ordering};
 use crate::task::JoinHandle;
 use crate::time::wheel::Wheel;
 use crate::Builder;

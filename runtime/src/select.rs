@@ -19,7 +19,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::chan::waiter::Token;
 use crate::chan::{Receiver, RecvStep, SendError, SendStep, Sender, Shared};
-use crate::sync::Arc;
+use crate::shim::Arc;
 
 /// Waits on several channel operations and runs the branch of the one that
 /// completes.

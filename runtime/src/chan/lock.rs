@@ -100,7 +100,7 @@ mod imp {
 
 #[cfg(loom)]
 mod imp {
-    use crate::sync::{lock, Mutex, MutexGuard};
+    use crate::shim::{lock, Mutex, MutexGuard};
 
     pub(crate) struct Lock<T>(Mutex<T>);
 

@@ -64,7 +64,7 @@ pub(crate) use future::cancel_recv;
 pub use future::{RecvFuture, SendFuture};
 pub(crate) use state::{RecvStep, SendStep, State};
 
-use crate::sync::Arc;
+use crate::shim::Arc;
 use lock::{Guard, Lock};
 
 /// Creates a channel: `cap == 0` is a rendezvous channel (a send completes

@@ -17,7 +17,7 @@ use std::task::Waker;
 
 use super::waiter::{Token, WaitList, Waiter};
 use super::{array, zero};
-use crate::sync::Arc;
+use crate::shim::Arc;
 
 pub(crate) struct State<T> {
     pub(crate) buf: VecDeque<T>,

@@ -19,7 +19,7 @@ use std::task::Waker;
 
 use slab::Slab;
 
-use crate::sync::{Arc, AtomicUsize, Ordering};
+use crate::shim::{Arc, AtomicUsize, Ordering};
 
 const OPEN: usize = 0;
 const ABORTED: usize = usize::MAX;

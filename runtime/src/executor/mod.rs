@@ -18,7 +18,7 @@ use std::ptr;
 use slab::Slab;
 
 use crate::driver::Driver;
-use crate::sync::Arc;
+use crate::shim::Arc;
 use crate::task::{spawn_raw, JoinHandle, TaskRef};
 use crate::time::wheel::Wheel;
 
@@ -33,7 +33,7 @@ pub(crate) struct CoreShared {
     pub(crate) parker: Parker<RingSignal>,
     pub(crate) poll_seq: PollSeq,
     /// Set to make the core's thread leave its loop (runtime drop).
-    pub(crate) stop: crate::sync::AtomicBool,
+    pub(crate) stop: crate::shim::AtomicBool,
 }
 
 /// One core: the scheduler state of one runtime thread.

@@ -13,7 +13,7 @@
 
 use std::mem;
 
-use crate::sync::{fence, lock, AtomicBool, AtomicU32, Mutex, Ordering};
+use crate::shim::{fence, lock, AtomicBool, AtomicU32, Mutex, Ordering};
 use crate::task::TaskRef;
 
 const RUNNING: u32 = 0;
@@ -150,7 +150,7 @@ mod loom_tests {
     use loom::thread;
 
     use super::{Parker, Signal};
-    use crate::sync::Ordering;
+    use crate::shim::Ordering;
 
     /// Counts the signals a parked core would receive.
     #[derive(Default)]

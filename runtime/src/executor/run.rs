@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use super::{enter, Core, CoreShared};
-use crate::sync::Arc;
+use crate::shim::Arc;
 
 /// Scheduler knobs, set through the [`Builder`](crate::Builder).
 #[derive(Clone, Debug)]

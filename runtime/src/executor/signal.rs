@@ -7,7 +7,7 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use crate::sync::{AtomicBool, AtomicU32, Ordering};
+use crate::shim::{AtomicBool, AtomicU32, Ordering};
 
 pub(crate) struct RingSignal {
     eventfd: OwnedFd,

@@ -36,7 +36,7 @@ pub(crate) struct Watchdog {
 }
 
 impl Watchdog {
-    pub(crate) fn start(cores: Vec<crate::sync::Arc<CoreShared>>, threshold: Duration) -> Watchdog {
+    pub(crate) fn start(cores: Vec<crate::shim::Arc<CoreShared>>, threshold: Duration) -> Watchdog {
         let stop = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
         let stop2 = stop.clone();
         let reported = Arc::new(AtomicBool::new(false));

@@ -16,7 +16,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::raw::{TaskError, TaskRef, CANCEL_REQUESTED, COMPLETE, DETACHED, WAKER_SET};
-use crate::sync::Ordering;
+use crate::shim::Ordering;
 
 /// An owned permission to await a task's output, like `go` plus a result.
 ///

@@ -10,7 +10,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 use crate::executor::CoreShared;
-use crate::sync::{Arc, AtomicU32, AtomicUsize, Ordering};
+use crate::shim::{Arc, AtomicU32, AtomicUsize, Ordering};
 
 /// Join-state bits, see `join.rs` for the protocol.
 pub(super) const COMPLETE: u32 = 1;

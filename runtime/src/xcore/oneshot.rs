@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::{lock, Arc, Mutex};
+use crate::shim::{lock, Arc, Mutex};
 
 struct State<T> {
     value: Option<T>,

@@ -1,4 +1,5 @@
-//! Synchronisation primitives, swapped for loom's under `--cfg loom`.
+//! The runtime's own atomics, mutexes and `Arc`, swapped for loom's under `--cfg loom`
+//! (internal: the public async primitives live in `uringo::sync`).
 //!
 //! Every cross-thread structure in the runtime (remote run queues, the park
 //! flag, channels) imports its atomics, mutexes and `Arc` from here, so the
