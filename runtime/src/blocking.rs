@@ -102,7 +102,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let pool = crate::executor::with_current(|core| core.blocking.clone());
+    let pool = crate::current::blocking_pool();
     let (tx, rx) = crate::xcore::oneshot::oneshot();
     pool.run(Box::new(move || tx.send(f())));
     crate::spawn(async move {

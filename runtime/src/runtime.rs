@@ -12,7 +12,8 @@ use std::time::Instant;
 use slab::Slab;
 
 use crate::blocking::Pool;
-use crate::driver::{Driver, Wanted};
+use crate::current::Handles;
+use crate::driver::{self, Driver, Wanted};
 use crate::executor::{
     spawn_on_shared, Config, Core, CoreShared, Parker, PollSeq, RingSignal, Watchdog,
 };
@@ -21,7 +22,7 @@ use crate::task::JoinHandle;
 use crate::time::wheel::Wheel;
 use crate::Builder;
 
-/// A set of cores, each a thread with its own io_uring.
+/// A set of cores, each a thread with its own driver (an io_uring, or epoll).
 ///
 /// Core 0 is the thread that created the runtime: it runs tasks while that
 /// thread is inside [`Runtime::block_on`]. Cores 1.. have threads of their
@@ -54,8 +55,13 @@ impl Runtime {
         } else {
             None
         };
+        let mut builder = builder;
         let core0 = match make_core(0, &builder, &shared, &blocking) {
-            Ok(core) => Box::new(core),
+            Ok(core) => {
+                // Every core runs on the backend core 0 settled on.
+                builder.backend = core.handles.driver.borrow().features().backend;
+                Box::new(core)
+            }
             Err(e) => {
                 if let Some(mask) = saved_affinity {
                     affinity::restore(&mask);
@@ -187,13 +193,14 @@ fn make_core(
         msg_ring: builder.msg_ring,
     };
     let signal = shared.parker.signal_impl();
-    let driver = Driver::new(
-        &wanted,
-        signal.eventfd(),
-        builder.buffers,
-        builder.buffer_size,
-    )?;
-    signal.set_ring(driver.ring_fd(), driver.features.msg_ring);
+    let config = driver::Config {
+        wanted: &wanted,
+        eventfd: signal.eventfd(),
+        buf_count: builder.buffers,
+        buf_size: builder.buffer_size,
+    };
+    let driver = Driver::open(builder.backend, &config)?;
+    signal.set_ring(driver.ring_fd(), driver.features().msg_ring);
     let signal_slot = crate::signal::register_core(signal.eventfd());
     Ok(Core {
         id,
@@ -202,14 +209,16 @@ fn make_core(
         siblings: siblings.clone(),
         local: RefCell::new(VecDeque::with_capacity(256)),
         registry: RefCell::new(Slab::with_capacity(256)),
-        driver: RefCell::new(driver),
-        timers: RefCell::new(Wheel::new(Instant::now())),
+        handles: Handles {
+            driver: RefCell::new(driver),
+            timers: RefCell::new(Wheel::new(Instant::now())),
+            budget: Cell::new(builder.budget),
+            blocking: blocking.clone(),
+        },
         config: Config {
             tick_tasks: builder.tick_tasks,
             budget: builder.budget,
         },
-        budget: Cell::new(builder.budget),
-        blocking: blocking.clone(),
         signal_seq: Cell::new(0),
         signal_waiters: RefCell::new(Vec::new()),
         scratch_wakers: RefCell::new(Vec::with_capacity(256)),
