@@ -176,6 +176,12 @@ impl Runtime {
     pub fn cores(&self) -> usize {
         self.shared.len()
     }
+
+    /// The backend every core runs on ([`Backend::Auto`](crate::Backend)
+    /// resolved: io_uring or epoll).
+    pub fn backend(&self) -> crate::Backend {
+        self.core0.handles.driver.borrow().features().backend
+    }
 }
 
 fn make_core(
