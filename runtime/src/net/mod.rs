@@ -1,7 +1,7 @@
-//! TCP over the core's ring.
+//! TCP over the core's driver (io_uring or epoll).
 //!
 //! Sockets belong to the core that made them (`!Send`): their ops live in
-//! that core's ring. To share a stream between a reader and a writer task
+//! that core's driver. To share a stream between a reader and a writer task
 //! on the same core, put it in an `Rc`.
 
 mod listener;

@@ -184,7 +184,7 @@ impl TcpStream {
     }
 
     /// Closes the socket once every op using it has finished, through the
-    /// ring, and reports the result of close.
+    /// driver, and reports the result of close.
     pub async fn close(self) -> io::Result<()> {
         let TcpStream { fd, recv } = self;
         drop(recv);
