@@ -79,10 +79,11 @@ pub mod op;
 mod runtime;
 #[doc(hidden)]
 pub mod select;
+mod shim;
 pub mod signal;
 mod stats;
-mod shim;
-mod task;
+pub mod sync;
+pub mod task;
 pub mod time;
 mod xcore;
 

@@ -24,7 +24,9 @@
 
 mod join;
 mod raw;
+pub(crate) mod wait_tag;
 mod waker;
 
 pub use join::JoinHandle;
 pub(crate) use raw::{spawn_raw, Header, TaskRef};
+pub use wait_tag::WaitOn;
