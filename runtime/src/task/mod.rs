@@ -23,10 +23,12 @@
 //! owner de-duplicates it with that same flag.
 
 mod join;
+mod join_set;
 mod raw;
 pub(crate) mod wait_tag;
 mod waker;
 
 pub use join::JoinHandle;
+pub use join_set::{JoinError, JoinSet};
 pub(crate) use raw::{spawn_raw, Header, TaskRef};
 pub use wait_tag::WaitOn;
