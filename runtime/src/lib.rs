@@ -97,7 +97,7 @@ pub use chan::chan;
 pub use driver::Features;
 pub use runtime::Runtime;
 pub use stats::{features, stats, CoreStats};
-pub use task::JoinHandle;
+pub use task::{dump, JoinHandle};
 pub use xcore::{core_id, cores, spawn_on};
 
 /// Runs `future` on a runtime with the default [`Builder`] (one pinned core

@@ -106,6 +106,9 @@ impl Runtime {
                 io::Error::other(format!("uringo core {id} thread died while starting"))
             })??;
         }
+        if builder.dump_on_sigquit {
+            crate::signal::dump_on_sigquit()?;
+        }
         if let Some(threshold) = builder.stall_threshold {
             runtime.watchdog = Some(Watchdog::start(shared.iter().cloned().collect(), threshold));
         }
@@ -151,6 +154,7 @@ impl Runtime {
     ///
     /// # Panics
     /// If `core >= self.cores()`.
+    #[track_caller]
     pub fn spawn_on<F, Fut>(&self, core: usize, make: F) -> JoinHandle<Fut::Output>
     where
         F: FnOnce() -> Fut + Send + 'static,

@@ -623,6 +623,20 @@ impl Future for Select<'_, '_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
         let this = self.get_mut();
+        // A select that always finds a branch ready still yields (invariant 6).
+        std::task::ready!(crate::op::coop_proceed(cx));
+        let decided = this.poll_branches(cx);
+        if decided.is_pending() {
+            // After the branches, whose futures tag their own waits.
+            crate::task::wait_tag::set(crate::task::WaitOn::Select);
+        }
+        decided
+    }
+}
+
+impl Select<'_, '_> {
+    fn poll_branches(&mut self, cx: &mut Context<'_>) -> Poll<usize> {
+        let this = self;
         loop {
             if this.parked {
                 if let Some(p) = this.poll_parked(cx) {

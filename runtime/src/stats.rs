@@ -17,6 +17,8 @@ pub struct CoreStats {
     pub cqes: u64,
     /// io_uring_enter calls.
     pub enters: u64,
+    /// Polls the stall detector reported as running past its threshold.
+    pub stalls: u64,
 }
 
 /// The calling core's counters.
@@ -34,6 +36,7 @@ pub fn stats() -> CoreStats {
             sqes: driver.counters.sqes,
             cqes: driver.counters.cqes,
             enters: driver.counters.enters,
+            stalls: core.shared.poll_seq.stalls(),
         }
     })
 }

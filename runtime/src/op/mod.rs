@@ -65,6 +65,7 @@ impl<T: OneShot> Future for Op<T> {
     type Output = T::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
+        crate::task::wait_tag::set(crate::task::WaitOn::Io);
         let key = self.key;
         let cqe = std::task::ready!(with_current(|core| core
             .driver
@@ -117,6 +118,7 @@ impl<T: Release> MultiOp<T> {
 
     /// The next CQE, or None once the op has ended (re-arm to continue).
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Cqe>> {
+        crate::task::wait_tag::set(crate::task::WaitOn::Io);
         let key = self.key;
         let next = std::task::ready!(with_current(|core| core
             .driver

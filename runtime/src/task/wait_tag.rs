@@ -37,6 +37,48 @@ pub enum WaitOn {
     Signal,
 }
 
-/// Tags the task being polled on this thread as waiting on `what`.
-#[inline]
-pub(crate) fn set(_what: WaitOn) {}
+pub(crate) use super::meta::set_wait as set;
+
+impl WaitOn {
+    pub(crate) fn from_u8(v: u8) -> WaitOn {
+        const ALL: [WaitOn; 15] = [
+            WaitOn::Unknown,
+            WaitOn::Io,
+            WaitOn::Timer,
+            WaitOn::ChanRecv,
+            WaitOn::ChanSend,
+            WaitOn::Select,
+            WaitOn::Join,
+            WaitOn::Mutex,
+            WaitOn::RwLock,
+            WaitOn::Semaphore,
+            WaitOn::Notify,
+            WaitOn::WaitGroup,
+            WaitOn::Oneshot,
+            WaitOn::Context,
+            WaitOn::Signal,
+        ];
+        ALL.get(v as usize).copied().unwrap_or(WaitOn::Unknown)
+    }
+
+    /// A short name, as dumps print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            WaitOn::Unknown => "unknown",
+            WaitOn::Io => "io",
+            WaitOn::Timer => "timer",
+            WaitOn::ChanRecv => "chan receive",
+            WaitOn::ChanSend => "chan send",
+            WaitOn::Select => "select",
+            WaitOn::Join => "join",
+            WaitOn::Mutex => "sync.Mutex",
+            WaitOn::RwLock => "sync.RwLock",
+            WaitOn::Semaphore => "sync.Semaphore",
+            WaitOn::Notify => "sync.Notify",
+            WaitOn::WaitGroup => "sync.WaitGroup",
+            WaitOn::Oneshot => "oneshot",
+            WaitOn::Context => "context.Done",
+            WaitOn::Signal => "signal",
+        }
+    }
+}

@@ -86,6 +86,7 @@ impl Future for Sleep {
         if ready {
             Poll::Ready(())
         } else {
+            crate::task::wait_tag::set(crate::task::WaitOn::Timer);
             Poll::Pending
         }
     }
