@@ -72,6 +72,8 @@ pub mod blocking;
 pub mod buf;
 mod builder;
 pub mod chan;
+#[cfg(feature = "tokio-io")]
+pub mod compat;
 mod driver;
 mod executor;
 pub mod net;
@@ -79,9 +81,9 @@ pub mod op;
 mod runtime;
 #[doc(hidden)]
 pub mod select;
+mod shim;
 pub mod signal;
 mod stats;
-mod shim;
 mod task;
 pub mod time;
 mod xcore;
