@@ -134,10 +134,10 @@ async fn step(ends: &mut [TcpStream; 2], model: &mut [Direction; 2], from: usize
 
 /// Drains both directions to their end and checks nothing is missing.
 async fn finish(ends: &mut [TcpStream; 2], model: &mut [Direction; 2], rng: &mut Rng) {
-    for from in 0..2 {
-        if !model[from].shut_down {
-            shutdown(&mut ends[from], rng).await.unwrap();
-            model[from].shut_down = true;
+    for (end, dir) in ends.iter_mut().zip(model.iter_mut()) {
+        if !dir.shut_down {
+            shutdown(end, rng).await.unwrap();
+            dir.shut_down = true;
         }
     }
     for from in 0..2 {
