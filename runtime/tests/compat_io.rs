@@ -140,19 +140,18 @@ async fn finish(ends: &mut [TcpStream; 2], model: &mut [Direction; 2], rng: &mut
             dir.shut_down = true;
         }
     }
-    for from in 0..2 {
-        let to = 1 - from;
-        while !model[from].eof_seen {
+    for (from, dir) in model.iter_mut().enumerate() {
+        while !dir.eof_seen {
             let [a, b] = &mut *ends;
             let (writer, reader) = if from == 0 { (a, b) } else { (b, a) };
             let got = read(reader, writer, 4096, true).await;
             if got.is_empty() {
-                model[from].eof_seen = true;
+                dir.eof_seen = true;
             }
-            let expected: Vec<u8> = model[from].unread.drain(..got.len()).collect();
+            let expected: Vec<u8> = dir.unread.drain(..got.len()).collect();
             assert_eq!(got, expected, "bytes differ from the model");
         }
-        assert!(model[from].unread.is_empty(), "bytes lost towards {to}");
+        assert!(dir.unread.is_empty(), "bytes lost from end {from}");
     }
 }
 
