@@ -157,6 +157,7 @@ async fn finish(ends: &mut [TcpStream; 2], model: &mut [Direction; 2], rng: &mut
 
 #[test]
 fn random_sequences_match_the_reference_model() {
+    let _fds = support::fd_lock();
     on_each_builder(LIMIT, "compat io model", |name| async move {
         for seed in 1..=SEEDS {
             let mut rng = Rng::new(seed * 7919);
@@ -170,5 +171,58 @@ fn random_sequences_match_the_reference_model() {
             finish(&mut ends, &mut model, &mut rng).await;
             eprintln!("{name}: seed {seed} ok");
         }
+    });
+}
+
+/// Dropping a compat stream with a read pending and a write in flight (its
+/// peer not reading, so the kernel holds part of it) cancels both like the
+/// native API: nothing leaks, the socket closes, the peer sees the end.
+#[test]
+fn dropped_mid_read_and_mid_write_leaks_nothing() {
+    let _fds = support::fd_lock();
+    on_each_builder(LIMIT, "compat drop", |name| async move {
+        let baseline = support::open_fds();
+        let (a, b) = tcp_pair();
+        let mut a = TcpStream::new(a);
+        let mut buf = [0u8; 16];
+        let mut read_buf = tokio::io::ReadBuf::new(&mut buf);
+        let read = poll_fn(|cx| {
+            let polled = tokio::io::AsyncRead::poll_read(Pin::new(&mut a), cx, &mut read_buf);
+            Poll::Ready(polled.is_pending())
+        });
+        assert!(read.await, "{name}: nothing was sent, so the read waits");
+        let big = vec![7u8; 4 * 1024 * 1024];
+        let mut accepted = 0;
+        while accepted < big.len() {
+            let n = write(&mut a, &big[accepted..], &mut Rng::new(3))
+                .await
+                .unwrap();
+            accepted += n;
+            let flushed = poll_fn(|cx| {
+                let flushed = tokio::io::AsyncWrite::poll_flush(Pin::new(&mut a), cx);
+                Poll::Ready(flushed.is_ready())
+            });
+            if !flushed.await {
+                break; // the kernel's buffers are full: a write is in flight
+            }
+        }
+        assert!(
+            accepted < big.len(),
+            "{name}: the peer never read, so a write must be stuck"
+        );
+        drop(a);
+        let mut received = 0;
+        while let Ok(Some(chunk)) = b.recv().await {
+            received += chunk.len();
+        }
+        assert!(
+            received <= accepted,
+            "{name}: more arrived than was accepted"
+        );
+        drop(b);
+        support::tick_until(100_000, "sockets closed", || {
+            support::open_fds() <= baseline
+        })
+        .await;
     });
 }

@@ -14,7 +14,9 @@ use crate::net;
 /// `futures_io::{AsyncRead, AsyncWrite}` and hyper's `rt::{Read, Write}`.
 ///
 /// Reads copy once, from the provided buffer the kernel filled into the
-/// caller's buffer. Writes copy the caller's bytes into an owned buffer
+/// caller's buffer; when the caller's buffer is the smaller, the rest waits
+/// in the stream for the next read (holding that one ring buffer until
+/// then). Writes copy the caller's bytes into an owned buffer
 /// and submit it; `poll_write` returns `Ready(Ok(n))` once `n` bytes are
 /// accepted, and waits for that write before accepting the next. An error
 /// of an accepted write is returned by the next write, flush or shutdown.
