@@ -129,9 +129,10 @@ fn app() -> Router {
 }
 
 fn main() -> std::io::Result<()> {
-    let addr: SocketAddr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:3000".into())
+    let addr = std::env::args().nth(1);
+    let addr: SocketAddr = addr
+        .as_deref()
+        .unwrap_or("127.0.0.1:3000")
         .parse()
         .map_err(|e| {
             std::io::Error::new(

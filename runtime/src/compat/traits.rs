@@ -1,7 +1,8 @@
 //! The trait impls every compat stream shares (tokio, futures-io and
 //! hyper's own I/O traits), generated for each stream type so that the
-//! three families cannot drift apart. Each forwards to
-//! [`Reader`](super::io::Reader) or [`Writer`](super::io::Writer).
+//! three families cannot drift apart: reads forward to
+//! [`Reader`](super::io::Reader) with each family's buffer type, writes to
+//! [`Writer`](super::io::Writer) through the tokio impl.
 
 /// Read traits for a type with fields `stream: Rc<S>` and `reader: Reader`.
 macro_rules! impl_read {
@@ -97,30 +98,26 @@ macro_rules! impl_write {
                 cx: &mut std::task::Context<'_>,
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                let this = self.get_mut();
-                this.writer
-                    .poll_write(&this.stream, cx, &[std::io::IoSlice::new(buf)])
+                tokio::io::AsyncWrite::poll_write(self, cx, buf)
             }
             fn poll_write_vectored(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                let this = self.get_mut();
-                this.writer.poll_write(&this.stream, cx, bufs)
+                tokio::io::AsyncWrite::poll_write_vectored(self, cx, bufs)
             }
             fn poll_flush(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                self.get_mut().writer.poll_flush(cx)
+                tokio::io::AsyncWrite::poll_flush(self, cx)
             }
             fn poll_close(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                let this = self.get_mut();
-                this.writer.poll_shutdown(&*this.stream, cx)
+                tokio::io::AsyncWrite::poll_shutdown(self, cx)
             }
         }
 
@@ -130,17 +127,14 @@ macro_rules! impl_write {
                 cx: &mut std::task::Context<'_>,
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                let this = self.get_mut();
-                this.writer
-                    .poll_write(&this.stream, cx, &[std::io::IoSlice::new(buf)])
+                tokio::io::AsyncWrite::poll_write(self, cx, buf)
             }
             fn poll_write_vectored(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                let this = self.get_mut();
-                this.writer.poll_write(&this.stream, cx, bufs)
+                tokio::io::AsyncWrite::poll_write_vectored(self, cx, bufs)
             }
             fn is_write_vectored(&self) -> bool {
                 true
@@ -149,14 +143,13 @@ macro_rules! impl_write {
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                self.get_mut().writer.poll_flush(cx)
+                tokio::io::AsyncWrite::poll_flush(self, cx)
             }
             fn poll_shutdown(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                let this = self.get_mut();
-                this.writer.poll_shutdown(&*this.stream, cx)
+                tokio::io::AsyncWrite::poll_shutdown(self, cx)
             }
         }
     };
