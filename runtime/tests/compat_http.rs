@@ -22,8 +22,9 @@ use uringo::JoinHandle;
 const LIMIT: Duration = Duration::from_secs(60);
 const MIB: usize = 1024 * 1024;
 
-/// Two cores, with the kernel features the layer uses (multishot recv
-/// into provided buffers) and without any of them.
+/// Two cores on io_uring with the kernel features the layer uses
+/// (multishot recv into provided buffers), on io_uring without any of
+/// them, and on epoll.
 ///
 /// The SQ is made large enough for every op of 1,000 connections: a
 /// runtime dropped with more ops in flight than its SQ holds trips a
@@ -35,13 +36,18 @@ fn runtimes() -> Vec<uringo::Runtime> {
             .cores(2)
             .pin(false)
             .ring_entries(4096)
+            .backend(uringo::Backend::IoUring)
     };
     let fallbacks = base()
         .multishot(false)
         .provided_buffers(false)
         .defer_taskrun(false)
         .msg_ring(false);
-    vec![base().build().unwrap(), fallbacks.build().unwrap()]
+    let epoll = base().backend(uringo::Backend::Epoll);
+    [base(), fallbacks, epoll]
+        .into_iter()
+        .map(|builder| builder.build().unwrap())
+        .collect()
 }
 
 /// Serves the app on each of [`runtimes`], runs `f` against it, then shuts
