@@ -26,6 +26,9 @@
 //! `uringo::start`, and `axum::serve(listener, app)` becomes
 //! `uringo::compat::serve(addr, app)`. Handlers run on the core that
 //! accepted their connection, as any uringo task does.
+//!
+//! The layer uses only the native stream API, so it runs on both backends
+//! (io_uring, with or without multishot and provided buffers, and epoll).
 
 mod drain;
 mod io;
