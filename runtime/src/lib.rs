@@ -76,6 +76,8 @@ pub mod buf;
 mod builder;
 pub mod chan;
 pub mod context;
+#[cfg(feature = "tokio-io")]
+pub mod compat;
 mod current;
 mod driver;
 pub mod errgroup;
