@@ -1,10 +1,12 @@
 //! Numeric replies. Every builder returns one complete line ending in CRLF,
 //! addressed `:<server> <code> <target>`, where target is the client's nick
-//! or `*` before it has one.
+//! or `*` before it has one. Words a client sent that are echoed back
+//! (an unknown verb, a missing target) go through `echo_word`, so a reply
+//! never grows past 512 bytes or gains a parameter.
 
 use bytes::Bytes;
 
-use super::parse::LineBuilder;
+use super::parse::{echo_word, LineBuilder};
 
 /// Who a reply is from and to.
 #[derive(Clone, Copy)]
@@ -37,10 +39,10 @@ impl<'a> To<'a> {
     }
 
     pub fn no_such_nick(&self, target: &[u8]) -> Bytes {
-        self.about(ERR_NOSUCHNICK, target, "No such nick/channel")
+        self.about(ERR_NOSUCHNICK, echo_word(target), "No such nick/channel")
     }
     pub fn no_such_channel(&self, chan: &[u8]) -> Bytes {
-        self.about(ERR_NOSUCHCHANNEL, chan, "No such channel")
+        self.about(ERR_NOSUCHCHANNEL, echo_word(chan), "No such channel")
     }
     pub fn cannot_send(&self, chan: &str) -> Bytes {
         self.about(ERR_CANNOTSENDTOCHAN, chan, "Cannot send to channel")
@@ -58,7 +60,10 @@ impl<'a> To<'a> {
         self.text(ERR_NOTREGISTERED, "You have not registered")
     }
     pub fn unknown_command(&self, verb: &[u8]) -> Bytes {
-        self.about(ERR_UNKNOWNCOMMAND, verb, "Unknown command")
+        self.about(ERR_UNKNOWNCOMMAND, echo_word(verb), "Unknown command")
+    }
+    pub fn erroneous_nick(&self, nick: &[u8]) -> Bytes {
+        self.about(ERR_ERRONEUSNICKNAME, echo_word(nick), "Erroneous nickname")
     }
     pub fn input_too_long(&self) -> Bytes {
         self.text(ERR_INPUTTOOLONG, "Input line was too long")

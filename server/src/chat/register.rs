@@ -55,7 +55,9 @@ impl Shard {
         }
         let user = m.params.first().map(|u| String::from_utf8_lossy(u));
         match (user, m.params.get(3)) {
-            (Some(u), Some(real)) if !u.is_empty() => {
+            // An empty realname is as missing as no realname
+            // (modern.ircdocs.horse, USER: "<realname> ... must not be empty").
+            (Some(u), Some(real)) if !u.is_empty() && !real.is_empty() => {
                 let u: String = u
                     .chars()
                     .filter(|c| c.is_ascii_graphic() && *c != '@' && *c != '!')
@@ -76,9 +78,7 @@ impl Shard {
         };
         if !valid_nick(raw) {
             let raw = raw.to_vec();
-            self.reply(id, |to| {
-                to.about(ERR_ERRONEUSNICKNAME, raw, "Erroneous nickname")
-            });
+            self.reply(id, |to| to.erroneous_nick(&raw));
             return;
         }
         // valid_nick admits ASCII only.
@@ -255,7 +255,8 @@ impl Shard {
                 self.try_register(id);
             }
             _ => {
-                let sub = m.params.first().copied().unwrap_or(b"").to_vec();
+                let sub =
+                    super::parse::echo_word(m.params.first().copied().unwrap_or(b"*")).to_vec();
                 self.reply(id, |to| {
                     to.about(ERR_INVALIDCAPCMD, sub, "Invalid CAP command")
                 });

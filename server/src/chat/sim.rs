@@ -112,7 +112,8 @@ impl Cluster {
         self.shards[c.core].take_output(c.id)
     }
 
-    /// Lines queued for the client, CRLF checked and stripped.
+    /// Lines queued for the client, CRLF stripped; each is checked to be
+    /// one line of at most 512 bytes with no CR, LF or NUL inside.
     pub fn take(&mut self, c: ClientRef) -> Vec<String> {
         let (lines, _) = self.bytes_out(c);
         lines
@@ -120,6 +121,12 @@ impl Cluster {
             .filter(|l| !l.is_empty())
             .map(|l| {
                 assert!(l.ends_with(b"\r\n"), "no CRLF: {l:?}");
+                assert!(l.len() <= super::parse::MAX_LINE, "over 512: {l:?}");
+                let inner = &l[..l.len() - 2];
+                assert!(
+                    !inner.iter().any(|b| matches!(b, b'\r' | b'\n' | 0)),
+                    "CR, LF or NUL inside a line: {l:?}"
+                );
                 String::from_utf8_lossy(&l[..l.len() - 2]).into_owned()
             })
             .collect()
