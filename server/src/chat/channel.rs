@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use super::casemap::fold;
+use super::casemap::{fold, glob};
 use super::msg::{ClientRef, MemberInfo};
 
 pub struct Member {
@@ -32,6 +32,27 @@ pub struct Topic {
     pub time: u64,
 }
 
+/// One entry of the ban list (+b): a `nick!user@host` glob.
+pub struct Ban {
+    pub mask: String,
+    pub setter: String,
+    pub time: u64,
+}
+
+/// Most entries a ban list holds (MAXLIST=b:100).
+pub const MAX_BANS: usize = 100;
+
+/// Completes a ban mask as servers do: `nick` is `nick!*@*`, `user@host`
+/// is `*!user@host`, `nick!user` is `nick!user@*`.
+pub fn ban_mask(m: &str) -> String {
+    match (m.contains('!'), m.contains('@')) {
+        (false, false) => format!("{m}!*@*"),
+        (false, true) => format!("*!{m}"),
+        (true, false) => format!("{m}@*"),
+        (true, true) => m.to_string(),
+    }
+}
+
 pub struct Channel {
     pub name: String,
     pub created: u64,
@@ -44,6 +65,7 @@ pub struct Channel {
     pub no_external: bool,
     pub secret: bool,
     pub key: Option<String>,
+    pub bans: Vec<Ban>,
 }
 
 impl Channel {
@@ -59,6 +81,7 @@ impl Channel {
             no_external: true,
             secret: false,
             key: None,
+            bans: Vec::new(),
         }
     }
 
@@ -108,8 +131,18 @@ impl Channel {
         self.members.contains_key(&who)
     }
 
+    /// Op or voice: speaks whatever the bans say.
+    pub fn is_voiced(&self, who: ClientRef) -> bool {
+        self.members.get(&who).is_some_and(|m| m.op || m.voice)
+    }
+
     pub fn is_op(&self, who: ClientRef) -> bool {
         self.members.get(&who).is_some_and(|m| m.op)
+    }
+
+    /// True when `prefix` (`nick!user@host`) matches a ban.
+    pub fn banned(&self, prefix: &str) -> bool {
+        self.bans.iter().any(|b| glob(&b.mask, prefix))
     }
 
     /// `+ntks` style mode string; the key only for members.
@@ -174,6 +207,21 @@ mod tests {
         c.remove(b);
         assert_eq!(c.member_cores().count(), 0);
         assert!(c.by_nick.is_empty());
+    }
+
+    #[test]
+    fn ban_masks_complete_and_match() {
+        assert_eq!(ban_mask("bob"), "bob!*@*");
+        assert_eq!(ban_mask("*@evil.host"), "*!*@evil.host");
+        assert_eq!(ban_mask("bob!b"), "bob!b@*");
+        let mut c = Channel::new("#a".into(), 1, 0);
+        c.bans.push(Ban {
+            mask: ban_mask("BOB"),
+            setter: "x".into(),
+            time: 0,
+        });
+        assert!(c.banned("bob!u@h"));
+        assert!(!c.banned("bobby!u@h"));
     }
 
     #[test]

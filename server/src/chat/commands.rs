@@ -320,11 +320,17 @@ impl Shard {
         self.chan_request(id, m, "KICK", || ChanOp::Kick { target, reason });
     }
 
+    /// NAMES of a channel that does not exist, or cannot, is its 366 alone
+    /// (modern.ircdocs.horse, NAMES; RFC 2812 lets servers answer 403).
     fn cmd_names(&mut self, id: ClientId, m: &Message) {
-        if m.params.is_empty() {
-            return self.reply(id, |to| to.end_of_names("*"));
+        match m.params.first() {
+            None => self.reply(id, |to| to.end_of_names("*")),
+            Some(n) if !n.contains(&b',') && !valid_channel(n) => {
+                let n = String::from_utf8_lossy(super::parse::echo_word(n)).into_owned();
+                self.reply(id, |to| to.end_of_names(&n));
+            }
+            Some(_) => self.chan_request(id, m, "NAMES", || ChanOp::Names),
         }
-        self.chan_request(id, m, "NAMES", || ChanOp::Names);
     }
 
     /// Applies a channel event's membership change to the local mirror.

@@ -1,13 +1,30 @@
-//! Channel MODE at the owner: query (324/329), the empty ban list (368),
-//! and changes to o v t n k s by channel operators.
+//! Channel MODE as the channel's owner runs it: the query (324/329), the
+//! ban list (367/368), and changes to o v b k t n s by channel operators.
+//! Pure: `Channel::mode` changes the channel and says what happened; the
+//! caller fans the MODE line out and sends the replies.
 
 use bytes::Bytes;
 
 use super::casemap::fold;
-use super::msg::{Change, ClientRef, Deliver, Msg, Req};
+use super::channel::{ban_mask, Ban, Channel, MAX_BANS};
+use super::msg::{ClientRef, Req};
 use super::numerics::*;
-use super::parse::LineBuilder;
-use super::shard::Shard;
+use super::parse::{echo_word, LineBuilder};
+
+/// What a MODE request did.
+#[derive(Default)]
+pub struct ModeOutcome {
+    /// Replies to the requester.
+    pub replies: Vec<Bytes>,
+    /// The MODE line every member sees, if anything changed.
+    pub line: Option<Bytes>,
+    /// Members whose op/voice changed: (member, op, voice).
+    pub status: Vec<(ClientRef, bool, bool)>,
+    /// +o/+v targets not in the channel: 441 if the nick exists, else 401,
+    /// which only the nick's owner can tell.
+    pub absent: Vec<String>,
+    applied: Vec<Applied>,
+}
 
 /// One applied change, for the MODE line everyone sees.
 struct Applied {
@@ -16,175 +33,217 @@ struct Applied {
     arg: Option<String>,
 }
 
-impl Shard {
-    pub(super) fn chan_mode(
-        &mut self,
-        key: &str,
-        req: &Req,
-        member: bool,
-        args: Vec<String>,
-    ) -> Vec<Bytes> {
-        let server = self.cfg.name.clone();
-        let to = To {
-            server: &server,
-            nick: &req.nick,
-        };
-        let Some(ch) = self.chans.get_mut(key) else {
-            return Vec::new();
-        };
-        let name = ch.name.clone();
+impl Channel {
+    /// Runs `MODE <chan> args...` from `req` (`member`: whether they are in it).
+    pub fn mode(&mut self, to: &To, req: &Req, args: &[String], now: u64) -> ModeOutcome {
+        let mut out = ModeOutcome::default();
         let Some(modes) = args.first() else {
-            let (m, k) = ch.mode_string(member);
-            let mut b = to.num(RPL_CHANNELMODEIS).param(&name).param(m);
-            if let Some(k) = k {
-                b = b.param(k);
-            }
-            return vec![
-                b.finish(),
-                to.num(RPL_CREATIONTIME)
-                    .param(&name)
-                    .param(ch.created.to_string())
-                    .finish(),
-            ];
+            out.replies = self.mode_query(to, self.is_member(req.from));
+            return out;
         };
-        let ban_list = to.about(RPL_ENDOFBANLIST, &name, "End of channel ban list");
-        if modes.trim_start_matches(['+', '-']) == "b" && args.len() == 1 {
-            return vec![ban_list];
+        let listing = modes.trim_start_matches(['+', '-']) == "b" && args.len() == 1;
+        if listing {
+            out.replies = self.ban_list(to);
+            return out;
         }
-        if !ch.is_op(req.from) {
-            return vec![to.not_op(&name)];
+        if !self.is_op(req.from) {
+            out.replies.push(to.not_op(&self.name));
+            return out;
         }
-        let mut lines = Vec::new();
         let mut params = args[1..].iter();
         let mut plus = true;
-        let mut applied = Vec::new();
-        let mut status: Vec<(ClientRef, bool, bool)> = Vec::new();
         for c in modes.chars() {
             match c {
                 '+' => plus = true,
                 '-' => plus = false,
-                'o' | 'v' => {
-                    let Some(target) = params.next() else {
-                        lines.push(to.need_more_params("MODE"));
-                        continue;
-                    };
-                    let Some(&who) = ch.by_nick.get(&fold(target)) else {
-                        lines.push(
-                            to.num(ERR_USERNOTINCHANNEL)
-                                .param(target)
-                                .param(&name)
-                                .trailing("They aren't on that channel"),
-                        );
-                        continue;
-                    };
-                    let Some(m) = ch.members.get_mut(&who) else {
-                        continue;
-                    };
-                    let flag = if c == 'o' { &mut m.op } else { &mut m.voice };
-                    if *flag != plus {
-                        *flag = plus;
-                        status.push((who, m.op, m.voice));
-                        applied.push(Applied {
-                            plus,
-                            mode: c,
-                            arg: Some(m.info.nick.clone()),
-                        });
-                    }
-                }
-                'k' => {
-                    let arg = params.next();
-                    if plus {
-                        let Some(k) = arg.filter(|k| !k.is_empty() && !k.contains(',')) else {
-                            lines.push(to.need_more_params("MODE"));
-                            continue;
-                        };
-                        ch.key = Some(k.clone());
-                        applied.push(Applied {
-                            plus,
-                            mode: c,
-                            arg: Some(k.clone()),
-                        });
-                    } else if ch.key.take().is_some() {
-                        applied.push(Applied {
-                            plus,
-                            mode: c,
-                            arg: Some("*".into()),
-                        });
-                    }
-                }
+                'o' | 'v' => match params.next() {
+                    Some(t) => self.mode_status(c, plus, t, &mut out),
+                    None => out.replies.push(to.need_more_params("MODE")),
+                },
+                'k' => self.mode_key(to, plus, params.next(), &mut out),
+                'b' => match params.next() {
+                    Some(m) => self.mode_ban(to, req, plus, m, now, &mut out),
+                    None => out.replies.extend(self.ban_list(to)),
+                },
                 't' | 'n' | 's' => {
                     let flag = match c {
-                        't' => &mut ch.topic_lock,
-                        'n' => &mut ch.no_external,
-                        _ => &mut ch.secret,
+                        't' => &mut self.topic_lock,
+                        'n' => &mut self.no_external,
+                        _ => &mut self.secret,
                     };
                     if *flag != plus {
                         *flag = plus;
-                        applied.push(Applied {
+                        out.applied.push(Applied {
                             plus,
                             mode: c,
                             arg: None,
                         });
                     }
                 }
-                'b' => lines.push(ban_list.clone()),
-                _ => lines.push(to.about(
+                _ => out.replies.push(to.about(
                     ERR_UNKNOWNMODE,
                     c.to_string(),
                     "is unknown mode char to me",
                 )),
             }
         }
-        if applied.is_empty() {
-            return lines;
+        out.line = mode_line(&req.prefix, &self.name, &out.applied);
+        out
+    }
+
+    fn mode_query(&self, to: &To, member: bool) -> Vec<Bytes> {
+        let (m, k) = self.mode_string(member);
+        let mut b = to.num(RPL_CHANNELMODEIS).param(&self.name).param(m);
+        if let Some(k) = k {
+            b = b.param(k);
         }
-        let mut modestr = String::new();
-        let mut last = None;
-        for a in &applied {
-            if last != Some(a.plus) {
-                modestr.push(if a.plus { '+' } else { '-' });
-                last = Some(a.plus);
-            }
-            modestr.push(a.mode);
+        vec![
+            b.finish(),
+            to.num(RPL_CREATIONTIME)
+                .param(&self.name)
+                .param(self.created.to_string())
+                .finish(),
+        ]
+    }
+
+    /// `367` per entry, then `368`.
+    pub fn ban_list(&self, to: &To) -> Vec<Bytes> {
+        let mut v: Vec<Bytes> = self
+            .bans
+            .iter()
+            .map(|b| {
+                to.num(RPL_BANLIST)
+                    .param(&self.name)
+                    .param(&b.mask)
+                    .param(&b.setter)
+                    .param(b.time.to_string())
+                    .finish()
+            })
+            .collect();
+        v.push(to.about(RPL_ENDOFBANLIST, &self.name, "End of channel ban list"));
+        v
+    }
+
+    fn mode_status(&mut self, c: char, plus: bool, target: &str, out: &mut ModeOutcome) {
+        let Some(m) = self
+            .by_nick
+            .get(&fold(target))
+            .copied()
+            .and_then(|who| Some((who, self.members.get_mut(&who)?)))
+        else {
+            out.absent.push(target.to_string());
+            return;
+        };
+        let (who, m) = m;
+        let flag = if c == 'o' { &mut m.op } else { &mut m.voice };
+        if *flag != plus {
+            *flag = plus;
+            out.status.push((who, m.op, m.voice));
+            out.applied.push(Applied {
+                plus,
+                mode: c,
+                arg: Some(m.info.nick.clone()),
+            });
         }
-        let mut b = LineBuilder::new(Some(req.prefix.as_bytes()), "MODE")
-            .param(&name)
-            .param(modestr);
-        for a in &applied {
-            if let Some(arg) = &a.arg {
-                b = b.param(arg);
+    }
+
+    /// `+k key` / `-k`. A key that is empty, blank or holds a space (or a
+    /// comma, which would split a JOIN key list) is refused with 525 and
+    /// sets nothing (modern.ircdocs.horse, ERR_INVALIDKEY; RFC 2812 has no
+    /// such numeric).
+    fn mode_key(&mut self, to: &To, plus: bool, arg: Option<&String>, out: &mut ModeOutcome) {
+        if !plus {
+            if self.key.take().is_some() {
+                out.applied.push(Applied {
+                    plus,
+                    mode: 'k',
+                    arg: Some("*".into()),
+                });
             }
+            return;
         }
-        let line = b.finish();
-        let cores: Vec<usize> = ch.member_cores().collect();
-        for core in cores {
-            // Status changes ride on the MODE line to the target's core so
-            // its WHOIS mirror stays current; others just get the line.
-            let mut first = true;
-            for (who, op, voice) in status.iter().filter(|s| s.0.core == core) {
-                let line = if first { line.clone() } else { Bytes::new() };
-                first = false;
-                let change = Change::Status {
-                    who: *who,
-                    op: *op,
-                    voice: *voice,
-                };
-                self.post(core, deliver(key, line, change));
-            }
-            if first {
-                self.post(core, deliver(key, line.clone(), Change::None));
-            }
+        let Some(k) = arg else {
+            out.replies.push(to.need_more_params("MODE"));
+            return;
+        };
+        if k.trim().is_empty() || k.contains([' ', ',']) || k.len() > 23 {
+            out.replies.push(
+                to.num(ERR_INVALIDKEY)
+                    .param(&self.name)
+                    .trailing("Key is not well-formed"),
+            );
+            return;
         }
-        lines
+        self.key = Some(k.clone());
+        out.applied.push(Applied {
+            plus,
+            mode: 'k',
+            arg: Some(k.clone()),
+        });
+    }
+
+    fn mode_ban(
+        &mut self,
+        to: &To,
+        req: &Req,
+        plus: bool,
+        mask: &str,
+        now: u64,
+        out: &mut ModeOutcome,
+    ) {
+        let mask = ban_mask(&String::from_utf8_lossy(echo_word(mask.as_bytes())));
+        let found = self.bans.iter().position(|b| fold(&b.mask) == fold(&mask));
+        match (plus, found) {
+            (true, None) if self.bans.len() >= MAX_BANS => out.replies.push(
+                to.num(ERR_BANLISTFULL)
+                    .param(&self.name)
+                    .param(&mask)
+                    .trailing("Channel ban list is full"),
+            ),
+            (true, None) => {
+                self.bans.push(Ban {
+                    mask: mask.clone(),
+                    setter: req.prefix.clone(),
+                    time: now,
+                });
+                out.applied.push(Applied {
+                    plus,
+                    mode: 'b',
+                    arg: Some(mask),
+                });
+            }
+            (false, Some(i)) => {
+                let b = self.bans.remove(i);
+                out.applied.push(Applied {
+                    plus,
+                    mode: 'b',
+                    arg: Some(b.mask),
+                });
+            }
+            _ => {}
+        }
     }
 }
 
-fn deliver(key: &str, line: Bytes, change: Change) -> Msg {
-    Msg::Deliver(Deliver {
-        chan: key.to_string(),
-        line,
-        except: None,
-        change,
-        dedup: None,
-    })
+/// `:<prefix> MODE <chan> +ov-t a b`, or None when nothing changed.
+fn mode_line(prefix: &str, chan: &str, applied: &[Applied]) -> Option<Bytes> {
+    if applied.is_empty() {
+        return None;
+    }
+    let mut modestr = String::new();
+    let mut last = None;
+    for a in applied {
+        if last != Some(a.plus) {
+            modestr.push(if a.plus { '+' } else { '-' });
+            last = Some(a.plus);
+        }
+        modestr.push(a.mode);
+    }
+    let mut b = LineBuilder::new(Some(prefix.as_bytes()), "MODE")
+        .param(chan)
+        .param(modestr);
+    for arg in applied.iter().filter_map(|a| a.arg.as_ref()) {
+        b = b.param(arg);
+    }
+    Some(b.finish())
 }

@@ -62,6 +62,14 @@ pub enum Msg {
     },
     /// To the channel's owner.
     Chan { chan: String, req: Req, op: ChanOp },
+    /// A channel MODE's answer on its way through the owners of `targets`
+    /// (+o/+v nicks not in `chan`), each adding 441 or 401 to `lines`.
+    CheckNicks {
+        req: Req,
+        lines: Vec<Bytes>,
+        chan: String,
+        targets: Vec<String>,
+    },
     /// From a channel owner to a core with members: write `line` to them.
     Deliver(Deliver),
     /// Answer lines for client `id`; `done` ends one pending request.

@@ -137,6 +137,10 @@ pub const ERR_PASSWDMISMATCH: &str = "464";
 pub const ERR_UNKNOWNMODE: &str = "472";
 pub const ERR_BADCHANNELKEY: &str = "475";
 pub const ERR_CHANOPRIVSNEEDED: &str = "482";
+pub const RPL_BANLIST: &str = "367";
+pub const ERR_BANNEDFROMCHAN: &str = "474";
+pub const ERR_BANLISTFULL: &str = "478";
+pub const ERR_INVALIDKEY: &str = "525";
 pub const ERR_UMODEUNKNOWNFLAG: &str = "501";
 pub const ERR_USERSDONTMATCH: &str = "502";
 

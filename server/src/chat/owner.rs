@@ -84,6 +84,11 @@ impl Shard {
                 let l = to.about(ERR_BADCHANNELKEY, &ch.name, "Cannot join channel (+k)");
                 return self.answer(&req, vec![l], None);
             }
+            if ch.banned(&req.prefix) {
+                let l = to.about(ERR_BANNEDFROMCHAN, &ch.name, "Cannot join channel (+b)");
+                self.drop_if_empty(&key);
+                return self.answer(&req, vec![l], None);
+            }
             ch.add(me, info, created);
             let name = ch.name.clone();
             let mut lines = topic_lines(&to, ch);
@@ -117,7 +122,8 @@ impl Shard {
         match op {
             ChanOp::Join { .. } => {}
             ChanOp::Privmsg { line, notice, .. } => {
-                if ch.no_external && !member {
+                let banned = member && !ch.is_voiced(me) && ch.banned(&req.prefix);
+                if (ch.no_external && !member) || banned {
                     if !notice {
                         lines.push(to.cannot_send(&name));
                     }
@@ -219,7 +225,29 @@ impl Shard {
                     );
                 }
             }
-            ChanOp::Mode { args } => lines = self.chan_mode(&key, &req, member, args),
+            ChanOp::Mode { args } => {
+                let out = ch.mode(&to, &req, &args, now_secs());
+                if let Some(line) = out.line {
+                    self.fanout(&key, line, None, Change::None, None);
+                }
+                for (who, op, voice) in out.status {
+                    // To the member's own core, so its WHOIS mirror follows.
+                    let change = Change::Status { who, op, voice };
+                    let d = Deliver {
+                        chan: key.clone(),
+                        line: Bytes::new(),
+                        except: None,
+                        change,
+                        dedup: None,
+                    };
+                    self.post(who.core, Msg::Deliver(d));
+                }
+                if !out.absent.is_empty() {
+                    let (lines, targets) = (out.replies, out.absent);
+                    return self.on_check_nicks(req, lines, name, targets);
+                }
+                lines = out.replies;
+            }
             ChanOp::Leave { line, dedup } => {
                 if let Some(m) = ch.remove(me) {
                     let line = line.unwrap_or_else(|| {
@@ -251,6 +279,45 @@ impl Shard {
             }
         }
         self.conclude(&req, lines, ack);
+    }
+
+    /// Finishes a MODE whose +o/+v targets were not in the channel: each
+    /// target's nick owner adds 441 (the nick exists) or 401 (it does
+    /// not), hop by hop, and the last one answers the request.
+    pub(super) fn on_check_nicks(
+        &mut self,
+        req: Req,
+        mut lines: Vec<Bytes>,
+        chan: String,
+        mut targets: Vec<String>,
+    ) {
+        let server = self.cfg.name.clone();
+        let to = To {
+            server: &server,
+            nick: &req.nick,
+        };
+        while let Some(t) = targets.first() {
+            let core = super::casemap::owner(t, self.cores());
+            if core != self.core {
+                let msg = Msg::CheckNicks {
+                    req,
+                    lines,
+                    chan,
+                    targets,
+                };
+                return self.post(core, msg);
+            }
+            let t = targets.remove(0);
+            lines.push(if self.nicks.contains_key(&fold(&t)) {
+                to.num(ERR_USERNOTINCHANNEL)
+                    .param(&t)
+                    .param(&chan)
+                    .trailing("They aren't on that channel")
+            } else {
+                to.no_such_nick(t.as_bytes())
+            });
+        }
+        self.answer(&req, lines, None);
     }
 
     /// Answers a request, or for an unacknowledged one sends only errors.

@@ -498,6 +498,12 @@ impl Shard {
                 op,
             } => self.on_at_client(id, target, req, op),
             Msg::Chan { chan, req, op } => self.on_chan(chan, req, op),
+            Msg::CheckNicks {
+                req,
+                lines,
+                chan,
+                targets,
+            } => self.on_check_nicks(req, lines, chan, targets),
             Msg::Deliver(d) => self.on_deliver(d),
             Msg::Reply {
                 id,
