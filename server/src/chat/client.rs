@@ -31,7 +31,11 @@ pub struct Client {
     pub pass: Option<Vec<u8>>,
     pub registered: bool,
     pub cap_negotiating: bool,
-    pub multi_prefix: bool,
+    pub caps: super::caps::Caps,
+    /// Highest `CAP LS` version the client sent (302 gets values).
+    pub cap_version: u32,
+    /// Set by OPER.
+    pub oper: bool,
     pub away: Option<Bytes>,
     pub invisible: bool,
     pub signon: u64,
@@ -67,7 +71,9 @@ impl Client {
             pass: None,
             registered: false,
             cap_negotiating: false,
-            multi_prefix: false,
+            caps: super::caps::Caps::default(),
+            cap_version: 0,
+            oper: false,
             away: None,
             invisible: false,
             signon: now,

@@ -1,8 +1,10 @@
 //! Messages between cores. All shared chat state is owned by exactly one
 //! core (a nick by `owner(nick)`, a channel by `owner(channel)`, a client by
 //! the core it connected to); everything else asks it with one of these.
-//! Per pair of cores the transport is FIFO, which is what keeps a channel's
-//! order: the owner emits its events in one sequence to each member core.
+//! Each message names the role it is for: the nick registry, a channel's
+//! owner, or a client's home. Per pair of cores the transport is FIFO,
+//! which is what keeps a channel's order: the owner emits its events in
+//! one sequence to each member core.
 
 use bytes::Bytes;
 
@@ -22,7 +24,7 @@ pub struct Req {
     pub nick: String,
     /// `nick!user@host`, the source of lines this request makes others see.
     pub prefix: String,
-    pub multi_prefix: bool,
+    pub caps: super::caps::Caps,
 }
 
 /// What a channel owner keeps about each member (for NAMES, WHO, KICK).
@@ -38,39 +40,56 @@ pub struct MemberInfo {
 
 #[derive(Debug)]
 pub enum Msg {
-    /// To the nick's owner: register `nick` for `from` (registration or change).
-    ClaimNick { nick: String, from: ClientRef },
-    /// Back to the client's core.
+    /// For the nick registry of the nick's owner.
+    Nick(NickMsg),
+    /// For the channel's owner.
+    Chan { chan: String, req: Req, op: ChanOp },
+    /// For a client's home core.
+    Home(HomeMsg),
+    /// To every core: answer from what you own.
+    Scatter { req: Req, op: ScatterOp },
+    /// The server is stopping: say goodbye to every local client.
+    Shutdown,
+}
+
+#[derive(Debug)]
+pub enum NickMsg {
+    /// Register `nick` for `from` (registration or change).
+    Claim { nick: String, from: ClientRef },
+    /// `from` no longer uses it.
+    Release { folded: String, from: ClientRef },
+    /// Pass `op` on to the nick's holder (as `HomeMsg::AtClient`).
+    Route {
+        target: String,
+        req: Req,
+        op: NickOp,
+    },
+    /// A channel MODE's answer on its way through the owners of `targets`
+    /// (+o/+v nicks not in `chan`), each adding 441 or 401 to `lines`.
+    Check {
+        req: Req,
+        lines: Vec<Bytes>,
+        chan: String,
+        targets: Vec<String>,
+    },
+}
+
+#[derive(Debug)]
+pub enum HomeMsg {
+    /// The registry's answer to a `Claim`.
     NickResult {
         id: ClientId,
         nick: String,
         ok: bool,
     },
-    /// To the nick's owner: `from` no longer uses it.
-    ReleaseNick { folded: String, from: ClientRef },
-    /// To the nick's owner, which forwards it to the client's core as `AtClient`.
-    ToNick {
-        target: String,
-        req: Req,
-        op: NickOp,
-    },
+    /// A request routed to local client `id` by its nick.
     AtClient {
         id: ClientId,
         target: String,
         req: Req,
         op: NickOp,
     },
-    /// To the channel's owner.
-    Chan { chan: String, req: Req, op: ChanOp },
-    /// A channel MODE's answer on its way through the owners of `targets`
-    /// (+o/+v nicks not in `chan`), each adding 441 or 401 to `lines`.
-    CheckNicks {
-        req: Req,
-        lines: Vec<Bytes>,
-        chan: String,
-        targets: Vec<String>,
-    },
-    /// From a channel owner to a core with members: write `line` to them.
+    /// From a channel owner: write `line` to the local members.
     Deliver(Deliver),
     /// Answer lines for client `id`; `done` ends one pending request.
     Reply {
@@ -80,10 +99,6 @@ pub enum Msg {
         frag: Option<(u8, String)>,
         done: bool,
     },
-    /// To every core: answer from what you own.
-    Scatter { req: Req, op: ScatterOp },
-    /// The server is stopping: say goodbye to every local client.
-    Shutdown,
 }
 
 #[derive(Debug)]
@@ -124,6 +139,7 @@ pub enum ChanOp {
     },
     Mode {
         args: Vec<String>,
+        now: u64,
     },
     /// A member left without PART (QUIT, disconnect, or a join that raced a
     /// disconnect). `line` is what the others see; `None` builds one.
@@ -161,7 +177,7 @@ pub struct Deliver {
 }
 
 /// Membership change a member core applies to its local mirror.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     None,
     /// Applied before writing, so the joiner sees its own JOIN.

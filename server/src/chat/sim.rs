@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::config::Config;
+use super::counters::Counters;
 use super::framing::Frame;
 use super::msg::{ClientRef, Msg};
-use super::shard::{Config, Counters, Shard};
+use super::shard::Shard;
 
 pub struct Cluster {
     pub shards: Vec<Shard>,

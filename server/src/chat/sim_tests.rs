@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use super::config::Config;
 use super::framing::Frame;
 use super::msg::ClientRef;
-use super::shard::Config;
 use super::sim::Cluster;
 
 fn has(out: &[String], needle: &str) -> bool {
@@ -589,7 +589,7 @@ fn input_queue_accounting_is_exact() {
     );
     cl.settle_all();
     assert!(cl.shards[0].wants_input(a.id));
-    assert_eq!(cl.shards[0].clients[&a.id].inq_bytes, 0);
+    assert_eq!(cl.shards[0].home().client(a.id).unwrap().inq_bytes, 0);
 }
 
 #[test]

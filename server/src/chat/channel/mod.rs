@@ -1,22 +1,35 @@
 //! A channel as its owning core keeps it: members with their status,
-//! topic, modes, and how many members each core has (where to fan out).
+//! topic, modes, bans, and how many members each core has (where to fan
+//! out). Every operation on a channel is a method returning its `Effects`
+//! (lines to fan out, replies, membership changes), so the channel rules
+//! are tested here without cores or sockets: `ops` (JOIN, PART, PRIVMSG,
+//! TOPIC, KICK, NAMES, WHO, ...), `mode` (MODE), `replies` (the numerics
+//! that describe a channel).
+
+mod effects;
+mod mode;
+mod ops;
+mod replies;
 
 use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use super::casemap::{fold, glob};
-use super::msg::{ClientRef, MemberInfo};
+use crate::chat::casemap::{fold, glob};
+use crate::chat::msg::{ClientRef, MemberInfo};
 
-pub struct Member {
-    pub info: MemberInfo,
-    pub op: bool,
-    pub voice: bool,
+pub use effects::Effects;
+pub use replies::{list_line, who_line, LIST_CHUNK};
+
+struct Member {
+    info: MemberInfo,
+    op: bool,
+    voice: bool,
 }
 
 impl Member {
     /// Status prefix as NAMES/WHO show it; all of them with multi-prefix.
-    pub fn prefix(&self, multi: bool) -> &'static str {
+    fn prefix(&self, multi: bool) -> &'static str {
         match (self.op, self.voice, multi) {
             (true, true, true) => "@+",
             (true, _, _) => "@",
@@ -26,25 +39,25 @@ impl Member {
     }
 }
 
-pub struct Topic {
-    pub text: Bytes,
-    pub setter: String,
-    pub time: u64,
+struct Topic {
+    text: Bytes,
+    setter: String,
+    time: u64,
 }
 
 /// One entry of the ban list (+b): a `nick!user@host` glob.
-pub struct Ban {
-    pub mask: String,
-    pub setter: String,
-    pub time: u64,
+struct Ban {
+    mask: String,
+    setter: String,
+    time: u64,
 }
 
 /// Most entries a ban list holds (MAXLIST=b:100).
-pub const MAX_BANS: usize = 100;
+const MAX_BANS: usize = 100;
 
 /// Completes a ban mask as servers do: `nick` is `nick!*@*`, `user@host`
 /// is `*!user@host`, `nick!user` is `nick!user@*`.
-pub fn ban_mask(m: &str) -> String {
+fn ban_mask(m: &str) -> String {
     match (m.contains('!'), m.contains('@')) {
         (false, false) => format!("{m}!*@*"),
         (false, true) => format!("*!{m}"),
@@ -54,18 +67,18 @@ pub fn ban_mask(m: &str) -> String {
 }
 
 pub struct Channel {
-    pub name: String,
-    pub created: u64,
-    pub members: HashMap<ClientRef, Member>,
+    name: String,
+    created: u64,
+    members: HashMap<ClientRef, Member>,
     /// Folded nick -> member, for KICK and MODE +o targets.
-    pub by_nick: HashMap<String, ClientRef>,
+    by_nick: HashMap<String, ClientRef>,
     per_core: Vec<u32>,
-    pub topic: Option<Topic>,
-    pub topic_lock: bool,
-    pub no_external: bool,
-    pub secret: bool,
-    pub key: Option<String>,
-    pub bans: Vec<Ban>,
+    topic: Option<Topic>,
+    topic_lock: bool,
+    no_external: bool,
+    secret: bool,
+    key: Option<String>,
+    bans: Vec<Ban>,
 }
 
 impl Channel {
@@ -85,7 +98,15 @@ impl Channel {
         }
     }
 
-    pub fn add(&mut self, who: ClientRef, info: MemberInfo, op: bool) {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    fn add(&mut self, who: ClientRef, info: MemberInfo, op: bool) {
         self.by_nick.insert(fold(&info.nick), who);
         if self
             .members
@@ -103,14 +124,14 @@ impl Channel {
         }
     }
 
-    pub fn remove(&mut self, who: ClientRef) -> Option<Member> {
+    fn remove(&mut self, who: ClientRef) -> Option<Member> {
         let m = self.members.remove(&who)?;
         self.per_core[who.core] -= 1;
         self.by_nick.remove(&fold(&m.info.nick));
         Some(m)
     }
 
-    pub fn rename(&mut self, who: ClientRef, new_nick: &str) {
+    fn rename(&mut self, who: ClientRef, new_nick: &str) {
         if let Some(m) = self.members.get_mut(&who) {
             self.by_nick.remove(&fold(&m.info.nick));
             m.info.nick = new_nick.to_string();
@@ -119,12 +140,13 @@ impl Channel {
     }
 
     /// Cores that have at least one member: where events are sent.
-    pub fn member_cores(&self) -> impl Iterator<Item = usize> + '_ {
+    fn member_cores(&self) -> Vec<usize> {
         self.per_core
             .iter()
             .enumerate()
             .filter(|(_, &n)| n > 0)
             .map(|(c, _)| c)
+            .collect()
     }
 
     pub fn is_member(&self, who: ClientRef) -> bool {
@@ -132,21 +154,21 @@ impl Channel {
     }
 
     /// Op or voice: speaks whatever the bans say.
-    pub fn is_voiced(&self, who: ClientRef) -> bool {
+    fn is_voiced(&self, who: ClientRef) -> bool {
         self.members.get(&who).is_some_and(|m| m.op || m.voice)
     }
 
-    pub fn is_op(&self, who: ClientRef) -> bool {
+    fn is_op(&self, who: ClientRef) -> bool {
         self.members.get(&who).is_some_and(|m| m.op)
     }
 
     /// True when `prefix` (`nick!user@host`) matches a ban.
-    pub fn banned(&self, prefix: &str) -> bool {
+    fn banned(&self, prefix: &str) -> bool {
         self.bans.iter().any(|b| glob(&b.mask, prefix))
     }
 
     /// `+ntks` style mode string; the key only for members.
-    pub fn mode_string(&self, show_key: bool) -> (String, Option<String>) {
+    fn mode_string(&self, show_key: bool) -> (String, Option<String>) {
         let mut s = String::from("+");
         if self.key.is_some() {
             s.push('k');
@@ -168,7 +190,7 @@ impl Channel {
     }
 
     /// NAMES entries, `@+nick` style, in a stable order.
-    pub fn names(&self, multi: bool) -> Vec<String> {
+    fn nick_list(&self, multi: bool) -> Vec<String> {
         let mut v: Vec<(&ClientRef, &Member)> = self.members.iter().collect();
         v.sort_by_key(|(r, _)| **r);
         v.iter()
@@ -199,13 +221,13 @@ mod tests {
         let b = ClientRef { core: 1, id: 2 };
         c.add(a, info("Al"), true);
         c.add(b, info("Bo"), false);
-        assert_eq!(c.member_cores().collect::<Vec<_>>(), vec![1]);
+        assert_eq!(c.member_cores(), vec![1]);
         c.rename(a, "Ann");
         assert_eq!(c.by_nick.get("ann"), Some(&a));
-        assert_eq!(c.names(false), vec!["@Ann", "Bo"]);
+        assert_eq!(c.nick_list(false), vec!["@Ann", "Bo"]);
         c.remove(a);
         c.remove(b);
-        assert_eq!(c.member_cores().count(), 0);
+        assert!(c.member_cores().is_empty());
         assert!(c.by_nick.is_empty());
     }
 

@@ -1,28 +1,23 @@
 //! Channel MODE as the channel's owner runs it: the query (324/329), the
 //! ban list (367/368), and changes to o v b k t n s by channel operators.
-//! Pure: `Channel::mode` changes the channel and says what happened; the
-//! caller fans the MODE line out and sends the replies.
+//! The MODE line goes out with the common fan-out; a member's op/voice
+//! change also goes to that member's core so its WHOIS mirror follows.
 
 use bytes::Bytes;
 
-use super::casemap::fold;
-use super::channel::{ban_mask, Ban, Channel, MAX_BANS};
-use super::msg::{ClientRef, Req};
-use super::numerics::*;
-use super::parse::{echo_word, LineBuilder};
+use super::{ban_mask, Ban, Channel, Effects, MAX_BANS};
+use crate::chat::casemap::fold;
+use crate::chat::msg::{Change, ClientRef, Req};
+use crate::chat::numerics::*;
+use crate::chat::parse::{echo_word, LineBuilder};
 
-/// What a MODE request did.
+/// What a MODE request did, while it runs.
 #[derive(Default)]
-pub struct ModeOutcome {
-    /// Replies to the requester.
-    pub replies: Vec<Bytes>,
-    /// The MODE line every member sees, if anything changed.
-    pub line: Option<Bytes>,
+struct ModeOutcome {
+    replies: Vec<Bytes>,
     /// Members whose op/voice changed: (member, op, voice).
-    pub status: Vec<(ClientRef, bool, bool)>,
-    /// +o/+v targets not in the channel: 441 if the nick exists, else 401,
-    /// which only the nick's owner can tell.
-    pub absent: Vec<String>,
+    status: Vec<(ClientRef, bool, bool)>,
+    absent: Vec<String>,
     applied: Vec<Applied>,
 }
 
@@ -34,22 +29,19 @@ struct Applied {
 }
 
 impl Channel {
-    /// Runs `MODE <chan> args...` from `req` (`member`: whether they are in it).
-    pub fn mode(&mut self, to: &To, req: &Req, args: &[String], now: u64) -> ModeOutcome {
-        let mut out = ModeOutcome::default();
+    /// Runs `MODE <chan> args...` from `req`.
+    pub fn mode(&mut self, to: &To, req: &Req, args: &[String], now: u64) -> Effects {
         let Some(modes) = args.first() else {
-            out.replies = self.mode_query(to, self.is_member(req.from));
-            return out;
+            return Effects::replies(self.mode_query(to, self.is_member(req.from)));
         };
         let listing = modes.trim_start_matches(['+', '-']) == "b" && args.len() == 1;
         if listing {
-            out.replies = self.ban_list(to);
-            return out;
+            return Effects::replies(self.ban_list(to));
         }
         if !self.is_op(req.from) {
-            out.replies.push(to.not_op(&self.name));
-            return out;
+            return Effects::reply(to.not_op(&self.name));
         }
+        let mut out = ModeOutcome::default();
         let mut params = args[1..].iter();
         let mut plus = true;
         for c in modes.chars() {
@@ -87,8 +79,20 @@ impl Channel {
                 )),
             }
         }
-        out.line = mode_line(&req.prefix, &self.name, &out.applied);
-        out
+        self.mode_effects(&req.prefix, out)
+    }
+
+    fn mode_effects(&self, prefix: &str, out: ModeOutcome) -> Effects {
+        let mut fx = Effects::replies(out.replies);
+        fx.absent = out.absent;
+        if let Some(line) = mode_line(prefix, &self.name, &out.applied) {
+            fx.deliver(self.member_cores(), line, Change::None);
+        }
+        for (who, op, voice) in out.status {
+            let change = Change::Status { who, op, voice };
+            fx.deliver(vec![who.core], Bytes::new(), change);
+        }
+        fx
     }
 
     fn mode_query(&self, to: &To, member: bool) -> Vec<Bytes> {
@@ -107,7 +111,7 @@ impl Channel {
     }
 
     /// `367` per entry, then `368`.
-    pub fn ban_list(&self, to: &To) -> Vec<Bytes> {
+    fn ban_list(&self, to: &To) -> Vec<Bytes> {
         let mut v: Vec<Bytes> = self
             .bans
             .iter()
