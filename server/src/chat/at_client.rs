@@ -33,13 +33,30 @@ pub fn at_client(
     };
     let nick = c.nick_or_star().to_string();
     match op {
-        NickOp::Privmsg { line, notice } => {
+        NickOp::Privmsg {
+            line,
+            notice,
+            meta,
+            tags_only,
+        } => {
             let away = (!notice).then(|| c.away.clone()).flatten();
-            home.send(mail, id, line);
+            if !tags_only || c.caps.has(Cap::MessageTags) {
+                let line = meta.render(&line, c.caps);
+                home.send(mail, id, line);
+            }
             let lines = match away {
                 Some(a) => vec![to.num(RPL_AWAY).param(&nick).trailing(a)],
                 None => Vec::new(),
             };
+            mail.answer(&req, lines, None);
+        }
+        NickOp::Invite { line, chan } => {
+            let away = c.away.clone();
+            home.send(mail, id, line);
+            let mut lines = vec![to.num(RPL_INVITING).param(&nick).param(&chan).finish()];
+            if let Some(a) = away {
+                lines.push(to.num(RPL_AWAY).param(&nick).trailing(a));
+            }
             mail.answer(&req, lines, None);
         }
         NickOp::Whois => {

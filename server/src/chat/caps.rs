@@ -5,10 +5,39 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cap {
     MultiPrefix,
+    UserhostInNames,
+    CapNotify,
+    MessageTags,
+    ServerTime,
+    EchoMessage,
+    AwayNotify,
+    ExtendedJoin,
+    InviteNotify,
+    Chghost,
+    Setname,
+    Batch,
+    LabeledResponse,
 }
 
 /// Every offered capability: its name and, for `CAP LS 302`, its value.
-const OFFERED: &[(Cap, &str, Option<&str>)] = &[(Cap::MultiPrefix, "multi-prefix", None)];
+/// No accounts exist, so no `account-tag`/`account-notify`, and no SASL.
+/// `chghost` is offered for clients that expect it; hosts never change
+/// here, so it sends nothing. `cap-notify` likewise: the set never changes.
+const OFFERED: &[(Cap, &str, Option<&str>)] = &[
+    (Cap::MultiPrefix, "multi-prefix", None),
+    (Cap::UserhostInNames, "userhost-in-names", None),
+    (Cap::CapNotify, "cap-notify", None),
+    (Cap::MessageTags, "message-tags", None),
+    (Cap::ServerTime, "server-time", None),
+    (Cap::EchoMessage, "echo-message", None),
+    (Cap::AwayNotify, "away-notify", None),
+    (Cap::ExtendedJoin, "extended-join", None),
+    (Cap::InviteNotify, "invite-notify", None),
+    (Cap::Chghost, "chghost", None),
+    (Cap::Setname, "setname", Some("len=128")),
+    (Cap::Batch, "batch", None),
+    (Cap::LabeledResponse, "labeled-response", None),
+];
 
 impl Cap {
     pub fn from_name(name: &str) -> Option<Cap> {
@@ -77,5 +106,12 @@ mod tests {
         assert_eq!(c.names(), "");
         assert_eq!(Cap::from_name("MULTI-PREFIX"), Some(Cap::MultiPrefix));
         assert_eq!(Cap::from_name("sasl"), None);
+    }
+
+    #[test]
+    fn values_only_from_302() {
+        assert!(ls(301).contains(" setname "));
+        assert!(ls(302).contains(" setname=len=128 "));
+        assert!(ls(302).starts_with("multi-prefix userhost-in-names cap-notify"));
     }
 }

@@ -141,3 +141,16 @@ pub fn mode(s: &mut Session, m: &Message) {
     let now = now_secs();
     request(s, m, "MODE", || ChanOp::Mode { args, now });
 }
+
+/// `INVITE <nick> <channel>`, to the channel's owner.
+pub fn invite(s: &mut Session, m: &Message) {
+    let (Some(nick), Some(chan)) = (m.params.first(), m.params.get(1)) else {
+        return s.reply(|to| to.need_more_params("INVITE"));
+    };
+    if !valid_channel(chan) {
+        return s.reply(|to| to.no_such_channel(chan));
+    }
+    let target = String::from_utf8_lossy(echo_word(nick)).into_owned();
+    let chan = String::from_utf8_lossy(chan).into_owned();
+    s.request_chan(chan, ChanOp::Invite { target });
+}

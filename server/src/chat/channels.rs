@@ -14,8 +14,9 @@ use super::channel::{Channel, Effects};
 use super::clock::now_secs;
 use super::counters::Counters;
 use super::mail::Mail;
-use super::msg::{ChanOp, ClientRef, Deliver, HomeMsg, Msg, NickMsg, Req};
+use super::msg::{ChanOp, ClientRef, Deliver, HomeMsg, Msg, NickMsg, NickOp, Req};
 use super::numerics::To;
+use super::tags::Meta;
 
 pub struct Channels {
     /// Owned channels by folded name.
@@ -64,7 +65,12 @@ impl Channels {
         ack: bool,
         mail: &mut Mail,
     ) {
-        for d in fx.deliveries {
+        let mut now: Option<Meta> = None;
+        for mut d in fx.deliveries {
+            if d.meta.time.is_empty() && !d.line.is_empty() || d.alt.is_some() {
+                let now = now.get_or_insert_with(|| Meta::now(Bytes::new()));
+                d.meta.time = now.time.clone();
+            }
             for core in d.cores {
                 let msg = Deliver {
                     chan: key.to_string(),
@@ -72,6 +78,9 @@ impl Channels {
                     except: d.except,
                     change: d.change.clone(),
                     dedup: d.dedup,
+                    meta: d.meta.clone(),
+                    alt: d.alt.clone(),
+                    ops_only: d.ops_only,
                 };
                 mail.post(core, Msg::Home(HomeMsg::Deliver(msg)));
             }
@@ -79,7 +88,16 @@ impl Channels {
         if fx.unanswered {
             return;
         }
-        if let Some(first) = fx.absent.first() {
+        if let Some((target, line, chan)) = fx.forward {
+            let op = NickOp::Invite { line, chan };
+            let req = req.clone();
+            let msg = NickMsg::Route { target, req, op };
+            let target = match &msg {
+                NickMsg::Route { target, .. } => target.clone(),
+                _ => String::new(),
+            };
+            mail.send_registry(&target, msg);
+        } else if let Some(first) = fx.absent.first() {
             let first = first.clone();
             let msg = NickMsg::Check {
                 req: req.clone(),
@@ -108,7 +126,13 @@ fn run(ch: &mut Channel, to: &To, req: &Req, op: ChanOp) -> Effects {
     let me = req.from;
     match op {
         ChanOp::Join { info, key } => ch.join(to, req, info, key),
-        ChanOp::Privmsg { line, notice, .. } => ch.privmsg(to, req, line, notice),
+        ChanOp::Privmsg {
+            line,
+            notice,
+            meta,
+            tags_only,
+            ..
+        } => ch.privmsg(to, req, line, notice, meta, tags_only),
         ChanOp::Part { reason } => ch.part(to, req, reason),
         ChanOp::Topic { set, now } => ch.topic(to, req, set, now),
         ChanOp::Names => ch.names(to, req),
@@ -122,7 +146,8 @@ fn run(ch: &mut Channel, to: &To, req: &Req, op: ChanOp) -> Effects {
             line,
             dedup,
         } => ch.nick_change(me, &new_nick, line, dedup),
-        ChanOp::Update { away, invisible } => ch.update(me, away, invisible),
+        ChanOp::Update { info, notify } => ch.update(me, &info, notify),
+        ChanOp::Invite { target } => ch.invite(to, req, &target),
     }
 }
 

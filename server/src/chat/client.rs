@@ -52,6 +52,10 @@ pub struct Client {
     pub pending: u32,
     pub finish: Option<Finish>,
     pub frags: Vec<(u8, String)>,
+    /// labeled-response: the label of the command running, and the lines
+    /// it produced so far (sent together when it completes).
+    pub label: Option<Bytes>,
+    pub labeled: Vec<Bytes>,
     pub out: VecDeque<Bytes>,
     pub out_bytes: usize,
     /// Set once the client is quitting: nothing more is read or queued,
@@ -87,6 +91,8 @@ impl Client {
             pending: 0,
             finish: None,
             frags: Vec::new(),
+            label: None,
+            labeled: Vec::new(),
             out: VecDeque::new(),
             out_bytes: 0,
             closing: false,

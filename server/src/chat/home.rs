@@ -164,10 +164,41 @@ impl Home {
         if c.out_bytes + line.len() > limit {
             c.out.clear();
             c.out_bytes = 0;
+            c.labeled.clear();
             return self.quit(mail, id, "Max SendQ exceeded", "Max SendQ exceeded");
         }
         c.out_bytes += line.len();
+        if c.label.is_some() {
+            c.labeled.push(line);
+            return;
+        }
         c.out.push_back(line);
+        c.wake_writer();
+    }
+
+    /// Starts collecting the client's output under `label` (labeled-response).
+    pub fn begin_label(&mut self, id: ClientId, label: Bytes) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.label = Some(label);
+        }
+    }
+
+    /// Ends the labeled command once nothing of it is pending: its output
+    /// goes out tagged with the label, as one line, a `labeled-response`
+    /// batch, or a bare ACK when it produced nothing.
+    pub fn end_label(&mut self, id: ClientId) {
+        let server = self.cfg.name.clone();
+        let Some(c) = self.clients.get_mut(&id).filter(|c| c.pending == 0) else {
+            return;
+        };
+        let Some(label) = c.label.take() else {
+            return;
+        };
+        let lines = std::mem::take(&mut c.labeled);
+        for l in super::tags::labeled(&server, &label, lines, self.next_event) {
+            c.out.push_back(l);
+        }
+        self.next_event += 1;
         c.wake_writer();
     }
 
@@ -407,7 +438,7 @@ impl Home {
             }
             _ => {}
         }
-        if !d.line.is_empty() {
+        if !d.line.is_empty() || d.alt.is_some() {
             self.write_to_members(mail, &d);
         }
         if let Change::Leave { who } = &d.change {
@@ -435,8 +466,9 @@ impl Home {
         true
     }
 
-    /// Writes a channel event to this core's members of the channel, each
-    /// getting the same `Bytes`.
+    /// Writes a channel event to this core's members of the channel. Each
+    /// combination of caps gets its bytes built once, and every member with
+    /// that combination the same `Bytes`.
     fn write_to_members(&mut self, mail: &mut Mail, d: &Deliver) {
         // The list is taken out while `send` needs `&mut self`; the entry
         // stays in the map, so putting it back allocates nothing.
@@ -444,13 +476,27 @@ impl Home {
             return;
         };
         let quits = self.quits;
+        let mut built: [Option<Bytes>; 8] = Default::default();
         for &m in &members {
-            if d.except == Some(self.me(m))
-                || d.dedup.is_some_and(|ev| !self.mirror.first_sight(ev, m))
-            {
+            if d.except == Some(self.me(m)) {
                 continue;
             }
-            self.send(mail, m, d.line.clone());
+            let Some(c) = self.clients.get(&m) else {
+                continue;
+            };
+            let alt = d.alt.as_ref().filter(|(cap, _)| c.caps.has(*cap));
+            let base = alt.map_or(&d.line, |(_, l)| l);
+            let is_op = || c.channels.get(&d.chan).is_some_and(|v| v.op);
+            if base.is_empty() || (d.ops_only && !is_op()) {
+                continue;
+            }
+            if d.dedup.is_some_and(|ev| !self.mirror.first_sight(ev, m)) {
+                continue;
+            }
+            let slot = usize::from(alt.is_some()) << 2 | d.meta.variant(c.caps);
+            let line = built[slot].get_or_insert_with(|| d.meta.render(base, c.caps));
+            let line = line.clone();
+            self.send(mail, m, line);
         }
         if self.quits != quits {
             // Someone was dropped (sendq) while the list was out.

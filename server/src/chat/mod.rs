@@ -45,6 +45,7 @@ mod register;
 mod registry;
 mod session;
 pub mod shard;
+mod tags;
 mod throttle;
 mod welcome;
 
@@ -52,6 +53,8 @@ mod welcome;
 mod sim;
 #[cfg(test)]
 mod sim_fuzz;
+#[cfg(test)]
+mod sim_ircv3;
 #[cfg(test)]
 mod sim_tests;
 

@@ -8,6 +8,9 @@
 
 use bytes::Bytes;
 
+use super::caps::Cap;
+use super::tags::Meta;
+
 pub type ClientId = u64;
 
 /// A client anywhere in the server: its home core and its id there.
@@ -103,10 +106,24 @@ pub enum HomeMsg {
 
 #[derive(Debug)]
 pub enum NickOp {
-    Privmsg { line: Bytes, notice: bool },
+    /// PRIVMSG, NOTICE or TAGMSG (`notice` for the last two: no 401, no 301).
+    Privmsg {
+        line: Bytes,
+        notice: bool,
+        meta: Meta,
+        /// TAGMSG: only a client with message-tags gets it.
+        tags_only: bool,
+    },
     Whois,
     Who,
-    Userhost { slot: u8 },
+    Userhost {
+        slot: u8,
+    },
+    /// An INVITE to `chan` (the channel owner recorded it).
+    Invite {
+        line: Bytes,
+        chan: String,
+    },
 }
 
 #[derive(Debug)]
@@ -125,6 +142,9 @@ pub enum ChanOp {
         line: Bytes,
         notice: bool,
         ack: bool,
+        meta: Meta,
+        /// TAGMSG: only members with message-tags get it.
+        tags_only: bool,
     },
     Topic {
         set: Option<Bytes>,
@@ -152,9 +172,14 @@ pub enum ChanOp {
         line: Bytes,
         dedup: Option<u64>,
     },
+    /// The member's away state, invisibility or realname changed;
+    /// `notify` is the line members with the cap see (AWAY, SETNAME).
     Update {
-        away: bool,
-        invisible: bool,
+        info: MemberInfo,
+        notify: Option<(Cap, Bytes)>,
+    },
+    Invite {
+        target: String,
     },
 }
 
@@ -174,6 +199,13 @@ pub struct Deliver {
     /// Event id for lines a client must see once although they arrive via
     /// several channels (NICK, QUIT).
     pub dedup: Option<u64>,
+    /// Tags for the members whose caps want them.
+    pub meta: Meta,
+    /// What members with this cap get instead of `line` (extended-join,
+    /// away-notify: an empty `line` means only they get anything).
+    pub alt: Option<(Cap, Bytes)>,
+    /// Only channel operators get it (invite-notify).
+    pub ops_only: bool,
 }
 
 /// Membership change a member core applies to its local mirror.

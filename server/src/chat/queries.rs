@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 
+use super::caps::Cap;
 use super::chan_cmds;
 use super::client::Finish;
 use super::commands::valid_channel;
@@ -90,23 +91,60 @@ pub fn away(s: &mut Session, m: &Message) {
     };
     let msg = m.params.first().filter(|p| !p.is_empty());
     c.away = msg.map(|p| Bytes::copy_from_slice(p));
+    let b = LineBuilder::new(Some(c.prefix.as_bytes()), "AWAY");
+    let notify = match &c.away {
+        Some(text) => b.trailing(text),
+        None => b.finish(),
+    };
     if c.away.is_some() {
         s.reply(|to| to.text(RPL_NOWAWAY, "You have been marked as being away"));
     } else {
         s.reply(|to| to.text(RPL_UNAWAY, "You are no longer marked as being away"));
     }
-    update_channels(s);
+    update_channels(s, Some((Cap::AwayNotify, notify)));
 }
 
-/// Tells the client's channels its away/invisible state (for WHO).
-fn update_channels(s: &mut Session) {
-    let Some(c) = s.client() else {
+/// SETNAME (https://ircv3.net/specs/extensions/setname): a new realname,
+/// seen by the client and by channel members with the cap.
+pub fn setname(s: &mut Session, m: &Message) {
+    let Some(real) = m.params.first().filter(|p| !p.is_empty()) else {
+        return s.reply(|to| to.need_more_params("SETNAME"));
+    };
+    let server = s.cfg().name.clone();
+    if real.len() > 128 {
+        let l = LineBuilder::new(Some(server.as_bytes()), "FAIL")
+            .param("SETNAME")
+            .param("INVALID_REALNAME")
+            .trailing("Realname is not valid");
+        return s.send(l);
+    }
+    let Some(c) = s.client_mut() else {
         return;
     };
-    let (away, invisible) = (c.away.is_some(), c.invisible);
-    let chans: Vec<String> = c.channels.keys().cloned().collect();
+    let real = String::from_utf8_lossy(real).into_owned();
+    if let Some(u) = &mut c.user {
+        u.1 = real.clone();
+    }
+    let line = LineBuilder::new(Some(c.prefix.as_bytes()), "SETNAME").trailing(real);
+    if c.caps.has(Cap::Setname) {
+        s.send(line.clone());
+    }
+    update_channels(s, Some((Cap::Setname, line)));
+}
+
+/// Tells the client's channels its away/invisible/realname state (for
+/// WHO), with the line members with the cap see.
+fn update_channels(s: &mut Session, notify: Option<(Cap, Bytes)>) {
+    let Some(info) = s.home().member_info(s.me().id) else {
+        return;
+    };
+    let chans: Vec<String> = s
+        .client()
+        .map(|c| c.channels.keys().cloned().collect())
+        .unwrap_or_default();
     for chan in chans {
-        s.tell_chan(chan, ChanOp::Update { away, invisible });
+        let (info, notify) = (info.clone(), notify.clone());
+        s.tell_chan(chan, ChanOp::Update { info, notify });
     }
 }
 
@@ -163,5 +201,5 @@ fn set_invisible(s: &mut Session, set: bool) {
         .param(nick)
         .trailing(if set { "+i" } else { "-i" });
     s.send(l);
-    update_channels(s);
+    update_channels(s, None);
 }

@@ -112,7 +112,9 @@ pub fn no_such_nick(mail: &mut Mail, server: &str, target: &str, req: Req, op: N
         nick: &req.nick,
     };
     let lines = match op {
-        NickOp::Privmsg { notice: false, .. } => vec![to.no_such_nick(target.as_bytes())],
+        NickOp::Privmsg { notice: false, .. } | NickOp::Invite { .. } => {
+            vec![to.no_such_nick(target.as_bytes())]
+        }
         NickOp::Whois => vec![
             to.no_such_nick(target.as_bytes()),
             to.about(

@@ -102,6 +102,11 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Collects this command's output under a labeled-response label.
+    pub fn begin_label(&mut self, label: Bytes) {
+        self.home.begin_label(self.id, label);
+    }
+
     pub fn new_event(&mut self) -> u64 {
         self.home.new_event()
     }

@@ -68,6 +68,7 @@ impl Shard {
     fn pump(&mut self, id: ClientId) {
         while let Some(line) = self.home.next_line(id) {
             commands::exec(&mut Session::new(&mut self.home, &mut self.mail, id), line);
+            self.home.end_label(id);
         }
     }
 
@@ -188,6 +189,7 @@ impl Shard {
                 done,
             } => {
                 if self.home.on_reply(mail, id, lines, frag, done) {
+                    self.home.end_label(id);
                     self.pump(id);
                 }
             }

@@ -79,7 +79,10 @@ fn commands_before_registration_get_451_and_ping_works() {
     cl.line(c, "PRIVMSG x :y");
     cl.line(c, "PING tok");
     let out = cl.take(c);
-    assert_eq!(out[0], ":irc.test CAP * LS :multi-prefix");
+    assert_eq!(
+        out[0],
+        format!(":irc.test CAP * LS :{}", super::caps::ls(302))
+    );
     assert_eq!(out[1], ":irc.test 451 * :You have not registered");
     assert_eq!(out[2], ":irc.test 451 * :You have not registered");
     assert_eq!(out[3], ":irc.test PONG irc.test :tok");

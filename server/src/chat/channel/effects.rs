@@ -4,7 +4,9 @@
 
 use bytes::Bytes;
 
+use crate::chat::caps::Cap;
 use crate::chat::msg::{Change, ClientRef};
+use crate::chat::tags::Meta;
 
 /// One line for the members on `cores`.
 #[derive(Debug, PartialEq, Eq)]
@@ -17,6 +19,11 @@ pub struct Delivery {
     /// Event id for a line a member must see once though it comes through
     /// several channels (NICK, QUIT).
     pub dedup: Option<u64>,
+    /// Tags (the owner stamps the time on every delivery).
+    pub meta: Meta,
+    /// What members with the cap get instead of `line`.
+    pub alt: Option<(Cap, Bytes)>,
+    pub ops_only: bool,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -28,6 +35,9 @@ pub struct Effects {
     pub absent: Vec<String>,
     /// The requester expects no answer (QUIT, nick change, away update).
     pub unanswered: bool,
+    /// INVITE: (target nick, INVITE line, channel name) to pass on to the
+    /// target through the nick registry, which answers instead.
+    pub forward: Option<(String, Bytes, String)>,
 }
 
 impl Effects {
@@ -60,6 +70,9 @@ impl Effects {
             except: None,
             change,
             dedup: None,
+            meta: Meta::default(),
+            alt: None,
+            ops_only: false,
         });
         self.deliveries.last_mut().expect("just pushed")
     }

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
+use crate::chat::caps::{Cap, Caps};
 use crate::chat::casemap::{fold, glob};
 use crate::chat::msg::{ClientRef, MemberInfo};
 
@@ -52,6 +53,9 @@ struct Ban {
     time: u64,
 }
 
+/// Most pending invites a channel remembers (the oldest go first).
+const MAX_INVITES: usize = 64;
+
 /// Most entries a ban list holds (MAXLIST=b:100).
 const MAX_BANS: usize = 100;
 
@@ -77,6 +81,14 @@ pub struct Channel {
     topic_lock: bool,
     no_external: bool,
     secret: bool,
+    /// +m: only voiced members and operators speak.
+    moderated: bool,
+    /// +i: JOIN needs an INVITE.
+    invite_only: bool,
+    /// Folded nicks invited (INVITE), each admitted once.
+    invited: Vec<String>,
+    /// +l: at most this many members.
+    limit: Option<usize>,
     key: Option<String>,
     bans: Vec<Ban>,
 }
@@ -93,6 +105,10 @@ impl Channel {
             topic_lock: true,
             no_external: true,
             secret: false,
+            moderated: false,
+            invite_only: false,
+            invited: Vec::new(),
+            limit: None,
             key: None,
             bans: Vec::new(),
         }
@@ -167,34 +183,45 @@ impl Channel {
         self.bans.iter().any(|b| glob(&b.mask, prefix))
     }
 
-    /// `+ntks` style mode string; the key only for members.
-    fn mode_string(&self, show_key: bool) -> (String, Option<String>) {
+    /// `+iklmnst` style mode string and its parameters (the key shown
+    /// to members only).
+    fn mode_string(&self, member: bool) -> (String, Vec<String>) {
         let mut s = String::from("+");
-        if self.key.is_some() {
-            s.push('k');
+        let mut params = Vec::new();
+        let flags = [
+            (self.invite_only, 'i'),
+            (self.key.is_some(), 'k'),
+            (self.limit.is_some(), 'l'),
+            (self.moderated, 'm'),
+            (self.no_external, 'n'),
+            (self.secret, 's'),
+            (self.topic_lock, 't'),
+        ];
+        s.extend(flags.iter().filter(|f| f.0).map(|f| f.1));
+        if let Some(k) = &self.key {
+            params.push(if member { k.clone() } else { "*".into() });
         }
-        if self.no_external {
-            s.push('n');
+        if let Some(l) = self.limit {
+            params.push(l.to_string());
         }
-        if self.secret {
-            s.push('s');
-        }
-        if self.topic_lock {
-            s.push('t');
-        }
-        let key = self
-            .key
-            .clone()
-            .map(|k| if show_key { k } else { "*".into() });
-        (s, key)
+        (s, params)
     }
 
-    /// NAMES entries, `@+nick` style, in a stable order.
-    fn nick_list(&self, multi: bool) -> Vec<String> {
+    /// NAMES entries, `@+nick` style (all prefixes with multi-prefix,
+    /// `nick!user@host` with userhost-in-names), in a stable order.
+    fn nick_list(&self, caps: Caps) -> Vec<String> {
+        let multi = caps.has(Cap::MultiPrefix);
+        let full = caps.has(Cap::UserhostInNames);
         let mut v: Vec<(&ClientRef, &Member)> = self.members.iter().collect();
         v.sort_by_key(|(r, _)| **r);
         v.iter()
-            .map(|(_, m)| format!("{}{}", m.prefix(multi), m.info.nick))
+            .map(|(_, m)| {
+                let i = &m.info;
+                match full {
+                    true => format!("{}{}!{}@{}", m.prefix(multi), i.nick, i.user, i.host),
+                    false => format!("{}{}", m.prefix(multi), i.nick),
+                }
+            })
             .collect()
     }
 }
@@ -224,7 +251,10 @@ mod tests {
         assert_eq!(c.member_cores(), vec![1]);
         c.rename(a, "Ann");
         assert_eq!(c.by_nick.get("ann"), Some(&a));
-        assert_eq!(c.nick_list(false), vec!["@Ann", "Bo"]);
+        assert_eq!(c.nick_list(Caps::default()), vec!["@Ann", "Bo"]);
+        let mut caps = Caps::default();
+        caps.set(Cap::UserhostInNames, true);
+        assert_eq!(c.nick_list(caps), vec!["@Ann!u@h", "Bo!u@h"]);
         c.remove(a);
         c.remove(b);
         assert!(c.member_cores().is_empty());

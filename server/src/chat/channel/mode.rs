@@ -57,10 +57,17 @@ impl Channel {
                     Some(m) => self.mode_ban(to, req, plus, m, now, &mut out),
                     None => out.replies.extend(self.ban_list(to)),
                 },
-                't' | 'n' | 's' => {
+                'l' if plus => match params.next().and_then(|l| l.parse().ok()) {
+                    Some(n) if n > 0 => self.mode_limit(Some(n), &mut out),
+                    _ => out.replies.push(to.need_more_params("MODE")),
+                },
+                'l' => self.mode_limit(None, &mut out),
+                't' | 'n' | 's' | 'm' | 'i' => {
                     let flag = match c {
                         't' => &mut self.topic_lock,
                         'n' => &mut self.no_external,
+                        'm' => &mut self.moderated,
+                        'i' => &mut self.invite_only,
                         _ => &mut self.secret,
                     };
                     if *flag != plus {
@@ -95,11 +102,23 @@ impl Channel {
         fx
     }
 
+    fn mode_limit(&mut self, limit: Option<usize>, out: &mut ModeOutcome) {
+        if self.limit == limit {
+            return;
+        }
+        self.limit = limit;
+        out.applied.push(Applied {
+            plus: limit.is_some(),
+            mode: 'l',
+            arg: limit.map(|n| n.to_string()),
+        });
+    }
+
     fn mode_query(&self, to: &To, member: bool) -> Vec<Bytes> {
-        let (m, k) = self.mode_string(member);
+        let (m, params) = self.mode_string(member);
         let mut b = to.num(RPL_CHANNELMODEIS).param(&self.name).param(m);
-        if let Some(k) = k {
-            b = b.param(k);
+        for p in params {
+            b = b.param(p);
         }
         vec![
             b.finish(),

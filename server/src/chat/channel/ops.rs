@@ -4,12 +4,13 @@
 
 use bytes::Bytes;
 
-use super::{Channel, Effects, Topic};
+use super::{Channel, Effects, Topic, MAX_INVITES};
 use crate::chat::caps::Cap;
 use crate::chat::casemap::fold;
 use crate::chat::msg::{Change, ClientRef, MemberInfo, Req};
 use crate::chat::numerics::*;
 use crate::chat::parse::LineBuilder;
+use crate::chat::tags::Meta;
 
 impl Channel {
     /// JOIN: refused on a wrong key (475) or a ban (474); the first member
@@ -20,45 +21,126 @@ impl Channel {
         if self.is_member(me) {
             return Effects::default();
         }
-        if self.key.is_some() && self.key != key {
-            let l = to.about(ERR_BADCHANNELKEY, &self.name, "Cannot join channel (+k)");
-            return Effects::reply(l);
-        }
-        if self.banned(&req.prefix) {
-            let l = to.about(ERR_BANNEDFROMCHAN, &self.name, "Cannot join channel (+b)");
-            return Effects::reply(l);
+        if let Some(refusal) = self.join_refusal(to, req, &info, key) {
+            return Effects::reply(refusal);
         }
         let op = self.members.is_empty();
+        let realname = info.realname.clone();
         self.add(me, info, op);
-        let line = LineBuilder::new(Some(req.prefix.as_bytes()), "JOIN")
+        let join = LineBuilder::new(Some(req.prefix.as_bytes()), "JOIN").param(&self.name);
+        let line = join.finish();
+        // extended-join: `JOIN #chan <account> :<realname>`; no accounts here.
+        let extended = LineBuilder::new(Some(req.prefix.as_bytes()), "JOIN")
             .param(&self.name)
-            .finish();
+            .param("*")
+            .trailing(realname);
         let mut fx = Effects::replies(self.topic_lines(to));
-        fx.replies
-            .extend(self.names_lines(to, req.caps.has(Cap::MultiPrefix)));
+        fx.replies.extend(self.names_lines(to, req.caps));
         let name = self.name.clone();
-        fx.deliver(
+        let d = fx.deliver(
             self.member_cores(),
             line,
             Change::Join { who: me, name, op },
         );
+        d.alt = Some((Cap::ExtendedJoin, extended));
         fx
     }
 
-    /// PRIVMSG/NOTICE: to every member but the sender. Outsiders of a +n
-    /// channel, and banned members without voice, get 404 (NOTICE: nothing).
-    pub fn privmsg(&self, to: &To, req: &Req, line: Bytes, notice: bool) -> Effects {
+    /// Why `req` may not join: a key (475), a ban (474), +i without an
+    /// INVITE (473), +l reached (471). An INVITE is used up by the JOIN.
+    fn join_refusal(
+        &mut self,
+        to: &To,
+        req: &Req,
+        info: &MemberInfo,
+        key: Option<String>,
+    ) -> Option<Bytes> {
+        let nick = fold(&info.nick);
+        let invited = self.invited.iter().position(|n| *n == nick);
+        let (code, text) = if self.key.is_some() && self.key != key {
+            (ERR_BADCHANNELKEY, "Cannot join channel (+k)")
+        } else if self.banned(&req.prefix) && invited.is_none() {
+            (ERR_BANNEDFROMCHAN, "Cannot join channel (+b)")
+        } else if self.invite_only && invited.is_none() {
+            (ERR_INVITEONLYCHAN, "Cannot join channel (+i)")
+        } else if self.limit.is_some_and(|l| self.members.len() >= l) {
+            (ERR_CHANNELISFULL, "Cannot join channel (+l)")
+        } else {
+            if let Some(i) = invited {
+                self.invited.swap_remove(i);
+            }
+            return None;
+        };
+        Some(to.about(code, &self.name, text))
+    }
+
+    /// INVITE `target`: a member may invite to a channel, an operator
+    /// only when it is +i. The invite is recorded here (it lets the nick
+    /// past +i and +b once); the line itself goes to the target through
+    /// the nick registry, whose answer (341 or 401) ends the request.
+    /// Operators with invite-notify see it.
+    pub fn invite(&mut self, to: &To, req: &Req, target: &str) -> Effects {
+        if !self.is_member(req.from) {
+            return Effects::reply(to.not_on_channel(&self.name));
+        }
+        if self.invite_only && !self.is_op(req.from) {
+            return Effects::reply(to.not_op(&self.name));
+        }
+        if self.by_nick.contains_key(&fold(target)) {
+            let l = to
+                .num(ERR_USERONCHANNEL)
+                .param(target)
+                .param(&self.name)
+                .trailing("is already on channel");
+            return Effects::reply(l);
+        }
+        if self.invited.len() >= MAX_INVITES {
+            self.invited.remove(0);
+        }
+        self.invited.push(fold(target));
+        let line = LineBuilder::new(Some(req.prefix.as_bytes()), "INVITE")
+            .param(target)
+            .trailing(&self.name);
+        let mut fx = Effects::default();
+        let d = fx.deliver(self.member_cores(), Bytes::new(), Change::None);
+        d.alt = Some((Cap::InviteNotify, line.clone()));
+        d.ops_only = true;
+        d.except = Some(req.from);
+        fx.forward = Some((target.to_string(), line, self.name.clone()));
+        fx
+    }
+
+    /// PRIVMSG/NOTICE/TAGMSG: to every member but the sender (unless it
+    /// has echo-message). Outsiders of a +n channel, and banned members
+    /// without voice, get 404 (NOTICE: nothing); so do all but voiced
+    /// members of a moderated (+m) channel.
+    pub fn privmsg(
+        &self,
+        to: &To,
+        req: &Req,
+        line: Bytes,
+        notice: bool,
+        meta: Meta,
+        tags_only: bool,
+    ) -> Effects {
         let me = req.from;
         let member = self.is_member(me);
-        let banned = member && !self.is_voiced(me) && self.banned(&req.prefix);
-        if (self.no_external && !member) || banned {
+        let silenced = !self.is_voiced(me) && (self.moderated || self.banned(&req.prefix));
+        if (self.no_external && !member) || silenced {
             return match notice {
                 true => Effects::default(),
                 false => Effects::reply(to.cannot_send(&self.name)),
             };
         }
         let mut fx = Effects::default();
-        fx.deliver(self.member_cores(), line, Change::None).except = Some(me);
+        let (line, alt) = match tags_only {
+            true => (Bytes::new(), Some((Cap::MessageTags, line))),
+            false => (line, None),
+        };
+        let d = fx.deliver(self.member_cores(), line, Change::None);
+        d.except = (!req.caps.has(Cap::EchoMessage)).then_some(me);
+        d.meta = meta;
+        d.alt = alt;
         fx
     }
 
@@ -114,7 +196,7 @@ impl Channel {
         if self.secret && !self.is_member(req.from) {
             return Effects::reply(to.end_of_names(&self.name));
         }
-        Effects::replies(self.names_lines(to, req.caps.has(Cap::MultiPrefix)))
+        Effects::replies(self.names_lines(to, req.caps))
     }
 
     /// WHO: members see every member, invisible ones included; outsiders
@@ -202,13 +284,27 @@ impl Channel {
         fx
     }
 
-    /// A member's away and invisible state, for WHO.
-    pub fn update(&mut self, who: ClientRef, away: bool, invisible: bool) -> Effects {
-        if let Some(m) = self.members.get_mut(&who) {
-            m.info.away = away;
-            m.info.invisible = invisible;
+    /// A member's new away state, invisibility or realname (for WHO);
+    /// `notify` is the AWAY or SETNAME line members with `cap` see.
+    pub fn update(
+        &mut self,
+        who: ClientRef,
+        info: &MemberInfo,
+        notify: Option<(Cap, Bytes)>,
+    ) -> Effects {
+        let mut fx = Effects::unanswered();
+        let Some(m) = self.members.get_mut(&who) else {
+            return fx;
+        };
+        m.info.away = info.away;
+        m.info.invisible = info.invisible;
+        m.info.realname = info.realname.clone();
+        if notify.is_some() {
+            let d = fx.deliver(self.member_cores(), Bytes::new(), Change::None);
+            d.alt = notify;
+            d.except = Some(who);
         }
-        Effects::unanswered()
+        fx
     }
 }
 
@@ -294,16 +390,89 @@ mod tests {
     #[test]
     fn privmsg_skips_the_sender_and_refuses_outsiders() {
         let c = chan();
-        let fx = c.privmsg(&to("alice"), &req(A, "alice"), Bytes::from("x"), false);
+        let msg = |c: &Channel, who, nick, notice| {
+            let line = Bytes::from("x");
+            c.privmsg(
+                &to(nick),
+                &req(who, nick),
+                line,
+                notice,
+                Meta::default(),
+                false,
+            )
+        };
+        let fx = msg(&c, A, "alice", false);
         assert_eq!(fx.deliveries[0].except, Some(A));
         assert_eq!(fx.deliveries[0].cores, vec![0, 1]);
-        let fx = c.privmsg(&to("carol"), &req(C, "carol"), Bytes::from("x"), false);
+        let fx = msg(&c, C, "carol", false);
         assert_eq!(
             text(&fx.replies),
             [":srv 404 carol #c :Cannot send to channel"]
         );
-        let fx = c.privmsg(&to("carol"), &req(C, "carol"), Bytes::from("x"), true);
+        let fx = msg(&c, C, "carol", true);
         assert_eq!(fx, Effects::default(), "NOTICE errors are silent");
+    }
+
+    #[test]
+    fn invite_only_limit_and_moderation() {
+        let mut c = chan();
+        let (now, args) = (0, |a: &[&str]| {
+            a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+        });
+        c.mode(&to("alice"), &req(A, "alice"), &args(&["+iml", "2"]), now);
+        let fx = c.join(&to("carol"), &req(C, "carol"), info("carol"), None);
+        assert_eq!(
+            text(&fx.replies),
+            [":srv 473 carol #c :Cannot join channel (+i)"]
+        );
+        let fx = c.invite(&to("bob"), &req(B, "bob"), "carol");
+        assert_eq!(
+            text(&fx.replies),
+            [":srv 482 bob #c :You're not channel operator"]
+        );
+        let fx = c.invite(&to("alice"), &req(A, "alice"), "carol");
+        assert_eq!(fx.forward.as_ref().map(|f| f.0.as_str()), Some("carol"));
+        assert_eq!(
+            fx.deliveries[0].alt.as_ref().map(|a| a.0),
+            Some(Cap::InviteNotify)
+        );
+        let fx = c.join(&to("carol"), &req(C, "carol"), info("carol"), None);
+        assert_eq!(
+            text(&fx.replies),
+            [":srv 471 carol #c :Cannot join channel (+l)"]
+        );
+        c.mode(&to("alice"), &req(A, "alice"), &args(&["-l"]), now);
+        let fx = c.join(&to("carol"), &req(C, "carol"), info("carol"), None);
+        assert!(fx.replies.iter().any(|l| l.starts_with(b":srv 353 ")));
+        let fx = c.join(
+            &to("dave"),
+            &req(ClientRef { core: 0, id: 9 }, "dave"),
+            info("dave"),
+            None,
+        );
+        assert_eq!(
+            text(&fx.replies),
+            [":srv 473 dave #c :Cannot join channel (+i)"],
+            "the invite was carol's"
+        );
+        let msg = |c: &Channel, who, nick| {
+            c.privmsg(
+                &to(nick),
+                &req(who, nick),
+                Bytes::from("x"),
+                false,
+                Meta::default(),
+                false,
+            )
+        };
+        assert_eq!(
+            text(&msg(&c, B, "bob").replies),
+            [":srv 404 bob #c :Cannot send to channel"]
+        );
+        assert!(
+            msg(&c, A, "alice").replies.is_empty(),
+            "+m: the operator speaks"
+        );
     }
 
     #[test]
@@ -382,7 +551,9 @@ mod tests {
     #[test]
     fn who_hides_invisible_members_from_outsiders_only() {
         let mut c = chan();
-        c.update(B, false, true);
+        let mut bob = info("bob");
+        bob.invisible = true;
+        c.update(B, &bob, None);
         let fx = c.who(&to("alice"), &req(A, "alice"));
         assert_eq!(fx.replies.len(), 3, "alice shares #c with invisible bob");
         let fx = c.who(&to("carol"), &req(C, "carol"));

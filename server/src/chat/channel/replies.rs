@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::Channel;
+use crate::chat::caps::Caps;
 use crate::chat::msg::MemberInfo;
 use crate::chat::numerics::*;
 
@@ -26,7 +27,7 @@ impl Channel {
         ]
     }
 
-    pub(super) fn names_lines(&self, to: &To, multi: bool) -> Vec<Bytes> {
+    pub(super) fn names_lines(&self, to: &To, caps: Caps) -> Vec<Bytes> {
         let sym = if self.secret { "@" } else { "=" };
         let line = |names: &str| {
             to.num(RPL_NAMREPLY)
@@ -36,7 +37,7 @@ impl Channel {
         };
         let mut lines = Vec::new();
         let mut cur = String::new();
-        for n in self.nick_list(multi) {
+        for n in self.nick_list(caps) {
             if !cur.is_empty() && cur.len() + n.len() + 1 > LIST_CHUNK {
                 lines.push(line(&cur));
                 cur.clear();
