@@ -50,6 +50,12 @@ pub fn at_client(
             };
             mail.answer(&req, lines, None);
         }
+        NickOp::Ison { slot } => mail.answer(&req, Vec::new(), Some((slot, nick))),
+        NickOp::Kill { by, reason } => {
+            let text = format!("Killed ({by} ({reason}))");
+            home.quit(mail, id, &text, &text);
+            mail.answer(&req, Vec::new(), None);
+        }
         NickOp::Invite { line, chan } => {
             let away = c.away.clone();
             home.send(mail, id, line);

@@ -16,6 +16,10 @@ pub fn cap(s: &mut Session, m: &Message) {
             hold_registration(s);
             if let Some(c) = s.client_mut() {
                 c.cap_version = c.cap_version.max(version);
+                // A 302 client has cap-notify without asking for it.
+                if version >= 302 {
+                    c.caps.set(Cap::Notify, true);
+                }
             }
             send(s, "LS", &caps::ls(version));
         }

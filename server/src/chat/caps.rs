@@ -6,7 +6,7 @@
 pub enum Cap {
     MultiPrefix,
     UserhostInNames,
-    CapNotify,
+    Notify,
     MessageTags,
     ServerTime,
     EchoMessage,
@@ -26,7 +26,7 @@ pub enum Cap {
 const OFFERED: &[(Cap, &str, Option<&str>)] = &[
     (Cap::MultiPrefix, "multi-prefix", None),
     (Cap::UserhostInNames, "userhost-in-names", None),
-    (Cap::CapNotify, "cap-notify", None),
+    (Cap::Notify, "cap-notify", None),
     (Cap::MessageTags, "message-tags", None),
     (Cap::ServerTime, "server-time", None),
     (Cap::EchoMessage, "echo-message", None),

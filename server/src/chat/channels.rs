@@ -14,7 +14,7 @@ use super::channel::{Channel, Effects};
 use super::clock::now_secs;
 use super::counters::Counters;
 use super::mail::Mail;
-use super::msg::{ChanOp, ClientRef, Deliver, HomeMsg, Msg, NickMsg, NickOp, Req};
+use super::msg::{ChanOp, ClientRef, Deliver, HomeMsg, ListFilter, Msg, NickMsg, NickOp, Req};
 use super::numerics::To;
 use super::tags::Meta;
 
@@ -114,9 +114,14 @@ impl Channels {
         }
     }
 
-    /// LIST entries of the owned channels `who` may see, by name.
-    pub fn list(&self, to: &To, who: ClientRef) -> Vec<Bytes> {
-        let mut v: Vec<&Channel> = self.map.values().collect();
+    /// LIST entries of the owned channels `who` may see and `filter`
+    /// admits, by name.
+    pub fn list(&self, to: &To, who: ClientRef, filter: &ListFilter) -> Vec<Bytes> {
+        let mut v: Vec<&Channel> = self
+            .map
+            .values()
+            .filter(|ch| filter.admits(ch.name(), ch.len()))
+            .collect();
         v.sort_by(|a, b| a.name().cmp(b.name()));
         v.iter().filter_map(|ch| ch.list_entry(to, who)).collect()
     }

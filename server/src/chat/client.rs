@@ -18,8 +18,9 @@ pub struct ChanView {
 /// What to do when every pending remote request of a command has answered.
 pub enum Finish {
     Lines(Vec<Bytes>),
-    /// USERHOST: collect each target's fragment into one 302 line.
-    Userhost,
+    /// USERHOST (302), ISON (303): each target's fragment, in request
+    /// order, joined into one line with this numeric.
+    Joined(&'static str),
 }
 
 pub struct Client {
@@ -36,6 +37,8 @@ pub struct Client {
     pub cap_version: u32,
     /// Set by OPER.
     pub oper: bool,
+    /// MONITOR list (folded nick -> nick as given).
+    pub monitor: std::collections::BTreeMap<String, String>,
     pub away: Option<Bytes>,
     pub invisible: bool,
     pub signon: u64,
@@ -78,6 +81,7 @@ impl Client {
             caps: super::caps::Caps::default(),
             cap_version: 0,
             oper: false,
+            monitor: std::collections::BTreeMap::new(),
             away: None,
             invisible: false,
             signon: now,

@@ -69,6 +69,11 @@ pub fn exec(s: &mut Session, line: Bytes) {
         b"WHOIS" => queries::whois(s, &m),
         b"AWAY" => queries::away(s, &m),
         b"USERHOST" => queries::userhost(s, &m),
+        b"ISON" => queries::ison(s, &m),
+        b"WHOWAS" => queries::whowas(s, &m),
+        b"MONITOR" => super::monitor::monitor(s, &m),
+        b"OPER" => super::oper::oper(s, &m),
+        b"KILL" => super::oper::kill(s, &m),
         b"LUSERS" => super::welcome::lusers(s),
         b"MOTD" => super::welcome::motd(s),
         _ => {

@@ -9,6 +9,8 @@ pub struct Config {
     pub sendq: usize,
     pub cores: usize,
     pub created: String,
+    /// OPER credentials: (name, password).
+    pub opers: Vec<(String, String)>,
 }
 
 impl Config {
@@ -21,6 +23,7 @@ impl Config {
             sendq: 1 << 20,
             cores,
             created: "today".into(),
+            opers: Vec::new(),
         }
     }
 }

@@ -17,8 +17,8 @@ use super::counters::Counters;
 use super::framing::Frame;
 use super::mail::Mail;
 use super::mirror::Mirror;
-use super::msg::{ChanOp, Change, ClientId, ClientRef, Deliver, MemberInfo, NickMsg, Req};
-use super::numerics::{To, RPL_USERHOST};
+use super::msg::{ChanOp, Change, ClientId, ClientRef, Deliver, MemberInfo, NickMsg, Req, Was};
+use super::numerics::{To, RPL_MONOFFLINE, RPL_MONONLINE};
 use super::parse::LineBuilder;
 
 /// Inbound bytes a client may have waiting before its reader stops reading.
@@ -299,12 +299,12 @@ impl Home {
                     self.send(mail, id, l);
                 }
             }
-            Some(Finish::Userhost) => {
+            Some(Finish::Joined(code)) => {
                 let mut frags = std::mem::take(&mut c.frags);
                 frags.sort_unstable();
                 let frags: Vec<String> = frags.into_iter().map(|(_, f)| f).collect();
                 let frags = frags.join(" ");
-                self.reply(mail, id, |to| to.text(RPL_USERHOST, frags));
+                self.reply(mail, id, |to| to.text(code, frags));
             }
             None => {}
         }
@@ -386,11 +386,23 @@ impl Home {
         let chans: Vec<String> = c.channels.drain().map(|(k, _)| k).collect();
         let quit_line = LineBuilder::new(Some(c.prefix.as_bytes()), "QUIT").trailing(quit_msg);
         let nick = c.nick.take();
+        let was = nick.as_ref().map(|n| was(c, n));
+        let watched: Vec<String> = std::mem::take(&mut c.monitor).into_values().collect();
         self.count_exit(id);
+        let from = self.me(id);
         if let Some(n) = nick {
-            let from = self.me(id);
             let folded = super::casemap::fold(&n);
-            mail.send_registry(&n, NickMsg::Release { folded, from });
+            mail.send_registry(&n, NickMsg::Release { folded, from, was });
+        }
+        for nick in watched {
+            let (on, answer) = (false, None);
+            let msg = NickMsg::Watch {
+                nick: nick.clone(),
+                from,
+                on,
+                answer,
+            };
+            mail.send_registry(&nick, msg);
         }
         let dedup = (chans.len() > 1).then(|| self.new_event());
         for chan in chans {
@@ -505,6 +517,16 @@ impl Home {
         self.mirror.put_back(&d.chan, members);
     }
 
+    /// MONITOR: a watched nick came online or went offline.
+    pub fn on_monitor(&mut self, mail: &mut Mail, id: ClientId, nick: String, online: bool) {
+        let code = if online {
+            RPL_MONONLINE
+        } else {
+            RPL_MONOFFLINE
+        };
+        self.reply(mail, id, |to| to.text(code, nick));
+    }
+
     /// What a channel owner keeps about this client as a member.
     pub fn member_info(&self, id: ClientId) -> Option<MemberInfo> {
         let c = self.clients.get(&id)?;
@@ -517,5 +539,16 @@ impl Home {
             away: c.away.is_some(),
             invisible: c.invisible,
         })
+    }
+}
+
+/// The WHOWAS entry a client leaves behind for `nick`.
+pub fn was(c: &Client, nick: &str) -> Was {
+    let (user, realname) = c.user.clone().unwrap_or_default();
+    Was {
+        nick: nick.to_string(),
+        user,
+        host: c.host.clone(),
+        realname,
     }
 }

@@ -116,6 +116,7 @@ mod tests {
         Msg::Nick(NickMsg::Release {
             folded: i.to_string(),
             from: ClientRef { core: 0, id: 0 },
+            was: None,
         })
     }
 

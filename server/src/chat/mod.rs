@@ -35,10 +35,12 @@ mod home;
 mod mail;
 mod mailbox;
 mod mirror;
+mod monitor;
 pub mod msg;
 mod net;
 mod node;
 pub mod numerics;
+mod oper;
 pub mod parse;
 mod queries;
 mod register;
@@ -51,6 +53,8 @@ mod welcome;
 
 #[cfg(test)]
 mod sim;
+#[cfg(test)]
+mod sim_commands;
 #[cfg(test)]
 mod sim_fuzz;
 #[cfg(test)]

@@ -30,6 +30,15 @@ pub struct Req {
     pub caps: super::caps::Caps,
 }
 
+/// A nick's last user, for WHOWAS.
+#[derive(Clone, Debug)]
+pub struct Was {
+    pub nick: String,
+    pub user: String,
+    pub host: String,
+    pub realname: String,
+}
+
 /// What a channel owner keeps about each member (for NAMES, WHO, KICK).
 #[derive(Clone, Debug)]
 pub struct MemberInfo {
@@ -59,8 +68,26 @@ pub enum Msg {
 pub enum NickMsg {
     /// Register `nick` for `from` (registration or change).
     Claim { nick: String, from: ClientRef },
-    /// `from` no longer uses it.
-    Release { folded: String, from: ClientRef },
+    /// `from` no longer uses it; `was` is kept for WHOWAS.
+    Release {
+        folded: String,
+        from: ClientRef,
+        was: Option<Was>,
+    },
+    /// WHOWAS: the last `count` users of `nick`.
+    Whowas {
+        nick: String,
+        count: usize,
+        req: Req,
+    },
+    /// MONITOR: start (`on`) or stop telling `from` when `nick` comes and
+    /// goes; `answer` asks for its state now, ending that request.
+    Watch {
+        nick: String,
+        from: ClientRef,
+        on: bool,
+        answer: Option<Req>,
+    },
     /// Pass `op` on to the nick's holder (as `HomeMsg::AtClient`).
     Route {
         target: String,
@@ -84,6 +111,12 @@ pub enum HomeMsg {
         id: ClientId,
         nick: String,
         ok: bool,
+    },
+    /// MONITOR: `nick` came online or went offline (730/731).
+    Monitor {
+        id: ClientId,
+        nick: String,
+        online: bool,
     },
     /// A request routed to local client `id` by its nick.
     AtClient {
@@ -118,6 +151,15 @@ pub enum NickOp {
     Who,
     Userhost {
         slot: u8,
+    },
+    /// ISON: the nick as its holder spells it, as fragment `slot`.
+    Ison {
+        slot: u8,
+    },
+    /// KILL by an operator (`by` is its nick).
+    Kill {
+        by: String,
+        reason: String,
     },
     /// An INVITE to `chan` (the channel owner recorded it).
     Invite {
@@ -185,8 +227,40 @@ pub enum ChanOp {
 
 #[derive(Debug)]
 pub enum ScatterOp {
-    List,
+    List(ListFilter),
     Who { mask: String },
+}
+
+/// LIST conditions (ELIST=MU): `>n` / `<n` members, name masks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub more_than: Option<usize>,
+    pub fewer_than: Option<usize>,
+    /// Name globs; a channel matches if it matches one (or there are none).
+    pub masks: Vec<String>,
+}
+
+impl ListFilter {
+    /// Parses `>5,<100,#chat*`; None when a term is not understood.
+    pub fn parse(terms: &str) -> Option<ListFilter> {
+        let mut f = ListFilter::default();
+        for t in terms.split(',').filter(|t| !t.is_empty()) {
+            if let Some(n) = t.strip_prefix('>') {
+                f.more_than = Some(n.parse().ok()?);
+            } else if let Some(n) = t.strip_prefix('<') {
+                f.fewer_than = Some(n.parse().ok()?);
+            } else {
+                f.masks.push(t.to_string());
+            }
+        }
+        Some(f)
+    }
+
+    pub fn admits(&self, name: &str, members: usize) -> bool {
+        self.more_than.is_none_or(|n| members > n)
+            && self.fewer_than.is_none_or(|n| members < n)
+            && (self.masks.is_empty() || self.masks.iter().any(|m| super::casemap::glob(m, name)))
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -58,6 +58,7 @@ pub fn run(mut args: ChatArgs) -> io::Result<()> {
     let cfg = Arc::new(Config {
         motd,
         password: args.password.clone(),
+        opers: args.opers.clone(),
         sendq: args.sendq,
         created: format!("at unix time {}", now_secs()),
         ..Config::new(&args.name, cores)

@@ -9,7 +9,7 @@ use super::chan_cmds;
 use super::client::Finish;
 use super::commands::valid_channel;
 use super::counters::Counters;
-use super::msg::{ChanOp, Msg, NickMsg, NickOp, ScatterOp};
+use super::msg::{ChanOp, ListFilter, Msg, NickMsg, NickOp, ScatterOp};
 use super::numerics::*;
 use super::parse::{echo_word, LineBuilder, Message};
 use super::session::Session;
@@ -22,9 +22,17 @@ pub fn list(s: &mut Session, m: &Message) {
     });
     let end = s.reply_line(|to| to.text(RPL_LISTEND, "End of /LIST"));
     s.set_finish(Finish::Lines(vec![end.clone()]));
-    let Some(list) = m.params.first().filter(|p| p.first() == Some(&b'#')) else {
-        return s.scatter(|| ScatterOp::List);
-    };
+    let terms = m.param_str(0).unwrap_or("");
+    let exact = terms.starts_with('#') && !terms.contains(['*', '?']);
+    if !exact {
+        // Unknown terms list nothing rather than everything.
+        let filter = ListFilter::parse(terms).unwrap_or_else(|| ListFilter {
+            fewer_than: Some(0),
+            ..ListFilter::default()
+        });
+        return s.scatter(|| ScatterOp::List(filter.clone()));
+    }
+    let list = m.params[0];
     for name in list.split(|&b| b == b',').filter(|n| valid_channel(n)) {
         let chan = String::from_utf8_lossy(name).into_owned();
         s.request_chan(chan, ChanOp::List);
@@ -78,10 +86,29 @@ pub fn userhost(s: &mut Session, m: &Message) {
     if m.params.is_empty() {
         return s.reply(|to| to.need_more_params("USERHOST"));
     }
-    s.set_finish(Finish::Userhost);
+    s.set_finish(Finish::Joined(RPL_USERHOST));
     for (slot, nick) in (0u8..).zip(m.params.iter().take(5)) {
-        let target = String::from_utf8_lossy(nick).into_owned();
+        let target = String::from_utf8_lossy(echo_word(nick)).into_owned();
         route(s, target, NickOp::Userhost { slot });
+    }
+}
+
+/// `ISON nick...`: which of them are online (303), at most 32 asked.
+pub fn ison(s: &mut Session, m: &Message) {
+    let nicks: Vec<String> = m
+        .params
+        .iter()
+        .flat_map(|p| p.split(|&b| b == b' '))
+        .filter(|n| !n.is_empty())
+        .take(32)
+        .map(|n| String::from_utf8_lossy(echo_word(n)).into_owned())
+        .collect();
+    if nicks.is_empty() {
+        return s.reply(|to| to.need_more_params("ISON"));
+    }
+    s.set_finish(Finish::Joined(RPL_ISON));
+    for (slot, target) in (0u8..).zip(nicks) {
+        route(s, target, NickOp::Ison { slot });
     }
 }
 
@@ -202,4 +229,20 @@ fn set_invisible(s: &mut Session, set: bool) {
         .trailing(if set { "+i" } else { "-i" });
     s.send(l);
     update_channels(s, None);
+}
+
+/// `WHOWAS <nick> [count]`, answered by the nick's registry.
+pub fn whowas(s: &mut Session, m: &Message) {
+    let Some(nick) = m.params.first().filter(|n| !n.is_empty()) else {
+        return s.reply(|to| to.text(ERR_NONICKNAMEGIVEN, "No nickname given"));
+    };
+    let nick = String::from_utf8_lossy(echo_word(nick)).into_owned();
+    let count = m
+        .param_str(1)
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .unwrap_or(usize::MAX);
+    let req = s.req();
+    let core = s.mail().nick_owner(&nick);
+    s.request(core, Msg::Nick(NickMsg::Whowas { nick, count, req }));
 }

@@ -109,8 +109,9 @@ pub fn on_nick_result(s: &mut Session, nick: String, ok: bool) {
 
 fn release(s: &mut Session, nick: &str) {
     let (folded, from) = (fold(nick), s.me());
-    s.mail()
-        .send_registry(nick, NickMsg::Release { folded, from });
+    let was = s.client().map(|c| super::home::was(c, nick));
+    let msg = NickMsg::Release { folded, from, was };
+    s.mail().send_registry(nick, msg);
 }
 
 /// The nick is ours: switch to it, tell the client and its channels.

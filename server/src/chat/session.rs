@@ -107,6 +107,19 @@ impl<'a> Session<'a> {
         self.home.begin_label(self.id, label);
     }
 
+    /// Sends `line` after the answers of the requests still pending.
+    pub fn send_last(&mut self, line: Bytes) {
+        if self.pending() == 0 {
+            return self.send(line);
+        }
+        if let Some(c) = self.client_mut() {
+            match &mut c.finish {
+                Some(Finish::Lines(v)) => v.push(line),
+                _ => c.finish = Some(Finish::Lines(vec![line])),
+            }
+        }
+    }
+
     pub fn new_event(&mut self) -> u64 {
         self.home.new_event()
     }

@@ -160,7 +160,7 @@ impl Shard {
                     nick: &req.nick,
                 };
                 let lines = match op {
-                    ScatterOp::List => self.channels.list(&to, req.from),
+                    ScatterOp::List(f) => self.channels.list(&to, req.from, &f),
                     ScatterOp::Who { mask } => at_client::who_mask(&self.home, &req, &mask),
                 };
                 self.mail.answer(&req, lines, None);
@@ -176,6 +176,7 @@ impl Shard {
         let mail = &mut self.mail;
         match msg {
             HomeMsg::Deliver(d) => self.home.on_deliver(mail, d),
+            HomeMsg::Monitor { id, nick, online } => self.home.on_monitor(mail, id, nick, online),
             HomeMsg::AtClient {
                 id,
                 target,

@@ -51,12 +51,15 @@ fn cap_ls_302_has_values_and_req_is_all_or_nothing() {
     );
     assert!(out[1].contains(" setname=len=128 "), "{}", out[1]);
     assert_eq!(out[2], ":irc.test CAP * NAK :multi-prefix bogus");
-    assert_eq!(out[3], ":irc.test CAP * LIST :");
+    assert_eq!(
+        out[3], ":irc.test CAP * LIST :cap-notify",
+        "302 implies cap-notify"
+    );
     assert_eq!(
         out[4],
         ":irc.test CAP * ACK :multi-prefix -userhost-in-names"
     );
-    assert_eq!(out[5], ":irc.test CAP * LIST :multi-prefix");
+    assert_eq!(out[5], ":irc.test CAP * LIST :multi-prefix cap-notify");
 }
 
 #[test]

@@ -103,7 +103,7 @@ fn cap_negotiation_holds_registration_until_end() {
     assert!(!has(&out, " 001 "), "{out:?}");
     assert_eq!(out[1], ":irc.test CAP n ACK :multi-prefix");
     assert_eq!(out[2], ":irc.test CAP n NAK :sasl");
-    assert_eq!(out[3], ":irc.test CAP n LIST :multi-prefix");
+    assert_eq!(out[3], ":irc.test CAP n LIST :multi-prefix cap-notify");
     assert_eq!(out[4], ":irc.test 410 n FOO :Invalid CAP command");
     cl.line(c, "CAP END");
     assert!(has(&cl.take(c), " 001 n "));

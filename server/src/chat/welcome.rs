@@ -64,7 +64,7 @@ pub fn try_register(s: &mut Session) {
 /// User modes the server knows (004).
 const USER_MODES: &str = "io";
 /// Channel modes the server knows (004).
-const CHAN_MODES: &str = "bknostv";
+const CHAN_MODES: &str = "biklmnostv";
 
 fn isupport(s: &mut Session, network: &str) {
     let tokens = [
@@ -74,8 +74,10 @@ fn isupport(s: &mut Session, network: &str) {
         format!("CHANNELLEN={CHANNELLEN}"),
         format!("NICKLEN={NICKLEN}"),
         "PREFIX=(ov)@+".into(),
-        "CHANMODES=b,k,,nst".into(),
         "MAXLIST=b:100".into(),
+        "CHANMODES=b,k,l,imnst".into(),
+        "ELIST=MU".into(),
+        format!("MONITOR={}", super::monitor::LIMIT),
         format!("NETWORK={network}"),
         "MODES=4".into(),
         "TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:,NAMES:,LIST:,USERHOST:5".into(),

@@ -118,6 +118,10 @@ impl Channel {
         &self.name
     }
 
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()
     }
