@@ -65,7 +65,11 @@ pub fn run(mut args: ChatArgs) -> io::Result<()> {
     });
     let counters = Arc::new(Counters::default());
     let (senders, receivers) = mailbox::inboxes(cores);
-    let rt = uringo::Builder::new().cores(cores).build()?;
+    let mut builder = uringo::Builder::new().cores(cores);
+    if let Some(backend) = args.backend {
+        builder = builder.backend(backend);
+    }
+    let rt = builder.build()?;
     let results = rt.run_on_all_cores(move |core| {
         let shard = Shard::new(core, cfg.clone(), counters.clone());
         let inbox = receivers[core].clone();

@@ -28,6 +28,10 @@ pub struct EchoArgs {
     /// Log per-core connections, messages and bytes every SECS seconds (0 = off).
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub stats_interval: u64,
+    /// I/O backend: auto (io_uring, or epoll where it is unavailable), io-uring or epoll
+    /// [default: $URINGO_BACKEND, else auto].
+    #[arg(long, value_name = "auto|io-uring|epoll")]
+    pub backend: Option<uringo::Backend>,
 }
 
 /// Runs the echo server until SIGINT or SIGTERM.
@@ -44,7 +48,11 @@ pub fn run(args: EchoArgs) -> io::Result<()> {
     let startup = Arc::new(Startup::new("echo", cores, reservation));
     let addr = startup.addr();
     let stats_every = (args.stats_interval > 0).then(|| Duration::from_secs(args.stats_interval));
-    let runtime = uringo::Builder::new().cores(cores).build()?;
+    let mut builder = uringo::Builder::new().cores(cores);
+    if let Some(backend) = args.backend {
+        builder = builder.backend(backend);
+    }
+    let runtime = builder.build()?;
 
     let results = runtime.run_on_all_cores(move |core| {
         let startup = startup.clone();

@@ -48,7 +48,8 @@ impl Startup {
                 .take(),
         );
         let (addr, cores, server) = (self.addr, self.cores, self.server);
-        tracing::info!(%addr, cores, features = %uringo::features(), "uringo-server {server} listening");
+        let features = uringo::features();
+        tracing::info!(%addr, cores, backend = %features.backend, %features, "uringo-server {server} listening");
         let mut out = io::stdout().lock();
         let _ = writeln!(out, "listening on {addr}");
         let _ = out.flush();
