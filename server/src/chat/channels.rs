@@ -66,23 +66,15 @@ impl Channels {
         mail: &mut Mail,
     ) {
         let mut now: Option<Meta> = None;
-        for mut d in fx.deliveries {
-            if d.meta.time.is_empty() && !d.line.is_empty() || d.alt.is_some() {
+        for d in fx.deliveries {
+            let mut event = d.event;
+            if event.meta.time.is_empty() && !event.line.is_empty() || event.alt.is_some() {
                 let now = now.get_or_insert_with(|| Meta::now(Bytes::new()));
-                d.meta.time = now.time.clone();
+                event.meta.time = now.time.clone();
             }
             for core in d.cores {
-                let msg = Deliver {
-                    chan: key.to_string(),
-                    line: d.line.clone(),
-                    except: d.except,
-                    change: d.change.clone(),
-                    dedup: d.dedup,
-                    meta: d.meta.clone(),
-                    alt: d.alt.clone(),
-                    ops_only: d.ops_only,
-                };
-                mail.post(core, Msg::Home(HomeMsg::Deliver(msg)));
+                let (chan, event) = (key.to_string(), event.clone());
+                mail.post(core, Msg::Home(HomeMsg::Deliver(Deliver { chan, event })));
             }
         }
         if fx.unanswered {

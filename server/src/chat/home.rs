@@ -17,7 +17,9 @@ use super::counters::Counters;
 use super::framing::Frame;
 use super::mail::Mail;
 use super::mirror::Mirror;
-use super::msg::{ChanOp, Change, ClientId, ClientRef, Deliver, MemberInfo, NickMsg, Req, Was};
+use super::msg::{
+    ChanOp, Change, ClientId, ClientRef, Deliver, Event, MemberInfo, NickMsg, Req, Was,
+};
 use super::numerics::{To, RPL_MONOFFLINE, RPL_MONONLINE};
 use super::parse::LineBuilder;
 
@@ -431,19 +433,20 @@ impl Home {
     }
 
     /// A channel event for this core's members of the channel.
-    pub fn on_deliver(&mut self, mail: &mut Mail, d: Deliver) {
+    pub fn on_deliver(&mut self, mail: &mut Mail, deliver: Deliver) {
+        let Deliver { chan, event: d } = deliver;
         match &d.change {
             Change::Join { who, name, op }
-                if who.core == self.core && !self.mirror_join(who.id, &d.chan, name, *op) =>
+                if who.core == self.core && !self.mirror_join(who.id, &chan, name, *op) =>
             {
                 // Joined while disconnecting: take the ghost back out.
                 let req = self.req(who.id);
                 let (line, dedup) = (None, None);
-                mail.send_chan(d.chan.clone(), req, ChanOp::Leave { line, dedup });
+                mail.send_chan(chan.clone(), req, ChanOp::Leave { line, dedup });
             }
             Change::Status { who, op, voice } if who.core == self.core => {
                 let view = self.clients.get_mut(&who.id);
-                if let Some(v) = view.and_then(|c| c.channels.get_mut(&d.chan)) {
+                if let Some(v) = view.and_then(|c| c.channels.get_mut(&chan)) {
                     v.op = *op;
                     v.voice = *voice;
                 }
@@ -451,13 +454,13 @@ impl Home {
             _ => {}
         }
         if !d.line.is_empty() || d.alt.is_some() {
-            self.write_to_members(mail, &d);
+            self.write_to_members(mail, &chan, &d);
         }
         if let Change::Leave { who } = &d.change {
             if who.core == self.core {
-                self.mirror.remove(&d.chan, who.id);
+                self.mirror.remove(&chan, who.id);
                 if let Some(c) = self.clients.get_mut(&who.id) {
-                    c.channels.remove(&d.chan);
+                    c.channels.remove(&chan);
                 }
             }
         }
@@ -481,10 +484,10 @@ impl Home {
     /// Writes a channel event to this core's members of the channel. Each
     /// combination of caps gets its bytes built once, and every member with
     /// that combination the same `Bytes`.
-    fn write_to_members(&mut self, mail: &mut Mail, d: &Deliver) {
+    fn write_to_members(&mut self, mail: &mut Mail, chan: &str, d: &Event) {
         // The list is taken out while `send` needs `&mut self`; the entry
         // stays in the map, so putting it back allocates nothing.
-        let Some(mut members) = self.mirror.take(&d.chan) else {
+        let Some(mut members) = self.mirror.take(chan) else {
             return;
         };
         let quits = self.quits;
@@ -498,7 +501,7 @@ impl Home {
             };
             let alt = d.alt.as_ref().filter(|(cap, _)| c.caps.has(*cap));
             let base = alt.map_or(&d.line, |(_, l)| l);
-            let is_op = || c.channels.get(&d.chan).is_some_and(|v| v.op);
+            let is_op = || c.channels.get(chan).is_some_and(|v| v.op);
             if base.is_empty() || (d.ops_only && !is_op()) {
                 continue;
             }
@@ -514,7 +517,7 @@ impl Home {
             // Someone was dropped (sendq) while the list was out.
             members.retain(|id| self.clients.get(id).is_some_and(|c| !c.closing));
         }
-        self.mirror.put_back(&d.chan, members);
+        self.mirror.put_back(chan, members);
     }
 
     /// MONITOR: a watched nick came online or went offline.

@@ -263,11 +263,19 @@ impl ListFilter {
     }
 }
 
+/// A channel event for the members of one core.
 #[derive(Debug, Clone)]
 pub struct Deliver {
     /// Folded channel name.
     pub chan: String,
+    pub event: Event,
+}
+
+/// A line a channel's owner sends its members, with what goes with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
     pub line: Bytes,
+    /// A member who does not get the line (the sender of a PRIVMSG).
     pub except: Option<ClientRef>,
     pub change: Change,
     /// Event id for lines a client must see once although they arrive via

@@ -4,26 +4,14 @@
 
 use bytes::Bytes;
 
-use crate::chat::caps::Cap;
-use crate::chat::msg::{Change, ClientRef};
+use crate::chat::msg::{Change, Event};
 use crate::chat::tags::Meta;
 
-/// One line for the members on `cores`.
+/// One event for the members on `cores`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Delivery {
     pub cores: Vec<usize>,
-    pub line: Bytes,
-    /// A member who does not get the line (the sender of a PRIVMSG).
-    pub except: Option<ClientRef>,
-    pub change: Change,
-    /// Event id for a line a member must see once though it comes through
-    /// several channels (NICK, QUIT).
-    pub dedup: Option<u64>,
-    /// Tags (the owner stamps the time on every delivery).
-    pub meta: Meta,
-    /// What members with the cap get instead of `line`.
-    pub alt: Option<(Cap, Bytes)>,
-    pub ops_only: bool,
+    pub event: Event,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -63,9 +51,10 @@ impl Effects {
         }
     }
 
-    pub fn deliver(&mut self, cores: Vec<usize>, line: Bytes, change: Change) -> &mut Delivery {
-        self.deliveries.push(Delivery {
-            cores,
+    /// Adds `line` for the members on `cores`; the caller may set the
+    /// rest of the event through the returned reference.
+    pub fn deliver(&mut self, cores: Vec<usize>, line: Bytes, change: Change) -> &mut Event {
+        let event = Event {
             line,
             except: None,
             change,
@@ -73,7 +62,8 @@ impl Effects {
             meta: Meta::default(),
             alt: None,
             ops_only: false,
-        });
-        self.deliveries.last_mut().expect("just pushed")
+        };
+        self.deliveries.push(Delivery { cores, event });
+        &mut self.deliveries.last_mut().expect("just pushed").event
     }
 }

@@ -370,7 +370,7 @@ mod tests {
             name: "#c".into(),
             op: true,
         };
-        assert_eq!(fx.deliveries[0].change, join);
+        assert_eq!(fx.deliveries[0].event.change, join);
         assert_eq!(
             text(&fx.replies),
             [
@@ -402,7 +402,7 @@ mod tests {
             )
         };
         let fx = msg(&c, A, "alice", false);
-        assert_eq!(fx.deliveries[0].except, Some(A));
+        assert_eq!(fx.deliveries[0].event.except, Some(A));
         assert_eq!(fx.deliveries[0].cores, vec![0, 1]);
         let fx = msg(&c, C, "carol", false);
         assert_eq!(
@@ -433,7 +433,7 @@ mod tests {
         let fx = c.invite(&to("alice"), &req(A, "alice"), "carol");
         assert_eq!(fx.forward.as_ref().map(|f| f.0.as_str()), Some("carol"));
         assert_eq!(
-            fx.deliveries[0].alt.as_ref().map(|a| a.0),
+            fx.deliveries[0].event.alt.as_ref().map(|a| a.0),
             Some(Cap::InviteNotify)
         );
         let fx = c.join(&to("carol"), &req(C, "carol"), info("carol"), None);
@@ -480,8 +480,11 @@ mod tests {
         let mut c = chan();
         let fx = c.part(&to("bob"), &req(B, "bob"), Some(Bytes::from("bye")));
         assert_eq!(fx.deliveries[0].cores, vec![0, 1], "bob's core gets it too");
-        assert_eq!(fx.deliveries[0].change, Change::Leave { who: B });
-        assert_eq!(&fx.deliveries[0].line[..], b":bob!bob@h PART #c :bye\r\n");
+        assert_eq!(fx.deliveries[0].event.change, Change::Leave { who: B });
+        assert_eq!(
+            &fx.deliveries[0].event.line[..],
+            b":bob!bob@h PART #c :bye\r\n"
+        );
         assert!(!c.is_member(B));
         let fx = c.part(&to("bob"), &req(B, "bob"), None);
         assert_eq!(
@@ -500,7 +503,7 @@ mod tests {
         );
         let fx = c.topic(&to("alice"), &req(A, "alice"), Some(Bytes::from("t")), 5);
         assert_eq!(
-            &fx.deliveries[0].line[..],
+            &fx.deliveries[0].event.line[..],
             b":alice!alice@h TOPIC #c :t\r\n"
         );
         let fx = c.topic(&to("bob"), &req(B, "bob"), None, 0);
@@ -525,10 +528,10 @@ mod tests {
         );
         let fx = c.kick(&to("alice"), &req(A, "alice"), "BOB", Bytes::from("out"));
         assert_eq!(
-            &fx.deliveries[0].line[..],
+            &fx.deliveries[0].event.line[..],
             b":alice!alice@h KICK #c bob :out\r\n"
         );
-        assert_eq!(fx.deliveries[0].change, Change::Leave { who: B });
+        assert_eq!(fx.deliveries[0].event.change, Change::Leave { who: B });
         assert!(!c.is_member(B));
     }
 
@@ -538,9 +541,9 @@ mod tests {
         let fx = c.leave(B, None, Some(9));
         assert!(fx.unanswered);
         let d = &fx.deliveries[0];
-        assert_eq!(&d.line[..], b":bob!bob@h QUIT :Connection closed\r\n");
+        assert_eq!(&d.event.line[..], b":bob!bob@h QUIT :Connection closed\r\n");
         assert_eq!(
-            (d.except, d.dedup, d.cores.clone()),
+            (d.event.except, d.event.dedup, d.cores.clone()),
             (Some(B), Some(9), vec![0])
         );
         c.leave(A, None, None);
