@@ -75,9 +75,9 @@ pub mod blocking;
 pub mod buf;
 mod builder;
 pub mod chan;
-pub mod context;
 #[cfg(feature = "tokio-io")]
 pub mod compat;
+pub mod context;
 mod current;
 mod driver;
 pub mod errgroup;
