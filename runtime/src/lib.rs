@@ -75,8 +75,12 @@ pub mod blocking;
 pub mod buf;
 mod builder;
 pub mod chan;
+#[cfg(feature = "tokio-io")]
+pub mod compat;
+pub mod context;
 mod current;
 mod driver;
+pub mod errgroup;
 mod executor;
 pub mod net;
 pub mod op;
@@ -86,7 +90,8 @@ pub mod select;
 mod shim;
 pub mod signal;
 mod stats;
-mod task;
+pub mod sync;
+pub mod task;
 pub mod time;
 mod xcore;
 
@@ -98,7 +103,7 @@ pub use chan::chan;
 pub use driver::{Backend, Features};
 pub use runtime::Runtime;
 pub use stats::{features, stats, CoreStats};
-pub use task::JoinHandle;
+pub use task::{dump, JoinHandle};
 pub use xcore::{core_id, cores, spawn_on};
 
 /// Runs `future` on a runtime with the default [`Builder`] (one pinned core
