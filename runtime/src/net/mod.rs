@@ -7,6 +7,7 @@
 mod listener;
 mod reuseport;
 mod shared_fd;
+mod sock_diag;
 mod split;
 mod stream;
 
