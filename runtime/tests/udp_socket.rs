@@ -1,0 +1,212 @@
+//! `UdpSocket` under every backend and forced fallback (support::builders):
+//! owned-buffer round trips with byte verification, connected sockets,
+//! bursts through the multishot recvmsg, oversized datagrams, options, and
+//! cancellation (buffers kept until the kernel lets go, no fd leaked).
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use support::{
+    fd_lock, on_each_builder, open_fds, ops_in_flight, poll_once, tick_until, ArcBuf, Rng,
+};
+use uringo::net::UdpSocket;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn local() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+fn on_epoll() -> bool {
+    uringo::features().backend == uringo::Backend::Epoll
+}
+
+/// A datagram whose bytes say which one it is: `seq` then a pattern of
+/// `len` bytes seeded by it.
+fn datagram(seq: u32, len: usize) -> Vec<u8> {
+    let mut rng = Rng::new(u64::from(seq) + 1);
+    let mut bytes = seq.to_be_bytes().to_vec();
+    bytes.extend((0..len).map(|_| rng.next() as u8));
+    bytes
+}
+
+fn check_datagram(bytes: &[u8]) -> u32 {
+    let seq = u32::from_be_bytes(bytes[..4].try_into().unwrap());
+    assert_eq!(
+        bytes,
+        datagram(seq, bytes.len() - 4),
+        "datagram {seq} corrupted"
+    );
+    seq
+}
+
+#[test]
+fn send_to_and_recv_from_round_trip_every_byte() {
+    on_each_builder(LIMIT, "udp round trip", |name| async move {
+        let server = UdpSocket::bind(local()).unwrap();
+        let client = UdpSocket::bind(local()).unwrap();
+        let server_addr = server.local_addr().unwrap();
+        for (seq, len) in [(1, 0), (2, 1), (3, 1000), (4, 1400)] {
+            let sent = datagram(seq, len);
+            let (n, _) = client.send_to(sent.clone(), server_addr).await;
+            assert_eq!(n.unwrap(), sent.len(), "{name}");
+            let (res, buf) = server.recv_from(Vec::with_capacity(2048)).await;
+            let (n, from) = res.unwrap();
+            assert_eq!(from, client.local_addr().unwrap(), "{name}");
+            assert_eq!(&buf[..n], &sent[..], "{name}: datagram {seq}");
+            // And back, to the address it came from.
+            let (res, _) = server.send_to(buf, from).await;
+            res.unwrap();
+            let (res, buf) = client.recv_from(vec![0u8; 2048]).await;
+            let (n, from) = res.unwrap();
+            assert_eq!((from, &buf[..n]), (server_addr, &sent[..]), "{name}");
+        }
+    });
+}
+
+#[test]
+fn connected_sockets_send_recv_and_know_their_peer() {
+    on_each_builder(LIMIT, "udp connected", |name| async move {
+        let a = UdpSocket::bind(local()).unwrap();
+        let b = UdpSocket::bind(local()).unwrap();
+        assert!(a.peer_addr().is_err(), "{name}: not connected yet");
+        a.connect(b.local_addr().unwrap()).unwrap();
+        b.connect(a.local_addr().unwrap()).unwrap();
+        assert_eq!(a.peer_addr().unwrap(), b.local_addr().unwrap(), "{name}");
+        let (res, _) = a.send(b"over a connected socket".to_vec()).await;
+        res.unwrap();
+        let (n, buf) = b.recv(Vec::with_capacity(64)).await;
+        assert_eq!(&buf[..n.unwrap()], b"over a connected socket", "{name}");
+        // peek_from leaves the datagram for the next receive.
+        let (res, _) = b.send(b"twice".to_vec()).await;
+        res.unwrap();
+        let (res, peeked) = a.peek_from(Vec::with_capacity(64)).await;
+        let (n, from) = res.unwrap();
+        assert_eq!(
+            (&peeked[..n], from),
+            (&b"twice"[..], b.local_addr().unwrap())
+        );
+        let (n, buf) = a.recv(Vec::with_capacity(64)).await;
+        assert_eq!(&buf[..n.unwrap()], b"twice", "{name}");
+    });
+}
+
+#[test]
+fn many_datagrams_arrive_once_each_through_recv_buf_from() {
+    on_each_builder(LIMIT, "udp burst", |name| async move {
+        let server = UdpSocket::bind(local()).unwrap();
+        let client = UdpSocket::bind(local()).unwrap();
+        let to = server.local_addr().unwrap();
+        let mut rng = Rng::new(7);
+        const ROUNDS: u32 = 20;
+        const BURST: u32 = 64;
+        for round in 0..ROUNDS {
+            // A burst well inside the default receive buffer: loopback
+            // drops nothing, so every datagram must arrive exactly once.
+            for i in 0..BURST {
+                let len = rng.below(1200) as usize;
+                let (res, _) = client.send_to(datagram(round * BURST + i, len), to).await;
+                res.unwrap();
+            }
+            let mut seen = BTreeSet::new();
+            while seen.len() < BURST as usize {
+                let (buf, from) = server.recv_buf_from().await.unwrap();
+                assert_eq!(from, client.local_addr().unwrap(), "{name}");
+                let pooled = on_epoll() || uringo::features().multishot_recv;
+                assert_eq!(buf.is_provided(), pooled, "{name}: in a pool buffer");
+                let seq = check_datagram(&buf);
+                assert!(seq / BURST == round, "{name}: {seq} from another round");
+                assert!(seen.insert(seq), "{name}: datagram {seq} twice");
+            }
+        }
+    });
+}
+
+#[test]
+fn an_oversized_datagram_is_an_error_and_the_socket_goes_on() {
+    on_each_builder(LIMIT, "udp oversized", |name| async move {
+        let server = UdpSocket::bind(local()).unwrap();
+        let client = UdpSocket::bind(local()).unwrap();
+        let to = server.local_addr().unwrap();
+        // Larger than a pool buffer (4 KiB) and than the single-shot
+        // fallback's buffer (16 KiB).
+        let (res, _) = client.send_to(vec![9u8; 30_000], to).await;
+        res.unwrap();
+        let (res, _) = client.send_to(b"small".to_vec(), to).await;
+        res.unwrap();
+        let err = server.recv_buf_from().await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{name}: {err}");
+        assert!(err.to_string().contains("30000"), "{name}: {err}");
+        let (buf, _) = server.recv_buf_from().await.unwrap();
+        assert_eq!(&buf[..], b"small", "{name}");
+    });
+}
+
+#[test]
+fn options_read_back_what_was_set() {
+    on_each_builder(LIMIT, "udp options", |name| async move {
+        let socket = UdpSocket::bind(local()).unwrap();
+        socket.set_broadcast(true).unwrap();
+        assert!(socket.broadcast().unwrap(), "{name}");
+        socket.set_ttl(17).unwrap();
+        assert_eq!(socket.ttl().unwrap(), 17, "{name}");
+        assert!(socket.take_error().unwrap().is_none(), "{name}");
+        let v6 = UdpSocket::bind("[::1]:0".parse().unwrap()).unwrap();
+        assert!(v6.local_addr().unwrap().is_ipv6(), "{name}");
+    });
+}
+
+#[test]
+fn dropped_pending_recv_from_keeps_its_buffer_until_the_kernel_lets_go() {
+    let _fds = fd_lock();
+    on_each_builder(LIMIT, "udp dropped recv_from", |name| async move {
+        let fds = open_fds();
+        let socket = UdpSocket::bind(local()).unwrap();
+        let base = ops_in_flight();
+        let token = Arc::new(());
+        let mut recv = Box::pin(socket.recv_from(ArcBuf::new(64, &token)));
+        assert!(poll_once(&mut recv).await.is_pending(), "{name}");
+        uringo::op::nop().await.unwrap();
+        drop(recv);
+        if !on_epoll() {
+            assert_eq!(
+                Arc::strong_count(&token),
+                2,
+                "{name}: freed under the kernel"
+            );
+        }
+        tick_until(100, name, || Arc::strong_count(&token) == 1).await;
+        assert_eq!(ops_in_flight(), base, "{name}: slot not freed");
+        // The cancelled receive took nothing.
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        sender
+            .send_to(b"after", socket.local_addr().unwrap())
+            .unwrap();
+        let (res, buf) = socket.recv_from(Vec::with_capacity(16)).await;
+        assert_eq!(&buf[..res.unwrap().0], b"after", "{name}");
+        drop((socket, sender));
+        tick_until(100, name, || open_fds() == fds).await;
+    });
+}
+
+#[test]
+fn dropped_socket_with_an_armed_recv_buf_from_closes_its_fd() {
+    let _fds = fd_lock();
+    on_each_builder(LIMIT, "udp dropped multishot", |name| async move {
+        let fds = open_fds();
+        let base = ops_in_flight();
+        for _ in 0..10 {
+            let socket = UdpSocket::bind(local()).unwrap();
+            let mut recv = Box::pin(socket.recv_buf_from());
+            assert!(poll_once(&mut recv).await.is_pending(), "{name}");
+            uringo::op::nop().await.unwrap();
+            drop(recv);
+            drop(socket);
+        }
+        tick_until(100, name, || open_fds() == fds && ops_in_flight() == base).await;
+    });
+}
