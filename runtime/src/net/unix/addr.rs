@@ -26,7 +26,9 @@ impl SocketAddr {
 
     /// Whether the socket has no name.
     pub fn is_unnamed(&self) -> bool {
-        self.addr.is_unnamed()
+        // recvmsg reports a sender without a name with a length of 0 (no
+        // family either), which socket2 does not count as unnamed.
+        self.as_pathname().is_none() && self.addr.as_abstract_namespace().is_none()
     }
 }
 
