@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use socket2::SockRef;
 
-use super::SharedFd;
+use super::{SharedFd, TcpStream};
 use crate::op::{coop_proceed, Accept, AcceptMulti, Multi, Op};
 
 pub(crate) struct Acceptor {
@@ -60,5 +60,41 @@ impl Acceptor {
             .multi
             .get_or_insert_with(|| Multi::new(AcceptMulti::new(self.fd.clone())))
             .poll_next(cx)
+    }
+}
+
+/// The stream of accepted connections of [`TcpListener::incoming`](super::TcpListener::incoming)
+/// (`Incoming<'_, TcpStream>`) and
+/// [`UnixListener::incoming`](super::UnixListener::incoming)
+/// (`Incoming<'_, UnixStream>`), fed by the listener's multishot accept.
+/// It never ends; an error item (EMFILE, say) leaves it usable.
+#[must_use = "streams do nothing unless polled"]
+pub struct Incoming<'a, S = TcpStream> {
+    acceptor: &'a Acceptor,
+    wrap: fn(OwnedFd) -> S,
+}
+
+impl<'a, S> Incoming<'a, S> {
+    pub(crate) fn new(acceptor: &'a Acceptor, wrap: fn(OwnedFd) -> S) -> Incoming<'a, S> {
+        Incoming { acceptor, wrap }
+    }
+}
+
+impl<S> futures_core::Stream for Incoming<'_, S> {
+    type Item = io::Result<S>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let wrap = self.wrap;
+        self.acceptor
+            .poll_accept(cx)
+            .map(|accepted| Some(accepted.map(wrap)))
+    }
+}
+
+impl<S> std::fmt::Debug for Incoming<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Incoming")
+            .field("fd", &self.acceptor.fd().raw())
+            .finish()
     }
 }

@@ -4,11 +4,10 @@ use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
-use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::acceptor::Acceptor;
+use super::acceptor::{Acceptor, Incoming};
 use super::stream::to_inet;
 use super::TcpStream;
 
@@ -76,26 +75,8 @@ impl TcpListener {
     /// The accepted connections as a [`Stream`](futures_core::Stream),
     /// fed by the same multishot accept as [`accept`](Self::accept). It
     /// never ends; an error item (EMFILE, say) leaves it usable.
-    pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self }
-    }
-}
-
-/// The stream of [`TcpListener::incoming`].
-#[derive(Debug)]
-#[must_use = "streams do nothing unless polled"]
-pub struct Incoming<'a> {
-    listener: &'a TcpListener,
-}
-
-impl futures_core::Stream for Incoming<'_> {
-    type Item = io::Result<TcpStream>;
-
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.listener
-            .acceptor
-            .poll_accept(cx)
-            .map(|accepted| Some(accepted.map(TcpStream::from_fd)))
+    pub fn incoming(&self) -> Incoming<'_, TcpStream> {
+        Incoming::new(&self.acceptor, TcpStream::from_fd)
     }
 }
 

@@ -18,7 +18,8 @@ mod stream;
 mod udp;
 pub mod unix;
 
-pub use listener::{Incoming, TcpListener};
+pub use acceptor::Incoming;
+pub use listener::TcpListener;
 pub use lookup::{lookup_host, ToSocketAddrs};
 pub(crate) use shared_fd::SharedFd;
 pub use socket::TcpSocket;

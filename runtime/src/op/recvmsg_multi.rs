@@ -132,10 +132,7 @@ impl RecvMsgMulti {
 
 impl Release for RecvMsgMulti {
     fn release(&mut self, cqe: Cqe) {
-        if let Some(bid) = cqe.buffer_id() {
-            self.pool.claimed(bid);
-            self.pool.recycle(bid);
-        }
+        super::recv_multi::release_buffer(&self.pool, cqe);
     }
 }
 
@@ -168,11 +165,7 @@ impl MultiShot for RecvMsgMulti {
     type Item = io::Result<(RecvBuf, SockAddr)>;
 
     fn poll_arm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.pool.available() == 0 {
-            self.pool.wait_for_buffer(cx);
-            return Poll::Pending;
-        }
-        Poll::Ready(())
+        super::recv_multi::poll_free_buffer(&self.pool, cx)
     }
 
     fn item(&mut self, cqe: Cqe) -> Option<Self::Item> {

@@ -5,12 +5,11 @@ use std::future::poll_fn;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::path::Path;
-use std::task::{Context, Poll};
 
 use socket2::Type;
 
 use super::{path_addr, socket, SocketAddr, UnixStream};
-use crate::net::acceptor::Acceptor;
+use crate::net::acceptor::{Acceptor, Incoming};
 
 /// A Unix domain socket listening for connections.
 ///
@@ -60,26 +59,8 @@ impl UnixListener {
 
     /// The accepted connections as a [`Stream`](futures_core::Stream); it
     /// never ends, and an error item leaves it usable.
-    pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self }
-    }
-}
-
-/// The stream of [`UnixListener::incoming`].
-#[derive(Debug)]
-#[must_use = "streams do nothing unless polled"]
-pub struct Incoming<'a> {
-    listener: &'a UnixListener,
-}
-
-impl futures_core::Stream for Incoming<'_> {
-    type Item = io::Result<UnixStream>;
-
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.listener
-            .acceptor
-            .poll_accept(cx)
-            .map(|accepted| Some(accepted.map(UnixStream::from_fd)))
+    pub fn incoming(&self) -> Incoming<'_, UnixStream> {
+        Incoming::new(&self.acceptor, UnixStream::from_fd)
     }
 }
 

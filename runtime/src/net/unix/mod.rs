@@ -19,7 +19,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 
 pub use addr::SocketAddr;
 pub use datagram::UnixDatagram;
-pub use listener::{Incoming, UnixListener};
+pub use listener::UnixListener;
 pub use stream::UnixStream;
 
 /// A new close-on-exec Unix socket of type `ty`.
