@@ -68,6 +68,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+mod affinity;
 pub mod blocking;
 pub mod buf;
 mod builder;

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use slab::Slab;
 
+use crate::affinity::CpuSet;
 use crate::blocking::Pool;
 use crate::current::Handles;
 use crate::driver::{self, Driver, Wanted};
@@ -34,7 +35,7 @@ pub struct Runtime {
     workers: Vec<thread::JoinHandle<()>>,
     blocking: std::sync::Arc<Pool>,
     watchdog: Option<Watchdog>,
-    saved_affinity: Option<libc::cpu_set_t>,
+    saved_affinity: Option<CpuSet>,
 }
 
 impl Runtime {
@@ -49,9 +50,17 @@ impl Runtime {
             }));
         }
         let shared: std::sync::Arc<[Arc<CoreShared>]> = shared.into();
-        let blocking = std::sync::Arc::new(Pool::new(builder.blocking_threads));
+        // The CPUs the process may use, taken before any thread is pinned:
+        // the blocking pool and the watchdog run on them, never on a core's CPU.
+        let process_cpus = CpuSet::current();
+        let blocking = std::sync::Arc::new(Pool::new(builder.blocking_threads, process_cpus));
+        // Started before core 0 (this thread) is pinned, so that it inherits
+        // the process's CPUs.
+        let watchdog = builder
+            .stall_threshold
+            .map(|threshold| Watchdog::start(shared.iter().cloned().collect(), threshold));
         let saved_affinity = if builder.pin {
-            affinity::pin_current(0)
+            CpuSet::pin_current(0)
         } else {
             None
         };
@@ -64,7 +73,7 @@ impl Runtime {
             }
             Err(e) => {
                 if let Some(mask) = saved_affinity {
-                    affinity::restore(&mask);
+                    mask.apply();
                 }
                 return Err(e);
             }
@@ -74,7 +83,7 @@ impl Runtime {
             shared: shared.clone(),
             workers: Vec::new(),
             blocking,
-            watchdog: None,
+            watchdog,
             saved_affinity,
         };
         for id in 1..builder.cores {
@@ -86,7 +95,7 @@ impl Runtime {
                 .name(format!("uringo-core-{id}"))
                 .spawn(move || {
                     if builder.pin {
-                        affinity::pin_current(id);
+                        CpuSet::pin_current(id);
                     }
                     let core = match make_core(id, &builder, &shared, &blocking) {
                         Ok(core) => core,
@@ -111,9 +120,6 @@ impl Runtime {
             ready_rx.recv().map_err(|_| {
                 io::Error::other(format!("uringo core {id} thread died while starting"))
             })??;
-        }
-        if let Some(threshold) = builder.stall_threshold {
-            runtime.watchdog = Some(Watchdog::start(shared.iter().cloned().collect(), threshold));
         }
         Ok(runtime)
     }
@@ -175,6 +181,12 @@ impl Runtime {
     /// Number of cores.
     pub fn cores(&self) -> usize {
         self.shared.len()
+    }
+
+    /// The backend every core runs on ([`Backend::Auto`](crate::Backend)
+    /// resolved: io_uring or epoll).
+    pub fn backend(&self) -> crate::Backend {
+        self.core0.handles.driver.borrow().features().backend
     }
 }
 
@@ -239,7 +251,7 @@ impl Drop for Runtime {
         self.watchdog = None;
         self.blocking.shutdown();
         if let Some(mask) = self.saved_affinity.take() {
-            affinity::restore(&mask);
+            mask.apply();
         }
     }
 }
@@ -249,37 +261,5 @@ impl std::fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("cores", &self.cores())
             .finish()
-    }
-}
-
-mod affinity {
-    //! Pinning core threads to CPUs.
-
-    /// Pins the calling thread to the `index`-th CPU it may run on;
-    /// returns the previous mask.
-    pub(super) fn pin_current(index: usize) -> Option<libc::cpu_set_t> {
-        // SAFETY: cpu_set_t is plain data; the calls read/write the set we pass.
-        unsafe {
-            let mut allowed: libc::cpu_set_t = std::mem::zeroed();
-            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0
-            {
-                return None;
-            }
-            let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
-                .filter(|&c| libc::CPU_ISSET(c, &allowed))
-                .collect();
-            if cpus.is_empty() {
-                return None;
-            }
-            let mut one: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(cpus[index % cpus.len()], &mut one);
-            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one);
-            Some(allowed)
-        }
-    }
-
-    pub(super) fn restore(mask: &libc::cpu_set_t) {
-        // SAFETY: sets the calling thread's mask from a valid cpu_set_t.
-        unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), mask) };
     }
 }

@@ -13,7 +13,7 @@ pub struct CoreStats {
     /// Ops the kernel may still touch: io_uring, ops in the core's ring
     /// (including the runtime's own wake read); epoll, always 0.
     pub ops_in_flight: u64,
-    /// SQEs pushed (epoll: non-blocking syscalls attempted).
+    /// SQEs pushed (epoll: ops started).
     pub sqes: u64,
     /// CQEs reaped (epoll: readiness events).
     pub cqes: u64,

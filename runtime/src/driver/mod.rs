@@ -120,7 +120,7 @@ pub(crate) struct Config<'a> {
 /// Per-core counters, see [`crate::CoreStats`].
 #[derive(Default, Clone, Copy, Debug)]
 pub(crate) struct Counters {
-    /// io_uring: SQEs pushed. epoll: syscalls attempted.
+    /// io_uring: SQEs pushed. epoll: ops started.
     pub(crate) sqes: u64,
     /// io_uring: CQEs reaped. epoll: readiness events.
     pub(crate) cqes: u64,
@@ -297,7 +297,10 @@ impl Driver {
     pub(crate) fn start(&mut self, op: &mut impl Operation) -> Ticket {
         match self {
             Driver::Uring(d) => Ticket::Uring(d.submit(op.sqe())),
-            Driver::Epoll(_) => Ticket::Epoll { ended: false },
+            Driver::Epoll(d) => {
+                d.counters.sqes += 1;
+                Ticket::Epoll { ended: false }
+            }
         }
     }
 

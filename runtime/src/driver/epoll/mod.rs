@@ -94,7 +94,6 @@ impl Driver {
     /// Runs one attempt of `op`; if it would block, registers `cx` for the
     /// readiness it waits for.
     pub(crate) fn poll_attempt(&mut self, op: &mut impl Operation, cx: &Context<'_>) -> Poll<Cqe> {
-        self.counters.sqes += 1;
         match op.attempt() {
             Attempt::Done(cqe) => Poll::Ready(cqe),
             Attempt::NextTurn => {
