@@ -2,6 +2,7 @@
 //! owned-buffer round trips with byte verification, connected sockets,
 //! bursts through the multishot recvmsg, oversized datagrams, options, and
 //! cancellation (buffers kept until the kernel lets go, no fd leaked).
+//! Every test takes `fd_lock`: the fd counts are of the whole process.
 
 mod support;
 
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use support::{
-    fd_lock, on_each_builder, open_fds, ops_in_flight, poll_once, tick_until, ArcBuf, Rng,
+    fd_lock, on_each_builder, on_epoll, open_fds, ops_in_flight, poll_once, tick_until, ArcBuf, Rng,
 };
 use uringo::net::UdpSocket;
 
@@ -19,10 +20,6 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 fn local() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
-}
-
-fn on_epoll() -> bool {
-    uringo::features().backend == uringo::Backend::Epoll
 }
 
 /// A datagram whose bytes say which one it is: `seq` then a pattern of
@@ -46,6 +43,7 @@ fn check_datagram(bytes: &[u8]) -> u32 {
 
 #[test]
 fn send_to_and_recv_from_round_trip_every_byte() {
+    let _fds = fd_lock();
     on_each_builder(LIMIT, "udp round trip", |name| async move {
         let server = UdpSocket::bind(local()).unwrap();
         let client = UdpSocket::bind(local()).unwrap();
@@ -70,6 +68,7 @@ fn send_to_and_recv_from_round_trip_every_byte() {
 
 #[test]
 fn connected_sockets_send_recv_and_know_their_peer() {
+    let _fds = fd_lock();
     on_each_builder(LIMIT, "udp connected", |name| async move {
         let a = UdpSocket::bind(local()).unwrap();
         let b = UdpSocket::bind(local()).unwrap();
@@ -97,13 +96,14 @@ fn connected_sockets_send_recv_and_know_their_peer() {
 
 #[test]
 fn many_datagrams_arrive_once_each_through_recv_buf_from() {
+    let _fds = fd_lock();
     on_each_builder(LIMIT, "udp burst", |name| async move {
         let server = UdpSocket::bind(local()).unwrap();
         let client = UdpSocket::bind(local()).unwrap();
         let to = server.local_addr().unwrap();
         let mut rng = Rng::new(7);
-        const ROUNDS: u32 = 20;
-        const BURST: u32 = 64;
+        const ROUNDS: u32 = 40;
+        const BURST: u32 = 32;
         for round in 0..ROUNDS {
             // A burst well inside the default receive buffer: loopback
             // drops nothing, so every datagram must arrive exactly once.
@@ -128,6 +128,7 @@ fn many_datagrams_arrive_once_each_through_recv_buf_from() {
 
 #[test]
 fn an_oversized_datagram_is_an_error_and_the_socket_goes_on() {
+    let _fds = fd_lock();
     on_each_builder(LIMIT, "udp oversized", |name| async move {
         let server = UdpSocket::bind(local()).unwrap();
         let client = UdpSocket::bind(local()).unwrap();
@@ -148,6 +149,7 @@ fn an_oversized_datagram_is_an_error_and_the_socket_goes_on() {
 
 #[test]
 fn options_read_back_what_was_set() {
+    let _fds = fd_lock();
     on_each_builder(LIMIT, "udp options", |name| async move {
         let socket = UdpSocket::bind(local()).unwrap();
         socket.set_broadcast(true).unwrap();

@@ -2,7 +2,8 @@
 //! forced fallback (support::builders): round trips with byte
 //! verification, the stream API shared with TCP, datagrams between paths
 //! and pairs, socket files left in place on drop (as std does), and
-//! cancellation (dropped accepts and reads leak no fd).
+//! cancellation (dropped accepts and reads leak no fd). Every test takes
+//! `fd_lock`: the fd counts are of the whole process.
 
 mod support;
 
@@ -57,6 +58,7 @@ async fn echo(conn: Rc<UnixStream>) {
 
 #[test]
 fn stream_echo_round_trips_every_byte() {
+    let _fds = fd_lock();
     on_each_builder(LIMIT, "unix echo", |name| async move {
         let dir = Dir::new();
         let path = dir.path("echo.sock");
@@ -98,6 +100,7 @@ fn stream_echo_round_trips_every_byte() {
 
 #[test]
 fn stream_read_exact_peek_and_vectored_writes() {
+    let _fds = fd_lock();
     on_each_builder(LIMIT, "unix stream api", |name| async move {
         let (a, b) = UnixStream::pair().unwrap();
         let parts: Vec<Vec<u8>> = (0..50).map(|i| random_bytes(i, 100 + i as usize)).collect();
@@ -124,6 +127,7 @@ fn stream_read_exact_peek_and_vectored_writes() {
 
 #[test]
 fn incoming_yields_each_connection() {
+    let _fds = fd_lock();
     use std::future::poll_fn;
     use std::pin::Pin;
     on_each_builder(LIMIT, "unix incoming", |name| async move {
@@ -155,6 +159,7 @@ fn incoming_yields_each_connection() {
 
 #[test]
 fn socket_files_stay_after_drop_as_with_std() {
+    let _fds = fd_lock();
     on_each_builder(LIMIT, "unix socket file", |name| async move {
         let dir = Dir::new();
         let path = dir.path("stays.sock");
@@ -174,6 +179,7 @@ fn socket_files_stay_after_drop_as_with_std() {
 
 #[test]
 fn datagrams_between_paths_pairs_and_connected_sockets() {
+    let _fds = fd_lock();
     on_each_builder(LIMIT, "unix datagrams", |name| async move {
         let dir = Dir::new();
         let (server_path, client_path) = (dir.path("server.sock"), dir.path("client.sock"));
