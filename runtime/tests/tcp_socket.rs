@@ -1,15 +1,19 @@
 //! `TcpSocket` (options, bind before connect, listen), name resolution
 //! (`lookup_host`, `TcpStream::connect` by host name, each address tried in
 //! turn) and the stream calls `peek`, `read_exact` and
-//! `write_all_vectored`, under every backend and forced fallback.
+//! `write_all_vectored` (whose iovecs and buffers outlive a dropped
+//! future: invariant 1), under every backend and forced fallback.
 
 mod support;
 
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
-use support::{on_each_builder, tcp_pair, Rng};
+use support::{
+    on_each_builder, on_epoll, ops_in_flight, poll_once, tcp_pair, tick_until, ArcBuf, Rng,
+};
 use uringo::net::{lookup_host, TcpListener, TcpSocket, TcpStream};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -155,5 +159,48 @@ fn peek_read_exact_and_vectored_writes_past_iov_max() {
         res.unwrap();
         assert_eq!(parts.len(), 2500, "{name}: the buffers come back");
         assert!(reader.await, "{name}: bytes differ");
+    });
+}
+
+#[test]
+fn dropped_vectored_write_keeps_its_buffers_until_the_kernel_lets_go() {
+    on_each_builder(LIMIT, "dropped vectored write", |name| async move {
+        // A small send buffer, and a peer that does not read: the write
+        // stalls after a few hundred KiB.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let std_client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        socket2::SockRef::from(&std_client)
+            .set_send_buffer_size(64 * 1024)
+            .unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let client = TcpStream::from_std(std_client);
+        let base = ops_in_flight();
+        let token = Arc::new(());
+        let bufs: Vec<ArcBuf> = (0..4)
+            .map(|_| {
+                let mut buf = ArcBuf::new(1 << 20, &token);
+                buf.bytes.resize(1 << 20, 7);
+                buf
+            })
+            .collect();
+        let mut write = Box::pin(client.write_all_vectored(bufs));
+        for _ in 0..20 {
+            assert!(
+                poll_once(&mut write).await.is_pending(),
+                "{name}: 4 MiB cannot fit"
+            );
+            uringo::op::nop().await.unwrap();
+        }
+        drop(write);
+        if !on_epoll() {
+            assert_eq!(
+                Arc::strong_count(&token),
+                5,
+                "{name}: buffers freed under the kernel"
+            );
+        }
+        tick_until(100, name, || Arc::strong_count(&token) == 1).await;
+        assert_eq!(ops_in_flight(), base, "{name}: slot not freed");
+        drop(server);
     });
 }
