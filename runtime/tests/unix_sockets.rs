@@ -126,6 +126,33 @@ fn stream_read_exact_peek_and_vectored_writes() {
 }
 
 #[test]
+fn split_halves_work_in_two_tasks_and_dropping_the_writer_ends_the_stream() {
+    let _fds = fd_lock();
+    on_each_builder(LIMIT, "unix split", |name| async move {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (read_half, write_half) = a.into_split();
+        let writer = uringo::spawn(async move {
+            let (res, _) = write_half
+                .write_all_vectored(vec![b"split ".to_vec(), b"halves".to_vec()])
+                .await;
+            res.unwrap();
+        });
+        let (res, buf) = b.read_exact(Vec::with_capacity(12)).await;
+        res.unwrap();
+        assert_eq!(&buf[..], b"split halves", "{name}");
+        writer.await;
+        assert!(
+            b.recv().await.unwrap().is_none(),
+            "{name}: writer half dropped"
+        );
+        let (res, _) = b.write_all(b"back".to_vec()).await;
+        res.unwrap();
+        let (n, buf) = read_half.read(Vec::with_capacity(8)).await;
+        assert_eq!(&buf[..n.unwrap()], b"back", "{name}");
+    });
+}
+
+#[test]
 fn incoming_yields_each_connection() {
     let _fds = fd_lock();
     use std::future::poll_fn;

@@ -174,6 +174,12 @@ impl Conn {
     }
 }
 
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn").field("fd", &self.fd.raw()).finish()
+    }
+}
+
 /// Counts the bytes a send wrote towards `offset`; a send of nothing is
 /// WriteZero, EINTR is retried.
 fn advance(offset: &mut usize, sent: io::Result<usize>) -> io::Result<()> {

@@ -149,7 +149,7 @@ impl TcpStream {
     /// Splits the stream into a receiving and a sending half that can be
     /// moved into two tasks of this core.
     pub fn into_split(self) -> (super::ReadHalf, super::WriteHalf) {
-        super::split::split(self)
+        super::split::split(self.conn)
     }
 
     /// Closes the socket once every op using it has finished, through the

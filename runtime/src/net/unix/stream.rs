@@ -101,6 +101,12 @@ impl UnixStream {
         self.conn.shutdown(how)
     }
 
+    /// Splits the stream into a receiving and a sending half that can be
+    /// moved into two tasks of this core (the same halves as TCP's).
+    pub fn into_split(self) -> (crate::net::ReadHalf, crate::net::WriteHalf) {
+        crate::net::split::split(self.conn)
+    }
+
     /// Closes the socket once every op using it has finished.
     pub async fn close(self) -> io::Result<()> {
         self.conn.close().await
