@@ -127,7 +127,7 @@ fn many_datagrams_arrive_once_each_through_recv_buf_from() {
 }
 
 #[test]
-fn an_oversized_datagram_is_an_error_and_the_socket_goes_on() {
+fn oversized_datagrams_are_errors_and_empty_ones_arrive() {
     let _fds = fd_lock();
     on_each_builder(LIMIT, "udp oversized", |name| async move {
         let server = UdpSocket::bind(local()).unwrap();
@@ -144,6 +144,15 @@ fn an_oversized_datagram_is_an_error_and_the_socket_goes_on() {
         assert!(err.to_string().contains("30000"), "{name}: {err}");
         let (buf, _) = server.recv_buf_from().await.unwrap();
         assert_eq!(&buf[..], b"small", "{name}");
+        // An empty datagram is a datagram, not an end of stream.
+        let (res, _) = client.send_to(Vec::new(), to).await;
+        res.unwrap();
+        let (buf, from) = server.recv_buf_from().await.unwrap();
+        assert_eq!(
+            (buf.len(), from),
+            (0, client.local_addr().unwrap()),
+            "{name}"
+        );
     });
 }
 
