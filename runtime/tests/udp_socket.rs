@@ -205,19 +205,73 @@ fn dropped_pending_recv_from_keeps_its_buffer_until_the_kernel_lets_go() {
 }
 
 #[test]
-fn dropped_socket_with_an_armed_recv_buf_from_closes_its_fd() {
+fn recv_buf_from_is_cancel_safe_and_a_dropped_socket_closes_its_fd() {
     let _fds = fd_lock();
     on_each_builder(LIMIT, "udp dropped multishot", |name| async move {
         let fds = open_fds();
         let base = ops_in_flight();
-        for _ in 0..10 {
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        for round in 0..10u8 {
             let socket = UdpSocket::bind(local()).unwrap();
             let mut recv = Box::pin(socket.recv_buf_from());
             assert!(poll_once(&mut recv).await.is_pending(), "{name}");
             uringo::op::nop().await.unwrap();
             drop(recv);
+            // Cancel-safe: what arrives after the dropped call goes to the next.
+            sender
+                .send_to(&[round], socket.local_addr().unwrap())
+                .unwrap();
+            let (buf, _) = socket.recv_buf_from().await.unwrap();
+            assert_eq!(&buf[..], &[round], "{name}");
+            // Dropped while armed again, with a datagram the kernel may
+            // already have put in a pool buffer.
+            let mut recv = Box::pin(socket.recv_buf_from());
+            assert!(poll_once(&mut recv).await.is_pending(), "{name}");
+            sender
+                .send_to(&[round], socket.local_addr().unwrap())
+                .unwrap();
+            uringo::op::nop().await.unwrap();
+            drop(recv);
             drop(socket);
         }
+        drop(sender);
         tick_until(100, name, || open_fds() == fds && ops_in_flight() == base).await;
+    });
+}
+
+#[test]
+fn pool_buffers_of_a_dropped_socket_come_back() {
+    let _fds = fd_lock();
+    support::within(LIMIT, "udp pool buffers", || {
+        for (name, builder) in support::builders() {
+            // Two pool buffers, both needed at once at the end: one leaked
+            // buffer starves the last receive.
+            let rt = builder.recv_buffers(2, 2048).build().unwrap();
+            rt.block_on(async move {
+                let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                for _ in 0..4 {
+                    let socket = UdpSocket::bind(local()).unwrap();
+                    let to = socket.local_addr().unwrap();
+                    sender.send_to(b"one", to).unwrap();
+                    let (first, _) = socket.recv_buf_from().await.unwrap();
+                    assert_eq!(&first[..], b"one", "{name}");
+                    // Received into the other pool buffer while nobody asks.
+                    sender.send_to(b"two", to).unwrap();
+                    uringo::op::nop().await.unwrap();
+                    drop(socket);
+                    drop(first);
+                }
+                let socket = UdpSocket::bind(local()).unwrap();
+                let to = socket.local_addr().unwrap();
+                let mut held = Vec::new();
+                for _ in 0..2 {
+                    sender.send_to(b"last", to).unwrap();
+                    let received = uringo::time::timeout(LIMIT / 4, socket.recv_buf_from()).await;
+                    let (buf, _) = received.expect("a pool buffer leaked").unwrap();
+                    assert_eq!(&buf[..], b"last", "{name}");
+                    held.push(buf);
+                }
+            });
+        }
     });
 }
