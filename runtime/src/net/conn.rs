@@ -17,6 +17,91 @@ use super::SharedFd;
 use crate::buf::{IoBuf, IoBufMut, RecvBuf};
 use crate::op::{coop_proceed, Multi, Op, Recv, RecvMulti, Send, SendMsg};
 
+/// The public I/O of a stream type whose `conn` field is a [`Conn`]
+/// (`TcpStream`, `UnixStream`): written once, so the two cannot drift.
+macro_rules! stream_io_methods {
+    () => {
+        /// Reads into `buf` (from its start, up to its capacity).
+        ///
+        /// Cancel safety: if this future is dropped (for example by
+        /// `timeout`), bytes the kernel already read into `buf` are lost
+        /// with it. [`recv`](Self::recv) is cancel-safe: its op belongs to
+        /// the stream, not to the future.
+        pub async fn read<B: $crate::buf::IoBufMut>(&self, buf: B) -> (std::io::Result<usize>, B) {
+            self.conn.read(buf).await
+        }
+
+        /// Reads until `buf` is full (up to its capacity); an
+        /// [`UnexpectedEof`](std::io::ErrorKind::UnexpectedEof) error if the
+        /// peer closes first (the bytes read so far are in `buf`).
+        pub async fn read_exact<B: $crate::buf::IoBufMut>(
+            &self,
+            buf: B,
+        ) -> (std::io::Result<()>, B) {
+            self.conn.read_exact(buf).await
+        }
+
+        /// Like [`read`](Self::read), but leaves the bytes in the socket, so
+        /// the next read or recv sees them again (MSG_PEEK).
+        pub async fn peek<B: $crate::buf::IoBufMut>(&self, buf: B) -> (std::io::Result<usize>, B) {
+            self.conn.peek(buf).await
+        }
+
+        /// Writes some of `buf`; returns how much.
+        pub async fn write<B: $crate::buf::IoBuf>(&self, buf: B) -> (std::io::Result<usize>, B) {
+            self.conn.write(buf).await
+        }
+
+        /// Writes all of `buf`.
+        pub async fn write_all<B: $crate::buf::IoBuf>(&self, buf: B) -> (std::io::Result<()>, B) {
+            self.conn.write_all(buf).await
+        }
+
+        /// Writes all bytes of `bufs`, in order, without copying them into
+        /// one buffer: one sendmsg(2) with an iovec per buffer, repeated
+        /// from where a short write stopped.
+        pub async fn write_all_vectored<B: $crate::buf::IoBuf>(
+            &self,
+            bufs: Vec<B>,
+        ) -> (std::io::Result<()>, Vec<B>) {
+            self.conn.write_all_vectored(bufs).await
+        }
+
+        /// Receives the next chunk of bytes, `None` once the peer has
+        /// closed its side.
+        ///
+        /// The bytes arrive in buffers of the core's pool: with io_uring's
+        /// provided buffers one multishot recv stays armed and the kernel
+        /// fills them as data arrives, with no SQE per read; on epoll each
+        /// recv reads into a free buffer of the pool. Hold
+        /// [`RecvBuf`](crate::buf::RecvBuf)s briefly: each one is a pool
+        /// buffer that no connection on this core can use until it is
+        /// dropped. One task at a time should call `recv` on a stream.
+        pub async fn recv(&self) -> std::io::Result<Option<$crate::buf::RecvBuf>> {
+            self.conn.recv().await
+        }
+
+        /// Shuts down the read, write or both halves.
+        pub fn shutdown(&self, how: std::net::Shutdown) -> std::io::Result<()> {
+            self.conn.shutdown(how)
+        }
+
+        /// Splits the stream into a receiving and a sending half that can
+        /// be moved into two tasks of this core.
+        pub fn into_split(self) -> ($crate::net::ReadHalf, $crate::net::WriteHalf) {
+            $crate::net::split::split(self.conn)
+        }
+
+        /// Closes the socket once every op using it has finished, through
+        /// the driver, and reports the result of close.
+        pub async fn close(self) -> std::io::Result<()> {
+            self.conn.close().await
+        }
+    };
+}
+
+pub(crate) use stream_io_methods;
+
 pub(crate) struct Conn {
     fd: SharedFd,
     recv: RefCell<RecvState>,

@@ -1,15 +1,14 @@
 //! `UnixStream`: a Unix stream connection with the same I/O as
-//! `TcpStream` (both are a [`Conn`](crate::net::conn)).
+//! `TcpStream`: both hold a `Conn` and take their I/O methods from
+//! `stream_io_methods!`.
 
 use std::io;
-use std::net::Shutdown;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
 use socket2::{Socket, Type};
 
 use super::{path_addr, socket, SocketAddr};
-use crate::buf::{IoBuf, IoBufMut, RecvBuf};
 use crate::net::conn::Conn;
 use crate::op::{Connect, Op};
 
@@ -25,7 +24,11 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
-    /// Connects to the socket bound at `path`.
+    /// Connects to the socket bound at `path`. `NotFound` if no socket
+    /// file is there, `ConnectionRefused` if nothing listens on it; while
+    /// the listener's backlog is full the kernel may refuse at once with
+    /// `WouldBlock` (Unix sockets cannot wait for room without blocking),
+    /// as Go's and tokio's dialers report it.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let addr = path_addr(path.as_ref())?;
         let socket = Op::submit(Connect::new(socket(Type::STREAM)?, addr)).await?;
@@ -49,42 +52,7 @@ impl UnixStream {
         }
     }
 
-    /// Reads into `buf` (from its start, up to its capacity). See
-    /// [`TcpStream::read`](crate::net::TcpStream::read).
-    pub async fn read<B: IoBufMut>(&self, buf: B) -> (io::Result<usize>, B) {
-        self.conn.read(buf).await
-    }
-
-    /// Reads until `buf` is full; `UnexpectedEof` if the peer closes first.
-    pub async fn read_exact<B: IoBufMut>(&self, buf: B) -> (io::Result<()>, B) {
-        self.conn.read_exact(buf).await
-    }
-
-    /// Reads without taking the bytes from the socket (MSG_PEEK).
-    pub async fn peek<B: IoBufMut>(&self, buf: B) -> (io::Result<usize>, B) {
-        self.conn.peek(buf).await
-    }
-
-    /// Writes some of `buf`; returns how much.
-    pub async fn write<B: IoBuf>(&self, buf: B) -> (io::Result<usize>, B) {
-        self.conn.write(buf).await
-    }
-
-    /// Writes all of `buf`.
-    pub async fn write_all<B: IoBuf>(&self, buf: B) -> (io::Result<()>, B) {
-        self.conn.write_all(buf).await
-    }
-
-    /// Writes all bytes of `bufs`, in order, with one sendmsg per try.
-    pub async fn write_all_vectored<B: IoBuf>(&self, bufs: Vec<B>) -> (io::Result<()>, Vec<B>) {
-        self.conn.write_all_vectored(bufs).await
-    }
-
-    /// The next chunk of bytes, `None` once the peer has closed its side.
-    /// See [`TcpStream::recv`](crate::net::TcpStream::recv).
-    pub async fn recv(&self) -> io::Result<Option<RecvBuf>> {
-        self.conn.recv().await
-    }
+    crate::net::conn::stream_io_methods!();
 
     /// The local address (unnamed for a connecting client).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -94,22 +62,6 @@ impl UnixStream {
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         Ok(SocketAddr::new(self.conn.sock().peer_addr()?))
-    }
-
-    /// Shuts down the read, write or both halves.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.conn.shutdown(how)
-    }
-
-    /// Splits the stream into a receiving and a sending half that can be
-    /// moved into two tasks of this core (the same halves as TCP's).
-    pub fn into_split(self) -> (crate::net::ReadHalf, crate::net::WriteHalf) {
-        crate::net::split::split(self.conn)
-    }
-
-    /// Closes the socket once every op using it has finished.
-    pub async fn close(self) -> io::Result<()> {
-        self.conn.close().await
     }
 }
 
