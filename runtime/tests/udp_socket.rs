@@ -275,3 +275,33 @@ fn pool_buffers_of_a_dropped_socket_come_back() {
         }
     });
 }
+
+#[test]
+fn an_icmp_error_is_reported_once_and_the_socket_goes_on() {
+    let _fds = fd_lock();
+    on_each_builder(LIMIT, "udp refused", |name| async move {
+        let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let dead_addr = dead.local_addr().unwrap();
+        drop(dead);
+        let socket = UdpSocket::bind(local()).unwrap();
+        socket.connect(dead_addr).unwrap();
+        let (res, _) = socket.send(b"anyone?".to_vec()).await;
+        res.unwrap();
+        // The port unreachable comes back as the next receive's error...
+        let err = socket.recv_buf_from().await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{name}");
+        // ...and the (re-armed) receive then goes on.
+        let peer = UdpSocket::bind(local()).unwrap();
+        socket.connect(peer.local_addr().unwrap()).unwrap();
+        let (res, _) = peer
+            .send_to(b"alive".to_vec(), socket.local_addr().unwrap())
+            .await;
+        res.unwrap();
+        let (buf, from) = socket.recv_buf_from().await.unwrap();
+        assert_eq!(
+            (&buf[..], from),
+            (&b"alive"[..], peer.local_addr().unwrap()),
+            "{name}"
+        );
+    });
+}
