@@ -3,7 +3,7 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -28,6 +28,9 @@ impl TcpListener {
 
     /// Binds to `addr` with SO_REUSEPORT too, so that one listener per core
     /// can share the port and the kernel spreads connections among them.
+    ///
+    /// Fails with `AddrInUse`, as a plain bind would, if another process
+    /// already listens on the address: only this process's listeners share it.
     pub fn bind_reuseport(addr: SocketAddr) -> io::Result<TcpListener> {
         Self::bind_with(addr, true)
     }
@@ -44,6 +47,10 @@ impl TcpListener {
         }
         socket.bind(&addr.into())?;
         socket.listen(4096)?;
+        if reuse_port {
+            let bound = socket.local_addr()?.as_socket().unwrap_or(addr);
+            super::reuseport::refuse_foreign_listener(bound, socket.as_fd())?;
+        }
         Ok(Self::from_owned(socket.into()))
     }
 

@@ -11,6 +11,7 @@ mod conn;
 mod datagram;
 mod listener;
 mod lookup;
+mod reuseport;
 mod shared_fd;
 mod socket;
 mod split;

@@ -13,8 +13,7 @@ use crate::driver::{Attempt, Cqe, Interest, Operation, Release};
 /// Owns the socket and the peer address until the kernel is done: a
 /// cancelled connect closes its socket when the slot is freed.
 pub(crate) struct Connect {
-    /// Taken by a successful completion; closed on drop otherwise.
-    socket: Option<Socket>,
+    socket: Unshared,
     addr: Box<SockAddr>,
     /// epoll: connect(2) returned EINPROGRESS; the rest is waiting.
     started: bool,
@@ -23,31 +22,46 @@ pub(crate) struct Connect {
 impl Connect {
     pub(crate) fn new(socket: Socket, addr: SockAddr) -> Connect {
         Connect {
-            socket: Some(socket),
+            socket: Unshared(Some(socket)),
             addr: Box::new(addr),
             started: false,
         }
     }
 
-    fn socket(&self) -> &Socket {
-        self.socket
-            .as_ref()
-            .expect("a running connect owns its socket")
-    }
-
     /// The outcome of a connect in progress: SO_ERROR once it failed,
     /// success once the peer is known, else wait.
     fn progress(&self) -> Attempt {
-        match self.socket().take_error() {
+        match self.socket.take_error() {
             Ok(Some(e)) => Attempt::Done(errno_cqe(&e)),
             Err(e) => Attempt::Done(errno_cqe(&e)),
-            Ok(None) => match self.socket().peer_addr() {
+            Ok(None) => match self.socket.peer_addr() {
                 Ok(_) => Attempt::Done(Cqe::new(0)),
                 Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
-                    Attempt::Wait(self.socket().as_raw_fd(), Interest::Write)
+                    Attempt::Wait(self.socket.as_raw_fd(), Interest::Write)
                 }
                 Err(e) => Attempt::Done(errno_cqe(&e)),
             },
+        }
+    }
+}
+
+/// The socket until a connect hands it out: if it is closed instead (the
+/// connect failed or was dropped), the driver forgets it first, as a
+/// `SharedFd` does (epoll registered it while waiting).
+struct Unshared(Option<Socket>);
+
+impl std::ops::Deref for Unshared {
+    type Target = Socket;
+    fn deref(&self) -> &Socket {
+        self.0.as_ref().expect("the socket is handed out only once")
+    }
+}
+
+impl Drop for Unshared {
+    fn drop(&mut self) {
+        if let Some(socket) = &self.0 {
+            let fd = socket.as_raw_fd();
+            crate::current::try_driver(|d| d.forget_fd(fd));
         }
     }
 }
@@ -58,23 +72,12 @@ fn errno_cqe(e: &io::Error) -> Cqe {
 
 impl Release for Connect {}
 
-impl Drop for Connect {
-    fn drop(&mut self) {
-        // A failed or abandoned connect closes its socket here: the epoll
-        // backend must forget the fd first, or a new socket given the same
-        // number would wait on a registration the close removed.
-        if let Some(socket) = self.socket.take() {
-            crate::current::try_driver(|d| d.forget_fd(socket.as_raw_fd()));
-        }
-    }
-}
-
 // SAFETY: the peer address is boxed, so it stays in place while `self`
 // moves; the socket stays open while `self` lives.
 unsafe impl Operation for Connect {
     fn sqe(&mut self) -> squeue::Entry {
         opcode::Connect::new(
-            types::Fd(self.socket().as_raw_fd()),
+            types::Fd(self.socket.as_raw_fd()),
             self.addr.as_ptr().cast(),
             self.addr.len(),
         )
@@ -86,14 +89,13 @@ unsafe impl Operation for Connect {
             return self.progress();
         }
         self.started = true;
-        let socket = self.socket();
-        if let Err(e) = socket.set_nonblocking(true) {
+        if let Err(e) = self.socket.set_nonblocking(true) {
             return Attempt::Done(errno_cqe(&e));
         }
-        match socket.connect(&self.addr) {
+        match self.socket.connect(&self.addr) {
             Ok(()) => Attempt::Done(Cqe::new(0)),
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
-                Attempt::Wait(socket.as_raw_fd(), Interest::Write)
+                Attempt::Wait(self.socket.as_raw_fd(), Interest::Write)
             }
             Err(e) => Attempt::Done(errno_cqe(&e)),
         }
@@ -105,9 +107,6 @@ impl OneShot for Connect {
 
     fn complete(mut self, cqe: Cqe) -> Self::Output {
         cqe.into_result()?;
-        Ok(self
-            .socket
-            .take()
-            .expect("a running connect owns its socket"))
+        Ok(self.socket.0.take().expect("handed out once"))
     }
 }
