@@ -13,9 +13,10 @@ use super::TcpStream;
 
 /// A TCP socket listening for connections.
 ///
-/// `accept()` keeps one multishot accept armed in the core's ring, so a
-/// burst of connections costs one SQE. Dropping the listener cancels it; fds
-/// the kernel accepted meanwhile are closed, never leaked.
+/// On io_uring `accept()` keeps one multishot accept armed in the core's
+/// ring, so a burst of connections costs one SQE (on epoll, each accept is a
+/// non-blocking accept4). Dropping the listener cancels it; fds the kernel
+/// accepted meanwhile are closed, never leaked.
 pub struct TcpListener {
     acceptor: Acceptor,
 }

@@ -3,7 +3,7 @@
 //! name resolution ([`lookup_host`]).
 //!
 //! Sockets belong to the core that made them (`!Send`): their ops live in
-//! that core's ring. To share a stream between a reader and a writer task
+//! that core's driver. To share a stream between a reader and a writer task
 //! on the same core, put it in an `Rc`.
 
 mod acceptor;
