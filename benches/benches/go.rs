@@ -25,16 +25,10 @@ use std::time::{Duration, Instant};
 
 use uringo::sync::WaitGroup;
 
+use uringo_benches::procfs::rss_kib;
+use uringo_benches::stats::{median, per_sec, ratio, thousands, Table};
+
 const RUNS: usize = 5;
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn per_sec(n: u64, d: Duration) -> f64 {
-    n as f64 / d.as_secs_f64()
-}
 
 fn runtime(cores: usize) -> uringo::Runtime {
     uringo::Builder::new()
@@ -96,10 +90,7 @@ async fn wait_group(n: u64) -> Duration {
 }
 
 fn rss_bytes() -> i64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
-    let pages: i64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    // SAFETY: sysconf has no preconditions.
-    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as i64
+    rss_kib(std::process::id()).expect("read own RSS") as i64 * 1024
 }
 
 /// The uringo side of the parked-tasks case, in a fresh process (so that
@@ -271,27 +262,12 @@ fn main() {
     if go.is_some() {
         println!("Go: {}", go_version());
     }
-    println!(
-        "{:<30} {:>14} {:>14} {:>8}  unit (medians of {RUNS} interleaved runs; ratio = uringo/Go)",
-        "case", "uringo", "Go", "ratio"
-    );
-    for r in &mut rows {
-        let u = median(&mut r.uringo);
-        if r.go.is_empty() {
-            println!(
-                "{:<30} {:>14.0} {:>14} {:>8}  {}",
-                r.name, u, "-", "-", r.unit
-            );
-        } else {
-            let g = median(&mut r.go);
-            println!(
-                "{:<30} {:>14.0} {:>14.0} {:>7.2}x  {}",
-                r.name,
-                u,
-                g,
-                u / g,
-                r.unit
-            );
-        }
+    println!("medians of {RUNS} interleaved runs; ratio = uringo/Go");
+    let mut table = Table::new(["case", "uringo", "Go", "ratio", "unit"]);
+    for r in &rows {
+        let (u, g) = (median(&r.uringo), median(&r.go));
+        let cell = |x: Option<f64>| x.map_or("-".to_string(), thousands);
+        table.row([r.name.into(), cell(u), cell(g), ratio(u, g), r.unit.into()]);
     }
+    print!("{}", table.render());
 }

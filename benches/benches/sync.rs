@@ -23,16 +23,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use uringo_benches::stats::{median, per_sec, ratio, thousands, Table};
+
 const RUNS: usize = 7;
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn per_sec(n: u64, d: Duration) -> f64 {
-    n as f64 / d.as_secs_f64()
-}
 
 async fn u_waitgroup(n: u64) -> Duration {
     let start = Instant::now();
@@ -295,12 +288,12 @@ fn main() {
         row(5, fanout as u64, u, t);
     }
 
-    println!(
-        "{:<28} {:>14} {:>14} {:>8}  ops/s (medians of {RUNS} interleaved runs; ratio = uringo/tokio, higher is better)",
-        "case", "uringo", "tokio", "ratio"
-    );
-    for c in &mut cases {
-        let (u, t) = (median(&mut c.uringo), median(&mut c.tokio));
-        println!("{:<28} {:>14.0} {:>14.0} {:>7.2}x", c.name, u, t, u / t);
+    println!("ops/s, medians of {RUNS} interleaved runs; ratio = uringo/tokio, higher is better");
+    let mut table = Table::new(["case", "uringo", "tokio", "ratio"]);
+    for c in &cases {
+        let (u, t) = (median(&c.uringo), median(&c.tokio));
+        let cell = |x: Option<f64>| thousands(x.unwrap_or(f64::NAN));
+        table.row([c.name.to_string(), cell(u), cell(t), ratio(u, t)]);
     }
+    print!("{}", table.render());
 }
