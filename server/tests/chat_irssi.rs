@@ -60,8 +60,10 @@ fn irssi_registers_talks_renames_sets_topic_parts_and_quits() {
     let dir = TempDir::new("irssi");
     std::fs::write(
         dir.path().join("config"),
+        // irssi's own flood control would space commands 2.2 s apart.
         "settings = { core = { real_name = \"Irssi Tester\"; user_name = \"irssiu\"; \
-         nick = \"irssi1\"; settings_autosave = \"no\"; }; };\n",
+         nick = \"irssi1\"; settings_autosave = \"no\"; }; \
+         \"irc/core\" = { cmd_queue_speed = \"0msec\"; cmds_max_at_once = \"100\"; }; };\n",
     )
     .unwrap();
     let tm = Tmux {

@@ -35,6 +35,9 @@ fn weechat_registers_talks_renames_sets_topic_parts_and_quits() {
         "/set irc.server.t.nicks wee1".into(),
         "/set irc.server.t.username weeu".into(),
         "/set irc.server.t.realname Wee Chat".into(),
+        // weechat's own flood control would space messages 2 s apart.
+        "/set irc.server.t.anti_flood_prio_high 0".into(),
+        "/set irc.server.t.anti_flood_prio_low 0".into(),
         "/connect t".into(),
     ];
     let child = Command::new(weechat)
