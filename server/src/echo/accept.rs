@@ -4,7 +4,7 @@ use super::conn;
 use super::ratelimit::{is_resource_exhaustion, Backoff, LogLimiter};
 use super::shutdown::{Gate, Shutdown};
 use super::stats::CoreCounters;
-use std::sync::Arc;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 use uringo::net::TcpListener;
 
@@ -14,7 +14,7 @@ pub async fn accept_loop(
     listener: &TcpListener,
     shutdown: &Shutdown,
     gate: &Gate,
-    counters: &Arc<CoreCounters>,
+    counters: &Rc<CoreCounters>,
 ) {
     let mut backoff = Backoff::new(Duration::from_millis(5), Duration::from_millis(500));
     let mut exhausted_log = LogLimiter::new(Duration::from_secs(1));

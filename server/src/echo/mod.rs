@@ -12,8 +12,6 @@ mod ratelimit;
 mod shutdown;
 mod stats;
 
-pub use stats::CoreCounters;
-
 use clap::Args;
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -54,14 +52,10 @@ pub fn run(args: EchoArgs) -> io::Result<()> {
     });
     let stats_every = (args.stats_interval > 0).then(|| Duration::from_secs(args.stats_interval));
     let runtime = uringo::Builder::new().cores(cores).build()?;
-    let counters: crate::metrics::EchoCores = (0..cores).map(|_| Arc::default()).collect();
 
     let results = runtime.run_on_all_cores(move |core| {
         let startup = startup.clone();
-        let counters = counters[core].clone();
-        core::run_core(core, cores, addr, stats_every, counters, move || {
-            startup.core_bound()
-        })
+        core::run_core(core, cores, addr, stats_every, move || startup.core_bound())
     });
     let result = results
         .into_iter()

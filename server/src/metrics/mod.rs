@@ -31,7 +31,7 @@ use prometheus_client::encoding::prometheus_text;
 use prometheus_client::registry::Registry;
 
 pub use chat::ChatCore;
-pub use echo::EchoCores;
+pub use echo::{EchoCore, EchoCores};
 pub use prometheus_text::CONTENT_TYPE;
 
 use crate::cluster::ClusterCounters;

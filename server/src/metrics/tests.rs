@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use super::Metrics;
 use crate::cluster::ClusterCounters;
-use crate::echo::CoreCounters;
 
 /// `promtool check metrics` on `text`: its complaints, `None` if promtool
 /// is missing outside CI (under CI a missing promtool fails the test).
@@ -108,7 +107,9 @@ fn chat_metrics_pass_promtool_and_show_what_each_core_counted() {
 
 #[test]
 fn echo_metrics_pass_promtool() {
-    let cores: super::EchoCores = (0..2).map(|_| Arc::new(CoreCounters::default())).collect();
+    let cores: super::EchoCores = (0..2)
+        .map(|_| Arc::new(super::EchoCore::default()))
+        .collect();
     cores[1].opened();
     cores[1].echoed(64);
     let text = Metrics::echo(cores).render(vec![core_stats(0), core_stats(1)]);
