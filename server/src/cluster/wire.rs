@@ -8,7 +8,8 @@
 //!   user kicked, `extra` = by whom), `TOPIC`, `MODE`: a channel change.
 //! - `QUIT` and `NICK` (`extra` = the new `nick!user@host`) on the network
 //!   topic, with `chans` = every channel the user was in.
-//! - `DIRECT`: a PRIVMSG/NOTICE to the nick `subject`, on its owner's inbox.
+//! - `DIRECT`: a PRIVMSG/NOTICE to the nick `subject` (`extra` = the
+//!   sender), on the inbox of the client holding the nick.
 
 use bytes::{Bytes, BytesMut};
 

@@ -177,3 +177,34 @@ fn rename_and_quit_reach_the_other_nodes_with_the_channels() {
         );
     });
 }
+
+#[test]
+fn a_node_that_leaves_frees_its_nicks_and_members_at_once() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    run(async {
+        let a = Node::start(redis.addr, "a", |_| {}).await;
+        let mut b = Node::start(redis.addr, "b", |_| {}).await;
+        assert!(a.cluster.claim_nick(b"alice").await.unwrap());
+        assert!(a.cluster.claim_nick(b"idle").await.unwrap());
+        a.cluster
+            .join(b"#c", b"alice", &prefix("alice"), b"", b"j")
+            .await
+            .unwrap();
+        b.cluster
+            .join(b"#c", b"bob", &prefix("bob"), b"", b"j")
+            .await
+            .unwrap();
+        a.cluster.leave().await.unwrap();
+        let (subject, _) = b.next(Kind::Quit).await;
+        assert_eq!(&subject[..], b"alice");
+        assert!(b.cluster.claim_nick(b"alice").await.unwrap());
+        assert!(
+            b.cluster.claim_nick(b"idle").await.unwrap(),
+            "nicks without channels are freed too"
+        );
+        let state = b.cluster.channel(b"#c").await.unwrap().unwrap();
+        assert_eq!(state.members.len(), 1);
+    });
+}
