@@ -86,7 +86,14 @@ impl Cluster {
             .or_default()
             .insert(nick_b.clone(), Bytes::copy_from_slice(prefix))
             .is_none();
-        let result = self.join_script(chan, nick, prefix, key, line).await;
+        let args: [&[u8]; 6] = [chan, nick, &inner.owner, prefix, key, line];
+        let result = match inner.subscribe(&[inner.topic(chan)]).await {
+            Ok(()) => inner
+                .eval(Script::Join, &args)
+                .await
+                .and_then(|r| join_outcome(&r)),
+            Err(e) => Err(e),
+        };
         if fresh
             && !matches!(
                 result,
@@ -96,32 +103,6 @@ impl Cluster {
             forget_member(inner, &chan_b, &nick_b).await;
         }
         result
-    }
-
-    async fn join_script(
-        &self,
-        chan: &[u8],
-        nick: &[u8],
-        prefix: &[u8],
-        key: &[u8],
-        line: &[u8],
-    ) -> Result<JoinOutcome, ClusterError> {
-        let inner = &self.inner;
-        inner.subscribe(&[inner.topic(chan)]).await?;
-        let args: [&[u8]; 6] = [chan, nick, &inner.owner, prefix, key, line];
-        let reply = inner.eval(Script::Join, &args).await?;
-        let items = as_array(&reply).unwrap_or_default();
-        match (
-            items.first().and_then(as_int),
-            items.get(1).and_then(as_bytes),
-        ) {
-            (Some(0), Some(flags)) => Ok(JoinOutcome::Joined {
-                op: flags.contains(&b'@'),
-            }),
-            (Some(1), _) => Ok(JoinOutcome::AlreadyMember),
-            (Some(code), _) => Ok(JoinOutcome::Refused(code as u16)),
-            _ => Err(ClusterError::Protocol(format!("{reply:?}"))),
-        }
     }
 
     /// `nick` leaves `chan`, publishing `line`. `Err(403 | 442)` if it was not there.
@@ -245,6 +226,21 @@ impl Cluster {
             members,
             bans: list(7),
         }))
+    }
+}
+
+fn join_outcome(reply: &Reply) -> Result<JoinOutcome, ClusterError> {
+    let items = as_array(reply).unwrap_or_default();
+    match (
+        items.first().and_then(as_int),
+        items.get(1).and_then(as_bytes),
+    ) {
+        (Some(0), Some(flags)) => Ok(JoinOutcome::Joined {
+            op: flags.contains(&b'@'),
+        }),
+        (Some(1), _) => Ok(JoinOutcome::AlreadyMember),
+        (Some(code), _) => Ok(JoinOutcome::Refused(code as u16)),
+        _ => Err(ClusterError::Protocol(format!("{reply:?}"))),
     }
 }
 

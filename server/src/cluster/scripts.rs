@@ -46,6 +46,13 @@ local function glob(mask, s)
   end)
   return string.find(s, '^'..pat..'$') ~= nil
 end
+-- The member `n` of channel `c`, or nil and 403 (no channel) / 442 (not on it).
+local function on_channel(c, n)
+  if not exists(c) then return nil, 403 end
+  local m = member(c, n)
+  if not m then return nil, 442 end
+  return m
+end
 local function remove_member(c, n)
   redis.call('HDEL', P..'members:'..c, n)
   redis.call('SREM', P..'chans-of:'..n, c)
@@ -154,8 +161,8 @@ return {0, flags, created}
 /// ARGV: P, chan, nick, owner, line. 0, 403 or 442.
 const PART: &str = r#"
 local c, n = ARGV[2], ARGV[3]
-if not exists(c) then return 403 end
-if not member(c, n) then return 442 end
+local m, err = on_channel(c, n)
+if not m then return err end
 remove_member(c, n)
 to_channel(c, envelope('PART', ARGV[4], n, '-', c, ARGV[5]))
 return 0
@@ -164,9 +171,8 @@ return 0
 /// ARGV: P, chan, by, target, owner, line. 0, 403, 442, 482 or 441.
 const KICK: &str = r#"
 local c, by, t = ARGV[2], ARGV[3], ARGV[4]
-if not exists(c) then return 403 end
-local b = member(c, by)
-if not b then return 442 end
+local b, err = on_channel(c, by)
+if not b then return err end
 if not is_op(b) then return 482 end
 if not member(c, t) then return 441 end
 remove_member(c, t)
@@ -177,9 +183,8 @@ return 0
 /// ARGV: P, chan, by, text, setter, owner, line. 0, 403, 442 or 482.
 const TOPIC: &str = r#"
 local c, by = ARGV[2], ARGV[3]
-if not exists(c) then return 403 end
-local b = member(c, by)
-if not b then return 442 end
+local b, err = on_channel(c, by)
+if not b then return err end
 if string.find(modes_of(c), 't', 1, true) and not is_op(b) then return 482 end
 redis.call('HSET', P..'chan:'..c, 'topic', ARGV[4], 'topic_by', ARGV[5], 'topic_at', math.floor(now_ms() / 1000))
 to_channel(c, envelope('TOPIC', ARGV[6], by, '-', c, ARGV[7]))
@@ -192,9 +197,8 @@ return 0
 /// nicks of +o/+v targets not on the channel (441 each).
 const MODE: &str = r#"
 local c, by = ARGV[2], ARGV[3]
-if not exists(c) then return {403, ''} end
-local b = member(c, by)
-if not b then return {442, ''} end
+local b, err = on_channel(c, by)
+if not b then return {err, ''} end
 if not is_op(b) then return {482, ''} end
 local ck = P..'chan:'..c
 local modes = modes_of(c)
@@ -246,9 +250,8 @@ return reply
 /// ARGV: P, chan, by, target. 0, 403, 442, 482 (+i and not op) or 443.
 const INVITE: &str = r#"
 local c, by, t = ARGV[2], ARGV[3], ARGV[4]
-if not exists(c) then return 403 end
-local b = member(c, by)
-if not b then return 442 end
+local b, err = on_channel(c, by)
+if not b then return err end
 if string.find(modes_of(c), 'i', 1, true) and not is_op(b) then return 482 end
 if member(c, t) then return 443 end
 redis.call('SADD', P..'invites:'..c, t)

@@ -6,20 +6,6 @@ use super::redis::RedisServer;
 use super::{prefix, run, Node};
 use crate::cluster::{JoinOutcome, Kind};
 
-async fn join(node: &Node, chan: &str, nick: &str, key: &str) -> JoinOutcome {
-    let line = format!(":{nick}!u@h JOIN {chan}");
-    node.cluster
-        .join(
-            chan.as_bytes(),
-            nick.as_bytes(),
-            &prefix(nick),
-            key.as_bytes(),
-            line.as_bytes(),
-        )
-        .await
-        .unwrap()
-}
-
 #[test]
 fn channel_scripts_enforce_ops_keys_limits_invites_and_bans_the_same_for_every_node() {
     let Some(redis) = RedisServer::start() else {
@@ -30,15 +16,12 @@ fn channel_scripts_enforce_ops_keys_limits_invites_and_bans_the_same_for_every_n
         let b = Node::start(redis.addr, "b", |_| {}).await;
         let (c, p) = (&b"#c"[..], prefix("alice"));
         assert_eq!(
-            join(&a, "#c", "alice", "").await,
+            a.join("#c", "alice", "").await,
             JoinOutcome::Joined { op: true }
         );
+        assert_eq!(a.join("#c", "alice", "").await, JoinOutcome::AlreadyMember);
         assert_eq!(
-            join(&a, "#c", "alice", "").await,
-            JoinOutcome::AlreadyMember
-        );
-        assert_eq!(
-            join(&b, "#c", "bob", "").await,
+            b.join("#c", "bob", "").await,
             JoinOutcome::Joined { op: false }
         );
 
@@ -94,13 +77,13 @@ fn channel_scripts_enforce_ops_keys_limits_invites_and_bans_the_same_for_every_n
         assert_eq!(set.not_on_channel, [Bytes::from("ghost")]);
         assert_eq!(b.cluster.part(c, b"bob", b"p").await.unwrap(), Ok(()));
         assert_eq!(b.cluster.part(c, b"bob", b"p").await.unwrap(), Err(442));
-        assert_eq!(join(&b, "#c", "bob", "").await, JoinOutcome::Refused(475));
+        assert_eq!(b.join("#c", "bob", "").await, JoinOutcome::Refused(475));
         assert_eq!(
-            join(&b, "#c", "bob", "sesame").await,
+            b.join("#c", "bob", "sesame").await,
             JoinOutcome::Joined { op: false }
         );
         assert_eq!(
-            join(&b, "#c", "carol", "sesame").await,
+            b.join("#c", "carol", "sesame").await,
             JoinOutcome::Refused(471)
         );
 
@@ -110,7 +93,7 @@ fn channel_scripts_enforce_ops_keys_limits_invites_and_bans_the_same_for_every_n
             .unwrap()
             .unwrap();
         assert_eq!(
-            join(&b, "#c", "carol", "sesame").await,
+            b.join("#c", "carol", "sesame").await,
             JoinOutcome::Refused(473)
         );
         assert_eq!(
@@ -118,7 +101,7 @@ fn channel_scripts_enforce_ops_keys_limits_invites_and_bans_the_same_for_every_n
             Ok(())
         );
         assert_eq!(
-            join(&b, "#c", "carol", "sesame").await,
+            b.join("#c", "carol", "sesame").await,
             JoinOutcome::Joined { op: false }
         );
 
@@ -128,12 +111,12 @@ fn channel_scripts_enforce_ops_keys_limits_invites_and_bans_the_same_for_every_n
             .unwrap()
             .unwrap();
         assert_eq!(
-            join(&b, "#c", "dave", "sesame").await,
+            b.join("#c", "dave", "sesame").await,
             JoinOutcome::Refused(474),
             "masks ignore case"
         );
         assert_eq!(
-            join(&b, "#c", "dan", "sesame").await,
+            b.join("#c", "dan", "sesame").await,
             JoinOutcome::Joined { op: false }
         );
 
@@ -194,7 +177,7 @@ fn channel_messages_reach_every_node_in_one_order() {
         .map(Rc::new)
         .collect();
         for (i, node) in nodes.iter().enumerate() {
-            join(node, "#order", &format!("u{i}"), "").await;
+            node.join("#order", &format!("u{i}"), "").await;
         }
         // Every node publishes at once; Redis picks one interleaving.
         let senders: Vec<_> = nodes

@@ -14,16 +14,8 @@ fn a_redis_restart_is_survived_resubscribed_reclaimed_and_overflow_is_counted() 
     run(async move {
         let mut a = Node::start(redis.addr, "a", |c| c.outbox = 5).await;
         let mut b = Node::start(redis.addr, "b", |_| {}).await;
-        assert!(a.cluster.claim_nick(b"alice").await.unwrap());
-        assert!(b.cluster.claim_nick(b"bob").await.unwrap());
-        a.cluster
-            .join(b"#c", b"alice", &prefix("alice"), b"", b"j")
-            .await
-            .unwrap();
-        b.cluster
-            .join(b"#c", b"bob", &prefix("bob"), b"", b"j")
-            .await
-            .unwrap();
+        a.enter("alice", &["#c"]).await;
+        b.enter("bob", &["#c"]).await;
 
         redis.stop();
         a.wait_for(|e| matches!(e, Event::Down(_))).await;
@@ -77,12 +69,6 @@ fn a_redis_restart_is_survived_resubscribed_reclaimed_and_overflow_is_counted() 
                 break;
             }
         }
-        assert_eq!(
-            b.cluster
-                .join(b"#c", b"bob", &prefix("bob"), b"", b"j")
-                .await
-                .unwrap(),
-            JoinOutcome::AlreadyMember
-        );
+        assert_eq!(b.join("#c", "bob", "").await, JoinOutcome::AlreadyMember);
     });
 }

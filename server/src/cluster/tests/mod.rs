@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use uringo::chan::Receiver;
 
-use super::{Cluster, ClusterConfig, Event, Kind};
+use super::{Cluster, ClusterConfig, Event, JoinOutcome, Kind};
 
 /// Runs `test` on a one-core runtime.
 fn run<F: Future<Output = ()>>(test: F) {
@@ -55,6 +55,30 @@ impl Node {
             }
         });
         found.await.expect("the event came within 10 s")
+    }
+
+    /// `nick` joins `chan` with `key`.
+    async fn join(&self, chan: &str, nick: &str, key: &str) -> JoinOutcome {
+        let line = format!(":{nick}!u@h JOIN {chan}");
+        let (chan, key, who) = (chan.as_bytes(), key.as_bytes(), prefix(nick));
+        let join = self
+            .cluster
+            .join(chan, nick.as_bytes(), &who, key, line.as_bytes());
+        join.await.unwrap()
+    }
+
+    /// Claims `nick` (it must be free) and joins it to `chans`.
+    async fn enter(&self, nick: &str, chans: &[&str]) {
+        assert!(
+            self.cluster.claim_nick(nick.as_bytes()).await.unwrap(),
+            "{nick} is free"
+        );
+        for chan in chans {
+            assert!(matches!(
+                self.join(chan, nick, "").await,
+                JoinOutcome::Joined { .. }
+            ));
+        }
     }
 
     /// The next channel message of `kind`, as (subject, line).

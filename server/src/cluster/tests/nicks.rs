@@ -51,22 +51,8 @@ fn a_dead_nodes_nicks_and_members_are_freed_within_the_lease_bound() {
     run(async move {
         let a = Node::start(redis.addr, "a", |c| c.lease = lease).await;
         let mut b = Node::start(redis.addr, "b", |c| c.lease = lease).await;
-        assert!(a.cluster.claim_nick(b"alice").await.unwrap());
-        a.cluster
-            .join(
-                b"#c",
-                b"alice",
-                &prefix("alice"),
-                b"",
-                b":alice!u@h JOIN #c",
-            )
-            .await
-            .unwrap();
-        assert!(b.cluster.claim_nick(b"bob").await.unwrap());
-        b.cluster
-            .join(b"#c", b"bob", &prefix("bob"), b"", b":bob!u@h JOIN #c")
-            .await
-            .unwrap();
+        a.enter("alice", &["#c"]).await;
+        b.enter("bob", &["#c"]).await;
         // Outlive several renewals: the lease holds while a is alive.
         uringo::time::sleep(lease * 2).await;
         assert!(
@@ -103,14 +89,8 @@ fn rename_and_quit_reach_the_other_nodes_with_the_channels() {
     run(async {
         let a = Node::start(redis.addr, "a", |_| {}).await;
         let mut b = Node::start(redis.addr, "b", |_| {}).await;
-        assert!(a.cluster.claim_nick(b"alice").await.unwrap());
-        assert!(b.cluster.claim_nick(b"bob").await.unwrap());
-        for chan in [&b"#x"[..], b"#y"] {
-            a.cluster
-                .join(chan, b"alice", &prefix("alice"), b"", b"j")
-                .await
-                .unwrap();
-        }
+        a.enter("alice", &["#x", "#y"]).await;
+        b.enter("bob", &[]).await;
         assert!(
             !a.cluster
                 .rename(b"alice", b"bob", b"Bob!u@h", b"n")
@@ -186,16 +166,9 @@ fn a_node_that_leaves_frees_its_nicks_and_members_at_once() {
     run(async {
         let a = Node::start(redis.addr, "a", |_| {}).await;
         let mut b = Node::start(redis.addr, "b", |_| {}).await;
-        assert!(a.cluster.claim_nick(b"alice").await.unwrap());
-        assert!(a.cluster.claim_nick(b"idle").await.unwrap());
-        a.cluster
-            .join(b"#c", b"alice", &prefix("alice"), b"", b"j")
-            .await
-            .unwrap();
-        b.cluster
-            .join(b"#c", b"bob", &prefix("bob"), b"", b"j")
-            .await
-            .unwrap();
+        a.enter("alice", &["#c"]).await;
+        a.enter("idle", &[]).await;
+        b.enter("bob", &["#c"]).await;
         a.cluster.leave().await.unwrap();
         let (subject, _) = b.next(Kind::Quit).await;
         assert_eq!(&subject[..], b"alice");
