@@ -8,6 +8,7 @@ mod echo;
 // Read by the `/metrics` endpoint once it is served (#12).
 #[allow(dead_code, unused_imports)]
 mod metrics;
+mod scaffold;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
