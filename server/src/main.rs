@@ -5,8 +5,6 @@ mod chat;
 #[allow(dead_code, unused_imports)]
 mod cluster;
 mod echo;
-// Read by the `/metrics` endpoint once it is served (#12).
-#[allow(dead_code, unused_imports)]
 mod metrics;
 mod scaffold;
 

@@ -80,6 +80,28 @@ impl ChatCore {
     }
 }
 
+thread_local! {
+    /// This core's slot, once `install`ed (runtime threads of a chat server
+    /// started with `--metrics`); elsewhere counting does nothing.
+    static HERE: std::cell::OnceCell<(Arc<[PerCore<ChatCore>]>, usize)> = const { std::cell::OnceCell::new() };
+}
+
+/// Makes `cores[core]` the slot this thread counts into.
+pub fn install(cores: Arc<[PerCore<ChatCore>]>, core: usize) {
+    HERE.with(|here| {
+        let _ = here.set((cores, core));
+    });
+}
+
+/// Counts on this core's slot, if there is one.
+pub fn count(f: impl FnOnce(&ChatCore)) {
+    HERE.with(|here| {
+        if let Some((cores, core)) = here.get() {
+            f(&cores[*core]);
+        }
+    });
+}
+
 /// Every core's chat counters and the cluster clients' (if `--cluster`).
 #[derive(Debug)]
 pub struct ChatCollector {

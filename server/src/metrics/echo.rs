@@ -6,44 +6,17 @@ use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 
 use super::family::{per_core, Type};
-use super::tally::Tally;
-
-/// One core's echo counters: only that core writes them; `/metrics` reads
-/// them from any thread (on cache lines of their own).
-#[derive(Debug, Default)]
-#[repr(align(128))]
-pub struct EchoCore {
-    pub accepted: Tally,
-    pub open: Tally,
-    pub messages: Tally,
-    pub bytes: Tally,
-}
-
-impl EchoCore {
-    pub fn opened(&self) {
-        self.accepted.add(1);
-        self.open.add(1);
-    }
-
-    pub fn closed(&self) {
-        self.open.sub(1);
-    }
-
-    pub fn echoed(&self, bytes: usize) {
-        self.messages.add(1);
-        self.bytes.add(bytes as u64);
-    }
-}
+use crate::echo::CoreCounters;
 
 /// Every core's echo counters (core `i` writes slot `i`).
-pub type EchoCores = Arc<[Arc<EchoCore>]>;
+pub type EchoCores = Arc<[Arc<CoreCounters>]>;
 
 #[derive(Debug)]
 pub struct EchoCollector(pub EchoCores);
 
 impl Collector for EchoCollector {
     fn encode(&self, mut e: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let each = |f: fn(&EchoCore) -> u64| self.0.iter().map(|c| f(c)).collect::<Vec<_>>();
+        let each = |f: fn(&CoreCounters) -> u64| self.0.iter().map(|c| f(c)).collect::<Vec<_>>();
         per_core(
             &mut e,
             (

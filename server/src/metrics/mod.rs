@@ -9,7 +9,8 @@
 //!
 //! Families (prefix `uringo_`; `core` label = runtime core):
 //! - runtime: `tasks`, `ops_in_flight` (gauges), `sqes_total`,
-//!   `cqes_total`, `ring_enters_total` (io_uring_enter calls).
+//!   `cqes_total`, `ring_enters_total` (io_uring_enter calls),
+//!   `stalls_total` (tasks past the stall threshold).
 //! - echo: `echo_connections_open`, `echo_connections_total`,
 //!   `echo_bytes_total`, `echo_messages_total`.
 //! - chat: `chat_clients`, `chat_channels`, `chat_lines_in_total`,
@@ -22,6 +23,8 @@
 mod chat;
 mod echo;
 mod family;
+#[cfg(feature = "metrics-http")]
+pub mod http;
 mod runtime;
 pub mod tally;
 
@@ -30,8 +33,8 @@ use std::sync::{Arc, Mutex};
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::registry::Registry;
 
-pub use chat::ChatCore;
-pub use echo::{EchoCore, EchoCores};
+pub use chat::{count, ChatCore};
+pub use echo::EchoCores;
 pub use prometheus_text::CONTENT_TYPE;
 
 use crate::cluster::ClusterCounters;
@@ -68,11 +71,20 @@ impl Metrics {
     ///
     /// # Panics
     /// If these are not chat metrics or `core` is out of range.
+    #[cfg(test)]
     pub fn chat_core(&self, core: usize) -> &ChatCore {
         &self.chat.as_ref().expect("chat metrics")[core]
     }
 
+    /// Makes this thread (runtime core `core`) count into its chat slot.
+    pub fn install_chat(&self, core: usize) {
+        if let Some(chat) = &self.chat {
+            chat::install(chat.clone(), core);
+        }
+    }
+
     /// Adds a cluster client's counters (one per core, at start).
+    #[cfg_attr(not(test), allow(dead_code))] // called once `--cluster` is wired into chat
     pub fn add_cluster(&self, counters: Arc<ClusterCounters>) {
         self.cluster
             .lock()
@@ -108,6 +120,25 @@ impl Metrics {
         let mut text = String::with_capacity(8 * 1024);
         prometheus_text::encode(&mut text, &registry).expect("writing to a String cannot fail");
         text
+    }
+}
+
+/// Serves `/metrics` on `addr` until `stop` (see `http::spawn`); an error
+/// if the address cannot be bound or the binary was built without the
+/// `metrics-http` feature.
+pub fn serve(
+    addr: std::net::SocketAddr,
+    metrics: Metrics,
+    stop: impl std::future::Future<Output = ()> + 'static,
+) -> std::io::Result<std::net::SocketAddr> {
+    #[cfg(feature = "metrics-http")]
+    return http::spawn(addr, metrics, stop);
+    #[cfg(not(feature = "metrics-http"))]
+    {
+        drop((metrics, stop));
+        Err(std::io::Error::other(format!(
+            "--metrics {addr}: this uringo-server was built without the metrics-http feature"
+        )))
     }
 }
 

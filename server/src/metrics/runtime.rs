@@ -3,7 +3,7 @@
 //! path.
 //!
 //! Not exported yet because the runtime does not count them:
-//! run-queue length, parks, remote wakes and stalls.
+//! run-queue length, parks and remote wakes.
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
@@ -56,8 +56,18 @@ impl Collector for RuntimeCollector {
         )?;
         per_core(
             &mut e,
-            ("ring_enters", "io_uring_enter system calls.", Type::Counter),
+            (
+                "ring_enters",
+                "io_uring_enter system calls (epoll_wait on the epoll backend).",
+                Type::Counter,
+            ),
             each(|s| s.enters),
-        )
+        )?;
+        let stalls = (
+            "stalls",
+            "Polls that ran past the stall threshold without yielding.",
+            Type::Counter,
+        );
+        per_core(&mut e, stalls, each(|s| s.stalls))
     }
 }

@@ -56,6 +56,7 @@ fn core_stats(core: usize) -> uringo::CoreStats {
         sqes: 100 + core as u64,
         cqes: 90,
         enters: 40,
+        stalls: 1,
     }
 }
 
@@ -95,6 +96,7 @@ fn chat_metrics_pass_promtool_and_show_what_each_core_counted() {
         "uringo_sqes_total{core=\"1\"} 101",
         "uringo_ring_enters_total{core=\"0\"} 40",
         "uringo_tasks{core=\"0\"} 3",
+        "uringo_stalls_total{core=\"1\"} 1",
     ] {
         assert!(
             text.lines().any(|l| l == line),
@@ -108,7 +110,7 @@ fn chat_metrics_pass_promtool_and_show_what_each_core_counted() {
 #[test]
 fn echo_metrics_pass_promtool() {
     let cores: super::EchoCores = (0..2)
-        .map(|_| Arc::new(super::EchoCore::default()))
+        .map(|_| Arc::new(crate::echo::CoreCounters::default()))
         .collect();
     cores[1].opened();
     cores[1].echoed(64);
