@@ -5,6 +5,8 @@ mod chat;
 #[allow(dead_code, unused_imports)]
 mod cluster;
 mod echo;
+// Without `metrics-http` nothing scrapes: the counters are kept but unread.
+#[cfg_attr(not(feature = "metrics-http"), allow(dead_code, unused_imports))]
 mod metrics;
 mod scaffold;
 
