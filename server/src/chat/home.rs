@@ -22,7 +22,7 @@ use super::msg::{
 };
 use super::numerics::{To, RPL_MONOFFLINE, RPL_MONONLINE};
 use super::parse::LineBuilder;
-use crate::metrics::{count, ChatCore};
+use crate::metrics::{count, counting, ChatCore};
 
 /// Inbound bytes a client may have waiting before its reader stops reading.
 pub const INQ_LIMIT: usize = 8 * 1024;
@@ -456,12 +456,14 @@ impl Home {
             _ => {}
         }
         if !d.line.is_empty() || d.alt.is_some() {
-            let start = Instant::now();
+            let start = counting().then(Instant::now);
             let delivered = self.write_to_members(mail, &chan, &d);
-            count(|m| {
-                m.delivered(delivered);
-                m.fanout(start.elapsed());
-            });
+            if let Some(start) = start {
+                count(|m| {
+                    m.delivered(delivered);
+                    m.fanout(start.elapsed());
+                });
+            }
         }
         if let Change::Leave { who } = &d.change {
             if who.core == self.core {

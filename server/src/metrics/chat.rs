@@ -93,6 +93,11 @@ pub fn install(cores: Arc<[PerCore<ChatCore>]>, core: usize) {
     });
 }
 
+/// Whether this thread counts (so callers can skip measuring for nothing).
+pub fn counting() -> bool {
+    HERE.with(|here| here.get().is_some())
+}
+
 /// Counts on this core's slot, if there is one.
 pub fn count(f: impl FnOnce(&ChatCore)) {
     HERE.with(|here| {

@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 use prometheus_client::encoding::prometheus_text;
 use prometheus_client::registry::Registry;
 
-pub use chat::{count, ChatCore};
+pub use chat::{count, counting, ChatCore};
 pub use echo::EchoCores;
 pub use prometheus_text::CONTENT_TYPE;
 
