@@ -2,6 +2,7 @@
 //! load, validated by Prometheus's `promtool check metrics`, counters moving.
 
 mod chat_support;
+mod promtool_support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -9,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use chat_support::Server;
+use promtool_support::check as promtool;
 use uringo_loadgen::cli::ChatArgs;
 
 /// A port free right now on loopback.
@@ -39,37 +41,6 @@ fn scrape(addr: SocketAddr) -> String {
         "{head}"
     );
     body.to_string()
-}
-
-/// Runs promtool on `text`; under CI a missing promtool fails the test.
-fn promtool(text: &str) {
-    let Ok(mut child) = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "promtool missing (apt-get install prometheus)"
-        );
-        println!("SKIPPED promtool check: promtool not installed (apt-get install prometheus)");
-        return;
-    };
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool: {}{}\n{text}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The sum over every sample of `name` (any labels).

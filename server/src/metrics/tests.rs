@@ -1,52 +1,15 @@
 //! The exposition is checked by Prometheus's own `promtool check metrics`.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::Metrics;
-use crate::cluster::ClusterCounters;
 
-/// `promtool check metrics` on `text`: its complaints, `None` if promtool
-/// is missing outside CI (under CI a missing promtool fails the test).
-fn promtool(text: &str) -> Option<String> {
-    let child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "promtool is missing (apt-get install prometheus; listed in .ci/packages)"
-            );
-            println!("SKIPPED: promtool not installed (apt-get install prometheus)");
-            return None;
-        }
-    };
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let complaints = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "promtool rejected the metrics:\n{complaints}\n{text}"
-    );
-    Some(complaints)
-}
+#[path = "../../tests/promtool_support/mod.rs"]
+mod promtool_support;
+use crate::cluster::ClusterCounters;
+use promtool_support::check as promtool;
 
 fn core_stats(core: usize) -> uringo::CoreStats {
     uringo::CoreStats {
