@@ -81,14 +81,10 @@ impl Channels {
             return;
         }
         if let Some((target, line, chan)) = fx.forward {
+            let core = mail.nick_owner(&target);
             let op = NickOp::Invite { line, chan };
             let req = req.clone();
-            let msg = NickMsg::Route { target, req, op };
-            let target = match &msg {
-                NickMsg::Route { target, .. } => target.clone(),
-                _ => String::new(),
-            };
-            mail.send_registry(&target, msg);
+            mail.post(core, Msg::Nick(NickMsg::Route { target, req, op }));
         } else if let Some(first) = fx.absent.first() {
             let first = first.clone();
             let msg = NickMsg::Check {

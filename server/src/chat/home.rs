@@ -179,6 +179,8 @@ impl Home {
     }
 
     /// Starts collecting the client's output under `label` (labeled-response).
+    /// Whatever else reaches the client meanwhile (a channel message) goes
+    /// into the same response; the window is one round trip between cores.
     pub fn begin_label(&mut self, id: ClientId, label: Bytes) {
         if let Some(c) = self.clients.get_mut(&id) {
             c.label = Some(label);
