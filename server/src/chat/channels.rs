@@ -38,6 +38,7 @@ impl Channels {
             let ch = Channel::new(chan.clone(), mail.cores(), now_secs());
             self.map.insert(key.clone(), ch);
             Counters::add(&self.counters.channels, 1);
+            crate::metrics::count(|m| m.set_channels(self.map.len()));
         }
         let to = To {
             server,
@@ -53,6 +54,7 @@ impl Channels {
         if self.map.get(&key).is_some_and(Channel::is_empty) {
             self.map.remove(&key);
             Counters::add(&self.counters.channels, -1);
+            crate::metrics::count(|m| m.set_channels(self.map.len()));
         }
     }
 
