@@ -9,7 +9,9 @@ use std::time::Duration;
 #[command(
     name = "uringo-loadgen",
     version,
-    about = "Load generator for uringo-server (echo, chat)"
+    about = "Load generator for uringo-server (echo, chat)",
+    // A later flag overrides an earlier one, so scripts can append to a base command line.
+    args_override_self = true
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -79,9 +79,9 @@ pub mod op;
 mod runtime;
 #[doc(hidden)]
 pub mod select;
+mod shim;
 pub mod signal;
 mod stats;
-mod shim;
 mod task;
 pub mod time;
 mod xcore;

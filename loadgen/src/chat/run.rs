@@ -36,7 +36,7 @@ fn format_tick(t: &Tick) -> String {
 async fn report_ticks(core: Rc<ChatCore>, tx: mpsc::Sender<Tick>) {
     // Chat has no warmup, so no second is reported as warmup.
     if let Some(tl) = core.timeline.get() {
-        ticker::report_seconds(tl, &core.tick, tx).await;
+        ticker::report_seconds(tl, &core.tick, tx, None).await;
     }
 }
 

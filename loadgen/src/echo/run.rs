@@ -8,13 +8,14 @@ use crate::cli::EchoArgs;
 use crate::cpu;
 use crate::errors::Errors;
 use crate::latency::{self, human_us, Percentiles};
+use crate::live::Live;
 use crate::output;
 use crate::schedule::conns_of_core;
 use crate::ticker::{self, Tick};
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 /// Everything a run produced: the summary plus the merged histograms behind it.
@@ -47,6 +48,7 @@ fn format_tick(t: &Tick) -> String {
 fn spawn_cpu_sampler(
     tl: Timeline,
     server_pid: Option<u32>,
+    live: Arc<Live>,
 ) -> std::thread::JoinHandle<(Duration, Option<Duration>)> {
     std::thread::spawn(move || {
         let sample = || {
@@ -57,7 +59,7 @@ fn spawn_cpu_sampler(
         };
         std::thread::sleep(tl.measure_from.saturating_duration_since(Instant::now()));
         let before = sample();
-        std::thread::sleep(tl.end.saturating_duration_since(Instant::now()));
+        live.wait_until(tl.end);
         let after = sample();
         let server = match (before.1, after.1) {
             (Some(b), Some(a)) => Some(a.saturating_sub(b)),
@@ -73,6 +75,7 @@ async fn core_main(
     args: EchoArgs,
     tl: Timeline,
     tx: mpsc::Sender<Tick>,
+    live: Arc<Live>,
 ) -> CoreResult {
     let st = Rc::new(CoreState {
         addr: args.addr,
@@ -88,15 +91,19 @@ async fn core_main(
         messages: Cell::new(0),
         bytes: Cell::new(0),
     });
-    let ticker = uringo::spawn(report_ticks(st.clone(), tx));
+    let ticker = uringo::spawn(report_ticks(st.clone(), tx, live.clone()));
+    let open_loop = args.rate.is_some();
     let tasks: Vec<_> = conns_of_core(core, cores, args.conns as usize)
         .map(|id| {
-            let st = st.clone();
-            if args.rate.is_some() {
-                uringo::spawn(conn::open_loop(st, id as u64))
-            } else {
-                uringo::spawn(conn::closed_loop(st, id as u64))
-            }
+            let (st, live) = (st.clone(), live.clone());
+            uringo::spawn(async move {
+                if open_loop {
+                    conn::open_loop(st, id as u64).await;
+                } else {
+                    conn::closed_loop(st, id as u64).await;
+                }
+                live.conn_done();
+            })
         })
         .collect();
     for t in tasks {
@@ -107,8 +114,8 @@ async fn core_main(
 }
 
 /// Sends this core's counts once a second until the window ends.
-async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>) {
-    ticker::report_seconds(st.timeline, &st.tick, tx).await;
+async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>, live: Arc<Live>) {
+    ticker::report_seconds(st.timeline, &st.tick, tx, Some(&live)).await;
 }
 
 /// Runs the load described by `args`, prints a line per second, and returns the results. The
@@ -121,11 +128,21 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
     let (tx, printer) =
         ticker::spawn_printer(cores, format_tick, output::is_stdout(args.json.as_deref()));
     let tl = Timeline::new(Instant::now(), args.warmup, args.duration);
-    let sampler = spawn_cpu_sampler(tl, args.server_pid);
+    let live = Arc::new(Live::new(args.conns as usize));
+    let sampler = spawn_cpu_sampler(tl, args.server_pid, live.clone());
 
     let core_args = args.clone();
-    let results = runtime
-        .run_on_all_cores(move |core| core_main(core, cores, core_args.clone(), tl, tx.clone()));
+    let core_live = live.clone();
+    let results = runtime.run_on_all_cores(move |core| {
+        core_main(
+            core,
+            cores,
+            core_args.clone(),
+            tl,
+            tx.clone(),
+            core_live.clone(),
+        )
+    });
     drop(runtime);
     let _ = printer.join();
     let (own_cpu, server_cpu) = sampler.join().unwrap_or_default();
@@ -141,7 +158,10 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
         messages += r.messages;
         bytes += r.bytes;
     }
-    let secs = tl.window().as_secs_f64().max(1e-9);
+    // Every connection gone before the end (server killed): the run ended there.
+    let ended_early = live.ended().filter(|&at| at < tl.end);
+    let window_end = ended_early.unwrap_or(tl.end).max(tl.measure_from);
+    let secs = (window_end - tl.measure_from).as_secs_f64().max(1e-9);
     let summary = EchoSummary {
         addr: args.addr.to_string(),
         mode: if args.rate.is_some() {
@@ -155,6 +175,7 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
         rate: args.rate,
         cores: cores as u64,
         duration_s: secs,
+        ended_early: ended_early.is_some(),
         messages,
         bytes,
         msgs_per_s: messages as f64 / secs,
