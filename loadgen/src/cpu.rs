@@ -85,10 +85,14 @@ mod tests {
 
     #[test]
     fn reads_own_process_from_proc_and_rusage() {
-        let spin_until = std::time::Instant::now() + Duration::from_millis(60);
+        // Spin on CPU time, not wall time: on a busy machine 60 ms of wall time may be far less
+        // CPU time.
+        let spin_until = own_cpu().unwrap() + Duration::from_millis(60);
         let mut x = 0u64;
-        while std::time::Instant::now() < spin_until {
-            x = std::hint::black_box(x.wrapping_add(1));
+        while own_cpu().unwrap() < spin_until {
+            for _ in 0..10_000 {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
         }
         let from_proc = process_cpu(std::process::id()).unwrap();
         let from_rusage = own_cpu().unwrap();
