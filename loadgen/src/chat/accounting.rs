@@ -4,6 +4,7 @@
 //! sequence number from the same sender on the same channel arrived before it. *Lost* is what
 //! the plan expected minus the distinct messages delivered, computed after the drain.
 
+use super::order::message_id;
 use std::collections::{BTreeSet, HashMap};
 
 /// How one delivery compares with what the receiver saw before.
@@ -68,10 +69,12 @@ impl Deliveries {
     }
 }
 
-/// One receiving client's view of every (sender, channel) stream it is in.
+/// One receiving client's view of every (sender, channel) stream it is in, and the order in
+/// which each channel's messages reached it (for [`super::order`]).
 #[derive(Debug, Default)]
 pub struct Receiver {
     streams: HashMap<(u64, u64), SeqTracker>,
+    order: HashMap<u64, Vec<u64>>,
 }
 
 impl Receiver {
@@ -83,12 +86,18 @@ impl Receiver {
         seq: u64,
         counts: &mut Deliveries,
     ) -> bool {
-        match self
+        let arrival = self
             .streams
             .entry((sender, channel))
             .or_default()
-            .observe(seq)
-        {
+            .observe(seq);
+        if arrival != Arrival::Duplicate {
+            self.order
+                .entry(channel)
+                .or_default()
+                .push(message_id(sender, seq));
+        }
+        match arrival {
             Arrival::InOrder => {
                 counts.delivered += 1;
                 true
@@ -103,6 +112,13 @@ impl Receiver {
                 false
             }
         }
+    }
+}
+
+impl Receiver {
+    /// The order each channel's messages arrived in, by channel.
+    pub fn into_orders(self) -> impl Iterator<Item = (u64, Vec<u64>)> {
+        self.order.into_iter()
     }
 }
 

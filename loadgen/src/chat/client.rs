@@ -3,10 +3,12 @@
 use super::accounting::{Deliveries, Receiver};
 use super::core::ChatCore;
 use super::proto::{self, Event, LineSplitter};
+use crate::echo::timeline::Timeline;
 use crate::schedule::Schedule;
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use uringo::net::TcpStream;
 
@@ -59,7 +61,9 @@ async fn setup(
     stage: &Cell<&'static str>,
 ) -> io::Result<TcpStream> {
     stage.set("connecting");
-    let stream = TcpStream::connect(core.args.addr).await?;
+    let addrs = &core.args.addr;
+    let stream = TcpStream::connect(addrs[id as usize % addrs.len()]).await?;
+    core.shared.connected.fetch_add(1, Ordering::Relaxed);
     stage.set("waiting for 001");
     let _ = stream.set_nodelay(true);
     stream.write_all(proto::register(id).into_bytes()).await.0?;
@@ -81,6 +85,7 @@ async fn setup(
     if let Some(f) = failure {
         return Err(io::Error::other(format!("registering {nick}: {f}")));
     }
+    core.shared.registered.fetch_add(1, Ordering::Relaxed);
     stage.set("waiting for JOIN confirmations");
     let channels: Vec<String> = core.plan.channels_of(id).map(proto::channel).collect();
     stream
@@ -171,7 +176,12 @@ async fn read_deliveries(
                     return;
                 };
                 let mut fresh = Deliveries::default();
-                receiver.deliver(stamp.sender, channel, stamp.seq, &mut fresh);
+                let new = receiver.deliver(stamp.sender, channel, stamp.seq, &mut fresh);
+                if new {
+                    if let Some(w) = core.shared.windows.get(stamp.sender as usize) {
+                        w.delivered();
+                    }
+                }
                 core.delivered(fresh, stamp.sent_ns, text.len());
             }
             Event::Ping(t) => pong(outbox, t),
@@ -183,14 +193,18 @@ async fn read_deliveries(
             _ => {}
         });
         match core.stop.unless_triggered(read).await {
-            None => return,
+            None => break,
             Some(Ok(())) if !closing => {}
-            Some(Ok(())) => return,
+            Some(Ok(())) => break,
             Some(Err(err)) => {
                 core.error(|e| e.count_io(&err));
-                return;
+                break;
             }
         }
+    }
+    let mut orders = core.orders.borrow_mut();
+    for (channel, seen) in receiver.into_orders() {
+        orders.add(channel, seen);
     }
 }
 
@@ -212,6 +226,59 @@ async fn send_scheduled(core: Rc<ChatCore>, stream: Rc<TcpStream>, id: u64, outb
     let Some(tl) = core.timeline.get() else {
         return;
     };
+    match core.args.in_flight {
+        Some(k) => send_closed_loop(&core, &stream, id, &outbox, tl, k).await,
+        None => send_on_schedule(&core, &stream, id, &outbox, tl).await,
+    }
+    core.senders_done.set(core.senders_done.get() + 1);
+}
+
+/// Closed loop: the next message goes out once this sender's messages owe few enough
+/// deliveries for `k` to be in flight, and carries its actual send time.
+async fn send_closed_loop(
+    core: &ChatCore,
+    stream: &TcpStream,
+    id: u64,
+    outbox: &Outbox,
+    tl: Timeline,
+    k: u64,
+) {
+    let window = &core.shared.windows[id as usize];
+    let size = core.args.size as usize;
+    let mut line = String::new();
+    for i in 0.. {
+        let (channel, seq) = core.plan.target(id, i);
+        let fanout = core.plan.fanout(channel);
+        let room = window.at_most((k - 1) * fanout);
+        let left = tl.end.saturating_duration_since(Instant::now());
+        if uringo::time::timeout(left, room).await.is_err() {
+            break;
+        }
+        let now = Instant::now();
+        if now >= tl.end {
+            break;
+        }
+        let sent_ns = u64::try_from((now - core.epoch).as_nanos()).unwrap_or(u64::MAX);
+        proto::privmsg(&mut line, channel, id, seq, sent_ns, size);
+        let mut out = std::mem::take(&mut *outbox.borrow_mut());
+        out.extend_from_slice(line.as_bytes());
+        window.sent(fanout);
+        if let Err(err) = stream.write_all(out).await.0 {
+            core.error(|e| e.count_io(&err));
+            break;
+        }
+        core.sent_messages(1, fanout);
+    }
+}
+
+/// Open loop: each message at its scheduled time, catching up in one write when late.
+async fn send_on_schedule(
+    core: &ChatCore,
+    stream: &TcpStream,
+    id: u64,
+    outbox: &Outbox,
+    tl: Timeline,
+) {
     let schedule = Schedule::new(id, core.shared.clients, core.args.rate);
     let last = schedule.due_by((tl.end - tl.start).saturating_sub(Duration::from_nanos(1)));
     let size = core.args.size as usize;
@@ -241,5 +308,4 @@ async fn send_scheduled(core: Rc<ChatCore>, stream: Rc<TcpStream>, id: u64, outb
         core.sent_messages(upto - k, expected);
         k = upto;
     }
-    core.senders_done.set(core.senders_done.get() + 1);
 }
