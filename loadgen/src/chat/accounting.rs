@@ -5,7 +5,8 @@
 //! the plan expected minus the distinct messages delivered, computed after the drain.
 
 use super::order::message_id;
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 
 /// How one delivery compares with what the receiver saw before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,8 +74,9 @@ impl Deliveries {
 /// which each channel's messages reached it (for [`super::order`]).
 #[derive(Debug, Default)]
 pub struct Receiver {
-    streams: HashMap<(u64, u64), SeqTracker>,
-    order: HashMap<u64, Vec<u64>>,
+    streams: FxHashMap<(u64, u64), SeqTracker>,
+    /// Per channel (a client is in few: a list beats a map), the message ids in arrival order.
+    order: Vec<(u64, Vec<u64>)>,
 }
 
 impl Receiver {
@@ -92,10 +94,11 @@ impl Receiver {
             .or_default()
             .observe(seq);
         if arrival != Arrival::Duplicate {
-            self.order
-                .entry(channel)
-                .or_default()
-                .push(message_id(sender, seq));
+            let id = message_id(sender, seq);
+            match self.order.iter_mut().find(|(c, _)| *c == channel) {
+                Some((_, seen)) => seen.push(id),
+                None => self.order.push((channel, vec![id])),
+            }
         }
         match arrival {
             Arrival::InOrder => {

@@ -35,18 +35,22 @@ async fn flush_outbox(stream: &TcpStream, outbox: &Outbox) -> io::Result<()> {
     stream.write_all(pending).await.0
 }
 
+/// Receives the next bytes and calls `each` with every complete line and the moment they
+/// arrived (one clock read per receive, not per line).
 async fn recv_lines(
     stream: &TcpStream,
     splitter: &mut LineSplitter,
-    mut each: impl FnMut(&[u8]),
+    mut each: impl FnMut(&[u8], Instant),
 ) -> io::Result<()> {
-    match stream.recv().await? {
+    let received = stream.recv().await?;
+    let now = Instant::now();
+    match received {
         None => Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             "server closed the connection",
         )),
         Some(buf) => splitter
-            .feed(&buf, &mut each)
+            .feed(&buf, |line| each(line, now))
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "server line too long")),
     }
 }
@@ -71,7 +75,7 @@ async fn setup(
     let mut failure: Option<String> = None;
     let mut welcomed = false;
     while !welcomed && failure.is_none() {
-        recv_lines(&stream, splitter, |line| match proto::parse_line(line) {
+        recv_lines(&stream, splitter, |line, _| match proto::parse_line(line) {
             Event::Welcome => welcomed = true,
             Event::Ping(t) => pong(outbox, t),
             Event::ErrorReply(_) | Event::Error(_) => {
@@ -94,7 +98,7 @@ async fn setup(
         .0?;
     let mut joined = 0;
     while joined < channels.len() && failure.is_none() {
-        recv_lines(&stream, splitter, |line| match proto::parse_line(line) {
+        recv_lines(&stream, splitter, |line, _| match proto::parse_line(line) {
             Event::Join { nick: n, .. } if n == nick.as_bytes() => joined += 1,
             Event::Ping(t) => pong(outbox, t),
             Event::ErrorReply(_) | Event::Error(_) => {
@@ -168,29 +172,31 @@ async fn read_deliveries(
     let mut receiver = Receiver::default();
     loop {
         let mut closing = false;
-        let read = recv_lines(stream, splitter, |line| match proto::parse_line(line) {
-            Event::Privmsg { target, text } => {
-                let (Some(channel), Some(stamp)) =
-                    (proto::parse_channel(target), proto::parse_stamp(text))
-                else {
-                    return;
-                };
-                let mut fresh = Deliveries::default();
-                let new = receiver.deliver(stamp.sender, channel, stamp.seq, &mut fresh);
-                if new {
-                    if let Some(w) = core.shared.windows.get(stamp.sender as usize) {
-                        w.delivered();
+        let read = recv_lines(stream, splitter, |line, now| {
+            match proto::parse_line(line) {
+                Event::Privmsg { target, text } => {
+                    let (Some(channel), Some(stamp)) =
+                        (proto::parse_channel(target), proto::parse_stamp(text))
+                    else {
+                        return;
+                    };
+                    let mut fresh = Deliveries::default();
+                    let new = receiver.deliver(stamp.sender, channel, stamp.seq, &mut fresh);
+                    if new {
+                        if let Some(w) = core.shared.windows.get(stamp.sender as usize) {
+                            w.delivered();
+                        }
                     }
+                    core.delivered(fresh, stamp.sent_ns, text.len(), now);
                 }
-                core.delivered(fresh, stamp.sent_ns, text.len());
+                Event::Ping(t) => pong(outbox, t),
+                Event::ErrorReply(_) => core.server_error(line),
+                Event::Error(_) => {
+                    core.server_error(line);
+                    closing = true;
+                }
+                _ => {}
             }
-            Event::Ping(t) => pong(outbox, t),
-            Event::ErrorReply(_) => core.server_error(line),
-            Event::Error(_) => {
-                core.server_error(line);
-                closing = true;
-            }
-            _ => {}
         });
         match core.stop.unless_triggered(read).await {
             None => break,

@@ -175,14 +175,14 @@ impl ChatCore {
         self.tick.borrow_mut().sent += n;
     }
 
-    /// Records a delivery of a message intended to be sent `sent_ns` after the epoch.
-    pub fn delivered(&self, fresh: Deliveries, sent_ns: u64, bytes: usize) {
+    /// Records a delivery, received at `now`, of a message intended to be sent `sent_ns` after
+    /// the epoch.
+    pub fn delivered(&self, fresh: Deliveries, sent_ns: u64, bytes: usize, now: Instant) {
         let mut c = self.counts.get();
         c.add(&fresh);
         self.counts.set(c);
         if fresh.delivered > 0 {
-            let latency = Instant::now()
-                .saturating_duration_since(self.epoch + Duration::from_nanos(sent_ns));
+            let latency = now.saturating_duration_since(self.epoch + Duration::from_nanos(sent_ns));
             latency::record(&mut self.hist.borrow_mut(), latency);
             let mut t = self.tick.borrow_mut();
             t.done += 1;
