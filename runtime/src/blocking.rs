@@ -1,11 +1,13 @@
 //! `spawn_blocking`: a pool of threads for blocking syscalls and long CPU
-//! work, so that they never stall a core (invariant 6).
+//! work, so that they never stall a core (invariant 6). The threads run on
+//! the process's CPUs, not on the pinned CPU of the core that spawned them.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
+use crate::affinity::CpuSet;
 use crate::task::JoinHandle;
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -16,6 +18,8 @@ pub(crate) struct Pool {
     state: Mutex<State>,
     work: Condvar,
     max_threads: usize,
+    /// Where the threads run (None: wherever they are spawned).
+    cpus: Option<CpuSet>,
 }
 
 struct State {
@@ -26,7 +30,7 @@ struct State {
 }
 
 impl Pool {
-    pub(crate) fn new(max_threads: usize) -> Pool {
+    pub(crate) fn new(max_threads: usize, cpus: Option<CpuSet>) -> Pool {
         Pool {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
@@ -36,6 +40,7 @@ impl Pool {
             }),
             work: Condvar::new(),
             max_threads: max_threads.max(1),
+            cpus,
         }
     }
 
@@ -57,6 +62,9 @@ impl Pool {
     }
 
     fn worker(&self) {
+        if let Some(cpus) = &self.cpus {
+            cpus.apply();
+        }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(job) = state.queue.pop_front() {
@@ -102,7 +110,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let pool = crate::executor::with_current(|core| core.blocking.clone());
+    let pool = crate::current::blocking_pool();
     let (tx, rx) = crate::xcore::oneshot::oneshot();
     pool.run(Box::new(move || tx.send(f())));
     crate::spawn(async move {

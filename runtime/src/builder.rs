@@ -1,10 +1,16 @@
-//! `Builder`: how many cores, pinned or not, ring sizes, scheduler budgets,
-//! and switches that force io_uring fallbacks (so tests cover them).
+//! `Builder`: how many cores, pinned or not, which backend, ring sizes,
+//! scheduler budgets, and switches that force io_uring fallbacks (so tests
+//! cover them).
 
 use std::io;
 use std::time::Duration;
 
-use crate::Runtime;
+use crate::{Backend, Runtime};
+
+/// The environment variable that sets the default backend (`auto`,
+/// `io-uring` or `epoll`), so that a test suite or a deployment can pick it
+/// without a code change.
+pub const BACKEND_ENV: &str = "URINGO_BACKEND";
 
 /// Configures and builds a [`Runtime`].
 ///
@@ -16,6 +22,7 @@ use crate::Runtime;
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct Builder {
+    pub(crate) backend: Backend,
     pub(crate) cores: usize,
     pub(crate) pin: bool,
     pub(crate) ring_entries: u32,
@@ -41,6 +48,7 @@ impl Builder {
     /// The defaults described on each setter.
     pub fn new() -> Builder {
         Builder {
+            backend: backend_from_env(),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             pin: true,
             ring_entries: 256,
@@ -55,6 +63,15 @@ impl Builder {
             msg_ring: true,
             blocking_threads: 64,
         }
+    }
+
+    /// The I/O backend. Default: [`Backend::Auto`] (io_uring, or epoll with
+    /// a warning where io_uring cannot be set up), or what the
+    /// `URINGO_BACKEND` environment variable says. The io_uring switches
+    /// below do nothing on epoll.
+    pub fn backend(mut self, backend: Backend) -> Builder {
+        self.backend = backend;
+        self
     }
 
     /// Number of cores (threads, each with its own ring). Default: the
@@ -139,9 +156,22 @@ impl Builder {
         self
     }
 
-    /// Starts the cores. Fails with an explanation if io_uring cannot be
-    /// set up (not in this kernel, denied by seccomp, disabled by sysctl).
+    /// Starts the cores. With [`Backend::IoUring`] this fails with an
+    /// explanation if io_uring cannot be set up (not in this kernel, denied
+    /// by seccomp, disabled by sysctl); [`Backend::Auto`] runs on epoll then.
     pub fn build(self) -> io::Result<Runtime> {
         Runtime::new(self)
+    }
+}
+
+/// The backend `URINGO_BACKEND` names; Auto if unset. A value that names no
+/// backend is reported (once per build) and ignored.
+fn backend_from_env() -> Backend {
+    match std::env::var(BACKEND_ENV) {
+        Ok(value) => value.parse().unwrap_or_else(|e| {
+            tracing::warn!("uringo: ignoring {BACKEND_ENV}: {e}");
+            Backend::Auto
+        }),
+        Err(_) => Backend::Auto,
     }
 }

@@ -68,10 +68,12 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+mod affinity;
 pub mod blocking;
 pub mod buf;
 mod builder;
 pub mod chan;
+mod current;
 mod driver;
 mod executor;
 pub mod net;
@@ -89,9 +91,9 @@ mod xcore;
 use std::future::Future;
 
 pub use blocking::spawn_blocking;
-pub use builder::Builder;
+pub use builder::{Builder, BACKEND_ENV};
 pub use chan::chan;
-pub use driver::Features;
+pub use driver::{Backend, Features};
 pub use runtime::Runtime;
 pub use stats::{features, stats, CoreStats};
 pub use task::JoinHandle;

@@ -11,8 +11,10 @@ use std::time::Instant;
 
 use slab::Slab;
 
+use crate::affinity::CpuSet;
 use crate::blocking::Pool;
-use crate::driver::{Driver, Wanted};
+use crate::current::Handles;
+use crate::driver::{self, Driver, Wanted};
 use crate::executor::{
     spawn_on_shared, Config, Core, CoreShared, Parker, PollSeq, RingSignal, Watchdog,
 };
@@ -21,7 +23,7 @@ use crate::task::JoinHandle;
 use crate::time::wheel::Wheel;
 use crate::Builder;
 
-/// A set of cores, each a thread with its own io_uring.
+/// A set of cores, each a thread with its own driver (an io_uring, or epoll).
 ///
 /// Core 0 is the thread that created the runtime: it runs tasks while that
 /// thread is inside [`Runtime::block_on`]. Cores 1.. have threads of their
@@ -33,7 +35,7 @@ pub struct Runtime {
     workers: Vec<thread::JoinHandle<()>>,
     blocking: std::sync::Arc<Pool>,
     watchdog: Option<Watchdog>,
-    saved_affinity: Option<libc::cpu_set_t>,
+    saved_affinity: Option<CpuSet>,
 }
 
 impl Runtime {
@@ -48,17 +50,30 @@ impl Runtime {
             }));
         }
         let shared: std::sync::Arc<[Arc<CoreShared>]> = shared.into();
-        let blocking = std::sync::Arc::new(Pool::new(builder.blocking_threads));
+        // The CPUs the process may use, taken before any thread is pinned:
+        // the blocking pool and the watchdog run on them, never on a core's CPU.
+        let process_cpus = CpuSet::current();
+        let blocking = std::sync::Arc::new(Pool::new(builder.blocking_threads, process_cpus));
+        // Started before core 0 (this thread) is pinned, so that it inherits
+        // the process's CPUs.
+        let watchdog = builder
+            .stall_threshold
+            .map(|threshold| Watchdog::start(shared.iter().cloned().collect(), threshold));
         let saved_affinity = if builder.pin {
-            affinity::pin_current(0)
+            CpuSet::pin_current(0)
         } else {
             None
         };
+        let mut builder = builder;
         let core0 = match make_core(0, &builder, &shared, &blocking) {
-            Ok(core) => Box::new(core),
+            Ok(core) => {
+                // Every core runs on the backend core 0 settled on.
+                builder.backend = core.handles.driver.borrow().features().backend;
+                Box::new(core)
+            }
             Err(e) => {
                 if let Some(mask) = saved_affinity {
-                    affinity::restore(&mask);
+                    mask.apply();
                 }
                 return Err(e);
             }
@@ -68,7 +83,7 @@ impl Runtime {
             shared: shared.clone(),
             workers: Vec::new(),
             blocking,
-            watchdog: None,
+            watchdog,
             saved_affinity,
         };
         for id in 1..builder.cores {
@@ -80,7 +95,7 @@ impl Runtime {
                 .name(format!("uringo-core-{id}"))
                 .spawn(move || {
                     if builder.pin {
-                        affinity::pin_current(id);
+                        CpuSet::pin_current(id);
                     }
                     let core = match make_core(id, &builder, &shared, &blocking) {
                         Ok(core) => core,
@@ -105,9 +120,6 @@ impl Runtime {
             ready_rx.recv().map_err(|_| {
                 io::Error::other(format!("uringo core {id} thread died while starting"))
             })??;
-        }
-        if let Some(threshold) = builder.stall_threshold {
-            runtime.watchdog = Some(Watchdog::start(shared.iter().cloned().collect(), threshold));
         }
         Ok(runtime)
     }
@@ -170,6 +182,12 @@ impl Runtime {
     pub fn cores(&self) -> usize {
         self.shared.len()
     }
+
+    /// The backend every core runs on ([`Backend::Auto`](crate::Backend)
+    /// resolved: io_uring or epoll).
+    pub fn backend(&self) -> crate::Backend {
+        self.core0.handles.driver.borrow().features().backend
+    }
 }
 
 fn make_core(
@@ -187,13 +205,14 @@ fn make_core(
         msg_ring: builder.msg_ring,
     };
     let signal = shared.parker.signal_impl();
-    let driver = Driver::new(
-        &wanted,
-        signal.eventfd(),
-        builder.buffers,
-        builder.buffer_size,
-    )?;
-    signal.set_ring(driver.ring_fd(), driver.features.msg_ring);
+    let config = driver::Config {
+        wanted: &wanted,
+        eventfd: signal.eventfd(),
+        buf_count: builder.buffers,
+        buf_size: builder.buffer_size,
+    };
+    let driver = Driver::open(builder.backend, &config)?;
+    signal.set_ring(driver.ring_fd(), driver.features().msg_ring);
     let signal_slot = crate::signal::register_core(signal.eventfd());
     Ok(Core {
         id,
@@ -202,14 +221,16 @@ fn make_core(
         siblings: siblings.clone(),
         local: RefCell::new(VecDeque::with_capacity(256)),
         registry: RefCell::new(Slab::with_capacity(256)),
-        driver: RefCell::new(driver),
-        timers: RefCell::new(Wheel::new(Instant::now())),
+        handles: Handles {
+            driver: RefCell::new(driver),
+            timers: RefCell::new(Wheel::new(Instant::now())),
+            budget: Cell::new(builder.budget),
+            blocking: blocking.clone(),
+        },
         config: Config {
             tick_tasks: builder.tick_tasks,
             budget: builder.budget,
         },
-        budget: Cell::new(builder.budget),
-        blocking: blocking.clone(),
         signal_seq: Cell::new(0),
         signal_waiters: RefCell::new(Vec::new()),
         scratch_wakers: RefCell::new(Vec::with_capacity(256)),
@@ -230,7 +251,7 @@ impl Drop for Runtime {
         self.watchdog = None;
         self.blocking.shutdown();
         if let Some(mask) = self.saved_affinity.take() {
-            affinity::restore(&mask);
+            mask.apply();
         }
     }
 }
@@ -240,37 +261,5 @@ impl std::fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("cores", &self.cores())
             .finish()
-    }
-}
-
-mod affinity {
-    //! Pinning core threads to CPUs.
-
-    /// Pins the calling thread to the `index`-th CPU it may run on;
-    /// returns the previous mask.
-    pub(super) fn pin_current(index: usize) -> Option<libc::cpu_set_t> {
-        // SAFETY: cpu_set_t is plain data; the calls read/write the set we pass.
-        unsafe {
-            let mut allowed: libc::cpu_set_t = std::mem::zeroed();
-            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0
-            {
-                return None;
-            }
-            let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
-                .filter(|&c| libc::CPU_ISSET(c, &allowed))
-                .collect();
-            if cpus.is_empty() {
-                return None;
-            }
-            let mut one: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(cpus[index % cpus.len()], &mut one);
-            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one);
-            Some(allowed)
-        }
-    }
-
-    pub(super) fn restore(mask: &libc::cpu_set_t) {
-        // SAFETY: sets the calling thread's mask from a valid cpu_set_t.
-        unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), mask) };
     }
 }

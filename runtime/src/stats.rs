@@ -1,5 +1,6 @@
 //! Per-core counters.
 
+use crate::current;
 use crate::executor::with_current;
 
 /// Counters of the calling core since it started.
@@ -9,13 +10,14 @@ pub struct CoreStats {
     pub core: usize,
     /// Live tasks on the core.
     pub tasks: u64,
-    /// Ops in the core's ring (including the runtime's own wake read).
+    /// Ops the kernel may still touch: io_uring, ops in the core's ring
+    /// (including the runtime's own wake read); epoll, always 0.
     pub ops_in_flight: u64,
-    /// SQEs pushed.
+    /// SQEs pushed (epoll: ops started).
     pub sqes: u64,
-    /// CQEs reaped.
+    /// CQEs reaped (epoll: readiness events).
     pub cqes: u64,
-    /// io_uring_enter calls.
+    /// io_uring_enter calls (epoll: epoll_wait calls).
     pub enters: u64,
 }
 
@@ -25,24 +27,23 @@ pub struct CoreStats {
 /// Outside a runtime thread.
 #[track_caller]
 pub fn stats() -> CoreStats {
-    with_current(|core| {
-        let driver = core.driver.borrow();
-        CoreStats {
-            core: core.id,
-            tasks: core.registry.borrow().len() as u64,
-            ops_in_flight: driver.ops_in_flight() as u64,
-            sqes: driver.counters.sqes,
-            cqes: driver.counters.cqes,
-            enters: driver.counters.enters,
-        }
-    })
+    let (core, tasks) = with_current(|core| (core.id, core.registry.borrow().len() as u64));
+    let (ops_in_flight, counters) = current::driver(|d| (d.ops_in_flight(), d.counters()));
+    CoreStats {
+        core,
+        tasks,
+        ops_in_flight: ops_in_flight as u64,
+        sqes: counters.sqes,
+        cqes: counters.cqes,
+        enters: counters.enters,
+    }
 }
 
-/// The io_uring features the calling core's ring uses.
+/// The backend the calling core runs on and the io_uring features it uses.
 ///
 /// # Panics
 /// Outside a runtime thread.
 #[track_caller]
 pub fn features() -> crate::Features {
-    with_current(|core| core.driver.borrow().features)
+    current::driver(|d| d.features())
 }

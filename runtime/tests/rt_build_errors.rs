@@ -1,5 +1,6 @@
-//! Invariant 8: when io_uring cannot be set up, `Builder::build` fails with
-//! an error that says why and what to do.
+//! Invariant 8: when io_uring cannot be set up, `Builder::build` with
+//! `Backend::IoUring` fails with an error that says why and what to do, and
+//! `Backend::Auto` runs on epoll.
 //!
 //! The test re-runs its own binary as a child process (selected by an
 //! environment variable) that installs a seccomp filter making
@@ -74,17 +75,37 @@ fn deny_io_uring_setup(errno: i32) {
     assert_eq!(rc, 0, "seccomp: {}", std::io::Error::last_os_error());
 }
 
-/// The child's side: deny io_uring, try to build, report the error.
+/// The child's side: deny io_uring, try to build, report the error; then
+/// check that Auto falls back to epoll and serves.
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 fn child(errno: i32) {
     deny_io_uring_setup(errno);
-    let err = uringo::Builder::new()
-        .cores(1)
-        .pin(false)
+    let base = || uringo::Builder::new().cores(1).pin(false);
+    let err = base()
+        .backend(uringo::Backend::IoUring)
         .build()
         .expect_err("io_uring_setup is denied");
     assert_eq!(err.raw_os_error(), None, "a bare errno says nothing: {err}");
     println!("{MARK}{err}");
+    let rt = base()
+        .backend(uringo::Backend::Auto)
+        .build()
+        .expect("Auto falls back to epoll");
+    rt.block_on(async {
+        assert_eq!(uringo::features().backend, uringo::Backend::Epoll);
+        let listener = uringo::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = uringo::spawn(async move {
+            let (conn, _) = listener.accept().await.unwrap();
+            let bytes = conn.recv().await.unwrap().expect("data");
+            conn.write_all(bytes).await.0.unwrap();
+        });
+        let client = uringo::net::TcpStream::connect(addr).await.unwrap();
+        client.write_all(b"through epoll".to_vec()).await.0.unwrap();
+        let (n, buf) = client.read(vec![0u8; 64]).await;
+        assert_eq!(&buf[..n.unwrap()], b"through epoll");
+        server.await;
+    });
 }
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]

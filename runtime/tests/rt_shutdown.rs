@@ -75,10 +75,12 @@ async fn park_work(token: Arc<()>, dropped: Arc<AtomicUsize>, full: SocketAddr) 
     });
     // One trip through the ring: every op above is now in the kernel.
     uringo::op::nop().await.unwrap();
-    assert!(
-        uringo::stats().ops_in_flight as usize >= READS + RECVS + 2,
-        "ops not in flight"
-    );
+    let in_flight = uringo::stats().ops_in_flight as usize;
+    if support::on_epoll() {
+        assert_eq!(in_flight, 0, "epoll puts nothing in the kernel");
+    } else {
+        assert!(in_flight >= READS + RECVS + 2, "ops not in flight");
+    }
     let count = peers.len();
     uringo::spawn(async move {
         let _peers = peers;

@@ -122,7 +122,20 @@ fn in_io_uring_enter(tid: i32) -> bool {
     let Ok(text) = std::fs::read_to_string(path) else {
         return false;
     };
-    text.split_whitespace().next() == Some(&libc::SYS_io_uring_enter.to_string())
+    let parked_in = [libc::SYS_io_uring_enter, libc::SYS_epoll_pwait]
+        .into_iter()
+        .chain(epoll_wait_nr())
+        .map(|nr| nr.to_string());
+    let nr = text.split_whitespace().next().unwrap_or_default();
+    parked_in.into_iter().any(|p| p == nr)
+}
+
+/// epoll_wait, where the architecture has it (aarch64 only has epoll_pwait).
+fn epoll_wait_nr() -> Option<libc::c_long> {
+    #[cfg(target_arch = "x86_64")]
+    return Some(libc::SYS_epoll_wait);
+    #[cfg(not(target_arch = "x86_64"))]
+    return None;
 }
 
 /// Parks core 1 with a task waiting on a waker, then wakes it from core 0
@@ -176,28 +189,37 @@ async fn wake_parked_core(name: &str, foreign: bool) -> u64 {
 #[test]
 fn parked_core_is_woken_by_msg_ring_from_a_core_and_by_eventfd_otherwise() {
     within(LIMIT, "parked core", || {
-        for msg_ring in [true, false] {
+        let configs = [
+            (uringo::Backend::IoUring, true),
+            (uringo::Backend::IoUring, false),
+            (uringo::Backend::Epoll, false),
+        ];
+        for (backend, msg_ring) in configs {
             let rt = uringo::Builder::new()
                 .cores(2)
                 .pin(false)
+                .backend(backend)
                 .msg_ring(msg_ring)
                 .build()
                 .unwrap();
             rt.block_on(async {
+                assert_eq!(uringo::features().backend, backend);
                 let has_msg_ring = uringo::features().msg_ring;
                 assert_eq!(
                     has_msg_ring, msg_ring,
                     "this kernel has MSG_RING (6.0+): the path must be tested"
                 );
                 for round in 0..20 {
-                    let name = format!("msg_ring={msg_ring} round {round} from core 0");
+                    let name = format!("{backend} msg_ring={msg_ring} round {round} from core 0");
                     let sent = wake_parked_core(&name, false).await;
                     assert_eq!(
                         sent,
                         u64::from(msg_ring),
                         "{name}: one MSG_RING SQE iff MSG_RING is on"
                     );
-                    let name = format!("msg_ring={msg_ring} round {round} from a foreign thread");
+                    let name = format!(
+                        "{backend} msg_ring={msg_ring} round {round} from a foreign thread"
+                    );
                     let sent = wake_parked_core(&name, true).await;
                     assert_eq!(sent, 0, "{name}: a foreign thread writes the eventfd");
                 }

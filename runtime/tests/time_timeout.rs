@@ -320,10 +320,14 @@ fn a_read_whose_deadline_already_passed_may_take_bytes_into_its_abandoned_buffer
                     stream.read(TrackedBuf::new(usize::from(round) * 2, &log)),
                 )
                 .await;
+                // On epoll the read runs at its first poll and, with the
+                // bytes there, is ready: a ready output beats the deadline
+                // (the bytes are logged when its buffer drops).
                 assert!(
-                    res.is_err(),
+                    res.is_err() || support::on_epoll(),
                     "a zero deadline wins over a read not yet submitted"
                 );
+                drop(res);
                 tick_until(100, "abandoned read", || ops_in_flight() == base).await;
                 // Read what the cancelled read did not take; the next round
                 // starts from an empty socket.

@@ -78,4 +78,31 @@ mod tests {
         assert_eq!((a.cores, a.stats_interval), (Some(2), 5));
         assert!(Cli::try_parse_from(["uringo-server", "echo", "--cores", "0"]).is_err());
     }
+
+    #[test]
+    fn backend_flag() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied());
+        for (value, backend) in [
+            ("auto", uringo::Backend::Auto),
+            ("io-uring", uringo::Backend::IoUring),
+            ("epoll", uringo::Backend::Epoll),
+        ] {
+            let Command::Echo(a) = parse(&["uringo-server", "echo", "--backend", value])
+                .unwrap()
+                .command
+            else {
+                panic!("parsed as another subcommand");
+            };
+            assert_eq!(a.backend, Some(backend));
+            let Command::Chat(a) = parse(&["uringo-server", "chat", "--backend", value])
+                .unwrap()
+                .command
+            else {
+                panic!("parsed as another subcommand");
+            };
+            assert_eq!(a.backend, Some(backend));
+        }
+        let err = parse(&["uringo-server", "echo", "--backend", "kqueue"]).unwrap_err();
+        assert!(err.to_string().contains("io-uring"), "{err}");
+    }
 }

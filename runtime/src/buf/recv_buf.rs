@@ -4,12 +4,12 @@ use std::fmt;
 use std::ops::Deref;
 use std::rc::Rc;
 
-use crate::driver::BufRing;
+use crate::driver::BufPool;
 
 /// Bytes from [`TcpStream::recv`](crate::net::TcpStream::recv).
 ///
-/// With provided buffers this is the kernel-chosen buffer of the core's
-/// buffer ring itself: no copy. Dropping it gives the buffer back to the
+/// With the core's buffer pool (provided buffers on io_uring, always on
+/// epoll) this is a buffer of the pool itself: no copy. Dropping it gives the buffer back to the
 /// ring, so hold it only as long as needed (or copy out). It is an
 /// [`IoBuf`](super::IoBuf), so it can be written to a socket as is.
 pub struct RecvBuf {
@@ -17,8 +17,10 @@ pub struct RecvBuf {
 }
 
 enum Inner {
+    /// Holds buffer `bid` of the pool: handed out by a completion, given
+    /// back on drop.
     Ring {
-        ring: Rc<BufRing>,
+        ring: Rc<BufPool>,
         bid: u16,
         len: usize,
     },
@@ -26,7 +28,9 @@ enum Inner {
 }
 
 impl RecvBuf {
-    pub(crate) fn from_ring(ring: Rc<BufRing>, bid: u16, len: usize) -> RecvBuf {
+    /// Takes over buffer `bid`, which a completion handed out with `len`
+    /// bytes in it.
+    pub(crate) fn from_pool(ring: Rc<BufPool>, bid: u16, len: usize) -> RecvBuf {
         RecvBuf {
             inner: Inner::Ring { ring, bid, len },
         }
@@ -38,7 +42,7 @@ impl RecvBuf {
         }
     }
 
-    /// Whether these bytes sit in a provided buffer of the ring.
+    /// Whether these bytes sit in a buffer of the core's pool.
     pub fn is_provided(&self) -> bool {
         matches!(self.inner, Inner::Ring { .. })
     }
@@ -48,7 +52,8 @@ impl Deref for RecvBuf {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match &self.inner {
-            Inner::Ring { ring, bid, len } => ring.bytes(*bid, *len),
+            // SAFETY: this RecvBuf holds buffer `bid` until it drops.
+            Inner::Ring { ring, bid, len } => unsafe { ring.bytes(*bid, *len) },
             Inner::Heap(v) => v,
         }
     }

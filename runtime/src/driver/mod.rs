@@ -1,413 +1,401 @@
-//! The per-core ring: op table, submission batching, completion dispatch,
-//! cancellation and the provided-buffer ring.
+//! The I/O driver of a core: the backend contract and its two backends.
 //!
-//! Ops live in a `slab`; an SQE's user_data is its slot key. A few reserved
-//! user_data values (above any key) mark the driver's own requests.
+//! # The backend contract
+//!
+//! A backend is what a core parks in and what runs its ops. Each provides:
+//!
+//! - **submit an op**: [`Driver::start`] is given an [`Operation`] and
+//!   returns the [`Ticket`] the op's future keeps. io_uring pushes the op's
+//!   SQE; epoll does nothing yet (the op runs when first polled).
+//! - **deliver its completion(s)**: [`Driver::poll_op`] /
+//!   [`Driver::poll_multi`] yield [`Cqe`]s in io_uring's encoding. io_uring
+//!   reaps them from the CQ; epoll runs [`Operation::attempt`], a
+//!   non-blocking syscall, and when it would block waits for the fd's
+//!   edge-triggered readiness, then tries again.
+//! - **cancel**: [`Driver::abandon`] takes a dropped future's resources.
+//!   io_uring keeps them in the op table and submits ASYNC_CANCEL; they are
+//!   freed at the op's last CQE (invariant 1). Epoll hands them straight
+//!   back: nothing of a dropped op is in the kernel.
+//! - **park with a deadline**: [`Driver::turn`] submits what is queued, then
+//!   blocks for at most the given time (the timer wheel's next deadline)
+//!   until something completes or becomes ready: io_uring_enter with a
+//!   timeout, or epoll_wait.
+//! - **wake from any thread**: the core's eventfd (written by any thread,
+//!   and by the signal handler) is always watched: a read armed in the ring,
+//!   or registered with epoll. io_uring cores also take MSG_RING wakes
+//!   ([`Driver::msg_ring_wake`]), falling back to the eventfd if one fails.
+//! - **lend receive buffers**: [`Driver::recv_pool`] is the core's
+//!   [`BufPool`]; the kernel fills it (io_uring's provided-buffer ring), or
+//!   the recv attempt does (epoll). Either way the user gets a `RecvBuf`.
+//!
+//! Nothing above this module (`net/`, `time/`, `chan/`, the servers) knows
+//! which backend runs; `crate::features()` says.
+//!
+//! # Adding an op
+//!
+//! An op is one file in `op/`: a struct owning everything the kernel reads
+//! or writes while it runs, implementing the `unsafe trait` [`Operation`]
+//! (its two forms: [`Operation::sqe`] for io_uring, [`Operation::attempt`]
+//! for epoll), [`Release`] (what a late CQE of an abandoned op hands back),
+//! and then either [`OneShot`] (`complete`: CQE to output, resources handed
+//! back) or [`MultiShot`] (`item`: each CQE to a stream item; `poll_arm`:
+//! whether it may be re-armed). `op::Op` and `op::Multi` are its future and
+//! stream; both backends run it with no change here.
 
-mod buf_ring;
-mod probe;
-mod slot;
+mod buf_pool;
+mod cqe;
+mod epoll;
+mod features;
+mod uring;
 
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use io_uring::{cqueue, opcode, squeue, types, IoUring};
-use slab::Slab;
+use io_uring::squeue;
 
-pub(crate) use buf_ring::BufRing;
-pub use probe::Features;
-pub(crate) use probe::Wanted;
-pub(crate) use slot::{Cqe, Release, Slot};
+pub(crate) use buf_pool::BufPool;
+pub(crate) use cqe::{Cqe, Release};
+pub use features::Features;
+pub(crate) use uring::{write_eventfd, Wanted};
 
-/// CQE of an ASYNC_CANCEL we sent (its result does not matter).
-const CANCEL: u64 = u64::MAX;
-/// CQE of the read armed on the core's eventfd (a wake from a foreign thread).
-const WAKE_READ: u64 = u64::MAX - 1;
-/// CQE posted into this ring by another core's MSG_RING (a wake).
-const WAKE_MSG: u64 = u64::MAX - 2;
-/// Failure CQE of a MSG_RING this ring sent (success CQEs are skipped).
-const MSG_SENT: u64 = u64::MAX - 3;
+/// Which I/O backend the cores run on (see [`Builder::backend`](crate::Builder::backend)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// io_uring where it can be set up; epoll, with one warning saying why,
+    /// where it cannot (ENOSYS, EPERM from seccomp or
+    /// `kernel.io_uring_disabled`, ENOMEM). The default.
+    #[default]
+    Auto,
+    /// io_uring only: building the runtime fails, saying why, without it.
+    IoUring,
+    /// epoll readiness, io_uring not used at all.
+    Epoll,
+}
+
+impl Backend {
+    /// The name used on command lines and in `URINGO_BACKEND`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Auto => "auto",
+            Backend::IoUring => "io-uring",
+            Backend::Epoll => "epoll",
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Backend, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Backend::Auto),
+            "io-uring" | "io_uring" | "iouring" | "uring" => Ok(Backend::IoUring),
+            "epoll" => Ok(Backend::Epoll),
+            other => Err(format!(
+                "unknown backend {other:?}: expected auto, io-uring or epoll"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a backend needs to open a core's driver.
+pub(crate) struct Config<'a> {
+    pub(crate) wanted: &'a Wanted,
+    /// The core's wake eventfd (owned by its signal, which outlives the driver).
+    pub(crate) eventfd: RawFd,
+    pub(crate) buf_count: u16,
+    pub(crate) buf_size: u32,
+}
 
 /// Per-core counters, see [`crate::CoreStats`].
 #[derive(Default, Clone, Copy, Debug)]
 pub(crate) struct Counters {
+    /// io_uring: SQEs pushed. epoll: ops started.
     pub(crate) sqes: u64,
+    /// io_uring: CQEs reaped. epoll: readiness events.
     pub(crate) cqes: u64,
+    /// io_uring: io_uring_enter calls. epoll: epoll_wait calls.
     pub(crate) enters: u64,
 }
 
-pub(crate) struct Driver {
-    // Field order is drop order: the ring closes before the memory the
-    // kernel might have used (wake buffer, buffer ring) is freed.
-    ring: IoUring,
-    ops: Slab<Slot>,
-    /// Generation of each op slot: user_data is `tag << 32 | key`, so a
-    /// late CQE or cancel never reaches a newer op that reused the key.
-    tags: Vec<u32>,
-    next_tag: u32,
-    pub(crate) features: Features,
-    pub(crate) bufs: Option<Rc<BufRing>>,
-    eventfd: i32,
-    wake_buf: Box<u64>,
-    wake_armed: bool,
-    /// Set by `cancel_all`: the wake read is not re-armed any more.
-    closing: bool,
-    woken: Vec<Waker>,
-    pub(crate) counters: Counters,
+/// The readiness an epoll attempt waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Interest {
+    Read,
+    Write,
+}
+
+/// The outcome of one non-blocking attempt of an op (epoll).
+#[derive(Debug)]
+pub(crate) enum Attempt {
+    /// It ran: this is its completion.
+    Done(Cqe),
+    /// It would block: try again once `fd` is ready for `Interest`.
+    Wait(RawFd, Interest),
+    /// Try again after the driver's next turn (NOP: a trip through the loop).
+    NextTurn,
+}
+
+impl Attempt {
+    /// The attempt for a syscall on `fd` that returned `ret`: EAGAIN waits
+    /// for `interest`, anything else is the completion.
+    pub(crate) fn from_syscall(ret: isize, fd: RawFd, interest: Interest) -> Attempt {
+        let cqe = Cqe::from_libc(ret);
+        if cqe.is_err(libc::EAGAIN) || cqe.is_err(libc::EWOULDBLOCK) {
+            Attempt::Wait(fd, interest)
+        } else {
+            Attempt::Done(cqe)
+        }
+    }
+}
+
+/// An operation both backends can run.
+///
+/// # Safety
+/// The SQE [`sqe`](Self::sqe) returns may carry pointers (buffers,
+/// sockaddrs, lengths) that the kernel dereferences until the op's last
+/// CQE. An implementor promises that each such pointer points into memory
+/// `self` owns on the heap (or that outlives it), so it stays valid and at
+/// the same address while `self` is moved, and that nothing else reads or
+/// writes it until the op has completed, or `self` has been handed to
+/// [`Release`] and dropped after the last CQE. Fds named in the SQE stay
+/// open as long as `self` lives. [`attempt`](Self::attempt) has no such
+/// contract: it runs synchronously and finishes before it returns.
+pub(crate) unsafe trait Operation: Release {
+    /// The io_uring form: the SQE (its user_data is set by the driver).
+    fn sqe(&mut self) -> squeue::Entry;
+    /// The epoll form: one non-blocking try.
+    fn attempt(&mut self) -> Attempt;
+}
+
+/// An op with one completion.
+pub(crate) trait OneShot: Operation + Sized {
+    type Output;
+    /// Builds the result from the completion, handing back the resources.
+    fn complete(self, cqe: Cqe) -> Self::Output;
+}
+
+/// An op with a stream of completions (until one without MORE), re-armed
+/// by its stream while wanted (invariant 2).
+pub(crate) trait MultiShot: Operation {
+    type Item;
+    /// Ready when the op may be (re-)armed; Pending (with `cx` registered)
+    /// while it cannot run, e.g. a recv with no free buffer.
+    fn poll_arm(&mut self, _cx: &mut Context<'_>) -> Poll<()> {
+        Poll::Ready(())
+    }
+    /// Turns one completion into a stream item, or None to go on to the
+    /// next one (the op re-arms itself if this one ended it).
+    fn item(&mut self, cqe: Cqe) -> Option<Self::Item>;
+}
+
+/// What an op's future keeps to find its op in the driver.
+#[derive(Debug)]
+pub(crate) enum Ticket {
+    /// The op's slot in the io_uring op table.
+    Uring(usize),
+    /// An epoll op; `ended` once a multishot op's last completion was
+    /// delivered (its stream re-arms it).
+    Epoll { ended: bool },
+}
+
+/// A core's driver: one of the two backends.
+// One per core, made once and never moved: boxing the larger variant would
+// only add an indirection to every op.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Driver {
+    Uring(uring::Driver),
+    Epoll(epoll::Driver),
 }
 
 impl Driver {
-    pub(crate) fn new(
-        wanted: &Wanted,
-        eventfd: i32,
-        buf_count: u16,
-        buf_size: u32,
-    ) -> io::Result<Driver> {
-        let (ring, mut features) = probe::setup(wanted)?;
-        let bufs = if features.provided_buffers {
-            match BufRing::register(&ring, 0, buf_count, buf_size) {
-                Ok(bufs) => Some(Rc::new(bufs)),
-                Err(_) => {
-                    features.provided_buffers = false;
-                    features.multishot_recv = false;
-                    None
+    /// Opens a driver on `backend`; `Auto` tries io_uring and falls back
+    /// to epoll (with a warning naming the cause) where io_uring cannot be
+    /// set up. A forced io_uring fails with the explanation.
+    pub(crate) fn open(backend: Backend, config: &Config<'_>) -> io::Result<Driver> {
+        match backend {
+            Backend::IoUring => uring::Driver::new(config).map(Driver::Uring),
+            Backend::Epoll => epoll::Driver::new(config).map(Driver::Epoll),
+            Backend::Auto => match uring::Driver::new(config) {
+                Ok(driver) => Ok(Driver::Uring(driver)),
+                Err(e) if uring::unavailable(&e) => {
+                    tracing::warn!("uringo: running on epoll instead: {e}");
+                    epoll::Driver::new(config).map(Driver::Epoll)
                 }
-            }
-        } else {
-            None
-        };
-        let mut driver = Driver {
-            ring,
-            ops: Slab::with_capacity(256),
-            tags: Vec::with_capacity(256),
-            next_tag: 0,
-            features,
-            bufs,
-            eventfd,
-            wake_buf: Box::new(0),
-            wake_armed: false,
-            closing: false,
-            woken: Vec::new(),
-            counters: Counters::default(),
-        };
-        driver.arm_wake_read();
-        Ok(driver)
+                Err(e) => Err(e),
+            },
+        }
     }
 
-    pub(crate) fn ring_fd(&self) -> i32 {
-        self.ring.as_raw_fd()
+    pub(crate) fn features(&self) -> Features {
+        match self {
+            Driver::Uring(d) => d.features,
+            Driver::Epoll(d) => d.features,
+        }
     }
 
+    pub(crate) fn counters(&self) -> Counters {
+        match self {
+            Driver::Uring(d) => d.counters,
+            Driver::Epoll(d) => d.counters,
+        }
+    }
+
+    /// Ops the kernel may still touch (io_uring: including the wake read;
+    /// epoll: none, ever).
     pub(crate) fn ops_in_flight(&self) -> usize {
-        self.ops.len() + usize::from(self.wake_armed)
-    }
-
-    fn arm_wake_read(&mut self) {
-        let sqe = opcode::Read::new(
-            types::Fd(self.eventfd),
-            (&mut *self.wake_buf as *mut u64).cast(),
-            8,
-        )
-        .build()
-        .user_data(WAKE_READ);
-        self.push(&sqe);
-        self.wake_armed = true;
-    }
-
-    /// Queues an SQE; a full SQ is submitted and reaped first (invariant 3).
-    pub(crate) fn push(&mut self, sqe: &squeue::Entry) {
-        loop {
-            // SAFETY: every SQE we build points at memory owned by its op's
-            // slot (or by the driver) until its last CQE.
-            if unsafe { self.ring.submission().push(sqe) }.is_ok() {
-                self.counters.sqes += 1;
-                return;
-            }
-            self.counters.enters += 1;
-            if let Err(e) = self.ring.submit() {
-                if e.raw_os_error() != Some(libc::EBUSY) {
-                    panic!("uringo: io_uring_enter failed while flushing a full SQ: {e}");
-                }
-            }
-            self.reap();
+        match self {
+            Driver::Uring(d) => d.ops_in_flight(),
+            Driver::Epoll(_) => 0,
         }
     }
 
-    /// Submits a one-shot or multishot op; returns its slot key.
-    pub(crate) fn submit(&mut self, sqe: squeue::Entry) -> usize {
-        let key = self.ops.insert(Slot::Waiting(None));
-        if self.tags.len() <= key {
-            self.tags.resize(key + 1, 0);
-        }
-        // Tags stay below 2^31 so no user_data collides with the reserved ones.
-        self.next_tag = (self.next_tag + 1) & 0x7fff_ffff;
-        self.tags[key] = self.next_tag;
-        self.push(&sqe.user_data(self.user_data(key)));
-        key
-    }
-
-    /// Polls a one-shot op: its CQE, once it came (the slot is then freed).
-    pub(crate) fn poll_op(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Cqe> {
-        match &mut self.ops[key] {
-            Slot::Done(cqe) => {
-                let cqe = *cqe;
-                self.ops.remove(key);
-                Poll::Ready(cqe)
-            }
-            Slot::Waiting(waker) => {
-                set_waker(waker, cx);
-                Poll::Pending
-            }
-            _ => unreachable!("one-shot op in a multishot or orphaned slot"),
+    /// The ring fd that other cores' MSG_RING wakes target (-1: none).
+    pub(crate) fn ring_fd(&self) -> RawFd {
+        match self {
+            Driver::Uring(d) => d.ring_fd(),
+            Driver::Epoll(_) => -1,
         }
     }
 
-    /// Polls a multishot op: the next CQE, or None once the op has ended
-    /// (its last CQE was already returned; the slot is then freed).
-    pub(crate) fn poll_multi(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Option<Cqe>> {
-        let slot = &mut self.ops[key];
-        match slot {
-            Slot::Waiting(waker) => {
-                set_waker(waker, cx);
-                Poll::Pending
+    /// The buffer pool `recv()` lends from, if it can (io_uring needs
+    /// multishot recv into a provided-buffer ring; epoll always can).
+    pub(crate) fn recv_pool(&self) -> Option<Rc<BufPool>> {
+        match self {
+            Driver::Uring(d) => d.bufs.clone().filter(|_| d.features.multishot_recv),
+            Driver::Epoll(d) => Some(d.bufs.clone()),
+        }
+    }
+
+    /// The size of one receive buffer.
+    pub(crate) fn recv_buf_size(&self) -> usize {
+        match self {
+            Driver::Uring(d) => d.bufs.as_ref().map_or(16 * 1024, |b| b.buf_size() as usize),
+            Driver::Epoll(d) => d.bufs.buf_size() as usize,
+        }
+    }
+
+    /// Whether a multishot accept runs (on epoll, every accept is a try).
+    pub(crate) fn multishot_accept(&self) -> bool {
+        match self {
+            Driver::Uring(d) => d.features.multishot_accept,
+            Driver::Epoll(_) => true,
+        }
+    }
+
+    /// Submits `op`.
+    pub(crate) fn start(&mut self, op: &mut impl Operation) -> Ticket {
+        match self {
+            Driver::Uring(d) => Ticket::Uring(d.submit(op.sqe())),
+            Driver::Epoll(d) => {
+                d.counters.sqes += 1;
+                Ticket::Epoll { ended: false }
             }
-            Slot::Done(cqe) => {
-                // A multishot op whose first CQE was already its last.
-                let cqe = *cqe;
-                *slot = Slot::Multi {
-                    waker: None,
-                    queue: Default::default(),
-                    finished: true,
-                };
+        }
+    }
+
+    /// Polls a one-shot op for its completion.
+    pub(crate) fn poll_op(
+        &mut self,
+        ticket: &mut Ticket,
+        op: &mut impl Operation,
+        cx: &mut Context<'_>,
+    ) -> Poll<Cqe> {
+        match (self, ticket) {
+            (Driver::Uring(d), Ticket::Uring(key)) => d.poll_op(*key, cx),
+            (Driver::Epoll(d), Ticket::Epoll { .. }) => d.poll_attempt(op, cx),
+            _ => unreachable!("an op polled on another backend than it started on"),
+        }
+    }
+
+    /// Polls a multishot op: its next completion, or None once it has
+    /// ended (its last completion was delivered; re-arm to go on).
+    pub(crate) fn poll_multi(
+        &mut self,
+        ticket: &mut Ticket,
+        op: &mut impl Operation,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Cqe>> {
+        match (self, ticket) {
+            (Driver::Uring(d), Ticket::Uring(key)) => d.poll_multi(*key, cx),
+            (Driver::Epoll(_), Ticket::Epoll { ended: true }) => Poll::Ready(None),
+            (Driver::Epoll(d), Ticket::Epoll { ended }) => {
+                let cqe = std::task::ready!(d.poll_attempt(op, cx));
+                *ended = !cqe.more();
                 Poll::Ready(Some(cqe))
             }
-            Slot::Multi {
-                waker,
-                queue,
-                finished,
-            } => {
-                if let Some(cqe) = queue.pop_front() {
-                    return Poll::Ready(Some(cqe));
-                }
-                if *finished {
-                    self.ops.remove(key);
-                    return Poll::Ready(None);
-                }
-                set_waker(waker, cx);
-                Poll::Pending
-            }
-            Slot::Orphaned(_) => unreachable!("polled an orphaned op"),
+            _ => unreachable!("an op polled on another backend than it started on"),
         }
     }
 
-    /// The future of op `key` was dropped: keep `resources` until the
-    /// kernel is done, cancelling the op if it is still running (invariant 1).
-    pub(crate) fn orphan(&mut self, key: usize, mut resources: Box<dyn Release>) {
-        match std::mem::replace(&mut self.ops[key], Slot::Waiting(None)) {
-            Slot::Done(cqe) => {
-                resources.release(cqe);
-                self.ops.remove(key);
+    /// The future of an op was dropped before its completion was taken.
+    /// Returns the resources if they can be dropped now; io_uring keeps
+    /// them until the kernel is done (invariant 1). The caller drops them
+    /// after releasing the driver (dropping may close an fd, which asks
+    /// the driver to forget it).
+    pub(crate) fn abandon(
+        &mut self,
+        ticket: Ticket,
+        resources: Box<dyn Release>,
+    ) -> Option<Box<dyn Release>> {
+        match (self, ticket) {
+            (Driver::Uring(d), Ticket::Uring(key)) => {
+                d.orphan(key, resources);
+                None
             }
-            Slot::Multi {
-                queue, finished, ..
-            } => {
-                for cqe in queue {
-                    resources.release(cqe);
-                }
-                if finished {
-                    self.ops.remove(key);
-                } else {
-                    self.ops[key] = Slot::Orphaned(resources);
-                    self.cancel(key);
-                }
-            }
-            Slot::Waiting(_) => {
-                self.ops[key] = Slot::Orphaned(resources);
-                self.cancel(key);
-            }
-            Slot::Orphaned(_) => unreachable!("op orphaned twice"),
+            _ => Some(resources),
         }
     }
 
-    fn user_data(&self, key: usize) -> u64 {
-        (u64::from(self.tags[key]) << 32) | key as u64
+    /// `fd` is about to be closed: drop any registration of it, so that a
+    /// new fd with the same number starts afresh.
+    pub(crate) fn forget_fd(&mut self, fd: RawFd) {
+        if let Driver::Epoll(d) = self {
+            d.forget(fd);
+        }
     }
 
-    fn cancel(&mut self, key: usize) {
-        let sqe = opcode::AsyncCancel::new(self.user_data(key))
-            .build()
-            .user_data(CANCEL);
-        self.push(&sqe);
+    /// Submits what is queued and waits up to `wait` (`None`: no limit) for
+    /// a completion or readiness; the wakers of ops that can go on are
+    /// appended to `out`, to be woken once the driver is released.
+    pub(crate) fn turn(&mut self, wait: Option<Duration>, out: &mut Vec<Waker>) -> io::Result<()> {
+        match self {
+            Driver::Uring(d) => d.turn(wait, out),
+            Driver::Epoll(d) => d.turn(wait, out),
+        }
     }
 
     /// Cancels every op still in flight (runtime shutdown).
     pub(crate) fn cancel_all(&mut self) {
-        self.closing = true;
-        let keys: Vec<usize> = self.ops.iter().map(|(k, _)| k).collect();
-        for key in keys {
-            if matches!(
-                self.ops[key],
-                Slot::Waiting(_)
-                    | Slot::Multi {
-                        finished: false,
-                        ..
-                    }
-                    | Slot::Orphaned(_)
-            ) {
-                self.cancel(key);
-            }
-        }
-        if self.wake_armed {
-            let sqe = opcode::AsyncCancel::new(WAKE_READ)
-                .build()
-                .user_data(CANCEL);
-            self.push(&sqe);
+        if let Driver::Uring(d) = self {
+            d.cancel_all();
         }
     }
 
     /// Gives up on ops the kernel never completed: their resources are
     /// leaked, never freed under the kernel.
     pub(crate) fn leak_ops(&mut self) {
-        std::mem::forget(std::mem::take(&mut self.ops));
-        if self.wake_armed {
-            std::mem::forget(std::mem::replace(&mut self.wake_buf, Box::new(0)));
-            self.wake_armed = false;
-        }
-        if let Some(bufs) = self.bufs.take() {
-            std::mem::forget(bufs);
+        if let Driver::Uring(d) = self {
+            d.leak_ops();
         }
     }
 
-    /// Sends a wake to another core's ring. False if it could not be queued.
-    pub(crate) fn msg_ring_wake(&mut self, target_ring: i32) -> bool {
-        if !self.features.msg_ring || target_ring < 0 {
-            return false;
-        }
-        let sqe = opcode::MsgRingData::new(types::Fd(target_ring), 0, WAKE_MSG, None)
-            .build()
-            .flags(squeue::Flags::SKIP_SUCCESS)
-            .user_data(MSG_SENT);
-        self.push(&sqe);
-        self.counters.enters += 1;
-        self.ring.submit().is_ok()
-    }
-
-    /// Submits everything queued and reaps completions, waiting up to
-    /// `wait` for at least one (`None`: no limit). Wakers of completed ops
-    /// are appended to `out`, to be woken once the driver is released.
-    pub(crate) fn turn(&mut self, wait: Option<Duration>, out: &mut Vec<Waker>) -> io::Result<()> {
-        let pending = self.ring.submission().len();
-        let sq = self.ring.submission();
-        let needs_enter = pending > 0 || sq.taskrun() || sq.cq_overflow();
-        drop(sq);
-        let result = match wait {
-            Some(d) if d.is_zero() => {
-                if needs_enter {
-                    self.counters.enters += 1;
-                    self.ring.submit()
-                } else {
-                    Ok(0)
-                }
-            }
-            _ if !self.ring.completion().is_empty() => {
-                self.counters.enters += 1;
-                self.ring.submit()
-            }
-            None => {
-                self.counters.enters += 1;
-                self.ring.submit_and_wait(1)
-            }
-            Some(d) => {
-                self.counters.enters += 1;
-                let ts = types::Timespec::from(d);
-                let args = types::SubmitArgs::new().timespec(&ts);
-                self.ring.submitter().submit_with_args(1, &args)
-            }
-        };
-        match result {
-            Ok(_) => {}
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::ETIME | libc::EINTR | libc::EBUSY | libc::EAGAIN)
-                ) => {}
-            Err(e) => return Err(e),
-        }
-        self.reap();
-        if self.ring.submission().cq_overflow() {
-            self.counters.enters += 1;
-            let _ = self.ring.submit_and_wait(0);
-            self.reap();
-        }
-        out.append(&mut self.woken);
-        Ok(())
-    }
-
-    fn reap(&mut self) {
-        loop {
-            let mut completion = self.ring.completion();
-            let Some(entry) = completion.next() else {
-                return;
-            };
-            drop(completion);
-            self.counters.cqes += 1;
-            self.dispatch(entry);
-        }
-    }
-
-    fn dispatch(&mut self, entry: cqueue::Entry) {
-        let cqe = Cqe {
-            result: entry.result(),
-            flags: entry.flags(),
-        };
-        match entry.user_data() {
-            CANCEL | WAKE_MSG => {}
-            WAKE_READ => {
-                self.wake_armed = false;
-                if cqe.result != -libc::ECANCELED && !self.closing {
-                    self.arm_wake_read();
-                }
-            }
-            MSG_SENT => {
-                tracing::warn!(
-                    "uringo: MSG_RING wake failed: {}",
-                    io::Error::from_raw_os_error(-cqe.result)
-                );
-            }
-            user_data => {
-                let key = (user_data & 0xffff_ffff) as usize;
-                if self.tags.get(key).map(|&t| u64::from(t)) != Some(user_data >> 32) {
-                    return;
-                }
-                let Some(slot) = self.ops.get_mut(key) else {
-                    return;
-                };
-                let (waker, free) = slot.complete(cqe);
-                if free {
-                    self.ops.remove(key);
-                }
-                if let Some(waker) = waker {
-                    self.woken.push(waker);
-                }
-            }
-        }
-    }
-}
-
-fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
-    match slot {
-        Some(w) if w.will_wake(cx.waker()) => {}
-        _ => *slot = Some(cx.waker().clone()),
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        if let Some(bufs) = &self.bufs {
-            let _ = self.ring.submitter().unregister_buf_ring(bufs.group());
+    /// Wakes the core whose ring is `target_ring` with a MSG_RING; false if
+    /// it could not be sent (the caller writes `eventfd` instead).
+    pub(crate) fn msg_ring_wake(&mut self, target_ring: RawFd, eventfd: &Arc<OwnedFd>) -> bool {
+        match self {
+            Driver::Uring(d) => d.msg_ring_wake(target_ring, eventfd),
+            Driver::Epoll(_) => false,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The per-core scheduler.
 //!
 //! Each core thread owns one [`Core`]: a local run queue, the registry of
-//! its live tasks, its io_uring driver and its timer wheel. The thread-local
+//! its live tasks, and the [`Handles`] (driver, timer wheel, budget) that
+//! `crate::current` lends to the code running on it. The thread-local
 //! `CURRENT` points at it while the core runs. Other threads reach a core
 //! only through its [`CoreShared`] (remote queue and park state).
 
@@ -17,10 +18,9 @@ use std::ptr;
 
 use slab::Slab;
 
-use crate::driver::Driver;
+use crate::current::Handles;
 use crate::shim::Arc;
 use crate::task::{spawn_raw, JoinHandle, TaskRef};
-use crate::time::wheel::Wheel;
 
 pub(crate) use remote::{Parker, Signal};
 pub(crate) use run::Config;
@@ -44,13 +44,9 @@ pub(crate) struct Core {
     pub(crate) siblings: std::sync::Arc<[Arc<CoreShared>]>,
     pub(crate) local: RefCell<VecDeque<TaskRef>>,
     pub(crate) registry: RefCell<Slab<TaskRef>>,
-    pub(crate) driver: RefCell<Driver>,
-    pub(crate) timers: RefCell<Wheel>,
+    /// The driver, timers and budget `crate::current` lends out.
+    pub(crate) handles: Handles,
     pub(crate) config: Config,
-    /// Polls left for the running task before I/O that is ready anyway
-    /// makes it yield (invariant 6).
-    pub(crate) budget: Cell<u32>,
-    pub(crate) blocking: std::sync::Arc<crate::blocking::Pool>,
     pub(crate) signal_seq: Cell<u64>,
     pub(crate) signal_waiters: RefCell<Vec<std::task::Waker>>,
     /// Reused between ticks for the wakers of completions and timers.
@@ -93,7 +89,7 @@ pub(crate) fn enter<R>(core: &Core, f: impl FnOnce() -> R) -> R {
     }
     let prev = CURRENT.with(|c| c.replace(core));
     let _reset = Reset(prev);
-    f()
+    crate::current::enter(&core.handles, f)
 }
 
 /// Queues a woken task: a plain local push on its own core, the remote
@@ -135,7 +131,7 @@ pub(crate) fn run_guarded<R>(f: impl FnOnce() -> R) -> R {
     }
     // SAFETY: see try_with_current.
     let core = unsafe { &*core };
-    core.budget.set(core.config.budget);
+    core.handles.budget.set(core.config.budget);
     core.shared.poll_seq.begin();
     let r = f();
     core.shared.poll_seq.end();

@@ -72,7 +72,7 @@ impl Core {
         }
         crate::signal::dispatch(self);
         // No clock read on the hot path when no timer is set.
-        let has_timers = !self.timers.borrow().is_empty();
+        let has_timers = !self.handles.timers.borrow().is_empty();
         let now = has_timers.then(Instant::now);
         if let Some(now) = now {
             self.fire_timers(now);
@@ -81,6 +81,7 @@ impl Core {
         if idle && self.shared.parker.prepare_park() {
             let timeout = match now {
                 Some(now) => self
+                    .handles
                     .timers
                     .borrow()
                     .next_deadline()
@@ -103,7 +104,7 @@ impl Core {
 
     fn fire_timers(&self, now: Instant) {
         let mut expired = self.take_wakers();
-        self.timers.borrow_mut().expire(now, &mut expired);
+        self.handles.timers.borrow_mut().expire(now, &mut expired);
         self.wake_all(expired);
     }
 
@@ -136,9 +137,9 @@ impl Core {
 
     fn turn(&self, wait: Option<Duration>) -> Vec<Waker> {
         let mut wakers = self.take_wakers();
-        let result = self.driver.borrow_mut().turn(wait, &mut wakers);
+        let result = self.handles.driver.borrow_mut().turn(wait, &mut wakers);
         if let Err(e) = result {
-            panic!("uringo: io_uring_enter failed on core {}: {e}", self.id);
+            panic!("uringo: the I/O driver failed on core {}: {e}", self.id);
         }
         wakers
     }
@@ -161,25 +162,25 @@ impl Core {
                 }
             }
             self.local.borrow_mut().clear();
-            self.driver.borrow_mut().cancel_all();
+            self.handles.driver.borrow_mut().cancel_all();
             let give_up = Instant::now() + Duration::from_secs(5);
-            while self.driver.borrow().ops_in_flight() > 0 {
+            while self.handles.driver.borrow().ops_in_flight() > 0 {
                 if Instant::now() > give_up {
                     tracing::error!(
                         core = self.id,
                         "ops still in flight after cancellation; leaking their memory"
                     );
-                    self.driver.borrow_mut().leak_ops();
+                    self.handles.driver.borrow_mut().leak_ops();
                     break;
                 }
                 self.drive_io(Some(Duration::from_millis(100)));
             }
             debug_assert_eq!(
-                self.driver.borrow().ops_in_flight(),
+                self.handles.driver.borrow().ops_in_flight(),
                 0,
                 "op table not empty at shutdown"
             );
-            self.timers.borrow_mut().clear();
+            self.handles.timers.borrow_mut().clear();
             self.signal_waiters.borrow_mut().clear();
             if let Some(slot) = self.signal_slot {
                 crate::signal::unregister_core(slot);

@@ -6,11 +6,14 @@
 //! writes the target's eventfd, which the target keeps a read armed on.
 
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
 
 use crate::shim::{AtomicBool, AtomicU32, Ordering};
 
 pub(crate) struct RingSignal {
-    eventfd: OwnedFd,
+    /// Shared with the MSG_RING wakes in flight to this core, which write
+    /// it should the MSG_RING fail.
+    eventfd: Arc<OwnedFd>,
     /// The target ring's fd, or -1 until the driver is up (then eventfd only).
     ring_fd: AtomicU32,
     msg_ring: AtomicBool,
@@ -26,7 +29,7 @@ impl RingSignal {
         // SAFETY: fd was just created and is owned by nobody else.
         let eventfd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
         Ok(RingSignal {
-            eventfd,
+            eventfd: Arc::new(eventfd),
             ring_fd: AtomicU32::new(u32::MAX),
             msg_ring: AtomicBool::new(false),
         })
@@ -49,9 +52,7 @@ impl RingSignal {
     }
 
     pub(crate) fn write_eventfd(&self) {
-        let one: u64 = 1;
-        // SAFETY: writes 8 bytes from a live u64 to an eventfd we own.
-        unsafe { libc::write(self.eventfd(), (&one as *const u64).cast(), 8) };
+        crate::driver::write_eventfd(self.eventfd());
     }
 }
 
@@ -59,10 +60,7 @@ impl super::Signal for RingSignal {
     fn signal(&self) {
         if self.msg_ring.load(Ordering::Acquire) {
             let target = self.ring_fd.load(Ordering::Acquire) as i32;
-            let sent = super::try_with_current(|core| match core.driver.try_borrow_mut() {
-                Ok(mut driver) => driver.msg_ring_wake(target),
-                Err(_) => false,
-            });
+            let sent = crate::current::try_driver(|d| d.msg_ring_wake(target, &self.eventfd));
             if sent == Some(true) {
                 return;
             }

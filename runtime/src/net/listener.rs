@@ -4,13 +4,13 @@ use std::cell::RefCell;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{IntoRawFd, OwnedFd};
 use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use super::{SharedFd, TcpStream};
-use crate::op::{coop_proceed, Accept, AcceptMulti, MultiOp, Op};
+use crate::op::{coop_proceed, Accept, AcceptMulti, Multi, Op};
 
 /// A TCP socket listening for connections.
 ///
@@ -24,7 +24,7 @@ pub struct TcpListener {
 
 #[derive(Default)]
 struct AcceptState {
-    multi: Option<MultiOp<AcceptMulti>>,
+    multi: Option<Multi<AcceptMulti>>,
     single: Option<Op<Accept>>,
 }
 
@@ -93,8 +93,7 @@ impl TcpListener {
 
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<OwnedFd>> {
         std::task::ready!(coop_proceed(cx));
-        let multishot =
-            crate::executor::with_current(|core| core.driver.borrow().features.multishot_accept);
+        let multishot = crate::current::driver(|d| d.multishot_accept());
         let mut state = self.state.borrow_mut();
         if !multishot {
             let op = state
@@ -104,23 +103,10 @@ impl TcpListener {
             state.single = None;
             return Poll::Ready(result.map(|(fd, _)| fd));
         }
-        loop {
-            let multi = state.multi.get_or_insert_with(|| {
-                let data = AcceptMulti::new(self.fd.clone());
-                MultiOp::submit(data.sqe(), data)
-            });
-            match std::task::ready!(multi.poll_next(cx)) {
-                None => state.multi = None,
-                Some(cqe) => {
-                    if !cqe.more() {
-                        state.multi = None;
-                    }
-                    let fd = cqe.into_result()? as i32;
-                    // SAFETY: the kernel created this fd for us.
-                    return Poll::Ready(Ok(unsafe { OwnedFd::from_raw_fd(fd) }));
-                }
-            }
-        }
+        state
+            .multi
+            .get_or_insert_with(|| Multi::new(AcceptMulti::new(self.fd.clone())))
+            .poll_next(cx)
     }
 }
 

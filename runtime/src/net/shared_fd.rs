@@ -2,7 +2,8 @@
 //!
 //! Every op holds a clone, so the fd is closed only after the last op that
 //! names it has completed: an fd number is never reused under a pending op
-//! (invariant 7).
+//! (invariant 7). Before it is closed the driver forgets it (epoll drops its
+//! registration), so a new fd with the same number starts afresh.
 
 use std::cell::Cell;
 use std::future::poll_fn;
@@ -22,6 +23,8 @@ struct Inner {
     fd: Cell<RawFd>,
     /// The task in `close()`, waiting for the ops to let go.
     closer: Cell<Option<Waker>>,
+    /// O_NONBLOCK is set (epoll's accept needs it; io_uring must not have it).
+    nonblocking: Cell<bool>,
 }
 
 impl SharedFd {
@@ -31,6 +34,7 @@ impl SharedFd {
             inner: Rc::new(Inner {
                 fd: Cell::new(fd),
                 closer: Cell::new(None),
+                nonblocking: Cell::new(false),
             }),
         }
     }
@@ -39,7 +43,17 @@ impl SharedFd {
         self.inner.fd.get()
     }
 
-    /// Waits until no op holds the fd, then closes it through the ring.
+    /// Sets O_NONBLOCK once (the epoll backend's attempts that have no
+    /// per-call flag for it, such as accept4, need it).
+    pub(crate) fn set_nonblocking(&self) -> io::Result<()> {
+        if !self.inner.nonblocking.get() {
+            socket2::SockRef::from(self).set_nonblocking(true)?;
+            self.inner.nonblocking.set(true);
+        }
+        Ok(())
+    }
+
+    /// Waits until no op holds the fd, then closes it through the driver.
     pub(crate) async fn close(self) -> io::Result<()> {
         poll_fn(|cx| {
             if Rc::strong_count(&self.inner) == 1 {
@@ -51,6 +65,7 @@ impl SharedFd {
         })
         .await;
         let fd = self.inner.fd.replace(-1);
+        crate::current::driver(|d| d.forget_fd(fd));
         Op::submit(Close::new(fd)).await
     }
 }
@@ -70,6 +85,7 @@ impl Drop for Inner {
     fn drop(&mut self) {
         let fd = self.fd.get();
         if fd >= 0 {
+            crate::current::try_driver(|d| d.forget_fd(fd));
             // SAFETY: we own the fd and no op uses it any more.
             unsafe { libc::close(fd) };
         }

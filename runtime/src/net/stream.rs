@@ -6,15 +6,13 @@ use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{IntoRawFd, OwnedFd};
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 
 use super::SharedFd;
 use crate::buf::{IoBuf, IoBufMut, RecvBuf};
-use crate::driver::BufRing;
-use crate::op::{coop_proceed, Connect, MultiOp, Op, Recv, RecvMulti, Send};
+use crate::op::{coop_proceed, Connect, Multi, Op, Recv, RecvMulti, Send};
 
 /// A TCP connection.
 ///
@@ -30,7 +28,7 @@ pub struct TcpStream {
 
 #[derive(Default)]
 struct RecvState {
-    multi: Option<MultiOp<RecvMulti>>,
+    multi: Option<Multi<RecvMulti>>,
     single: Option<Op<Recv<Vec<u8>>>>,
     eof: bool,
 }
@@ -96,10 +94,12 @@ impl TcpStream {
     /// Receives the next chunk of bytes, `None` once the peer has closed
     /// its side.
     ///
-    /// With provided buffers this keeps one multishot recv armed: the kernel
-    /// fills buffers from the core's ring as data arrives, with no SQE per
-    /// read. Hold [`RecvBuf`]s briefly: each one is a ring buffer that no
-    /// connection on this core can use until it is dropped. One task at a
+    /// The bytes arrive in buffers of the core's pool: with io_uring's
+    /// provided buffers one multishot recv stays armed and the kernel fills
+    /// them as data arrives, with no SQE per read; on epoll each recv reads
+    /// into a free buffer of the pool. Hold [`RecvBuf`]s briefly: each one
+    /// is a pool buffer that no connection on this core can use until it is
+    /// dropped. One task at a
     /// time should call `recv` on a stream.
     pub async fn recv(&self) -> io::Result<Option<RecvBuf>> {
         poll_fn(|cx| self.poll_recv(cx)).await
@@ -111,71 +111,19 @@ impl TcpStream {
         if state.eof {
             return Poll::Ready(Ok(None));
         }
-        let (ring, buf_size) = crate::executor::with_current(|core| {
-            let driver = core.driver.borrow();
-            let size = driver
-                .bufs
-                .as_ref()
-                .map_or(16 * 1024, |b| b.buf_size() as usize);
-            (
-                driver
-                    .bufs
-                    .clone()
-                    .filter(|_| driver.features.multishot_recv),
-                size,
-            )
-        });
-        match ring {
-            Some(ring) => self.poll_recv_multi(&mut state, ring, cx),
-            None => self.poll_recv_single(&mut state, buf_size, cx),
+        let (pool, buf_size) = crate::current::driver(|d| (d.recv_pool(), d.recv_buf_size()));
+        let Some(pool) = pool else {
+            return self.poll_recv_single(&mut state, buf_size, cx);
+        };
+        let multi = state
+            .multi
+            .get_or_insert_with(|| Multi::new(RecvMulti::new(self.fd.clone(), pool)));
+        let item = std::task::ready!(multi.poll_next(cx));
+        if matches!(item, Ok(None)) {
+            state.eof = true;
+            state.multi = None;
         }
-    }
-
-    fn poll_recv_multi(
-        &self,
-        state: &mut RecvState,
-        ring: Rc<BufRing>,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<Option<RecvBuf>>> {
-        loop {
-            if state.multi.is_none() {
-                if ring.available() == 0 {
-                    // ENOBUFS: wait for a buffer to come back (invariant 2).
-                    ring.wait_for_buffer(cx);
-                    return Poll::Pending;
-                }
-                let data = RecvMulti::new(self.fd.clone(), ring.clone());
-                state.multi = Some(MultiOp::submit(data.sqe(), data));
-            }
-            let multi = state.multi.as_mut().expect("armed above");
-            let Some(cqe) = std::task::ready!(multi.poll_next(cx)) else {
-                state.multi = None;
-                continue;
-            };
-            if !cqe.more() {
-                state.multi = None;
-            }
-            if let Some(bid) = cqe.buffer_id() {
-                ring.taken();
-                if cqe.result > 0 {
-                    return Poll::Ready(Ok(Some(RecvBuf::from_ring(
-                        ring,
-                        bid,
-                        cqe.result as usize,
-                    ))));
-                }
-                ring.recycle(bid);
-            }
-            match cqe.result {
-                0 => {
-                    state.eof = true;
-                    return Poll::Ready(Ok(None));
-                }
-                r if r == -libc::ENOBUFS => continue,
-                r if r < 0 => return Poll::Ready(Err(io::Error::from_raw_os_error(-r))),
-                _ => continue,
-            }
-        }
+        Poll::Ready(item)
     }
 
     fn poll_recv_single(

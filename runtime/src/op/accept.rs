@@ -1,4 +1,6 @@
-//! IORING_OP_ACCEPT, single shot (the fallback without multishot accept).
+//! Accepting one connection: IORING_OP_ACCEPT single shot (the fallback
+//! without multishot accept), or accept4(2) on a non-blocking listener on
+//! epoll.
 
 use std::io;
 use std::net::SocketAddr;
@@ -8,7 +10,7 @@ use io_uring::{opcode, squeue, types};
 use socket2::{SockAddr, SockAddrStorage};
 
 use super::OneShot;
-use crate::driver::{Cqe, Release};
+use crate::driver::{Attempt, Cqe, Interest, Operation, Release};
 use crate::net::SharedFd;
 
 pub(crate) struct Accept {
@@ -24,6 +26,13 @@ impl Accept {
             fd,
             addr: Box::new((storage, len)),
         }
+    }
+
+    fn addr_ptrs(&mut self) -> (*mut libc::sockaddr, *mut libc::socklen_t) {
+        let (storage, len) = &mut *self.addr;
+        // SAFETY: sockaddr_storage is large enough for any sockaddr.
+        let addr: *mut libc::sockaddr = unsafe { storage.view_as::<libc::sockaddr>() };
+        (addr, len)
     }
 }
 
@@ -41,17 +50,41 @@ pub(super) fn close_accepted(cqe: Cqe) {
     }
 }
 
-impl OneShot for Accept {
-    type Output = io::Result<(OwnedFd, Option<SocketAddr>)>;
+/// One non-blocking accept4 on `listener` (epoll), writing the peer's
+/// address to `addr`/`len` if given.
+pub(super) fn try_accept(
+    listener: &SharedFd,
+    addr: *mut libc::sockaddr,
+    len: *mut libc::socklen_t,
+) -> Attempt {
+    if let Err(e) = listener.set_nonblocking() {
+        return Attempt::Done(Cqe::new(-e.raw_os_error().unwrap_or(libc::EIO)));
+    }
+    let flags = libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
+    // SAFETY: addr/len are null or point at a live sockaddr_storage and its
+    // length, which accept4 writes within.
+    let ret = unsafe { libc::accept4(listener.raw(), addr, len, flags) };
+    Attempt::from_syscall(ret as isize, listener.raw(), Interest::Read)
+}
 
+// SAFETY: the sockaddr storage and its length are boxed, so they stay in
+// place while `self` moves; the listening fd stays open while `self.fd` lives.
+unsafe impl Operation for Accept {
     fn sqe(&mut self) -> squeue::Entry {
-        let (storage, len) = &mut *self.addr;
-        // SAFETY: sockaddr_storage is large enough for any sockaddr.
-        let addr: *mut libc::sockaddr = unsafe { storage.view_as::<libc::sockaddr>() };
+        let (addr, len) = self.addr_ptrs();
         opcode::Accept::new(types::Fd(self.fd.raw()), addr, len)
             .flags(libc::SOCK_CLOEXEC)
             .build()
     }
+
+    fn attempt(&mut self) -> Attempt {
+        let (addr, len) = self.addr_ptrs();
+        try_accept(&self.fd, addr, len)
+    }
+}
+
+impl OneShot for Accept {
+    type Output = io::Result<(OwnedFd, Option<SocketAddr>)>;
 
     fn complete(self, cqe: Cqe) -> Self::Output {
         let fd = cqe.into_result()? as i32;

@@ -1,10 +1,13 @@
-//! io_uring operations, one per file.
+//! Operations, one per file, each runnable on both backends.
 //!
 //! Each op is a struct that owns everything the kernel reads or writes while
-//! it runs (fd, buffer, sockaddr). `Op` submits it and, when the CQE comes,
-//! turns it into a result with the resources handed back. Dropping an `Op`
-//! before that moves the struct into the op table (see
-//! `driver/slot.rs`), so the kernel never writes to freed memory.
+//! it runs (fd, buffer, sockaddr) and implements the driver's op contract
+//! (`crate::driver::Operation` and `OneShot` or `MultiShot`): its io_uring
+//! SQE, its epoll attempt, and how its completion becomes a result.
+//! [`Op`] is the future of a one-shot op, [`Multi`] the stream of a
+//! multishot one. Dropping either before the op is done hands the struct to
+//! the driver (io_uring keeps it in the op table until the kernel lets go),
+//! so the kernel never writes to freed memory.
 
 mod accept;
 mod accept_multi;
@@ -19,8 +22,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use io_uring::squeue;
-
 pub(crate) use accept::Accept;
 pub(crate) use accept_multi::AcceptMulti;
 pub(crate) use close::Close;
@@ -30,30 +31,20 @@ pub(crate) use recv::Recv;
 pub(crate) use recv_multi::RecvMulti;
 pub(crate) use send::Send;
 
-use crate::driver::{Cqe, Release};
-use crate::executor::with_current;
-
-/// A one-shot operation.
-pub(crate) trait OneShot: Release + Sized {
-    type Output;
-    /// The SQE; pointers in it must point into `self`'s heap-owned fields.
-    fn sqe(&mut self) -> squeue::Entry;
-    /// Builds the result from the CQE, handing back the resources.
-    fn complete(self, cqe: Cqe) -> Self::Output;
-}
+use crate::current;
+use crate::driver::{MultiShot, OneShot, Operation, Ticket};
 
 /// A submitted one-shot op; a future of its output.
-pub(crate) struct Op<T: OneShot> {
-    key: usize,
+pub(crate) struct Op<T: OneShot + 'static> {
+    ticket: Option<Ticket>,
     data: Option<T>,
 }
 
-impl<T: OneShot> Op<T> {
+impl<T: OneShot + 'static> Op<T> {
     pub(crate) fn submit(mut data: T) -> Op<T> {
-        let sqe = data.sqe();
-        let key = with_current(|core| core.driver.borrow_mut().submit(sqe));
+        let ticket = current::driver(|d| d.start(&mut data));
         Op {
-            key,
+            ticket: Some(ticket),
             data: Some(data),
         }
     }
@@ -61,24 +52,25 @@ impl<T: OneShot> Op<T> {
 
 impl<T: OneShot> Unpin for Op<T> {}
 
-impl<T: OneShot> Future for Op<T> {
+impl<T: OneShot + 'static> Future for Op<T> {
     type Output = T::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
-        let key = self.key;
-        let cqe = std::task::ready!(with_current(|core| core
-            .driver
-            .borrow_mut()
-            .poll_op(key, cx)));
-        let data = self.data.take().expect("Op polled after completion");
+        let this = &mut *self;
+        let (Some(ticket), Some(data)) = (this.ticket.as_mut(), this.data.as_mut()) else {
+            panic!("Op polled after completion");
+        };
+        let cqe = std::task::ready!(current::driver(|d| d.poll_op(ticket, data, cx)));
+        this.ticket = None;
+        let data = this.data.take().expect("checked above");
         Poll::Ready(data.complete(cqe))
     }
 }
 
-impl<T: OneShot> Drop for Op<T> {
+impl<T: OneShot + 'static> Drop for Op<T> {
     fn drop(&mut self) {
-        if let Some(data) = self.data.take() {
-            orphan(self.key, data);
+        if let (Some(ticket), Some(data)) = (self.ticket.take(), self.data.take()) {
+            abandon(ticket, data);
         }
     }
 }
@@ -86,53 +78,61 @@ impl<T: OneShot> Drop for Op<T> {
 /// Hands the resources of a dropped in-flight op to the driver. If no
 /// driver can take them (runtime gone), they are leaked rather than freed
 /// under the kernel.
-fn orphan<T: Release>(key: usize, data: T) {
+fn abandon<T: Operation + 'static>(ticket: Ticket, data: T) {
     let mut data = Some(data);
-    crate::executor::try_with_current(|core| {
-        if let Ok(mut driver) = core.driver.try_borrow_mut() {
-            if let Some(data) = data.take() {
-                driver.orphan(key, Box::new(data));
-            }
-        }
+    let leftover = current::try_driver(|d| {
+        let data = data.take().expect("taken once");
+        d.abandon(ticket, Box::new(data))
     });
-    if let Some(data) = data {
-        std::mem::forget(data);
+    match leftover {
+        // The driver let go: free them here, with the driver released.
+        Some(leftover) => drop(leftover),
+        None => std::mem::forget(data),
     }
 }
 
-/// A multishot op that yields CQEs until one comes without MORE.
-pub(crate) struct MultiOp<T: Release> {
-    key: usize,
+/// A multishot op as a stream of items; it re-arms itself when the kernel
+/// ends it (and [`MultiShot::poll_arm`] allows), so it never ends on its own.
+pub(crate) struct Multi<T: MultiShot + 'static> {
+    ticket: Option<Ticket>,
     data: Option<T>,
 }
 
-impl<T: Release> MultiOp<T> {
-    pub(crate) fn submit(sqe: squeue::Entry, data: T) -> MultiOp<T> {
-        let key = with_current(|core| core.driver.borrow_mut().submit(sqe));
-        MultiOp {
-            key,
+impl<T: MultiShot + 'static> Multi<T> {
+    pub(crate) fn new(data: T) -> Multi<T> {
+        Multi {
+            ticket: None,
             data: Some(data),
         }
     }
 
-    /// The next CQE, or None once the op has ended (re-arm to continue).
-    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Cqe>> {
-        let key = self.key;
-        let next = std::task::ready!(with_current(|core| core
-            .driver
-            .borrow_mut()
-            .poll_multi(key, cx)));
-        if next.is_none() {
-            self.data = None;
+    /// The next item.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<T::Item> {
+        let data = self.data.as_mut().expect("a live Multi has its data");
+        loop {
+            let ticket = match &mut self.ticket {
+                Some(ticket) => ticket,
+                None => {
+                    std::task::ready!(data.poll_arm(cx));
+                    self.ticket.insert(current::driver(|d| d.start(data)))
+                }
+            };
+            match std::task::ready!(current::driver(|d| d.poll_multi(ticket, data, cx))) {
+                None => self.ticket = None,
+                Some(cqe) => {
+                    if let Some(item) = data.item(cqe) {
+                        return Poll::Ready(item);
+                    }
+                }
+            }
         }
-        Poll::Ready(next)
     }
 }
 
-impl<T: Release> Drop for MultiOp<T> {
+impl<T: MultiShot + 'static> Drop for Multi<T> {
     fn drop(&mut self) {
-        if let Some(data) = self.data.take() {
-            orphan(self.key, data);
+        if let (Some(ticket), Some(data)) = (self.ticket.take(), self.data.take()) {
+            abandon(ticket, data);
         }
     }
 }
@@ -140,19 +140,10 @@ impl<T: Release> Drop for MultiOp<T> {
 /// Spends one unit of the running task's budget on a result that was ready
 /// without waiting; once spent, the task yields (invariant 6).
 pub(crate) fn coop_proceed(cx: &Context<'_>) -> Poll<()> {
-    let exhausted = crate::executor::try_with_current(|core| {
-        let left = core.budget.get();
-        if left == 0 {
-            true
-        } else {
-            core.budget.set(left - 1);
-            false
-        }
-    });
-    if exhausted == Some(true) {
+    if current::spend_budget() {
+        Poll::Ready(())
+    } else {
         cx.waker().wake_by_ref();
         Poll::Pending
-    } else {
-        Poll::Ready(())
     }
 }

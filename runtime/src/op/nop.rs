@@ -1,26 +1,41 @@
-//! IORING_OP_NOP: a round trip through the ring and nothing else.
+//! NOP: a round trip through the core's driver and nothing else.
 
 use io_uring::{opcode, squeue};
 
-use super::{OneShot, Op};
-use crate::driver::{Cqe, Release};
+use super::Op;
+use crate::driver::{Attempt, Cqe, OneShot, Operation, Release};
 
-pub(crate) struct Nop;
+/// io_uring: IORING_OP_NOP. epoll: done after the driver's next turn.
+pub(crate) struct Nop {
+    turned: bool,
+}
 
 impl Release for Nop {}
 
-impl OneShot for Nop {
-    type Output = std::io::Result<()>;
+// SAFETY: the SQE carries no pointer.
+unsafe impl Operation for Nop {
     fn sqe(&mut self) -> squeue::Entry {
         opcode::Nop::new().build()
     }
+
+    fn attempt(&mut self) -> Attempt {
+        if std::mem::replace(&mut self.turned, true) {
+            Attempt::Done(Cqe::new(0))
+        } else {
+            Attempt::NextTurn
+        }
+    }
+}
+
+impl OneShot for Nop {
+    type Output = std::io::Result<()>;
     fn complete(self, cqe: Cqe) -> Self::Output {
         cqe.into_result().map(drop)
     }
 }
 
 /// Submits a no-op and waits for its completion: the cost of one trip
-/// through the ring (used by benchmarks and tests).
+/// through the core's driver (used by benchmarks and tests).
 pub async fn nop() -> std::io::Result<()> {
-    Op::submit(Nop).await
+    Op::submit(Nop { turned: false }).await
 }

@@ -1,34 +1,99 @@
-//! Multishot IORING_OP_RECV into the core's provided-buffer ring.
+//! Receiving into the core's buffer pool as a stream: multishot
+//! IORING_OP_RECV into the provided-buffer ring, or on epoll recv(2) with
+//! MSG_DONTWAIT into a buffer lent from the same pool. Each completion
+//! becomes a [`RecvBuf`]; a dry pool (ENOBUFS) ends the op, and it is
+//! re-armed once a buffer comes back (invariant 2: no data lost, no busy
+//! loop).
 
+use std::io;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use io_uring::{opcode, squeue, types};
 
-use crate::driver::{BufRing, Cqe, Release};
+use crate::buf::RecvBuf;
+use crate::driver::{Attempt, BufPool, Cqe, Interest, MultiShot, Operation, Release};
 use crate::net::SharedFd;
 
 /// Keeps the socket open while the op runs; returns buffers that arrive
 /// after the stream stopped listening.
 pub(crate) struct RecvMulti {
     fd: SharedFd,
-    ring: Rc<BufRing>,
+    pool: Rc<BufPool>,
 }
 
 impl RecvMulti {
-    pub(crate) fn new(fd: SharedFd, ring: Rc<BufRing>) -> RecvMulti {
-        RecvMulti { fd, ring }
-    }
-
-    pub(crate) fn sqe(&self) -> squeue::Entry {
-        opcode::RecvMulti::new(types::Fd(self.fd.raw()), self.ring.group()).build()
+    pub(crate) fn new(fd: SharedFd, pool: Rc<BufPool>) -> RecvMulti {
+        RecvMulti { fd, pool }
     }
 }
 
 impl Release for RecvMulti {
     fn release(&mut self, cqe: Cqe) {
         if let Some(bid) = cqe.buffer_id() {
-            self.ring.taken();
-            self.ring.recycle(bid);
+            self.pool.claimed(bid);
+            self.pool.recycle(bid);
+        }
+    }
+}
+
+// SAFETY: the SQE carries no pointer (the kernel picks a buffer of the
+// registered ring, which outlives the op); the fd stays open while
+// `self.fd` lives.
+unsafe impl Operation for RecvMulti {
+    fn sqe(&mut self) -> squeue::Entry {
+        opcode::RecvMulti::new(types::Fd(self.fd.raw()), self.pool.group()).build()
+    }
+
+    fn attempt(&mut self) -> Attempt {
+        let Some(bid) = self.pool.lend() else {
+            return Attempt::Done(Cqe::new(-libc::ENOBUFS));
+        };
+        let fd = self.fd.raw();
+        let size = self.pool.buf_size() as usize;
+        // SAFETY: `lend` made us the holder of buffer `bid`, which has
+        // `size` writable bytes.
+        let ret =
+            unsafe { libc::recv(fd, self.pool.buf_ptr(bid).cast(), size, libc::MSG_DONTWAIT) };
+        match Attempt::from_syscall(ret, fd, Interest::Read) {
+            Attempt::Done(cqe) if cqe.result > 0 => Attempt::Done(cqe.with_buffer(bid).with_more()),
+            other => {
+                // Nothing received (EOF, error, or would block): the buffer
+                // goes back untouched.
+                self.pool.unlend(bid);
+                other
+            }
+        }
+    }
+}
+
+impl MultiShot for RecvMulti {
+    /// Bytes, `None` at end of stream, or an error.
+    type Item = io::Result<Option<RecvBuf>>;
+
+    fn poll_arm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.pool.available() == 0 {
+            self.pool.wait_for_buffer(cx);
+            return Poll::Pending;
+        }
+        Poll::Ready(())
+    }
+
+    fn item(&mut self, cqe: Cqe) -> Option<Self::Item> {
+        if let Some(bid) = cqe.buffer_id() {
+            self.pool.claimed(bid);
+            if cqe.result > 0 {
+                let buf = RecvBuf::from_pool(self.pool.clone(), bid, cqe.result as usize);
+                return Some(Ok(Some(buf)));
+            }
+            self.pool.recycle(bid);
+        }
+        match cqe.result {
+            0 => Some(Ok(None)),
+            // The pool ran dry: the op has ended; re-armed when a buffer is back.
+            r if r == -libc::ENOBUFS => None,
+            r if r < 0 => Some(Err(io::Error::from_raw_os_error(-r))),
+            _ => None,
         }
     }
 }

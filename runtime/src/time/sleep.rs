@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::wheel::TimerKey;
-use crate::executor::{try_with_current, with_current};
+use crate::current;
 
 /// Waits for `duration`.
 pub fn sleep(duration: Duration) -> Sleep {
@@ -51,7 +51,7 @@ impl Sleep {
 
     fn cancel(&mut self) {
         if let Some(key) = self.key.take() {
-            try_with_current(|core| core.timers.borrow_mut().remove(key));
+            current::try_timers(|timers| timers.remove(key));
         }
     }
 }
@@ -62,8 +62,7 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let deadline = self.deadline;
         let key = self.key;
-        let (ready, key) = with_current(|core| {
-            let mut timers = core.timers.borrow_mut();
+        let (ready, key) = current::timers(|timers| {
             match key {
                 Some(key) if timers.is_pending(key) => {
                     timers.set_waker(key, cx.waker());

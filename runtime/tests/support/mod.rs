@@ -24,9 +24,15 @@ impl Rng {
     }
 }
 
-/// Builders for every fallback combination the TCP tests run under.
+/// Builders for every backend and fallback combination the TCP tests run
+/// under: io_uring with each of its fallbacks forced, and epoll.
 pub fn builders() -> Vec<(&'static str, uringo::Builder)> {
-    let base = || uringo::Builder::new().cores(2).pin(false);
+    let base = || {
+        uringo::Builder::new()
+            .cores(2)
+            .pin(false)
+            .backend(uringo::Backend::IoUring)
+    };
     vec![
         ("default", base()),
         ("no-multishot", base().multishot(false)),
@@ -41,7 +47,14 @@ pub fn builders() -> Vec<(&'static str, uringo::Builder)> {
                 .defer_taskrun(false)
                 .msg_ring(false),
         ),
+        ("epoll", base().backend(uringo::Backend::Epoll)),
     ]
+}
+
+/// Whether the current core runs on epoll (where nothing of an op is ever
+/// in the kernel, so the io_uring lifetime checks do not apply).
+pub fn on_epoll() -> bool {
+    uringo::features().backend == uringo::Backend::Epoll
 }
 
 /// Spawns an echo server on the current core: every chunk `recv` yields is
@@ -224,7 +237,8 @@ where
     });
 }
 
-/// A runtime of `cores` unpinned cores (tests share the machine).
+/// A runtime of `cores` unpinned cores (tests share the machine), on the
+/// default backend (`URINGO_BACKEND` picks it).
 pub fn runtime(cores: usize) -> uringo::Runtime {
     uringo::Builder::new()
         .cores(cores)

@@ -34,4 +34,8 @@ pub struct ChatArgs {
     /// (0 = unlimited, for load tests).
     #[arg(long, default_value_t = 10)]
     pub flood_rate: u32,
+    /// I/O backend: auto (io_uring, or epoll where it is unavailable), io-uring or epoll
+    /// [default: $URINGO_BACKEND, else auto].
+    #[arg(long, value_name = "auto|io-uring|epoll")]
+    pub backend: Option<uringo::Backend>,
 }

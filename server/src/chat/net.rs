@@ -95,7 +95,12 @@ pub fn run(args: ChatArgs) -> io::Result<()> {
     args.listen = probe.local_addr()?.as_socket().unwrap_or(args.listen);
     let counters = Arc::new(Counters::default());
     let (senders, receivers) = mailbox::inboxes(cores);
-    let rt = uringo::Builder::new().cores(cores).build()?;
+    let mut builder = uringo::Builder::new().cores(cores);
+    if let Some(backend) = args.backend {
+        builder = builder.backend(backend);
+    }
+    let rt = builder.build()?;
+    let backend = rt.backend();
     let ready = Arc::new(std::sync::Barrier::new(cores + 1));
     let listen = args.listen;
     let waiter = {
@@ -103,7 +108,7 @@ pub fn run(args: ChatArgs) -> io::Result<()> {
         std::thread::spawn(move || {
             ready.wait();
             drop(probe);
-            tracing::info!("chat: {cores} cores, listening on {listen}");
+            tracing::info!(%backend, "chat: {cores} cores on {backend}, listening on {listen}");
             println!("listening on {listen}");
         })
     };

@@ -30,6 +30,10 @@ pub struct EchoArgs {
     /// Log per-core connections, messages and bytes every SECS seconds (0 = off).
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub stats_interval: u64,
+    /// I/O backend: auto (io_uring, or epoll where it is unavailable), io-uring or epoll
+    /// [default: $URINGO_BACKEND, else auto].
+    #[arg(long, value_name = "auto|io-uring|epoll")]
+    pub backend: Option<uringo::Backend>,
 }
 
 /// Runs the echo server until SIGINT or SIGTERM.
@@ -51,7 +55,11 @@ pub fn run(args: EchoArgs) -> io::Result<()> {
         reservation: Mutex::new(Some(reservation)),
     });
     let stats_every = (args.stats_interval > 0).then(|| Duration::from_secs(args.stats_interval));
-    let runtime = uringo::Builder::new().cores(cores).build()?;
+    let mut builder = uringo::Builder::new().cores(cores);
+    if let Some(backend) = args.backend {
+        builder = builder.backend(backend);
+    }
+    let runtime = builder.build()?;
 
     let results = runtime.run_on_all_cores(move |core| {
         let startup = startup.clone();
@@ -89,7 +97,8 @@ impl Startup {
                 .take(),
         );
         let (addr, cores) = (self.addr, self.cores);
-        tracing::info!(%addr, cores, features = %uringo::features(), "uringo-server echo listening");
+        let features = uringo::features();
+        tracing::info!(%addr, cores, backend = %features.backend, %features, "uringo-server echo listening");
         let mut out = io::stdout().lock();
         let _ = writeln!(out, "listening on {addr}");
         let _ = out.flush();

@@ -2,6 +2,8 @@
 //! address and logs, and stopping it with a signal.
 #![allow(dead_code)]
 
+pub mod seccomp;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
@@ -34,6 +36,10 @@ pub struct Options {
     pub log: &'static str,
     /// `--stats-interval` seconds (0 = off).
     pub stats_interval: u32,
+    /// `--backend` (none: the default, `URINGO_BACKEND` or auto).
+    pub backend: Option<&'static str>,
+    /// Run under a seccomp filter that fails io_uring_setup with this errno.
+    pub deny_io_uring: Option<i32>,
 }
 
 impl Default for Options {
@@ -43,6 +49,8 @@ impl Default for Options {
             max_fds: None,
             log: "info",
             stats_interval: 0,
+            backend: None,
+            deny_io_uring: None,
         }
     }
 }
@@ -52,7 +60,8 @@ impl Server {
         Server::start_with(Options::default())
     }
 
-    pub fn start_with(opts: Options) -> Server {
+    /// The server's command line for `opts` (the caller pipes or captures its output).
+    pub fn command(opts: &Options) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_uringo-server"));
         cmd.args([
             "echo",
@@ -64,25 +73,40 @@ impl Server {
             &opts.stats_interval.to_string(),
         ])
         .env("RUST_LOG", opts.log)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-        if let Some(limit) = opts.max_fds {
-            // SAFETY: the closure runs in the forked child before exec and only calls
-            // setrlimit, which is async-signal-safe.
+        .stdin(Stdio::null());
+        if let Some(backend) = opts.backend {
+            cmd.args(["--backend", backend]);
+        }
+        let max_fds = opts.max_fds;
+        // Built here: the child may not allocate between fork and exec.
+        let filter = opts.deny_io_uring.map(seccomp::deny_io_uring_setup);
+        if max_fds.is_some() || filter.is_some() {
+            // SAFETY: the closure runs in the forked child before exec and only makes raw
+            // syscalls (setrlimit, prctl, seccomp), which are async-signal-safe.
             unsafe {
                 cmd.pre_exec(move || {
-                    let lim = libc::rlimit {
-                        rlim_cur: limit,
-                        rlim_max: limit,
-                    };
-                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
-                        return Err(std::io::Error::last_os_error());
+                    if let Some(limit) = max_fds {
+                        let lim = libc::rlimit {
+                            rlim_cur: limit,
+                            rlim_max: limit,
+                        };
+                        if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
                     }
-                    Ok(())
+                    match &filter {
+                        Some(program) => seccomp::install(program),
+                        None => Ok(()),
+                    }
                 });
             }
         }
+        cmd
+    }
+
+    pub fn start_with(opts: Options) -> Server {
+        let mut cmd = Server::command(&opts);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("starting uringo-server");
         let pid = child.id();
         let log = Arc::new(Log::default());

@@ -18,33 +18,7 @@
 use std::collections::VecDeque;
 use std::task::Waker;
 
-/// The part of a CQE an op needs.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Cqe {
-    pub(crate) result: i32,
-    pub(crate) flags: u32,
-}
-
-impl Cqe {
-    pub(crate) fn more(&self) -> bool {
-        io_uring::cqueue::more(self.flags)
-    }
-    pub(crate) fn buffer_id(&self) -> Option<u16> {
-        io_uring::cqueue::buffer_select(self.flags)
-    }
-    pub(crate) fn into_result(self) -> std::io::Result<u32> {
-        if self.result < 0 {
-            Err(std::io::Error::from_raw_os_error(-self.result))
-        } else {
-            Ok(self.result as u32)
-        }
-    }
-}
-
-/// Releases what a CQE for an abandoned op carries.
-pub(crate) trait Release: 'static {
-    fn release(&mut self, _cqe: Cqe) {}
-}
+use crate::driver::{Cqe, Release};
 
 pub(crate) enum Slot {
     Waiting(Option<Waker>),

@@ -4,10 +4,11 @@
 //! older kernel answers EINVAL to a flag it does not know; opcodes and
 //! multishot support come from IORING_REGISTER_PROBE and the kernel version.
 
-use std::fmt;
 use std::io;
 
 use io_uring::{opcode, IoUring, Probe};
+
+use crate::driver::{Backend, Features};
 
 /// What the caller allows (the Builder's switches that force fallbacks).
 #[derive(Clone, Copy, Debug)]
@@ -17,55 +18,6 @@ pub(crate) struct Wanted {
     pub(crate) multishot: bool,
     pub(crate) provided_buffers: bool,
     pub(crate) msg_ring: bool,
-}
-
-/// The io_uring features a core's ring actually uses.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Features {
-    /// IORING_SETUP_SINGLE_ISSUER.
-    pub single_issuer: bool,
-    /// IORING_SETUP_DEFER_TASKRUN: completions run only when the core asks.
-    pub defer_taskrun: bool,
-    /// IORING_SETUP_COOP_TASKRUN.
-    pub coop_taskrun: bool,
-    /// Multishot accept: one SQE accepts many connections.
-    pub multishot_accept: bool,
-    /// Multishot recv into the provided-buffer ring.
-    pub multishot_recv: bool,
-    /// A provided-buffer ring (IORING_REGISTER_PBUF_RING).
-    pub provided_buffers: bool,
-    /// IORING_OP_MSG_RING for waking a parked core from another core.
-    pub msg_ring: bool,
-    /// Submission-queue entries per ring.
-    pub sq_entries: u32,
-    /// Completion-queue entries per ring.
-    pub cq_entries: u32,
-}
-
-impl fmt::Display for Features {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [
-            (self.single_issuer, "single-issuer"),
-            (self.defer_taskrun, "defer-taskrun"),
-            (self.coop_taskrun, "coop-taskrun"),
-            (self.multishot_accept, "multishot-accept"),
-            (self.multishot_recv, "multishot-recv"),
-            (self.provided_buffers, "buf-ring"),
-            (self.msg_ring, "msg-ring"),
-        ];
-        let on: Vec<&str> = names
-            .iter()
-            .filter(|(on, _)| *on)
-            .map(|(_, n)| *n)
-            .collect();
-        write!(
-            f,
-            "sq={} cq={} [{}]",
-            self.sq_entries,
-            self.cq_entries,
-            on.join(" ")
-        )
-    }
 }
 
 /// Builds a ring with the best flags the kernel accepts.
@@ -87,6 +39,7 @@ pub(crate) fn setup(wanted: &Wanted) -> io::Result<(IoUring, Features)> {
         match builder.build(entries) {
             Ok(ring) => {
                 let mut features = Features {
+                    backend: Backend::IoUring,
                     single_issuer: level == 2,
                     defer_taskrun: level == 2,
                     coop_taskrun: level >= 1,

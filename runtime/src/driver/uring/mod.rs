@@ -1,0 +1,446 @@
+//! The io_uring backend: one ring per core with its op table, submission
+//! batching, completion dispatch, cancellation and provided-buffer ring.
+//!
+//! Ops live in a `slab`; an SQE's user_data is its slot key and generation.
+//! A few reserved user_data values (above any key) mark the driver's own
+//! requests.
+
+mod buf_ring;
+mod probe;
+mod slot;
+#[cfg(test)]
+mod tests;
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use io_uring::{cqueue, opcode, squeue, types, IoUring};
+use slab::Slab;
+
+pub(crate) use buf_ring::KernelRing;
+pub(crate) use probe::Wanted;
+use slot::Slot;
+
+use super::{BufPool, Config, Counters, Cqe, Features, Release};
+
+/// CQE of an ASYNC_CANCEL we sent (its result does not matter).
+const CANCEL: u64 = u64::MAX;
+/// CQE of the read armed on the core's eventfd (a wake from a foreign thread).
+const WAKE_READ: u64 = u64::MAX - 1;
+/// CQE posted into this ring by another core's MSG_RING (a wake).
+const WAKE_MSG: u64 = u64::MAX - 2;
+/// CQE of a MSG_RING this ring sent: this bit, and the key of the target's
+/// eventfd in `msg_fallbacks` (tags stay below 2^31, so no op has it).
+const MSG_SENT: u64 = 1 << 63;
+
+pub(crate) struct Driver {
+    // Field order is drop order: the ring closes before the memory the
+    // kernel might have used (wake buffer, buffer ring) is freed.
+    ring: IoUring,
+    ops: Slab<Slot>,
+    /// Generation of each op slot: user_data is `tag << 32 | key`, so a
+    /// late CQE or cancel never reaches a newer op that reused the key.
+    tags: Vec<u32>,
+    next_tag: u32,
+    pub(crate) features: Features,
+    pub(crate) bufs: Option<Rc<BufPool>>,
+    /// The eventfd of each core a MSG_RING wake is in flight to: written
+    /// instead if the MSG_RING fails (the target must not stay parked).
+    msg_fallbacks: Slab<Arc<OwnedFd>>,
+    eventfd: i32,
+    wake_buf: Box<u64>,
+    wake_armed: bool,
+    /// Set by `cancel_all`: the wake read is not re-armed any more.
+    closing: bool,
+    woken: Vec<Waker>,
+    pub(crate) counters: Counters,
+}
+
+impl Driver {
+    pub(crate) fn new(config: &Config<'_>) -> io::Result<Driver> {
+        let (ring, mut features) = probe::setup(config.wanted)?;
+        let bufs = if features.provided_buffers {
+            match buf_ring::register(&ring, 0, config.buf_count, config.buf_size) {
+                Ok(bufs) => Some(Rc::new(bufs)),
+                Err(_) => {
+                    features.provided_buffers = false;
+                    features.multishot_recv = false;
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let mut driver = Driver {
+            ring,
+            ops: Slab::with_capacity(256),
+            tags: Vec::with_capacity(256),
+            next_tag: 0,
+            features,
+            bufs,
+            msg_fallbacks: Slab::new(),
+            eventfd: config.eventfd,
+            wake_buf: Box::new(0),
+            wake_armed: false,
+            closing: false,
+            woken: Vec::new(),
+            counters: Counters::default(),
+        };
+        driver.arm_wake_read();
+        Ok(driver)
+    }
+
+    pub(crate) fn ring_fd(&self) -> i32 {
+        self.ring.as_raw_fd()
+    }
+
+    pub(crate) fn ops_in_flight(&self) -> usize {
+        self.ops.len() + usize::from(self.wake_armed)
+    }
+
+    fn arm_wake_read(&mut self) {
+        let sqe = opcode::Read::new(
+            types::Fd(self.eventfd),
+            (&mut *self.wake_buf as *mut u64).cast(),
+            8,
+        )
+        .build()
+        .user_data(WAKE_READ);
+        self.push(&sqe);
+        self.wake_armed = true;
+    }
+
+    /// Queues an SQE; a full SQ is submitted and reaped first (invariant 3).
+    pub(crate) fn push(&mut self, sqe: &squeue::Entry) {
+        loop {
+            // SAFETY: every SQE we build points at memory owned by its op's
+            // slot (or by the driver) until its last CQE.
+            if unsafe { self.ring.submission().push(sqe) }.is_ok() {
+                self.counters.sqes += 1;
+                return;
+            }
+            self.counters.enters += 1;
+            if let Err(e) = self.ring.submit() {
+                if e.raw_os_error() != Some(libc::EBUSY) {
+                    panic!("uringo: io_uring_enter failed while flushing a full SQ: {e}");
+                }
+            }
+            self.reap();
+        }
+    }
+
+    /// Submits a one-shot or multishot op; returns its slot key.
+    pub(crate) fn submit(&mut self, sqe: squeue::Entry) -> usize {
+        let key = self.ops.insert(Slot::Waiting(None));
+        if self.tags.len() <= key {
+            self.tags.resize(key + 1, 0);
+        }
+        // Tags stay below 2^31 so no user_data collides with the reserved ones.
+        self.next_tag = (self.next_tag + 1) & 0x7fff_ffff;
+        self.tags[key] = self.next_tag;
+        self.push(&sqe.user_data(self.user_data(key)));
+        key
+    }
+
+    /// Polls a one-shot op: its CQE, once it came (the slot is then freed).
+    pub(crate) fn poll_op(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Cqe> {
+        match &mut self.ops[key] {
+            Slot::Done(cqe) => {
+                let cqe = *cqe;
+                self.ops.remove(key);
+                Poll::Ready(cqe)
+            }
+            Slot::Waiting(waker) => {
+                set_waker(waker, cx);
+                Poll::Pending
+            }
+            _ => unreachable!("one-shot op in a multishot or orphaned slot"),
+        }
+    }
+
+    /// Polls a multishot op: the next CQE, or None once the op has ended
+    /// (its last CQE was already returned; the slot is then freed).
+    pub(crate) fn poll_multi(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Option<Cqe>> {
+        let slot = &mut self.ops[key];
+        match slot {
+            Slot::Waiting(waker) => {
+                set_waker(waker, cx);
+                Poll::Pending
+            }
+            Slot::Done(cqe) => {
+                // A multishot op whose first CQE was already its last.
+                let cqe = *cqe;
+                *slot = Slot::Multi {
+                    waker: None,
+                    queue: Default::default(),
+                    finished: true,
+                };
+                Poll::Ready(Some(cqe))
+            }
+            Slot::Multi {
+                waker,
+                queue,
+                finished,
+            } => {
+                if let Some(cqe) = queue.pop_front() {
+                    return Poll::Ready(Some(cqe));
+                }
+                if *finished {
+                    self.ops.remove(key);
+                    return Poll::Ready(None);
+                }
+                set_waker(waker, cx);
+                Poll::Pending
+            }
+            Slot::Orphaned(_) => unreachable!("polled an orphaned op"),
+        }
+    }
+
+    /// The future of op `key` was dropped: keep `resources` until the
+    /// kernel is done, cancelling the op if it is still running (invariant 1).
+    pub(crate) fn orphan(&mut self, key: usize, mut resources: Box<dyn Release>) {
+        match std::mem::replace(&mut self.ops[key], Slot::Waiting(None)) {
+            Slot::Done(cqe) => {
+                resources.release(cqe);
+                self.ops.remove(key);
+            }
+            Slot::Multi {
+                queue, finished, ..
+            } => {
+                for cqe in queue {
+                    resources.release(cqe);
+                }
+                if finished {
+                    self.ops.remove(key);
+                } else {
+                    self.ops[key] = Slot::Orphaned(resources);
+                    self.cancel(key);
+                }
+            }
+            Slot::Waiting(_) => {
+                self.ops[key] = Slot::Orphaned(resources);
+                self.cancel(key);
+            }
+            Slot::Orphaned(_) => unreachable!("op orphaned twice"),
+        }
+    }
+
+    fn user_data(&self, key: usize) -> u64 {
+        (u64::from(self.tags[key]) << 32) | key as u64
+    }
+
+    fn cancel(&mut self, key: usize) {
+        let sqe = opcode::AsyncCancel::new(self.user_data(key))
+            .build()
+            .user_data(CANCEL);
+        self.push(&sqe);
+    }
+
+    /// Cancels every op still in flight (runtime shutdown).
+    pub(crate) fn cancel_all(&mut self) {
+        self.closing = true;
+        let keys: Vec<usize> = self.ops.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            if matches!(
+                self.ops[key],
+                Slot::Waiting(_)
+                    | Slot::Multi {
+                        finished: false,
+                        ..
+                    }
+                    | Slot::Orphaned(_)
+            ) {
+                self.cancel(key);
+            }
+        }
+        if self.wake_armed {
+            let sqe = opcode::AsyncCancel::new(WAKE_READ)
+                .build()
+                .user_data(CANCEL);
+            self.push(&sqe);
+        }
+    }
+
+    /// Gives up on ops the kernel never completed: their resources are
+    /// leaked, never freed under the kernel.
+    pub(crate) fn leak_ops(&mut self) {
+        std::mem::forget(std::mem::take(&mut self.ops));
+        if self.wake_armed {
+            std::mem::forget(std::mem::replace(&mut self.wake_buf, Box::new(0)));
+            self.wake_armed = false;
+        }
+        if let Some(bufs) = self.bufs.take() {
+            std::mem::forget(bufs);
+        }
+    }
+
+    /// Sends a wake to another core's ring; should the MSG_RING fail, its
+    /// CQE makes this core write `fallback`, the target's eventfd, instead.
+    /// False if it could not be queued (the caller writes the eventfd).
+    pub(crate) fn msg_ring_wake(&mut self, target_ring: i32, fallback: &Arc<OwnedFd>) -> bool {
+        if !self.features.msg_ring || target_ring < 0 {
+            return false;
+        }
+        let key = self.msg_fallbacks.insert(fallback.clone());
+        let sqe = opcode::MsgRingData::new(types::Fd(target_ring), 0, WAKE_MSG, None)
+            .build()
+            .user_data(MSG_SENT | key as u64);
+        self.push(&sqe);
+        self.counters.enters += 1;
+        if self.ring.submit().is_ok() {
+            return true;
+        }
+        // Not submitted, so no CQE will come for it. A CQE already reaped
+        // (by push flushing a full SQ) removed the entry itself.
+        self.msg_fallbacks.try_remove(key);
+        false
+    }
+
+    /// The CQE of a MSG_RING wake: on failure, wake the target through its
+    /// eventfd (a lost wake would leave it parked).
+    fn msg_sent(&mut self, key: usize, cqe: Cqe) {
+        let Some(eventfd) = self.msg_fallbacks.try_remove(key) else {
+            return;
+        };
+        if cqe.result < 0 {
+            tracing::debug!(
+                "uringo: MSG_RING wake failed ({}); waking through the eventfd",
+                io::Error::from_raw_os_error(-cqe.result)
+            );
+            write_eventfd(eventfd.as_raw_fd());
+        }
+    }
+
+    /// Submits everything queued and reaps completions, waiting up to
+    /// `wait` for at least one (`None`: no limit). Wakers of completed ops
+    /// are appended to `out`, to be woken once the driver is released.
+    pub(crate) fn turn(&mut self, wait: Option<Duration>, out: &mut Vec<Waker>) -> io::Result<()> {
+        let pending = self.ring.submission().len();
+        let sq = self.ring.submission();
+        let needs_enter = pending > 0 || sq.taskrun() || sq.cq_overflow();
+        drop(sq);
+        let result = match wait {
+            Some(d) if d.is_zero() => {
+                if needs_enter {
+                    self.counters.enters += 1;
+                    self.ring.submit()
+                } else {
+                    Ok(0)
+                }
+            }
+            _ if !self.ring.completion().is_empty() => {
+                self.counters.enters += 1;
+                self.ring.submit()
+            }
+            None => {
+                self.counters.enters += 1;
+                self.ring.submit_and_wait(1)
+            }
+            Some(d) => {
+                self.counters.enters += 1;
+                let ts = types::Timespec::from(d);
+                let args = types::SubmitArgs::new().timespec(&ts);
+                self.ring.submitter().submit_with_args(1, &args)
+            }
+        };
+        match result {
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ETIME | libc::EINTR | libc::EBUSY | libc::EAGAIN)
+                ) => {}
+            Err(e) => return Err(e),
+        }
+        self.reap();
+        if self.ring.submission().cq_overflow() {
+            self.counters.enters += 1;
+            let _ = self.ring.submit_and_wait(0);
+            self.reap();
+        }
+        out.append(&mut self.woken);
+        Ok(())
+    }
+
+    fn reap(&mut self) {
+        loop {
+            let mut completion = self.ring.completion();
+            let Some(entry) = completion.next() else {
+                return;
+            };
+            drop(completion);
+            self.counters.cqes += 1;
+            self.dispatch(entry);
+        }
+    }
+
+    fn dispatch(&mut self, entry: cqueue::Entry) {
+        let cqe = Cqe {
+            result: entry.result(),
+            flags: entry.flags(),
+        };
+        match entry.user_data() {
+            CANCEL | WAKE_MSG => {}
+            WAKE_READ => {
+                self.wake_armed = false;
+                if cqe.result != -libc::ECANCELED && !self.closing {
+                    self.arm_wake_read();
+                }
+            }
+            msg if msg & MSG_SENT != 0 => self.msg_sent((msg & 0xffff_ffff) as usize, cqe),
+            user_data => {
+                let key = (user_data & 0xffff_ffff) as usize;
+                if self.tags.get(key).map(|&t| u64::from(t)) != Some(user_data >> 32) {
+                    return;
+                }
+                let Some(slot) = self.ops.get_mut(key) else {
+                    return;
+                };
+                let (waker, free) = slot.complete(cqe);
+                if free {
+                    self.ops.remove(key);
+                }
+                if let Some(waker) = waker {
+                    self.woken.push(waker);
+                }
+            }
+        }
+    }
+}
+
+/// Whether io_uring cannot be set up here at all (so `Backend::Auto` runs
+/// on epoll): ENOSYS, EPERM (seccomp, `kernel.io_uring_disabled`), ENOMEM.
+/// `e` is an error of [`Driver::new`], which keeps the errno's kind.
+pub(crate) fn unavailable(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::Unsupported | io::ErrorKind::PermissionDenied | io::ErrorKind::OutOfMemory
+    )
+}
+
+/// Adds one to an eventfd counter (a wake; EAGAIN at the counter's limit
+/// means it is already woken).
+pub(crate) fn write_eventfd(fd: i32) {
+    let one: u64 = 1;
+    // SAFETY: writes 8 bytes from a live u64 to an fd the caller keeps open.
+    unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+}
+
+fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(bufs) = &self.bufs {
+            let _ = self.ring.submitter().unregister_buf_ring(bufs.group());
+        }
+    }
+}
