@@ -2,20 +2,12 @@
 //! the memory it used after the first few thousand — a finished connection leaves nothing behind.
 
 mod echo_support;
+mod fault_support;
 
 use echo_support::{Server, PATIENCE};
+use fault_support::rss_kib;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-
-/// Resident set size of `pid`, in KiB (VmRSS in /proc/PID/status).
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("reading status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS in /proc/PID/status")
-}
 
 /// Opens `n` connections one after another; each echoes one message and is closed.
 fn sequential_connections(addr: SocketAddr, n: u32) {

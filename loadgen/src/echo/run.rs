@@ -120,7 +120,7 @@ async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>, live: Arc<Live>
 
 /// Provided receive buffers per core: about two per connection, so that the few the kernel
 /// fills in turn stay in cache (the runtime's default of 1024 spreads 128 connections' echoes
-/// over 4 MiB), each big enough for a connection's whole pipeline, at most 64 MiB a core.
+/// over 4 MiB), each big enough for a connection's whole pipeline, at most 16 MiB a core.
 fn recv_buffers(args: &EchoArgs, cores: usize) -> (u16, u32) {
     let per_core = args.conns.div_ceil(cores as u64);
     let size = (args.size * args.pipeline)
@@ -129,7 +129,7 @@ fn recv_buffers(args: &EchoArgs, cores: usize) -> (u16, u32) {
     let count = (2 * per_core)
         .next_power_of_two()
         .clamp(64, 16 * 1024)
-        .min((64 << 20) / size);
+        .min((16 << 20) / size);
     (count as u16, size as u32)
 }
 
