@@ -7,6 +7,8 @@
 //! peers' common command line and signal handling, `/proc` readers, child
 //! process control, loadgen's JSON summary and the median/table helpers.
 
+#[cfg(feature = "http")]
+pub mod http_app;
 pub mod loadgen;
 pub mod micro;
 pub mod peer;

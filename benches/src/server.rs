@@ -14,14 +14,17 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ServerKind {
     Uringo,
+    /// uringo-server forced onto its epoll backend.
+    UringoEpoll,
     Tokio,
     Monoio,
     Glommio,
 }
 
 impl ServerKind {
-    pub const ALL: [ServerKind; 4] = [
+    pub const ALL: [ServerKind; 5] = [
         ServerKind::Uringo,
+        ServerKind::UringoEpoll,
         ServerKind::Tokio,
         ServerKind::Monoio,
         ServerKind::Glommio,
@@ -30,6 +33,7 @@ impl ServerKind {
     pub fn name(self) -> &'static str {
         match self {
             ServerKind::Uringo => "uringo",
+            ServerKind::UringoEpoll => "uringo-epoll",
             ServerKind::Tokio => "tokio",
             ServerKind::Monoio => "monoio",
             ServerKind::Glommio => "glommio",
@@ -38,7 +42,7 @@ impl ServerKind {
 
     pub fn binary(self) -> &'static str {
         match self {
-            ServerKind::Uringo => "uringo-server",
+            ServerKind::Uringo | ServerKind::UringoEpoll => "uringo-server",
             ServerKind::Tokio => "echo-tokio",
             ServerKind::Monoio => "echo-monoio",
             ServerKind::Glommio => "echo-glommio",
@@ -50,7 +54,7 @@ impl ServerKind {
         let listen = addr.to_string();
         match self {
             // The stats lines give io_uring_enter calls per message (see `enters_per_msg`).
-            ServerKind::Uringo => vec![
+            ServerKind::Uringo | ServerKind::UringoEpoll => vec![
                 "echo".into(),
                 "--listen".into(),
                 listen,
@@ -58,6 +62,13 @@ impl ServerKind {
                 "1".into(),
                 "--stats-interval".into(),
                 "1".into(),
+                "--backend".into(),
+                if self == ServerKind::Uringo {
+                    "io-uring"
+                } else {
+                    "epoll"
+                }
+                .into(),
             ],
             _ => vec!["--listen".into(), listen],
         }
@@ -71,7 +82,11 @@ impl std::str::FromStr for ServerKind {
         ServerKind::ALL
             .into_iter()
             .find(|k| k.name() == s)
-            .ok_or_else(|| format!("unknown server {s:?} (one of uringo, tokio, monoio, glommio)"))
+            .ok_or_else(|| {
+                format!(
+                    "unknown server {s:?} (one of uringo, uringo-epoll, tokio, monoio, glommio)"
+                )
+            })
     }
 }
 
@@ -262,8 +277,17 @@ mod tests {
                 "--cores",
                 "1",
                 "--stats-interval",
-                "1"
+                "1",
+                "--backend",
+                "io-uring"
             ]
+        );
+        assert_eq!(
+            ServerKind::UringoEpoll
+                .args(addr)
+                .last()
+                .map(String::as_str),
+            Some("epoll")
         );
         assert_eq!(ServerKind::Tokio.args(addr), ["--listen", "127.0.0.1:7001"]);
     }

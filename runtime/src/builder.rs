@@ -36,6 +36,7 @@ pub struct Builder {
     pub(crate) defer_taskrun: bool,
     pub(crate) msg_ring: bool,
     pub(crate) blocking_threads: usize,
+    pub(crate) dump_on_sigquit: bool,
 }
 
 impl Default for Builder {
@@ -62,6 +63,7 @@ impl Builder {
             defer_taskrun: true,
             msg_ring: true,
             blocking_threads: 64,
+            dump_on_sigquit: false,
         }
     }
 
@@ -111,6 +113,14 @@ impl Builder {
     /// this without yielding. Default: 100 ms. `None` turns it off.
     pub fn stall_threshold(mut self, threshold: Option<Duration>) -> Builder {
         self.stall_threshold = threshold;
+        self
+    }
+
+    /// On SIGQUIT (Ctrl-\\), print every core's task dump to stderr and keep
+    /// running, as Go prints its goroutines (Go then exits; this does not).
+    /// Default: false (SIGQUIT keeps its default action).
+    pub fn dump_on_sigquit(mut self, on: bool) -> Builder {
+        self.dump_on_sigquit = on;
         self
     }
 

@@ -64,7 +64,9 @@
 //! 7. Dropping the runtime cancels every task and drains every ring before
 //!    anything the kernel might touch is freed.
 //! 8. Kernel features are probed; each has a fallback, and `Builder`
-//!    switches force them so tests cover them.
+//!    switches force them so tests cover them. Where io_uring cannot be set
+//!    up at all (ENOSYS, a seccomp profile, `kernel.io_uring_disabled`),
+//!    [`Backend::Auto`] runs the same API on epoll and logs why.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
@@ -73,8 +75,12 @@ pub mod blocking;
 pub mod buf;
 mod builder;
 pub mod chan;
+#[cfg(feature = "tokio-io")]
+pub mod compat;
+pub mod context;
 mod current;
 mod driver;
+pub mod errgroup;
 mod executor;
 pub mod net;
 pub mod op;
@@ -84,7 +90,8 @@ pub mod select;
 mod shim;
 pub mod signal;
 mod stats;
-mod task;
+pub mod sync;
+pub mod task;
 pub mod time;
 mod xcore;
 
@@ -96,15 +103,15 @@ pub use chan::chan;
 pub use driver::{Backend, Features};
 pub use runtime::Runtime;
 pub use stats::{features, stats, CoreStats};
-pub use task::JoinHandle;
+pub use task::{dump, JoinHandle};
 pub use xcore::{core_id, cores, spawn_on};
 
 /// Runs `future` on a runtime with the default [`Builder`] (one pinned core
 /// per CPU) and returns its output: the one-line entry point.
 ///
 /// # Panics
-/// If the runtime cannot start (the message says why: no io_uring, denied
-/// by seccomp, disabled by sysctl).
+/// If the runtime cannot start (the message says why; without io_uring the
+/// default [`Backend::Auto`] runs on epoll instead).
 pub fn start<F: Future>(future: F) -> F::Output {
     match Builder::new().build() {
         Ok(runtime) => runtime.block_on(future),

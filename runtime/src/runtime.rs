@@ -121,6 +121,9 @@ impl Runtime {
                 io::Error::other(format!("uringo core {id} thread died while starting"))
             })??;
         }
+        if builder.dump_on_sigquit {
+            crate::signal::dump_on_sigquit()?;
+        }
         Ok(runtime)
     }
 
@@ -163,6 +166,7 @@ impl Runtime {
     ///
     /// # Panics
     /// If `core >= self.cores()`.
+    #[track_caller]
     pub fn spawn_on<F, Fut>(&self, core: usize, make: F) -> JoinHandle<Fut::Output>
     where
         F: FnOnce() -> Fut + Send + 'static,

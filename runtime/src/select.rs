@@ -54,13 +54,65 @@ use crate::shim::Arc;
 /// ```
 ///
 /// Branches are `pattern = recv(receiver)`, `pattern = send(sender, value)`,
-/// `pattern = after(duration)` (a [`time::sleep`](crate::time::sleep)) and
-/// at most one `default`; patterns must be irrefutable. A handler is a block
-/// (comma optional) or an expression followed by a comma. `break`,
-/// `continue`, `return` and `?` in a handler act on the enclosing code, and
-/// every branch's channel borrow ends before its handler runs. Channel and
-/// value expressions are all evaluated once, in written order, before
-/// anything waits. Without `default` and with no branch, it waits forever.
+/// `pattern = after(duration)` (a [`time::sleep`](crate::time::sleep)),
+/// `pattern = future` for any other future (a `JoinHandle`, a
+/// [`Signal`](crate::signal::Signal), `ctx.done()`, `sleep_until(t)`, an I/O
+/// future...), and at most one `default`; patterns must be irrefutable.
+/// `recv`, `send` and `after` are the channel and timer operations (a
+/// function of yours with one of those names must be written as an
+/// expression, e.g. `(recv(x))`). A branch may carry a guard,
+/// `pattern = op, if condition => handler`: when the condition is false the
+/// branch is disabled and its operation is not even evaluated (Go's nil
+/// channel idiom). A handler is a block (comma optional) or an expression
+/// followed by a comma. `break`, `continue`, `return` and `?` in a handler
+/// act on the enclosing code, and every branch's borrow ends before its
+/// handler runs. Operation expressions are evaluated once, in written
+/// order, before anything waits. Without `default` and with no enabled
+/// branch, it waits forever (as Go's select on nil channels). At most 16
+/// branches besides `default`: more is a compile error saying so.
+///
+/// Future branches are boxed (one allocation per future branch per
+/// select) and polled whenever the select is woken; channel branches park
+/// on their channel and allocate nothing after warm-up.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// uringo::start(async {
+///     let (tx, rx) = uringo::chan::<u32>(1);
+///     let worker = uringo::spawn(async { 7 });
+///     let mut worker_done = false;
+///     tx.send(1).await.unwrap();
+///     for _ in 0..2 {
+///         uringo::select! {
+///             v = recv(rx) => assert_eq!(v, Some(1)),
+///             out = std::future::ready(0), if false => unreachable!("{out}"),
+///             n = uringo::time::timeout(Duration::from_secs(5), async { 1 }) => assert_eq!(n, Ok(1)),
+///             _ = uringo::time::sleep(Duration::from_secs(60)) => unreachable!(),
+///         }
+///     }
+///     let out = uringo::select! {
+///         r = worker, if !worker_done => { worker_done = true; r }
+///         _ = after(Duration::from_secs(5)) => 0,
+///     };
+///     assert_eq!((out, worker_done), (7, true));
+/// });
+/// ```
+///
+/// More than 16 branches do not compile:
+///
+/// ```compile_fail
+/// uringo::start(async {
+///     let (_tx, rx) = uringo::chan::<u8>(1);
+///     uringo::select! {
+///         _ = recv(rx) => {} _ = recv(rx) => {} _ = recv(rx) => {} _ = recv(rx) => {}
+///         _ = recv(rx) => {} _ = recv(rx) => {} _ = recv(rx) => {} _ = recv(rx) => {}
+///         _ = recv(rx) => {} _ = recv(rx) => {} _ = recv(rx) => {} _ = recv(rx) => {}
+///         _ = recv(rx) => {} _ = recv(rx) => {} _ = recv(rx) => {} _ = recv(rx) => {}
+///         _ = recv(rx) => {}
+///     }
+/// });
+/// ```
 ///
 /// Choice: when several branches are ready, one is picked uniformly at
 /// random (Go's fairness); `biased;` as the first token picks the first
@@ -102,40 +154,60 @@ macro_rules! select {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __select {
-    // Parsing: @parse biased; [input]; [parsed branches]; [default]; [free names]
+    // Parsing: @parse biased; [input]; [parsed branches]; [default]; [free names].
+    // A parsed branch is (index name kind (args) (pattern) {handler} (guard)).
     (@parse $b:tt; [default => $body:block $(,)? $($rest:tt)*]; $br:tt; []; $names:tt) => {
         $crate::__select!(@parse $b; [$($rest)*]; $br; [$body]; $names)
     };
     (@parse $b:tt; [default => $body:expr $(, $($rest:tt)*)?]; $br:tt; []; $names:tt) => {
         $crate::__select!(@parse $b; [$($($rest)*)?]; $br; [{ $body }]; $names)
     };
-    (@parse $b:tt; [$p:pat = $kind:ident $args:tt => $body:block $(,)? $($rest:tt)*];
-        [$($br:tt)*]; $d:tt; [($i:tt $n:ident) $($names:tt)*]) => {
-        $crate::__select!(@parse $b; [$($rest)*]; [$($br)* ($i $n $kind $args ($p) $body)]; $d; [$($names)*])
+    (@parse $b:tt; [$($t:tt)+]; $br:tt; $d:tt; []) => {
+        ::core::compile_error!("select!: at most 16 branches (besides `default`); split the select or merge channels")
     };
-    (@parse $b:tt; [$p:pat = $kind:ident $args:tt => $body:expr $(, $($rest:tt)*)?];
+    // Channel operations and `after`: `pattern = kind(args)`, optional `, if guard`.
+    (@parse $b:tt; [$p:pat = $kind:ident $args:tt $(, if $g:expr)? => $body:block $(,)? $($rest:tt)*];
         [$($br:tt)*]; $d:tt; [($i:tt $n:ident) $($names:tt)*]) => {
-        $crate::__select!(@parse $b; [$($($rest)*)?]; [$($br)* ($i $n $kind $args ($p) { $body })]; $d; [$($names)*])
+        $crate::__select!(@parse $b; [$($rest)*];
+            [$($br)* ($i $n $kind $args ($p) $body ($($g)?))]; $d; [$($names)*])
     };
-    (@parse $b:tt; []; [$(($i:tt $n:ident $kind:ident $args:tt $p:tt $body:tt))*]; []; $names:tt) => {
+    (@parse $b:tt; [$p:pat = $kind:ident $args:tt $(, if $g:expr)? => $body:expr $(, $($rest:tt)*)?];
+        [$($br:tt)*]; $d:tt; [($i:tt $n:ident) $($names:tt)*]) => {
+        $crate::__select!(@parse $b; [$($($rest)*)?];
+            [$($br)* ($i $n $kind $args ($p) { $body } ($($g)?))]; $d; [$($names)*])
+    };
+    // Any other future: `pattern = future_expression`.
+    (@parse $b:tt; [$p:pat = $f:expr $(, if $g:expr)? => $body:block $(,)? $($rest:tt)*];
+        [$($br:tt)*]; $d:tt; [($i:tt $n:ident) $($names:tt)*]) => {
+        $crate::__select!(@parse $b; [$($rest)*];
+            [$($br)* ($i $n __future ($f) ($p) $body ($($g)?))]; $d; [$($names)*])
+    };
+    (@parse $b:tt; [$p:pat = $f:expr $(, if $g:expr)? => $body:expr $(, $($rest:tt)*)?];
+        [$($br:tt)*]; $d:tt; [($i:tt $n:ident) $($names:tt)*]) => {
+        $crate::__select!(@parse $b; [$($($rest)*)?];
+            [$($br)* ($i $n __future ($f) ($p) { $body } ($($g)?))]; $d; [$($names)*])
+    };
+    (@parse $b:tt; []; [$(($i:tt $n:ident $kind:ident $args:tt $p:tt $body:tt $g:tt))*]; []; $names:tt) => {
         $crate::__select!(@emit $b; false; {
             ::core::future::pending::<()>().await;
             ::core::unreachable!()
-        }; [$($n)*]; [$(($i $n $kind $args $p $body))*])
+        }; [$($n)*]; [$(($i $n $kind $args $p $body $g))*])
     };
-    (@parse $b:tt; []; [$(($i:tt $n:ident $kind:ident $args:tt $p:tt $body:tt))*]; [$d:tt]; $names:tt) => {
-        $crate::__select!(@emit $b; true; $d; [$($n)*]; [$(($i $n $kind $args $p $body))*])
+    (@parse $b:tt; []; [$(($i:tt $n:ident $kind:ident $args:tt $p:tt $body:tt $g:tt))*]; [$d:tt]; $names:tt) => {
+        $crate::__select!(@emit $b; true; $d; [$($n)*]; [$(($i $n $kind $args $p $body $g))*])
     };
     (@parse $b:tt; [$($t:tt)*]; $($x:tt)*) => {
         ::core::compile_error!(::core::concat!(
             "select!: expected `pattern = recv(rx) => ...`, `pattern = send(tx, v) => ...`, ",
-            "`pattern = after(duration) => ...` or one `default => ...` (at most 16 branches), found: ",
+            "`pattern = after(duration) => ...`, `pattern = some_future => ...` ",
+            "(each optionally with `, if guard` before `=>`) or one `default => ...`, found: ",
             ::core::stringify!($($t)*)
         ))
     };
 
-    (@emit $b:tt; $has_default:tt; $d:tt; $all:tt; [$(($i:tt $n:ident $kind:ident $args:tt ($p:pat) $body:tt))*]) => {{
-        $( let mut $n = $crate::__select!(@branch $kind $args); )*
+    (@emit $b:tt; $has_default:tt; $d:tt; $all:tt;
+        [$(($i:tt $n:ident $kind:ident $args:tt ($p:pat) $body:tt $g:tt))*]) => {{
+        $( let mut $n = $crate::__select!(@guarded $g; $kind $args); )*
         let __select_index = $crate::select::__private::Select::new(
             $b,
             $has_default,
@@ -157,6 +229,18 @@ macro_rules! __select {
         }
     }};
 
+    // A disabled branch (guard false) is not even evaluated, as in tokio.
+    (@guarded (); $kind:ident $args:tt) => {
+        $crate::__select!(@branch $kind $args)
+    };
+    (@guarded ($g:expr); $kind:ident $args:tt) => {
+        if $g {
+            ::core::option::Option::Some($crate::__select!(@branch $kind $args))
+        } else {
+            ::core::option::Option::None
+        }
+    };
+
     (@branch recv ($rx:expr)) => {
         $crate::select::__private::RecvBranch::new(&$rx)
     };
@@ -166,11 +250,12 @@ macro_rules! __select {
     (@branch after ($d:expr)) => {
         $crate::select::__private::FutureBranch::new($crate::time::sleep($d))
     };
-    (@branch $kind:ident $args:tt) => {
-        ::core::compile_error!(::core::concat!(
-            "select!: unknown operation `", ::core::stringify!($kind),
-            "`; expected recv(rx), send(tx, v) or after(duration)"
-        ))
+    (@branch __future ($f:expr)) => {
+        $crate::select::__private::FutureBranch::new($f)
+    };
+    // A call that is not a channel operation: a future like any other.
+    (@branch $kind:ident ($($args:tt)*)) => {
+        $crate::select::__private::FutureBranch::new($kind($($args)*))
     };
 
     (@drop [$($n:ident)*]) => {
@@ -421,6 +506,40 @@ impl<F: Future> Output for FutureBranch<F> {
     }
 }
 
+/// A branch behind an `if` guard: `None` when the guard was false, and
+/// then it never completes.
+impl<B: Branch> Branch for Option<B> {
+    fn try_complete(&mut self, cx: &mut Context<'_>) -> bool {
+        self.as_mut().is_some_and(|b| b.try_complete(cx))
+    }
+
+    fn park(&mut self, waker: &Waker, token: &Arc<Token>, index: usize) -> Park {
+        match self {
+            Some(b) => b.park(waker, token, index),
+            None => Park::Parked,
+        }
+    }
+
+    fn unpark(&mut self) {
+        if let Some(b) = self {
+            b.unpark();
+        }
+    }
+
+    fn is_future(&self) -> bool {
+        self.as_ref().is_some_and(|b| b.is_future())
+    }
+}
+
+impl<B: Output> Output for Option<B> {
+    type Out = B::Out;
+    fn take_output(&mut self) -> B::Out {
+        self.as_mut()
+            .expect("select!: a disabled branch cannot win")
+            .take_output()
+    }
+}
+
 /// The select driver: resolves to the index of the branch that completed
 /// (its output is stored in the branch), or `usize::MAX` for `default`.
 #[doc(hidden)]
@@ -504,6 +623,20 @@ impl Future for Select<'_, '_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
         let this = self.get_mut();
+        // A select that always finds a branch ready still yields (invariant 6).
+        std::task::ready!(crate::op::coop_proceed(cx));
+        let decided = this.poll_branches(cx);
+        if decided.is_pending() {
+            // After the branches, whose futures tag their own waits.
+            crate::task::wait_tag::set(crate::task::WaitOn::Select);
+        }
+        decided
+    }
+}
+
+impl Select<'_, '_> {
+    fn poll_branches(&mut self, cx: &mut Context<'_>) -> Poll<usize> {
+        let this = self;
         loop {
             if this.parked {
                 if let Some(p) = this.poll_parked(cx) {

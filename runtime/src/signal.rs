@@ -1,4 +1,4 @@
-//! SIGINT and SIGTERM as awaitables.
+//! SIGINT and SIGTERM as awaitables, and the SIGQUIT task dump.
 //!
 //! A signalfd would need the signals blocked in every thread of the process,
 //! including threads the runtime does not own, and would silently change
@@ -20,7 +20,9 @@ const MAX_CORES: usize = 1024;
 static CORE_EVENTFDS: [AtomicI32; MAX_CORES] = [const { AtomicI32::new(-1) }; MAX_CORES];
 static SIGINT_COUNT: AtomicU64 = AtomicU64::new(0);
 static SIGTERM_COUNT: AtomicU64 = AtomicU64::new(0);
+static SIGQUIT_COUNT: AtomicU64 = AtomicU64::new(0);
 static INSTALL: Once = Once::new();
+static INSTALL_QUIT: Once = Once::new();
 static INSTALL_ERROR: AtomicI32 = AtomicI32::new(0);
 
 /// Lets the handler wake this core. Returns the slot to release.
@@ -36,10 +38,10 @@ pub(crate) fn unregister_core(slot: usize) {
 }
 
 extern "C" fn handler(signo: libc::c_int) {
-    let counter = if signo == libc::SIGINT {
-        &SIGINT_COUNT
-    } else {
-        &SIGTERM_COUNT
+    let counter = match signo {
+        libc::SIGINT => &SIGINT_COUNT,
+        libc::SIGQUIT => &SIGQUIT_COUNT,
+        _ => &SIGTERM_COUNT,
     };
     counter.fetch_add(1, Ordering::SeqCst);
     let one: u64 = 1;
@@ -55,22 +57,8 @@ extern "C" fn handler(signo: libc::c_int) {
 fn install() -> io::Result<()> {
     INSTALL.call_once(|| {
         for signo in [libc::SIGINT, libc::SIGTERM] {
-            // SAFETY: a zeroed sigaction is valid; the handler only does
-            // async-signal-safe work; sigaction reads the struct we pass.
-            let rc = unsafe {
-                let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = handler as *const () as usize;
-                action.sa_flags = libc::SA_RESTART;
-                libc::sigemptyset(&mut action.sa_mask);
-                libc::sigaction(signo, &action, std::ptr::null_mut())
-            };
-            if rc != 0 {
-                INSTALL_ERROR.store(
-                    io::Error::last_os_error()
-                        .raw_os_error()
-                        .unwrap_or(libc::EINVAL),
-                    Ordering::Release,
-                );
+            if let Err(e) = install_handler(signo) {
+                INSTALL_ERROR.store(e.raw_os_error().unwrap_or(libc::EINVAL), Ordering::Release);
             }
         }
     });
@@ -80,12 +68,55 @@ fn install() -> io::Result<()> {
     }
 }
 
+fn install_handler(signo: libc::c_int) -> io::Result<()> {
+    // SAFETY: a zeroed sigaction is valid; the handler only does
+    // async-signal-safe work; sigaction reads the struct we pass.
+    let rc = unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = handler as *const () as usize;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(signo, &action, std::ptr::null_mut())
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Makes SIGQUIT print each core's task dump to stderr instead of ending
+/// the process ([`Builder::dump_on_sigquit`](crate::Builder::dump_on_sigquit)).
+pub(crate) fn dump_on_sigquit() -> io::Result<()> {
+    let mut result = Ok(());
+    INSTALL_QUIT.call_once(|| result = install_handler(libc::SIGQUIT));
+    result
+}
+
+thread_local! {
+    /// SIGQUITs this core thread has answered with a dump.
+    static QUIT_SEEN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Prints this core's dump if a SIGQUIT came since it last looked.
+fn dump_if_asked() {
+    let quits = SIGQUIT_COUNT.load(Ordering::Relaxed);
+    if quits == QUIT_SEEN.with(|s| s.replace(quits)) {
+        return;
+    }
+    let dump = crate::task::dump_core();
+    use std::io::Write;
+    // One locked write per core, so the cores' dumps do not interleave.
+    let _ = write!(std::io::stderr().lock(), "uringo: SIGQUIT: {dump}");
+}
+
 fn total() -> u64 {
     SIGINT_COUNT.load(Ordering::SeqCst) + SIGTERM_COUNT.load(Ordering::SeqCst)
 }
 
 /// Wakes this core's signal waiters if a signal came since the last tick.
 pub(crate) fn dispatch(core: &Core) {
+    dump_if_asked();
     let now = total();
     if now != core.signal_seq.get() {
         core.signal_seq.set(now);
@@ -169,6 +200,7 @@ impl Future for Signal {
             return Poll::Ready(Ok(()));
         }
         let this = &mut *self;
+        crate::task::wait_tag::set(crate::task::WaitOn::Signal);
         with_current(|core| {
             if let Some((id, seq, waker)) = &this.registered {
                 if *id == core.id && *seq == core.signal_seq.get() && waker.will_wake(cx.waker()) {

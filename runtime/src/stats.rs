@@ -19,6 +19,8 @@ pub struct CoreStats {
     pub cqes: u64,
     /// io_uring_enter calls (epoll: epoll_wait calls).
     pub enters: u64,
+    /// Polls the stall detector reported as running past its threshold.
+    pub stalls: u64,
 }
 
 /// The calling core's counters.
@@ -27,7 +29,10 @@ pub struct CoreStats {
 /// Outside a runtime thread.
 #[track_caller]
 pub fn stats() -> CoreStats {
-    let (core, tasks) = with_current(|core| (core.id, core.registry.borrow().len() as u64));
+    let (core, tasks, stalls) = with_current(|core| {
+        let tasks = core.registry.borrow().len() as u64;
+        (core.id, tasks, core.shared.poll_seq.stalls())
+    });
     let (ops_in_flight, counters) = current::driver(|d| (d.ops_in_flight(), d.counters()));
     CoreStats {
         core,
@@ -36,6 +41,7 @@ pub fn stats() -> CoreStats {
         sqes: counters.sqes,
         cqes: counters.cqes,
         enters: counters.enters,
+        stalls,
     }
 }
 

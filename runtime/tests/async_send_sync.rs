@@ -16,7 +16,7 @@ use std::rc::Rc;
 use uringo::buf::RecvBuf;
 use uringo::net::{ReadHalf, TcpListener, TcpStream, WriteHalf};
 use uringo::time::{Elapsed, Interval, Sleep, Timeout};
-use uringo::{Builder, CoreStats, Features, JoinHandle, Runtime};
+use uringo::{Backend, Builder, CoreStats, Features, JoinHandle, Runtime};
 
 macro_rules! assert_send {
     ($($t:ty),+ $(,)?) => {$(
@@ -72,9 +72,17 @@ assert_send!(
     Builder,
     CoreStats,
     Features,
+    Backend,
     Elapsed
 );
-assert_sync!(JoinHandle<u32>, Builder, CoreStats, Features, Elapsed);
+assert_sync!(
+    JoinHandle<u32>,
+    Builder,
+    CoreStats,
+    Features,
+    Backend,
+    Elapsed
+);
 assert_send!(uringo::signal::Signal);
 
 // Bound to the core that made them.

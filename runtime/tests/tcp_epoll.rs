@@ -21,6 +21,42 @@ fn epoll_runtime() -> uringo::Runtime {
         .unwrap()
 }
 
+/// A read that waits (registering the fd) before the bytes come, so that
+/// only a readiness event can wake it.
+async fn read_waits_for_readiness(stream: &TcpStream, client: &mut std::net::TcpStream, round: u8) {
+    let mut read = Box::pin(stream.read(vec![0; 8]));
+    let (waker, woken) = flag_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(read.as_mut().poll(&mut cx).is_pending(), "nothing sent yet");
+    client.write_all(&[round]).unwrap();
+    tick_until(1000, "readiness of a reused fd", || woken.woken()).await;
+    let (n, buf) = read.await;
+    assert_eq!(&buf[..n.unwrap()], &[round]);
+}
+
+#[test]
+fn the_fd_of_a_failed_connect_is_forgotten_before_its_number_is_reused() {
+    within(Duration::from_secs(30), "failed connect on epoll", || {
+        epoll_runtime().block_on(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let refused = {
+                let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                closed.local_addr().unwrap()
+            };
+            for round in 0..20u8 {
+                let err = TcpStream::connect(refused)
+                    .await
+                    .expect_err("nobody listens");
+                assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
+                let mut client = std::net::TcpStream::connect(addr).unwrap();
+                let stream = TcpStream::from_std(listener.accept().unwrap().0);
+                read_waits_for_readiness(&stream, &mut client, round).await;
+            }
+        });
+    });
+}
+
 #[test]
 fn a_reused_fd_number_gets_its_own_readiness() {
     within(Duration::from_secs(30), "fd reuse on epoll", || {
@@ -36,16 +72,7 @@ fn a_reused_fd_number_gets_its_own_readiness() {
                 reused += usize::from(last_fd == Some(fd));
                 last_fd = Some(fd);
                 let stream = TcpStream::from_std(server);
-                // The read waits (registering the fd) before the bytes come,
-                // so only a readiness event can wake it.
-                let mut read = Box::pin(stream.read(vec![0; 8]));
-                let (waker, woken) = flag_waker();
-                let mut cx = Context::from_waker(&waker);
-                assert!(read.as_mut().poll(&mut cx).is_pending(), "nothing sent yet");
-                client.write_all(&[round]).unwrap();
-                tick_until(1000, "readiness of a reused fd", || woken.woken()).await;
-                let (n, buf) = read.await;
-                assert_eq!(&buf[..n.unwrap()], &[round]);
+                read_waits_for_readiness(&stream, &mut client, round).await;
                 if round % 2 == 0 {
                     stream.close().await.unwrap();
                 } else {

@@ -2,6 +2,7 @@
 
 mod chat;
 mod echo;
+mod scaffold;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;

@@ -12,7 +12,12 @@ fn registration_burst_and_pre_registration_rules() {
     c.send("CAP LS 302");
     c.send("JOIN :");
     c.send("PING early");
-    assert_eq!(c.next_line().unwrap(), ":irc.test CAP * LS :multi-prefix");
+    assert_eq!(
+        c.next_line().unwrap(),
+        ":irc.test CAP * LS :multi-prefix userhost-in-names cap-notify message-tags \
+         server-time echo-message away-notify extended-join invite-notify chghost \
+         setname=len=128 batch labeled-response"
+    );
     assert_eq!(
         c.next_line().unwrap(),
         ":irc.test 451 * :You have not registered"

@@ -64,7 +64,7 @@ struct Common {
         long,
         global = true,
         value_delimiter = ',',
-        default_value = "uringo,tokio,monoio,glommio"
+        default_value = "uringo,uringo-epoll,tokio,monoio,glommio"
     )]
     servers: Vec<ServerKind>,
     /// Interleaved rounds; every figure is the median over them.

@@ -93,12 +93,16 @@ pub(super) fn poll_send<T>(
     value: &mut Option<T>,
     key: &mut Option<usize>,
 ) -> Poll<Result<(), SendError<T>>> {
+    if key.is_none() && !coop_proceed(waker) {
+        return Poll::Pending;
+    }
     let mut s = shared.lock();
     if let Some(k) = *key {
         if !s.senders.get_mut(k).done {
             let old = s.senders.update_waker(k, waker);
             drop(s);
             drop(old);
+            crate::task::wait_tag::set(crate::task::WaitOn::ChanSend);
             return Poll::Pending;
         }
         let w = s.senders.remove(k);
@@ -123,6 +127,7 @@ pub(super) fn poll_send<T>(
         SendStep::Closed(v) => Poll::Ready(Err(SendError(v))),
         SendStep::Full(v) => {
             *key = Some(s.park_sender(v, waker, None));
+            crate::task::wait_tag::set(crate::task::WaitOn::ChanSend);
             Poll::Pending
         }
     }
@@ -133,12 +138,16 @@ pub(super) fn poll_recv<T>(
     waker: &Waker,
     key: &mut Option<usize>,
 ) -> Poll<Option<T>> {
+    if key.is_none() && !coop_proceed(waker) {
+        return Poll::Pending;
+    }
     let mut s = shared.lock();
     if let Some(k) = *key {
         if !s.receivers.get_mut(k).done {
             let old = s.receivers.update_waker(k, waker);
             drop(s);
             drop(old);
+            crate::task::wait_tag::set(crate::task::WaitOn::ChanRecv);
             return Poll::Pending;
         }
         let w = s.receivers.remove(k);
@@ -157,9 +166,17 @@ pub(super) fn poll_recv<T>(
         RecvStep::Closed => Poll::Ready(None),
         RecvStep::Empty => {
             *key = Some(s.park_receiver(waker, None));
+            crate::task::wait_tag::set(crate::task::WaitOn::ChanRecv);
             Poll::Pending
         }
     }
+}
+
+/// Spends one unit of the task's cooperative budget on a first attempt, so
+/// a task that always finds its channel ready still yields to its siblings
+/// (invariant 6); `false` means "yield now" (the task is already re-woken).
+fn coop_proceed(waker: &Waker) -> bool {
+    crate::op::coop_proceed(&std::task::Context::from_waker(waker)).is_ready()
 }
 
 /// Frees a parked or completed receiver whose result will never be collected.

@@ -31,7 +31,7 @@ mod imp {
     }
 
     impl<T> Lock<T> {
-        pub(crate) fn new(value: T) -> Self {
+        pub(crate) const fn new(value: T) -> Self {
             Lock {
                 locked: AtomicBool::new(false),
                 value: UnsafeCell::new(value),

@@ -195,7 +195,7 @@ fn select_and_plain_receiver_share_a_buffered_stream_exactly_once() {
 
 /// Explores interleavings with at most three preemptions, which covers the
 /// races here (each needs one or two) in seconds rather than minutes.
-fn model(f: impl Fn() + Sync + Send + 'static) {
+pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut b = loom::model::Builder::new();
     b.preemption_bound = Some(3);
     b.check(f);
@@ -215,7 +215,7 @@ impl Wake for Unpark {
 
 /// Drives `f` on this loom thread, waiting on a loom `Notify` while it is
 /// pending, so a missed wake is a deadlock loom reports.
-fn block_on<F: Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
     let unpark = std::sync::Arc::new(Unpark(Notify::new()));
     let waker = Waker::from(unpark.clone());
     let mut f = pin!(f);

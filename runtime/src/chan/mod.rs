@@ -51,7 +51,7 @@
 
 mod array;
 mod future;
-mod lock;
+pub(crate) mod lock;
 mod state;
 pub(crate) mod waiter;
 mod zero;
@@ -414,6 +414,6 @@ impl fmt::Display for TryRecvError {
 impl std::error::Error for TryRecvError {}
 
 #[cfg(all(test, loom))]
-mod loom_tests;
+pub(crate) mod loom_tests;
 #[cfg(all(test, not(loom)))]
 mod tests;

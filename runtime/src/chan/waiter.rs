@@ -133,7 +133,7 @@ pub(crate) struct WaitList<T> {
 }
 
 impl<T> WaitList<T> {
-    pub(crate) fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         WaitList {
             nodes: Slab::new(),
             head: NIL,
@@ -185,6 +185,12 @@ impl<T> WaitList<T> {
             }
         }
         None
+    }
+
+    /// The key of the first parked waiter, left parked (for queues without
+    /// selects, whose head may have to wait its turn).
+    pub(crate) fn front(&self) -> Option<usize> {
+        (self.head != NIL).then_some(self.head)
     }
 
     /// Whether [`pop_claimed`](Self::pop_claimed) would (racily, for selects) find a waiter.

@@ -73,11 +73,10 @@ impl BufPool {
         Ok(Self::new(memory, size, Free::List(RefCell::new(list))))
     }
 
-    /// The address of buffer `bid` (for the kernel ring's entries).
+    /// The address of buffer `bid` (for the kernel ring's entries); inside
+    /// the allocation for a bid below the pool's count.
     pub(crate) fn addr_of(memory: NonNull<u8>, size: u32, bid: u16) -> *mut u8 {
-        // SAFETY: callers pass a bid below the pool's count, so the offset
-        // stays inside the allocation.
-        unsafe { memory.as_ptr().add(bid as usize * size as usize) }
+        memory.as_ptr().wrapping_add(bid as usize * size as usize)
     }
 
     pub(crate) fn buf_size(&self) -> u32 {

@@ -41,6 +41,11 @@
 //! back) or [`MultiShot`] (`item`: each CQE to a stream item; `poll_arm`:
 //! whether it may be re-armed). `op::Op` and `op::Multi` are its future and
 //! stream; both backends run it with no change here.
+//!
+//! An fd an attempt waits on gets registered with epoll; it must be closed
+//! through `net::SharedFd` (or after [`Driver::forget_fd`], as `op::Connect`
+//! does for its socket), or a new fd with the same number would inherit
+//! the stale registration and never be woken.
 
 mod buf_pool;
 mod cqe;

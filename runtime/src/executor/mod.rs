@@ -160,8 +160,12 @@ impl Core {
         self.schedule_local(task);
     }
 
-    pub(crate) fn spawn<F: Future + 'static>(&self, future: F) -> JoinHandle<F::Output> {
-        let (registry, queued, join) = spawn_raw(future, self.shared.clone());
+    pub(crate) fn spawn<F: Future + 'static>(
+        &self,
+        future: F,
+        location: &'static std::panic::Location<'static>,
+    ) -> JoinHandle<F::Output> {
+        let (registry, queued, join) = spawn_raw(future, self.shared.clone(), location);
         let key = self.registry.borrow_mut().insert(registry);
         queued.header().registry_key.set(key);
         self.local.borrow_mut().push_back(queued);
@@ -182,17 +186,21 @@ impl Core {
 /// Spawns a task on the current core (see [`crate::spawn`]).
 #[track_caller]
 pub(crate) fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
-    with_current(|core| core.spawn(future))
+    let location = std::panic::Location::caller();
+    with_current(|core| core.spawn(future, location))
 }
 
 /// Spawns a future built by `make` on `core` (see [`crate::spawn_on`]).
+#[track_caller]
 pub(crate) fn spawn_on_shared<F, Fut>(target: &Arc<CoreShared>, make: F) -> JoinHandle<Fut::Output>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future + 'static,
     Fut::Output: Send + 'static,
 {
-    let (registry, queued, join) = spawn_raw(crate::xcore::Lazy::new(make), target.clone());
+    let location = std::panic::Location::caller();
+    let (registry, queued, join) =
+        spawn_raw(crate::xcore::Lazy::new(make), target.clone(), location);
     // The registry reference is taken again by the owner when it accepts the
     // task (it cannot touch the registry from here).
     drop(registry);

@@ -1,9 +1,10 @@
-//! Waking a parked core's ring from another thread (invariant 4).
+//! Waking a parked core's driver from another thread (invariant 4).
 //!
 //! From a runtime thread the waker pushes an IORING_OP_MSG_RING onto its own
 //! ring, which posts a CQE into the target ring (no syscall on the target,
-//! no fd); from any other thread, or when the kernel lacks MSG_RING, it
-//! writes the target's eventfd, which the target keeps a read armed on.
+//! no fd); from any other thread, when the kernel lacks MSG_RING, when a
+//! MSG_RING fails, or when the target runs on epoll, the target's eventfd is
+//! written, which the target keeps a read armed on (or registered with epoll).
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;

@@ -5,8 +5,12 @@
 //! plain stores (odd = inside a poll). The watchdog samples every half
 //! threshold; the same odd number twice in a row means one poll has run for
 //! at least half the threshold, three times for at least the threshold.
+//! The task being polled leaves its spawn location here too, so the report
+//! names it, and each report is counted in the core's stats.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::panic::Location;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -14,19 +18,42 @@ use std::time::Duration;
 use super::CoreShared;
 
 #[derive(Default)]
-pub(crate) struct PollSeq(AtomicU64);
+pub(crate) struct PollSeq {
+    seq: AtomicU64,
+    /// Spawn location of the task being polled; null for the `block_on` future.
+    running: AtomicPtr<Location<'static>>,
+    /// Stalls reported on this core.
+    stalls: AtomicU64,
+}
 
 impl PollSeq {
+    /// Records which task the next poll is for (`None`: not a task).
+    pub(crate) fn running(&self, task: Option<&'static Location<'static>>) {
+        let p = task.map_or(ptr::null_mut(), |l| ptr::from_ref(l).cast_mut());
+        self.running.store(p, Ordering::Relaxed);
+    }
+
+    /// Stalls reported on this core so far.
+    pub(crate) fn stalls(&self) -> u64 {
+        self.stalls.load(Ordering::Relaxed)
+    }
+
+    fn running_task(&self) -> Option<&'static Location<'static>> {
+        let p = self.running.load(Ordering::Relaxed);
+        // SAFETY: only null or a `&'static Location` is ever stored.
+        unsafe { p.as_ref() }
+    }
+
     pub(crate) fn begin(&self) {
-        let v = self.0.load(Ordering::Relaxed);
-        self.0.store(v | 1, Ordering::Relaxed);
+        let v = self.seq.load(Ordering::Relaxed);
+        self.seq.store(v | 1, Ordering::Relaxed);
     }
     pub(crate) fn end(&self) {
-        let v = self.0.load(Ordering::Relaxed);
-        self.0.store((v | 1) + 1, Ordering::Relaxed);
+        let v = self.seq.load(Ordering::Relaxed);
+        self.seq.store((v | 1) + 1, Ordering::Relaxed);
     }
     fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.seq.load(Ordering::Relaxed)
     }
 }
 
@@ -58,11 +85,7 @@ impl Watchdog {
                         if now == *seq && now & 1 == 1 {
                             *strikes += 1;
                             if *strikes == 2 {
-                                tracing::warn!(
-                                    core = core.id,
-                                    "a task has run for over {threshold:?} without yielding; \
-                                     blocking calls belong in spawn_blocking"
-                                );
+                                report(core, threshold);
                                 reported.store(true, Ordering::Relaxed);
                             }
                         } else {
@@ -78,6 +101,20 @@ impl Watchdog {
             thread: Some(thread),
         }
     }
+}
+
+fn report(core: &CoreShared, threshold: Duration) {
+    core.poll_seq.stalls.fetch_add(1, Ordering::Relaxed);
+    let task = match core.poll_seq.running_task() {
+        Some(location) => format!("the task spawned at {location}"),
+        None => "the block_on future".to_string(),
+    };
+    tracing::warn!(
+        core = core.id,
+        task = %task,
+        "{task} has run for over {threshold:?} without yielding; \
+         blocking calls belong in spawn_blocking"
+    );
 }
 
 impl Drop for Watchdog {

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{IntoRawFd, OwnedFd};
+use std::os::fd::{AsFd, IntoRawFd, OwnedFd};
 use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
@@ -36,6 +36,9 @@ impl TcpListener {
 
     /// Binds to `addr` with SO_REUSEPORT too, so that one listener per core
     /// can share the port and the kernel spreads connections among them.
+    ///
+    /// Fails with `AddrInUse`, as a plain bind would, if another process
+    /// already listens on the address: only this process's listeners share it.
     pub fn bind_reuseport(addr: SocketAddr) -> io::Result<TcpListener> {
         Self::bind_with(addr, true)
     }
@@ -52,6 +55,10 @@ impl TcpListener {
         }
         socket.bind(&addr.into())?;
         socket.listen(4096)?;
+        if reuse_port {
+            let bound = socket.local_addr()?.as_socket().unwrap_or(addr);
+            super::reuseport::refuse_foreign_listener(bound, socket.as_fd())?;
+        }
         Ok(Self::from_owned(socket.into()))
     }
 

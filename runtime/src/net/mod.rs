@@ -5,6 +5,7 @@
 //! on the same core, put it in an `Rc`.
 
 mod listener;
+mod reuseport;
 mod shared_fd;
 mod split;
 mod stream;

@@ -13,7 +13,7 @@ use crate::driver::{Attempt, Cqe, Interest, Operation, Release};
 /// Owns the socket and the peer address until the kernel is done: a
 /// cancelled connect closes its socket when the slot is freed.
 pub(crate) struct Connect {
-    socket: Socket,
+    socket: Unshared,
     addr: Box<SockAddr>,
     /// epoll: connect(2) returned EINPROGRESS; the rest is waiting.
     started: bool,
@@ -22,7 +22,7 @@ pub(crate) struct Connect {
 impl Connect {
     pub(crate) fn new(socket: Socket, addr: SockAddr) -> Connect {
         Connect {
-            socket,
+            socket: Unshared(Some(socket)),
             addr: Box::new(addr),
             started: false,
         }
@@ -41,6 +41,27 @@ impl Connect {
                 }
                 Err(e) => Attempt::Done(errno_cqe(&e)),
             },
+        }
+    }
+}
+
+/// The socket until a connect hands it out: if it is closed instead (the
+/// connect failed or was dropped), the driver forgets it first, as a
+/// `SharedFd` does (epoll registered it while waiting).
+struct Unshared(Option<Socket>);
+
+impl std::ops::Deref for Unshared {
+    type Target = Socket;
+    fn deref(&self) -> &Socket {
+        self.0.as_ref().expect("the socket is handed out only once")
+    }
+}
+
+impl Drop for Unshared {
+    fn drop(&mut self) {
+        if let Some(socket) = &self.0 {
+            let fd = socket.as_raw_fd();
+            crate::current::try_driver(|d| d.forget_fd(fd));
         }
     }
 }
@@ -84,8 +105,8 @@ unsafe impl Operation for Connect {
 impl OneShot for Connect {
     type Output = io::Result<Socket>;
 
-    fn complete(self, cqe: Cqe) -> Self::Output {
+    fn complete(mut self, cqe: Cqe) -> Self::Output {
         cqe.into_result()?;
-        Ok(self.socket)
+        Ok(self.socket.0.take().expect("handed out once"))
     }
 }

@@ -56,6 +56,7 @@ impl<T: OneShot + 'static> Future for Op<T> {
     type Output = T::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
+        crate::task::wait_tag::set(crate::task::WaitOn::Io);
         let this = &mut *self;
         let (Some(ticket), Some(data)) = (this.ticket.as_mut(), this.data.as_mut()) else {
             panic!("Op polled after completion");
@@ -108,6 +109,7 @@ impl<T: MultiShot + 'static> Multi<T> {
 
     /// The next item.
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<T::Item> {
+        crate::task::wait_tag::set(crate::task::WaitOn::Io);
         let data = self.data.as_mut().expect("a live Multi has its data");
         loop {
             let ticket = match &mut self.ticket {

@@ -54,35 +54,29 @@ impl<T> JoinHandle<T> {
     /// chance (never in the middle of a poll), dropping whatever it owns
     /// (in-flight I/O is cancelled safely, see the crate docs).
     pub fn abort(self) {
+        self.request_abort();
+        // Drop detaches and releases an output that may already be there.
+    }
+
+    /// Asks the task's core to cancel it, keeping the handle.
+    pub(crate) fn request_abort(&self) {
         if let Some(task) = self.task.as_ref() {
             task.join_state()
                 .fetch_or(CANCEL_REQUESTED, Ordering::AcqRel);
             crate::executor::schedule(task.clone());
-        }
-        // Drop detaches and releases an output that may already be there.
-    }
-
-    fn take_output(task: &TaskRef) -> T {
-        // SAFETY: COMPLETE was observed with Acquire by the caller; the handle
-        // is the only reader and reads once (then `task` is dropped).
-        match unsafe { task.take_output::<T>() } {
-            Some(Ok(output)) => output,
-            Some(Err(TaskError::Panicked(panic))) => std::panic::resume_unwind(panic),
-            Some(Err(TaskError::Cancelled)) => panic!("task was cancelled by runtime shutdown"),
-            None => panic!("JoinHandle polled after completion"),
         }
     }
 }
 
 impl<T> Unpin for JoinHandle<T> {}
 
-impl<T> Future for JoinHandle<T> {
-    type Output = T;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+impl<T> JoinHandle<T> {
+    /// Polls for the task's outcome without resuming a panic.
+    pub(crate) fn poll_result(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
         let Some(task) = self.task.as_ref() else {
             panic!("JoinHandle polled after completion");
         };
+        crate::task::wait_tag::set(crate::task::WaitOn::Join);
         let state = task.join_state();
         let mut s = state.load(Ordering::Acquire);
         if s & COMPLETE == 0 {
@@ -112,9 +106,26 @@ impl<T> Future for JoinHandle<T> {
         }
         debug_assert!(s & COMPLETE != 0);
         let task = self.task.take().expect("checked above");
-        let output = Self::take_output(&task);
+        // SAFETY: COMPLETE was observed with Acquire; the handle is the only
+        // reader and reads once (then `task` is dropped).
+        let output = unsafe { task.take_output::<T>() };
         detach(task);
-        Poll::Ready(output)
+        match output {
+            Some(outcome) => Poll::Ready(outcome),
+            None => panic!("JoinHandle polled after completion"),
+        }
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match std::task::ready!(self.poll_result(cx)) {
+            Ok(output) => Poll::Ready(output),
+            Err(TaskError::Panicked(panic)) => std::panic::resume_unwind(panic),
+            Err(TaskError::Cancelled) => panic!("task was cancelled by runtime shutdown"),
+        }
     }
 }
 

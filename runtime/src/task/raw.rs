@@ -9,8 +9,11 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
+use std::panic::Location;
+
+use super::meta::RegistryKey;
 use crate::executor::CoreShared;
-use crate::shim::{Arc, AtomicU32, AtomicUsize, Ordering};
+use crate::shim::{Arc, AtomicU32, Ordering};
 
 /// Join-state bits, see `join.rs` for the protocol.
 pub(super) const COMPLETE: u32 = 1;
@@ -24,8 +27,12 @@ pub(crate) enum TaskError {
     Cancelled,
 }
 
+/// The most references a task may have; past it the process aborts (as
+/// `Arc` does), since a wrapped count would free a live task.
+const MAX_REFS: u32 = u32::MAX / 2;
+
 pub(crate) struct Header {
-    refs: AtomicUsize,
+    refs: AtomicU32,
     pub(super) join: AtomicU32,
     /// The core the task lives on for its whole life.
     pub(crate) owner: Arc<CoreShared>,
@@ -34,7 +41,17 @@ pub(crate) struct Header {
     /// Finished or cancelled; the future is gone (owner-thread only).
     pub(crate) done: Cell<bool>,
     /// Slot in the owner's task registry (owner-thread only).
-    pub(crate) registry_key: Cell<usize>,
+    pub(crate) registry_key: RegistryKey,
+    // What task dumps read (owner-thread only), kept as plain fields so the
+    // header grows by one word (see `meta.rs`).
+    /// Where it was spawned.
+    pub(crate) location: &'static Location<'static>,
+    /// When, in the coarse clock of `meta::now_ms`.
+    pub(crate) born_ms: Cell<u32>,
+    /// Polls so far (saturating).
+    pub(crate) polls: Cell<u32>,
+    /// What it waits on while parked (a `WaitOn` as a byte).
+    pub(crate) wait: Cell<u8>,
     vtable: &'static Vtable,
 }
 
@@ -134,7 +151,9 @@ impl TaskRef {
 
 impl Clone for TaskRef {
     fn clone(&self) -> TaskRef {
-        self.header().refs.fetch_add(1, Ordering::Relaxed);
+        if self.header().refs.fetch_add(1, Ordering::Relaxed) > MAX_REFS {
+            std::process::abort();
+        }
         TaskRef { ptr: self.ptr }
     }
 }
@@ -154,15 +173,20 @@ impl Drop for TaskRef {
 pub(crate) fn spawn_raw<F: Future + 'static>(
     future: F,
     owner: Arc<CoreShared>,
+    location: &'static Location<'static>,
 ) -> (TaskRef, TaskRef, TaskRef) {
     let cell = Box::new(TaskCell {
         header: Header {
-            refs: AtomicUsize::new(3),
+            refs: AtomicU32::new(3),
             join: AtomicU32::new(0),
             owner,
             scheduled: Cell::new(true),
             done: Cell::new(false),
-            registry_key: Cell::new(usize::MAX),
+            registry_key: RegistryKey::new(),
+            location,
+            born_ms: Cell::new(super::meta::now_ms()),
+            polls: Cell::new(0),
+            wait: Cell::new(0),
             vtable: vtable::<F>(),
         },
         join_waker: UnsafeCell::new(None),
@@ -222,8 +246,9 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     };
     // SAFETY: the future lives in a heap cell that never moves until dealloc.
     let future = unsafe { Pin::new_unchecked(future) };
-    let result =
-        crate::executor::run_guarded(|| catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))));
+    let result = super::meta::polling(header, || {
+        crate::executor::run_guarded(|| catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))))
+    });
     match result {
         Ok(Poll::Pending) => {}
         Ok(Poll::Ready(output)) => finish(cell, Ok(output)),

@@ -85,6 +85,7 @@ impl Future for Sleep {
         if ready {
             Poll::Ready(())
         } else {
+            crate::task::wait_tag::set(crate::task::WaitOn::Timer);
             Poll::Pending
         }
     }

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::{sleep, Sleep};
+use super::{sleep, sleep_until, Sleep};
 
 /// The error of a [`timeout`] whose deadline passed first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,25 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     }
 }
 
-/// The future of [`timeout`]. If the inner future is ready at the same
+/// Runs `future` until `deadline` at most (see [`timeout`]).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// uringo::start(async {
+///     let deadline = Instant::now() + Duration::from_millis(1);
+///     let r = uringo::time::timeout_at(deadline, std::future::pending::<()>()).await;
+///     assert!(r.is_err());
+/// });
+/// ```
+pub fn timeout_at<F: Future>(deadline: std::time::Instant, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        sleep: sleep_until(deadline),
+    }
+}
+
+/// The future of [`timeout`] and [`timeout_at`]. If the inner future is ready at the same
 /// time as the deadline, its output wins.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Timeout<F> {
@@ -55,6 +73,7 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(output) = future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
+        crate::task::wait_tag::set(crate::task::WaitOn::Timer);
         match Pin::new(&mut this.sleep).poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,

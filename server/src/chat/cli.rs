@@ -20,6 +20,10 @@ pub struct ChatArgs {
     /// Connection password clients must send with PASS.
     #[arg(long)]
     pub password: Option<String>,
+    /// IRC operator credentials `NAME:PASSWORD` for OPER (repeatable).
+    /// Operators may KILL.
+    #[arg(long = "oper", value_name = "NAME:PASSWORD", value_parser = parse_oper)]
+    pub opers: Vec<(String, String)>,
     /// Outbound bytes queued for one client before it is dropped.
     #[arg(long, default_value_t = 1 << 20)]
     pub sendq: usize,
@@ -38,4 +42,13 @@ pub struct ChatArgs {
     /// [default: $URINGO_BACKEND, else auto].
     #[arg(long, value_name = "auto|io-uring|epoll")]
     pub backend: Option<uringo::Backend>,
+}
+
+fn parse_oper(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((n, p)) if !n.is_empty() && !p.is_empty() && !n.contains(' ') => {
+            Ok((n.to_string(), p.to_string()))
+        }
+        _ => Err("expected NAME:PASSWORD".into()),
+    }
 }

@@ -18,8 +18,9 @@ pub struct ChanView {
 /// What to do when every pending remote request of a command has answered.
 pub enum Finish {
     Lines(Vec<Bytes>),
-    /// USERHOST: collect each target's fragment into one 302 line.
-    Userhost,
+    /// USERHOST (302), ISON (303): each target's fragment, in request
+    /// order, joined into one line with this numeric.
+    Joined(&'static str),
 }
 
 pub struct Client {
@@ -31,7 +32,13 @@ pub struct Client {
     pub pass: Option<Vec<u8>>,
     pub registered: bool,
     pub cap_negotiating: bool,
-    pub multi_prefix: bool,
+    pub caps: super::caps::Caps,
+    /// Highest `CAP LS` version the client sent (302 gets values).
+    pub cap_version: u32,
+    /// Set by OPER.
+    pub oper: bool,
+    /// MONITOR list (folded nick -> nick as given).
+    pub monitor: std::collections::BTreeMap<String, String>,
     pub away: Option<Bytes>,
     pub invisible: bool,
     pub signon: u64,
@@ -48,6 +55,10 @@ pub struct Client {
     pub pending: u32,
     pub finish: Option<Finish>,
     pub frags: Vec<(u8, String)>,
+    /// labeled-response: the label of the command running, and the lines
+    /// it produced so far (sent together when it completes).
+    pub label: Option<Bytes>,
+    pub labeled: Vec<Bytes>,
     pub out: VecDeque<Bytes>,
     pub out_bytes: usize,
     /// Set once the client is quitting: nothing more is read or queued,
@@ -67,7 +78,10 @@ impl Client {
             pass: None,
             registered: false,
             cap_negotiating: false,
-            multi_prefix: false,
+            caps: super::caps::Caps::default(),
+            cap_version: 0,
+            oper: false,
+            monitor: std::collections::BTreeMap::new(),
             away: None,
             invisible: false,
             signon: now,
@@ -81,6 +95,8 @@ impl Client {
             pending: 0,
             finish: None,
             frags: Vec::new(),
+            label: None,
+            labeled: Vec::new(),
             out: VecDeque::new(),
             out_bytes: 0,
             closing: false,

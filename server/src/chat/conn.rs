@@ -15,17 +15,17 @@ use uringo::net::TcpStream;
 
 use super::framing::LineReader;
 use super::msg::ClientId;
-use super::net::Net;
+use super::node::Node;
 use super::throttle::Throttle;
 
 /// Coalesce queued lines into one write up to this size.
 const WRITE_BATCH: usize = 64 * 1024;
 
-pub async fn serve(net: Rc<Net>, stream: TcpStream, peer: SocketAddr) {
+pub async fn serve(net: Rc<Node>, stream: TcpStream, peer: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let stream = Rc::new(stream);
     let id = net.with(|s| s.connect(peer.ip().to_string()));
-    net.streams.borrow_mut().insert(id, stream.clone());
+    net.add_stream(id, stream.clone());
     let writer = uringo::spawn(write_loop(net.clone(), stream.clone(), id));
     let reason = read_loop(&net, &stream, id).await;
     // Starts the quit if the client did not (EOF, error); the writer then
@@ -33,28 +33,30 @@ pub async fn serve(net: Rc<Net>, stream: TcpStream, peer: SocketAddr) {
     net.with(|s| s.close(id, &reason));
     writer.await;
     net.with(|s| s.remove(id));
-    net.streams.borrow_mut().remove(&id);
+    net.remove_stream(id);
 }
 
 /// Waits until the shard takes more input; false once the client is closing.
-async fn input_wanted(net: &Net, id: ClientId) -> bool {
+async fn input_wanted(net: &Node, id: ClientId) -> bool {
     poll_fn(|cx| {
-        let mut s = net.shard.borrow_mut();
-        if s.is_closing(id) {
-            Poll::Ready(false)
-        } else if s.wants_input(id) {
-            Poll::Ready(true)
-        } else {
-            s.set_reader_waker(id, cx.waker());
-            Poll::Pending
-        }
+        net.with(|s| {
+            if s.is_closing(id) {
+                Poll::Ready(false)
+            } else if s.wants_input(id) {
+                Poll::Ready(true)
+            } else {
+                s.set_reader_waker(id, cx.waker());
+                Poll::Pending
+            }
+        })
     })
     .await
 }
 
-async fn read_loop(net: &Net, stream: &TcpStream, id: ClientId) -> String {
+async fn read_loop(net: &Node, stream: &TcpStream, id: ClientId) -> String {
     let mut lines = LineReader::new();
-    let mut throttle = Throttle::new(net.args.flood_burst, net.args.flood_rate, Instant::now());
+    let args = net.args();
+    let mut throttle = Throttle::new(args.flood_burst, args.flood_rate, Instant::now());
     loop {
         if !input_wanted(net, id).await {
             return "Client closing".into();
@@ -77,20 +79,21 @@ async fn read_loop(net: &Net, stream: &TcpStream, id: ClientId) -> String {
 }
 
 /// Waits for queued output; returns it and whether the client is closing.
-async fn output(net: &Net, id: ClientId) -> (Vec<Bytes>, bool) {
+async fn output(net: &Node, id: ClientId) -> (Vec<Bytes>, bool) {
     poll_fn(|cx| {
-        let mut s = net.shard.borrow_mut();
-        if s.has_output(id) {
-            Poll::Ready(s.take_output(id))
-        } else {
-            s.set_writer_waker(id, cx.waker());
-            Poll::Pending
-        }
+        net.with(|s| {
+            if s.has_output(id) {
+                Poll::Ready(s.take_output(id))
+            } else {
+                s.set_writer_waker(id, cx.waker());
+                Poll::Pending
+            }
+        })
     })
     .await
 }
 
-async fn write_loop(net: Rc<Net>, stream: Rc<TcpStream>, id: ClientId) {
+async fn write_loop(net: Rc<Node>, stream: Rc<TcpStream>, id: ClientId) {
     'outer: loop {
         let (lines, closing) = output(&net, id).await;
         let mut i = 0;

@@ -1,9 +1,15 @@
 //! Splits the client's byte stream into lines, enforcing the length limit.
 //!
+//! A line ends at `\n`, at `\r\n`, and also at a lone `\r`: clients that
+//! split on CR alone would otherwise see a forged line inside one the
+//! server relays (modern.ircdocs.horse, "Messages", accepts lone CR and LF
+//! as terminators; RFC 1459 knows only CRLF). NUL may not appear in a
+//! message (same section): it is stripped.
+//!
 //! A line longer than the limit is never buffered whole: once the buffer
 //! passes the limit without a line ending, bytes are dropped up to the next
-//! `\n`, and the line is reported as `TooLong` (the 417 reply). So a client
-//! cannot grow server memory by never sending a newline.
+//! line ending, and the line is reported as `TooLong` (the 417 reply). So a
+//! client cannot grow server memory by never sending a newline.
 
 use bytes::{Bytes, BytesMut};
 
@@ -41,7 +47,9 @@ impl LineReader {
 
     pub fn next_frame(&mut self) -> Option<Frame> {
         loop {
-            let found = self.buf[self.scanned..].iter().position(|&b| b == b'\n');
+            let found = self.buf[self.scanned..]
+                .iter()
+                .position(|&b| b == b'\n' || b == b'\r');
             let Some(rel) = found else {
                 self.scanned = self.buf.len();
                 if self.discarding {
@@ -61,18 +69,14 @@ impl LineReader {
                 self.discarding = false;
                 return Some(Frame::TooLong);
             }
-            // The limit counts the CRLF, so a line of exactly 512 with CRLF is fine.
-            let with_crlf = if end > 0 && line[end - 1] == b'\r' {
-                line.len()
-            } else {
-                line.len() + 1
-            };
-            if with_crlf > max_len_for(&line) {
+            // The limit counts a CRLF, so 510 bytes of content is the most.
+            // The LF of a CRLF comes out as an empty line, skipped.
+            if end + 2 > max_len_for(&line) {
                 return Some(Frame::TooLong);
             }
             line.truncate(end);
-            if line.last() == Some(&b'\r') {
-                line.truncate(end - 1);
+            if line.contains(&0) {
+                line = line.iter().copied().filter(|&b| b != 0).collect();
             }
             if line.is_empty() {
                 continue;
@@ -133,6 +137,37 @@ mod tests {
         assert_eq!(
             r.next_frame(),
             Some(Frame::Line(Bytes::from_static(b"PING a")))
+        );
+    }
+
+    #[test]
+    fn lone_cr_ends_a_line_and_nul_is_stripped() {
+        let mut r = LineReader::new();
+        r.push(b"PRIVMSG #a :hi\r:evil PRIVMSG #a :forged\r\nPING a\0b\n");
+        assert_eq!(
+            frames(&mut r),
+            vec![
+                Frame::Line(Bytes::from_static(b"PRIVMSG #a :hi")),
+                Frame::Line(Bytes::from_static(b":evil PRIVMSG #a :forged")),
+                Frame::Line(Bytes::from_static(b"PING ab")),
+            ]
+        );
+        r.push(b"\0\0\r\n");
+        assert_eq!(frames(&mut r), vec![]);
+    }
+
+    #[test]
+    fn cr_split_across_reads_is_one_ending() {
+        let mut r = LineReader::new();
+        r.push(b"NICK a\r");
+        assert_eq!(
+            frames(&mut r),
+            vec![Frame::Line(Bytes::from_static(b"NICK a"))]
+        );
+        r.push(b"\nUSER b\r\n");
+        assert_eq!(
+            frames(&mut r),
+            vec![Frame::Line(Bytes::from_static(b"USER b"))]
         );
     }
 

@@ -1,280 +1,557 @@
-//! Handlers on a client's home core: requests routed to one of its clients
-//! (via the nick registry), channel events for its local members, and
-//! server-wide queries (LIST, WHO masks) answered from what it holds.
+//! The home of a core's clients: their state, their input and output
+//! queues, and the mirror of which local clients sit in which channel.
+//! A client's lines run here (see `session` and the command modules);
+//! what they need from other cores leaves through `Mail`, and answers come
+//! back as `HomeMsg`s.
 
-use super::casemap::{fold, glob};
-use super::msg::{Change, ClientRef, Deliver, MemberInfo, Msg, NickOp, Req, ScatterOp};
-use super::numerics::*;
-use super::owner::{list_line, who_line, LIST_CHUNK};
-use super::shard::{now_secs, Shard};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-impl Shard {
-    /// At the nick's owner: pass the request on to the client's core.
-    pub(super) fn on_to_nick(&mut self, target: String, req: Req, op: NickOp) {
-        match self.nicks.get(&fold(&target)).copied() {
-            Some(r) => {
-                let id = r.id;
-                self.post(
-                    r.core,
-                    Msg::AtClient {
-                        id,
-                        target,
-                        req,
-                        op,
-                    },
-                );
-            }
-            None => self.no_such_nick(&target, req, op),
+use bytes::Bytes;
+
+use super::client::{ChanView, Client, Finish};
+use super::clock::now_secs;
+use super::config::Config;
+use super::counters::Counters;
+use super::framing::Frame;
+use super::mail::Mail;
+use super::mirror::Mirror;
+use super::msg::{
+    ChanOp, Change, ClientId, ClientRef, Deliver, Event, MemberInfo, NickMsg, Req, Was,
+};
+use super::numerics::{To, RPL_MONOFFLINE, RPL_MONONLINE};
+use super::parse::LineBuilder;
+
+/// Inbound bytes a client may have waiting before its reader stops reading.
+pub const INQ_LIMIT: usize = 8 * 1024;
+
+pub struct Home {
+    core: usize,
+    cfg: Arc<Config>,
+    counters: Arc<Counters>,
+    clients: HashMap<ClientId, Client>,
+    next_id: ClientId,
+    mirror: Mirror,
+    next_event: u64,
+    /// Clients this core has started dropping (changes mean "someone quit").
+    quits: u64,
+}
+
+/// What a queued input line counts against INQ_LIMIT; the 417 marker
+/// stands for the oversized line it replaced.
+fn inq_cost(line: &[u8]) -> usize {
+    if line.is_empty() {
+        super::parse::MAX_LINE
+    } else {
+        line.len()
+    }
+}
+
+impl Home {
+    pub fn new(core: usize, cfg: Arc<Config>, counters: Arc<Counters>) -> Home {
+        Home {
+            core,
+            cfg,
+            counters,
+            clients: HashMap::new(),
+            next_id: 1,
+            mirror: Mirror::default(),
+            next_event: 0,
+            quits: 0,
         }
     }
 
-    fn no_such_nick(&mut self, target: &str, req: Req, op: NickOp) {
-        let server = self.cfg.name.clone();
-        let to = To {
-            server: &server,
-            nick: &req.nick,
-        };
-        let lines = match op {
-            NickOp::Privmsg { notice: false, .. } => vec![to.no_such_nick(target.as_bytes())],
-            NickOp::Whois => vec![
-                to.no_such_nick(target.as_bytes()),
-                to.about(RPL_ENDOFWHOIS, target, "End of /WHOIS list"),
-            ],
-            _ => Vec::new(),
-        };
-        self.answer(&req, lines, None);
+    pub fn cfg(&self) -> &Arc<Config> {
+        &self.cfg
     }
 
-    pub(super) fn on_at_client(&mut self, id: u64, target: String, req: Req, op: NickOp) {
-        let Some(c) = self.clients.get(&id).filter(|c| c.registered && !c.closing) else {
-            return self.no_such_nick(&target, req, op);
+    pub fn counters(&self) -> &Arc<Counters> {
+        &self.counters
+    }
+
+    pub fn me(&self, id: ClientId) -> ClientRef {
+        ClientRef {
+            core: self.core,
+            id,
+        }
+    }
+
+    pub fn connect(&mut self, host: String) -> ClientId {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.clients.insert(id, Client::new(host, now_secs()));
+        Counters::add(&self.counters.unknown, 1);
+        id
+    }
+
+    pub fn client(&self, id: ClientId) -> Option<&Client> {
+        self.clients.get(&id)
+    }
+
+    pub fn client_mut(&mut self, id: ClientId) -> Option<&mut Client> {
+        self.clients.get_mut(&id)
+    }
+
+    /// Local client ids in a stable order.
+    pub fn ids(&self) -> Vec<ClientId> {
+        let mut v: Vec<ClientId> = self.clients.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Queues a frame from the client's socket; true when it may run now.
+    pub fn input(&mut self, id: ClientId, frame: Frame) -> bool {
+        let Some(c) = self.clients.get_mut(&id).filter(|c| !c.closing) else {
+            return false;
         };
-        let server = self.cfg.name.clone();
-        let to = To {
-            server: &server,
-            nick: &req.nick,
+        c.ping_outstanding = false;
+        c.last_input = Instant::now();
+        // A 417 is queued like a line (as the one empty line the framer
+        // never makes), so it comes in order after earlier replies.
+        let line = match frame {
+            Frame::TooLong => Bytes::new(),
+            Frame::Line(l) => l,
         };
-        let nick = c.nick_or_star().to_string();
-        let (user, realname) = c.user.clone().unwrap_or_default();
-        match op {
-            NickOp::Privmsg { line, notice } => {
-                let away = (!notice).then(|| c.away.clone()).flatten();
-                self.send(id, line);
-                let lines = match away {
-                    Some(a) => vec![to.num(RPL_AWAY).param(&nick).trailing(a)],
-                    None => Vec::new(),
-                };
-                self.answer(&req, lines, None);
-            }
-            NickOp::Whois => {
-                let mut lines = vec![to
-                    .num(RPL_WHOISUSER)
-                    .param(&nick)
-                    .param(&user)
-                    .param(&c.host)
-                    .param("*")
-                    .trailing(&realname)];
-                let mut chans: Vec<String> = c
-                    .channels
-                    .values()
-                    .map(|v| {
-                        let p = match (v.op, v.voice, req.multi_prefix) {
-                            (true, true, true) => "@+",
-                            (true, _, _) => "@",
-                            (false, true, _) => "+",
-                            _ => "",
-                        };
-                        format!("{p}{}", v.name)
-                    })
-                    .collect();
-                chans.sort();
-                let mut cur = String::new();
-                for ch in chans {
-                    if !cur.is_empty() && cur.len() + ch.len() > LIST_CHUNK {
-                        lines.push(to.num(RPL_WHOISCHANNELS).param(&nick).trailing(&cur));
-                        cur.clear();
-                    }
-                    if !cur.is_empty() {
-                        cur.push(' ');
-                    }
-                    cur.push_str(&ch);
-                }
-                if !cur.is_empty() {
-                    lines.push(to.num(RPL_WHOISCHANNELS).param(&nick).trailing(&cur));
-                }
-                lines.push(
-                    to.num(RPL_WHOISSERVER)
-                        .param(&nick)
-                        .param(&server)
-                        .trailing(format!("uringo chat, core {}", self.core)),
-                );
-                if let Some(a) = &c.away {
-                    lines.push(to.num(RPL_AWAY).param(&nick).trailing(a));
-                }
-                let idle = now_secs().saturating_sub(c.last_message);
-                lines.push(
-                    to.num(RPL_WHOISIDLE)
-                        .param(&nick)
-                        .param(idle.to_string())
-                        .param(c.signon.to_string())
-                        .trailing("seconds idle, signon time"),
-                );
-                lines.push(to.about(RPL_ENDOFWHOIS, &nick, "End of /WHOIS list"));
-                self.answer(&req, lines, None);
-            }
-            NickOp::Who => {
-                let info = member_info(c.nick_or_star(), &user, &c.host, &realname);
-                let flags = if c.away.is_some() { "G" } else { "H" };
-                let lines = vec![who_line(&to, "*", &info, flags)];
-                self.answer(&req, lines, None);
-            }
-            NickOp::Userhost { slot } => {
-                let away = if c.away.is_some() { '-' } else { '+' };
-                let frag = format!("{nick}={away}{user}@{}", c.host);
-                self.answer(&req, Vec::new(), Some((slot, frag)));
+        c.inq_bytes += inq_cost(&line);
+        c.inq.push_back(line);
+        true
+    }
+
+    /// The client's next line to run, unless it waits for another core.
+    pub fn next_line(&mut self, id: ClientId) -> Option<Bytes> {
+        let c = self.clients.get_mut(&id)?;
+        if c.closing || c.pending > 0 {
+            return None;
+        }
+        let Some(line) = c.inq.pop_front() else {
+            c.wake_reader();
+            return None;
+        };
+        c.inq_bytes = c.inq_bytes.saturating_sub(inq_cost(&line));
+        if c.inq_bytes < INQ_LIMIT {
+            c.wake_reader();
+        }
+        Some(line)
+    }
+
+    /// Queues `lines` to run next, before anything the client sent later.
+    pub fn run_next(&mut self, id: ClientId, lines: Vec<Vec<u8>>) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            for l in lines.into_iter().rev() {
+                c.inq_bytes += inq_cost(&l);
+                c.inq.push_front(Bytes::from(l));
             }
         }
     }
 
-    pub(super) fn on_scatter(&mut self, req: Req, op: ScatterOp) {
-        let server = self.cfg.name.clone();
-        let to = To {
-            server: &server,
-            nick: &req.nick,
+    /// True when the reader may hand this client more input.
+    pub fn wants_input(&self, id: ClientId) -> bool {
+        self.clients
+            .get(&id)
+            .is_some_and(|c| !c.closing && c.inq_bytes < INQ_LIMIT)
+    }
+
+    pub fn is_closing(&self, id: ClientId) -> bool {
+        self.clients.get(&id).is_none_or(|c| c.closing)
+    }
+
+    /// Queues a line for a local client; past the sendq limit the client is
+    /// dropped instead of growing the queue.
+    pub fn send(&mut self, mail: &mut Mail, id: ClientId, line: Bytes) {
+        let limit = self.cfg.sendq;
+        let Some(c) = self.clients.get_mut(&id).filter(|c| !c.closing) else {
+            return;
         };
-        let mut lines = Vec::new();
-        match op {
-            ScatterOp::List => {
-                let mut v: Vec<_> = self.chans.values().collect();
-                v.sort_by(|a, b| a.name.cmp(&b.name));
-                for ch in v {
-                    if !ch.secret || ch.is_member(req.from) {
-                        lines.push(list_line(&to, ch));
-                    }
+        if c.out_bytes + line.len() > limit {
+            c.out.clear();
+            c.out_bytes = 0;
+            c.labeled.clear();
+            return self.quit(mail, id, "Max SendQ exceeded", "Max SendQ exceeded");
+        }
+        c.out_bytes += line.len();
+        if c.label.is_some() {
+            c.labeled.push(line);
+            return;
+        }
+        c.out.push_back(line);
+        c.wake_writer();
+    }
+
+    /// Starts collecting the client's output under `label` (labeled-response).
+    pub fn begin_label(&mut self, id: ClientId, label: Bytes) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.label = Some(label);
+        }
+    }
+
+    /// Ends the labeled command once nothing of it is pending: its output
+    /// goes out tagged with the label, as one line, a `labeled-response`
+    /// batch, or a bare ACK when it produced nothing.
+    pub fn end_label(&mut self, id: ClientId) {
+        let server = self.cfg.name.clone();
+        let Some(c) = self.clients.get_mut(&id).filter(|c| c.pending == 0) else {
+            return;
+        };
+        let Some(label) = c.label.take() else {
+            return;
+        };
+        let lines = std::mem::take(&mut c.labeled);
+        for l in super::tags::labeled(&server, &label, lines, self.next_event) {
+            c.out.push_back(l);
+        }
+        self.next_event += 1;
+        c.wake_writer();
+    }
+
+    /// Builds a reply addressed to the client (`:<server> NNN <nick> ...`).
+    pub fn reply(&mut self, mail: &mut Mail, id: ClientId, f: impl FnOnce(To) -> Bytes) {
+        let Some(line) = self.reply_line(id, f) else {
+            return;
+        };
+        self.send(mail, id, line);
+    }
+
+    /// A reply line addressed to the client, without sending it.
+    pub fn reply_line(&self, id: ClientId, f: impl FnOnce(To) -> Bytes) -> Option<Bytes> {
+        let c = self.clients.get(&id)?;
+        Some(f(To::new(&self.cfg.name, c.nick.as_deref())))
+    }
+
+    /// For the writer: everything queued, and whether to close afterwards.
+    pub fn take_output(&mut self, id: ClientId) -> (Vec<Bytes>, bool) {
+        match self.clients.get_mut(&id) {
+            Some(c) => {
+                c.out_bytes = 0;
+                (c.out.drain(..).collect(), c.closing)
+            }
+            None => (Vec::new(), true),
+        }
+    }
+
+    pub fn has_output(&self, id: ClientId) -> bool {
+        self.clients
+            .get(&id)
+            .is_none_or(|c| !c.out.is_empty() || c.closing)
+    }
+
+    /// A request context for remote cores (works for closing clients too).
+    pub fn req(&self, id: ClientId) -> Req {
+        let c = self.clients.get(&id);
+        Req {
+            from: self.me(id),
+            nick: c.map(|c| c.nick_or_star().to_string()).unwrap_or_default(),
+            prefix: c.map(|c| c.prefix.clone()).unwrap_or_default(),
+            caps: c.map(|c| c.caps).unwrap_or_default(),
+        }
+    }
+
+    /// Sends a request whose answer the client waits for.
+    pub fn request(&mut self, mail: &mut Mail, id: ClientId, core: usize, msg: super::msg::Msg) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.pending += 1;
+        }
+        mail.post(core, msg);
+    }
+
+    /// Sends channel operation `op` to the channel's owner as a request
+    /// the client waits for.
+    pub fn request_chan(&mut self, mail: &mut Mail, id: ClientId, chan: String, op: ChanOp) {
+        let req = self.req(id);
+        let core = mail.chan_owner(&chan);
+        let msg = super::msg::Msg::Chan { chan, req, op };
+        self.request(mail, id, core, msg);
+    }
+
+    /// A fresh id for a line that may reach a client through several channels.
+    pub fn new_event(&mut self) -> u64 {
+        self.next_event += 1;
+        ((self.core as u64) << 48) | self.next_event
+    }
+
+    /// An answer from another core. True when the client may run its
+    /// next line (its last pending request ended).
+    pub fn on_reply(
+        &mut self,
+        mail: &mut Mail,
+        id: ClientId,
+        lines: Vec<Bytes>,
+        frag: Option<(u8, String)>,
+        done: bool,
+    ) -> bool {
+        for l in lines {
+            self.send(mail, id, l);
+        }
+        let Some(c) = self.clients.get_mut(&id) else {
+            return false;
+        };
+        if let Some(f) = frag {
+            c.frags.push(f);
+        }
+        if !done {
+            return false;
+        }
+        c.pending = c.pending.saturating_sub(1);
+        if c.pending > 0 {
+            return false;
+        }
+        match c.finish.take() {
+            Some(Finish::Lines(lines)) => {
+                for l in lines {
+                    self.send(mail, id, l);
                 }
             }
-            ScatterOp::Who { mask } => {
-                let mut ids: Vec<_> = self.clients.keys().copied().collect();
-                ids.sort_unstable();
-                for id in ids {
-                    let Some(c) = self.clients.get(&id) else {
-                        continue;
-                    };
-                    let me = ClientRef {
-                        core: self.core,
-                        id,
-                    } == req.from;
-                    if !c.registered || c.closing || (c.invisible && !me) {
-                        continue;
-                    }
-                    let (user, realname) = c.user.clone().unwrap_or_default();
-                    let nick = c.nick_or_star();
-                    if [nick, &c.host, &user, &realname]
-                        .iter()
-                        .any(|s| glob(&mask, s))
-                    {
-                        let info = member_info(nick, &user, &c.host, &realname);
-                        let flags = if c.away.is_some() { "G" } else { "H" };
-                        lines.push(who_line(&to, "*", &info, flags));
-                    }
+            Some(Finish::Joined(code)) => {
+                let mut frags = std::mem::take(&mut c.frags);
+                frags.sort_unstable();
+                let frags: Vec<String> = frags.into_iter().map(|(_, f)| f).collect();
+                let frags = frags.join(" ");
+                self.reply(mail, id, |to| to.text(code, frags));
+            }
+            None => {}
+        }
+        true
+    }
+
+    /// The idle sweep, run every few seconds: a client silent for
+    /// `interval` is pinged; silent for another `interval` it is dropped.
+    /// Returns clients that have been closing for longer than `grace`
+    /// (their writer is stuck on a peer that does not read): the caller
+    /// shuts their sockets down.
+    pub fn sweep(
+        &mut self,
+        mail: &mut Mail,
+        now: Instant,
+        interval: Duration,
+        grace: Duration,
+    ) -> Vec<ClientId> {
+        let mut stuck = Vec::new();
+        let mut idle = Vec::new();
+        for (&id, c) in &mut self.clients {
+            if let Some(since) = c.closing_since {
+                if now.saturating_duration_since(since) >= grace {
+                    stuck.push(id);
                 }
+            } else if now.saturating_duration_since(c.last_input) >= interval {
+                c.last_input = now;
+                idle.push(id);
             }
         }
-        self.answer(&req, lines, None);
+        for id in idle {
+            let Some(c) = self.clients.get_mut(&id) else {
+                continue;
+            };
+            if c.ping_outstanding {
+                let reason = format!("Ping timeout: {} seconds", interval.as_secs());
+                self.quit(mail, id, &reason, &reason);
+            } else {
+                c.ping_outstanding = true;
+                let l = LineBuilder::new(None, "PING").trailing(&self.cfg.name);
+                self.send(mail, id, l);
+            }
+        }
+        stuck
+    }
+
+    /// Says goodbye to every local client.
+    pub fn shutdown(&mut self, mail: &mut Mail) {
+        for id in self.ids() {
+            self.quit(mail, id, "Server shutting down", "Server shutting down");
+        }
+    }
+
+    /// Forgets a client whose connection task has ended.
+    pub fn remove(&mut self, mail: &mut Mail, id: ClientId) {
+        if self.clients.get(&id).is_some_and(|c| !c.closing) {
+            self.quit(mail, id, "Connection closed", "Connection closed");
+        }
+        self.clients.remove(&id);
+    }
+
+    /// Starts the client's exit: ERROR to it, QUIT to its channels, nick
+    /// released. The writer flushes and then closes the socket.
+    pub fn quit(&mut self, mail: &mut Mail, id: ClientId, quit_msg: &str, error: &str) {
+        let Some(c) = self.clients.get_mut(&id).filter(|c| !c.closing) else {
+            return;
+        };
+        self.quits += 1;
+        let error = format!("Closing Link: {} ({})", c.host, error);
+        c.out_bytes += error.len();
+        c.out
+            .push_back(LineBuilder::new(None, "ERROR").trailing(error));
+        c.closing = true;
+        c.closing_since = Some(Instant::now());
+        c.inq.clear();
+        c.inq_bytes = 0;
+        c.wake_writer();
+        c.wake_reader();
+        let chans: Vec<String> = c.channels.drain().map(|(k, _)| k).collect();
+        let quit_line = LineBuilder::new(Some(c.prefix.as_bytes()), "QUIT").trailing(quit_msg);
+        let nick = c.nick.take();
+        let was = nick.as_ref().map(|n| was(c, n));
+        let watched: Vec<String> = std::mem::take(&mut c.monitor).into_values().collect();
+        self.count_exit(id);
+        let from = self.me(id);
+        if let Some(n) = nick {
+            let folded = super::casemap::fold(&n);
+            mail.send_registry(&n, NickMsg::Release { folded, from, was });
+        }
+        for nick in watched {
+            let (on, answer) = (false, None);
+            let msg = NickMsg::Watch {
+                nick: nick.clone(),
+                from,
+                on,
+                answer,
+            };
+            mail.send_registry(&nick, msg);
+        }
+        let dedup = (chans.len() > 1).then(|| self.new_event());
+        for chan in chans {
+            self.mirror.remove(&chan, id);
+            let req = self.req(id);
+            let line = Some(quit_line.clone());
+            mail.send_chan(chan, req, ChanOp::Leave { line, dedup });
+        }
+    }
+
+    fn count_exit(&self, id: ClientId) {
+        let Some(c) = self.clients.get(&id) else {
+            return;
+        };
+        if c.registered {
+            Counters::add(&self.counters.users, -1);
+            if c.invisible {
+                Counters::add(&self.counters.invisible, -1);
+            }
+            if c.oper {
+                Counters::add(&self.counters.opers, -1);
+            }
+        } else {
+            Counters::add(&self.counters.unknown, -1);
+        }
     }
 
     /// A channel event for this core's members of the channel.
-    pub(super) fn on_deliver(&mut self, d: Deliver) {
-        let core = self.core;
-        let local = |r: &ClientRef| r.core == core;
+    pub fn on_deliver(&mut self, mail: &mut Mail, deliver: Deliver) {
+        let Deliver { chan, event: d } = deliver;
         match &d.change {
             Change::Join { who, name, op }
-                if local(who) && !self.view_join(who.id, &d.chan, name, *op) =>
+                if who.core == self.core && !self.mirror_join(who.id, &chan, name, *op) =>
             {
                 // Joined while disconnecting: take the ghost back out.
-                let req = Req {
-                    from: *who,
-                    nick: String::new(),
-                    prefix: String::new(),
-                    multi_prefix: false,
-                };
-                let op = super::msg::ChanOp::Leave {
-                    line: None,
-                    dedup: None,
-                };
-                let chan = d.chan.clone();
-                self.post_to_owner(&d.chan, Msg::Chan { chan, req, op });
+                let req = self.req(who.id);
+                let (line, dedup) = (None, None);
+                mail.send_chan(chan.clone(), req, ChanOp::Leave { line, dedup });
             }
-            Change::Status { who, op, voice } if local(who) => {
-                if let Some(v) = self
-                    .clients
-                    .get_mut(&who.id)
-                    .and_then(|c| c.channels.get_mut(&d.chan))
-                {
+            Change::Status { who, op, voice } if who.core == self.core => {
+                let view = self.clients.get_mut(&who.id);
+                if let Some(v) = view.and_then(|c| c.channels.get_mut(&chan)) {
                     v.op = *op;
                     v.voice = *voice;
                 }
             }
             _ => {}
         }
-        if !d.line.is_empty() {
-            self.write_to_members(&d);
+        if !d.line.is_empty() || d.alt.is_some() {
+            self.write_to_members(mail, &chan, &d);
         }
         if let Change::Leave { who } = &d.change {
             if who.core == self.core {
-                self.unindex(&d.chan, who.id);
+                self.mirror.remove(&chan, who.id);
                 if let Some(c) = self.clients.get_mut(&who.id) {
-                    c.channels.remove(&d.chan);
+                    c.channels.remove(&chan);
                 }
             }
         }
     }
-}
 
-impl Shard {
-    /// Writes a channel event to this core's members of the channel, each
-    /// getting the same `Bytes`.
-    fn write_to_members(&mut self, d: &Deliver) {
+    /// Records a local client's JOIN; false if it is already leaving.
+    fn mirror_join(&mut self, id: ClientId, chan: &str, name: &str, op: bool) -> bool {
+        let Some(c) = self.clients.get_mut(&id).filter(|c| !c.closing) else {
+            return false;
+        };
+        let view = ChanView {
+            name: name.to_string(),
+            op,
+            voice: false,
+        };
+        c.channels.insert(chan.to_string(), view);
+        self.mirror.add(chan, id);
+        true
+    }
+
+    /// Writes a channel event to this core's members of the channel. Each
+    /// combination of caps gets its bytes built once, and every member with
+    /// that combination the same `Bytes`.
+    fn write_to_members(&mut self, mail: &mut Mail, chan: &str, d: &Event) {
         // The list is taken out while `send` needs `&mut self`; the entry
         // stays in the map, so putting it back allocates nothing.
-        let Some(slot) = self.index.get_mut(&d.chan) else {
+        let Some(mut members) = self.mirror.take(chan) else {
             return;
         };
-        let mut members = std::mem::take(slot);
         let quits = self.quits;
-        let core = self.core;
-        let me = |id| ClientRef { core, id };
+        let mut built: [Option<Bytes>; 8] = Default::default();
         for &m in &members {
-            if d.except == Some(me(m)) || d.dedup.is_some_and(|ev| !self.first_sight(ev, m)) {
+            if d.except == Some(self.me(m)) {
                 continue;
             }
-            self.send(m, d.line.clone());
+            let Some(c) = self.clients.get(&m) else {
+                continue;
+            };
+            let alt = d.alt.as_ref().filter(|(cap, _)| c.caps.has(*cap));
+            let base = alt.map_or(&d.line, |(_, l)| l);
+            let is_op = || c.channels.get(chan).is_some_and(|v| v.op);
+            if base.is_empty() || (d.ops_only && !is_op()) {
+                continue;
+            }
+            if d.dedup.is_some_and(|ev| !self.mirror.first_sight(ev, m)) {
+                continue;
+            }
+            let slot = usize::from(alt.is_some()) << 2 | d.meta.variant(c.caps);
+            let line = built[slot].get_or_insert_with(|| d.meta.render(base, c.caps));
+            let line = line.clone();
+            self.send(mail, m, line);
         }
         if self.quits != quits {
             // Someone was dropped (sendq) while the list was out.
             members.retain(|id| self.clients.get(id).is_some_and(|c| !c.closing));
         }
-        match self.index.get_mut(&d.chan) {
-            Some(_) if members.is_empty() => {
-                self.index.remove(&d.chan);
-            }
-            Some(slot) => *slot = members,
-            // A dropped member's unindex removed the (then empty) entry.
-            None if !members.is_empty() => {
-                self.index.insert(d.chan.clone(), members);
-            }
-            None => {}
-        }
+        self.mirror.put_back(chan, members);
+    }
+
+    /// MONITOR: a watched nick came online or went offline.
+    pub fn on_monitor(&mut self, mail: &mut Mail, id: ClientId, nick: String, online: bool) {
+        let code = if online {
+            RPL_MONONLINE
+        } else {
+            RPL_MONOFFLINE
+        };
+        self.reply(mail, id, |to| to.text(code, nick));
+    }
+
+    /// What a channel owner keeps about this client as a member.
+    pub fn member_info(&self, id: ClientId) -> Option<MemberInfo> {
+        let c = self.clients.get(&id)?;
+        let (user, realname) = c.user.clone().unwrap_or_default();
+        Some(MemberInfo {
+            nick: c.nick_or_star().to_string(),
+            user,
+            host: c.host.clone(),
+            realname,
+            away: c.away.is_some(),
+            invisible: c.invisible,
+        })
     }
 }
 
-fn member_info(nick: &str, user: &str, host: &str, realname: &str) -> MemberInfo {
-    MemberInfo {
+/// The WHOWAS entry a client leaves behind for `nick`.
+pub fn was(c: &Client, nick: &str) -> Was {
+    let (user, realname) = c.user.clone().unwrap_or_default();
+    Was {
         nick: nick.to_string(),
-        user: user.to_string(),
-        host: host.to_string(),
-        realname: realname.to_string(),
-        away: false,
-        invisible: false,
+        user,
+        host: c.host.clone(),
+        realname,
     }
 }

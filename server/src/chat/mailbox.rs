@@ -110,18 +110,19 @@ async fn forward(out: Rc<Outbox>, core: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::msg::ClientRef;
+    use crate::chat::msg::{ClientRef, NickMsg};
 
     fn msg(i: usize) -> Msg {
-        Msg::ReleaseNick {
+        Msg::Nick(NickMsg::Release {
             folded: i.to_string(),
             from: ClientRef { core: 0, id: 0 },
-        }
+            was: None,
+        })
     }
 
     fn name(m: &Msg) -> String {
         match m {
-            Msg::ReleaseNick { folded, .. } => folded.clone(),
+            Msg::Nick(NickMsg::Release { folded, .. }) => folded.clone(),
             _ => String::new(),
         }
     }

@@ -1,10 +1,15 @@
 //! Messages between cores. All shared chat state is owned by exactly one
 //! core (a nick by `owner(nick)`, a channel by `owner(channel)`, a client by
 //! the core it connected to); everything else asks it with one of these.
-//! Per pair of cores the transport is FIFO, which is what keeps a channel's
-//! order: the owner emits its events in one sequence to each member core.
+//! Each message names the role it is for: the nick registry, a channel's
+//! owner, or a client's home. Per pair of cores the transport is FIFO,
+//! which is what keeps a channel's order: the owner emits its events in
+//! one sequence to each member core.
 
 use bytes::Bytes;
+
+use super::caps::Cap;
+use super::tags::Meta;
 
 pub type ClientId = u64;
 
@@ -22,7 +27,16 @@ pub struct Req {
     pub nick: String,
     /// `nick!user@host`, the source of lines this request makes others see.
     pub prefix: String,
-    pub multi_prefix: bool,
+    pub caps: super::caps::Caps,
+}
+
+/// A nick's last user, for WHOWAS.
+#[derive(Clone, Debug)]
+pub struct Was {
+    pub nick: String,
+    pub user: String,
+    pub host: String,
+    pub realname: String,
 }
 
 /// What a channel owner keeps about each member (for NAMES, WHO, KICK).
@@ -38,31 +52,80 @@ pub struct MemberInfo {
 
 #[derive(Debug)]
 pub enum Msg {
-    /// To the nick's owner: register `nick` for `from` (registration or change).
-    ClaimNick { nick: String, from: ClientRef },
-    /// Back to the client's core.
+    /// For the nick registry of the nick's owner.
+    Nick(NickMsg),
+    /// For the channel's owner.
+    Chan { chan: String, req: Req, op: ChanOp },
+    /// For a client's home core.
+    Home(HomeMsg),
+    /// To every core: answer from what you own.
+    Scatter { req: Req, op: ScatterOp },
+    /// The server is stopping: say goodbye to every local client.
+    Shutdown,
+}
+
+#[derive(Debug)]
+pub enum NickMsg {
+    /// Register `nick` for `from` (registration or change).
+    Claim { nick: String, from: ClientRef },
+    /// `from` no longer uses it; `was` is kept for WHOWAS.
+    Release {
+        folded: String,
+        from: ClientRef,
+        was: Option<Was>,
+    },
+    /// WHOWAS: the last `count` users of `nick`.
+    Whowas {
+        nick: String,
+        count: usize,
+        req: Req,
+    },
+    /// MONITOR: start (`on`) or stop telling `from` when `nick` comes and
+    /// goes; `answer` asks for its state now, ending that request.
+    Watch {
+        nick: String,
+        from: ClientRef,
+        on: bool,
+        answer: Option<Req>,
+    },
+    /// Pass `op` on to the nick's holder (as `HomeMsg::AtClient`).
+    Route {
+        target: String,
+        req: Req,
+        op: NickOp,
+    },
+    /// A channel MODE's answer on its way through the owners of `targets`
+    /// (+o/+v nicks not in `chan`), each adding 441 or 401 to `lines`.
+    Check {
+        req: Req,
+        lines: Vec<Bytes>,
+        chan: String,
+        targets: Vec<String>,
+    },
+}
+
+#[derive(Debug)]
+pub enum HomeMsg {
+    /// The registry's answer to a `Claim`.
     NickResult {
         id: ClientId,
         nick: String,
         ok: bool,
     },
-    /// To the nick's owner: `from` no longer uses it.
-    ReleaseNick { folded: String, from: ClientRef },
-    /// To the nick's owner, which forwards it to the client's core as `AtClient`.
-    ToNick {
-        target: String,
-        req: Req,
-        op: NickOp,
+    /// MONITOR: `nick` came online or went offline (730/731).
+    Monitor {
+        id: ClientId,
+        nick: String,
+        online: bool,
     },
+    /// A request routed to local client `id` by its nick.
     AtClient {
         id: ClientId,
         target: String,
         req: Req,
         op: NickOp,
     },
-    /// To the channel's owner.
-    Chan { chan: String, req: Req, op: ChanOp },
-    /// From a channel owner to a core with members: write `line` to them.
+    /// From a channel owner: write `line` to the local members.
     Deliver(Deliver),
     /// Answer lines for client `id`; `done` ends one pending request.
     Reply {
@@ -72,18 +135,37 @@ pub enum Msg {
         frag: Option<(u8, String)>,
         done: bool,
     },
-    /// To every core: answer from what you own.
-    Scatter { req: Req, op: ScatterOp },
-    /// The server is stopping: say goodbye to every local client.
-    Shutdown,
 }
 
 #[derive(Debug)]
 pub enum NickOp {
-    Privmsg { line: Bytes, notice: bool },
+    /// PRIVMSG, NOTICE or TAGMSG (`notice` for the last two: no 401, no 301).
+    Privmsg {
+        line: Bytes,
+        notice: bool,
+        meta: Meta,
+        /// TAGMSG: only a client with message-tags gets it.
+        tags_only: bool,
+    },
     Whois,
     Who,
-    Userhost { slot: u8 },
+    Userhost {
+        slot: u8,
+    },
+    /// ISON: the nick as its holder spells it, as fragment `slot`.
+    Ison {
+        slot: u8,
+    },
+    /// KILL by an operator (`by` is its nick).
+    Kill {
+        by: String,
+        reason: String,
+    },
+    /// An INVITE to `chan` (the channel owner recorded it).
+    Invite {
+        line: Bytes,
+        chan: String,
+    },
 }
 
 #[derive(Debug)]
@@ -102,6 +184,9 @@ pub enum ChanOp {
         line: Bytes,
         notice: bool,
         ack: bool,
+        meta: Meta,
+        /// TAGMSG: only members with message-tags get it.
+        tags_only: bool,
     },
     Topic {
         set: Option<Bytes>,
@@ -116,6 +201,7 @@ pub enum ChanOp {
     },
     Mode {
         args: Vec<String>,
+        now: u64,
     },
     /// A member left without PART (QUIT, disconnect, or a join that raced a
     /// disconnect). `line` is what the others see; `None` builds one.
@@ -128,32 +214,84 @@ pub enum ChanOp {
         line: Bytes,
         dedup: Option<u64>,
     },
+    /// The member's away state, invisibility or realname changed;
+    /// `notify` is the line members with the cap see (AWAY, SETNAME).
     Update {
-        away: bool,
-        invisible: bool,
+        info: MemberInfo,
+        notify: Option<(Cap, Bytes)>,
+    },
+    Invite {
+        target: String,
     },
 }
 
 #[derive(Debug)]
 pub enum ScatterOp {
-    List,
+    List(ListFilter),
     Who { mask: String },
 }
 
+/// LIST conditions (ELIST=MU): `>n` / `<n` members, name masks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub more_than: Option<usize>,
+    pub fewer_than: Option<usize>,
+    /// Name globs; a channel matches if it matches one (or there are none).
+    pub masks: Vec<String>,
+}
+
+impl ListFilter {
+    /// Parses `>5,<100,#chat*`; None when a term is not understood.
+    pub fn parse(terms: &str) -> Option<ListFilter> {
+        let mut f = ListFilter::default();
+        for t in terms.split(',').filter(|t| !t.is_empty()) {
+            if let Some(n) = t.strip_prefix('>') {
+                f.more_than = Some(n.parse().ok()?);
+            } else if let Some(n) = t.strip_prefix('<') {
+                f.fewer_than = Some(n.parse().ok()?);
+            } else {
+                f.masks.push(t.to_string());
+            }
+        }
+        Some(f)
+    }
+
+    pub fn admits(&self, name: &str, members: usize) -> bool {
+        self.more_than.is_none_or(|n| members > n)
+            && self.fewer_than.is_none_or(|n| members < n)
+            && (self.masks.is_empty() || self.masks.iter().any(|m| super::casemap::glob(m, name)))
+    }
+}
+
+/// A channel event for the members of one core.
 #[derive(Debug, Clone)]
 pub struct Deliver {
     /// Folded channel name.
     pub chan: String,
+    pub event: Event,
+}
+
+/// A line a channel's owner sends its members, with what goes with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
     pub line: Bytes,
+    /// A member who does not get the line (the sender of a PRIVMSG).
     pub except: Option<ClientRef>,
     pub change: Change,
     /// Event id for lines a client must see once although they arrive via
     /// several channels (NICK, QUIT).
     pub dedup: Option<u64>,
+    /// Tags for the members whose caps want them.
+    pub meta: Meta,
+    /// What members with this cap get instead of `line` (extended-join,
+    /// away-notify: an empty `line` means only they get anything).
+    pub alt: Option<(Cap, Bytes)>,
+    /// Only channel operators get it (invite-notify).
+    pub ops_only: bool,
 }
 
 /// Membership change a member core applies to its local mirror.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     None,
     /// Applied before writing, so the joiner sees its own JOIN.

@@ -1,10 +1,12 @@
 //! Numeric replies. Every builder returns one complete line ending in CRLF,
 //! addressed `:<server> <code> <target>`, where target is the client's nick
-//! or `*` before it has one.
+//! or `*` before it has one. Words a client sent that are echoed back
+//! (an unknown verb, a missing target) go through `echo_word`, so a reply
+//! never grows past 512 bytes or gains a parameter.
 
 use bytes::Bytes;
 
-use super::parse::LineBuilder;
+use super::parse::{echo_word, LineBuilder};
 
 /// Who a reply is from and to.
 #[derive(Clone, Copy)]
@@ -37,10 +39,10 @@ impl<'a> To<'a> {
     }
 
     pub fn no_such_nick(&self, target: &[u8]) -> Bytes {
-        self.about(ERR_NOSUCHNICK, target, "No such nick/channel")
+        self.about(ERR_NOSUCHNICK, echo_word(target), "No such nick/channel")
     }
     pub fn no_such_channel(&self, chan: &[u8]) -> Bytes {
-        self.about(ERR_NOSUCHCHANNEL, chan, "No such channel")
+        self.about(ERR_NOSUCHCHANNEL, echo_word(chan), "No such channel")
     }
     pub fn cannot_send(&self, chan: &str) -> Bytes {
         self.about(ERR_CANNOTSENDTOCHAN, chan, "Cannot send to channel")
@@ -58,7 +60,10 @@ impl<'a> To<'a> {
         self.text(ERR_NOTREGISTERED, "You have not registered")
     }
     pub fn unknown_command(&self, verb: &[u8]) -> Bytes {
-        self.about(ERR_UNKNOWNCOMMAND, verb, "Unknown command")
+        self.about(ERR_UNKNOWNCOMMAND, echo_word(verb), "Unknown command")
+    }
+    pub fn erroneous_nick(&self, nick: &[u8]) -> Bytes {
+        self.about(ERR_ERRONEUSNICKNAME, echo_word(nick), "Erroneous nickname")
     }
     pub fn input_too_long(&self) -> Bytes {
         self.text(ERR_INPUTTOOLONG, "Input line was too long")
@@ -90,6 +95,7 @@ pub const RPL_UNAWAY: &str = "305";
 pub const RPL_NOWAWAY: &str = "306";
 pub const RPL_WHOISUSER: &str = "311";
 pub const RPL_WHOISSERVER: &str = "312";
+pub const RPL_WHOISOPERATOR: &str = "313";
 pub const RPL_ENDOFWHO: &str = "315";
 pub const RPL_WHOISIDLE: &str = "317";
 pub const RPL_ENDOFWHOIS: &str = "318";
@@ -132,6 +138,26 @@ pub const ERR_PASSWDMISMATCH: &str = "464";
 pub const ERR_UNKNOWNMODE: &str = "472";
 pub const ERR_BADCHANNELKEY: &str = "475";
 pub const ERR_CHANOPRIVSNEEDED: &str = "482";
+pub const RPL_BANLIST: &str = "367";
+pub const ERR_BANNEDFROMCHAN: &str = "474";
+pub const ERR_CHANNELISFULL: &str = "471";
+pub const ERR_INVITEONLYCHAN: &str = "473";
+pub const ERR_USERONCHANNEL: &str = "443";
+pub const RPL_INVITING: &str = "341";
+pub const RPL_ISON: &str = "303";
+pub const RPL_WHOWASUSER: &str = "314";
+pub const RPL_ENDOFWHOWAS: &str = "369";
+pub const ERR_WASNOSUCHNICK: &str = "406";
+pub const RPL_YOUREOPER: &str = "381";
+pub const ERR_NOOPERHOST: &str = "491";
+pub const ERR_NOPRIVILEGES: &str = "481";
+pub const RPL_MONONLINE: &str = "730";
+pub const RPL_MONOFFLINE: &str = "731";
+pub const RPL_MONLIST: &str = "732";
+pub const RPL_ENDOFMONLIST: &str = "733";
+pub const ERR_MONLISTFULL: &str = "734";
+pub const ERR_BANLISTFULL: &str = "478";
+pub const ERR_INVALIDKEY: &str = "525";
 pub const ERR_UMODEUNKNOWNFLAG: &str = "501";
 pub const ERR_USERSDONTMATCH: &str = "502";
 

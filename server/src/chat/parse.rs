@@ -142,42 +142,100 @@ pub fn max_len_for(line_start: &[u8]) -> usize {
 }
 
 /// Builds one outbound line: `[:source] VERB p1 p2 :last\r\n`.
-/// Parameters are written as given: callers pass values that came out of a
-/// parsed line or were validated, so none holds CR, LF or NUL.
+///
+/// Whatever the parameters hold, the line is one line of at most 512
+/// bytes: CR, LF and NUL are dropped from every part (nothing a client
+/// sent can end a line the server writes), a middle parameter stops at its
+/// first space, and the line is cut to 510 bytes before its CRLF (at a
+/// UTF-8 character boundary when the text is UTF-8).
 pub struct LineBuilder {
     buf: BytesMut,
 }
 
+/// Bytes that may never appear inside a line.
+fn forbidden(b: u8) -> bool {
+    matches!(b, b'\r' | b'\n' | 0)
+}
+
 impl LineBuilder {
     pub fn new(source: Option<&[u8]>, verb: &str) -> Self {
-        let mut buf = BytesMut::with_capacity(64);
+        let mut b = LineBuilder {
+            buf: BytesMut::with_capacity(64),
+        };
         if let Some(s) = source {
-            buf.put_u8(b':');
-            buf.put_slice(s);
-            buf.put_u8(b' ');
+            b.buf.put_u8(b':');
+            b.put_word(s);
+            b.buf.put_u8(b' ');
         }
-        buf.put_slice(verb.as_bytes());
-        LineBuilder { buf }
+        b.put_word(verb.as_bytes());
+        b
     }
 
-    /// A middle parameter (no spaces, not starting with ':').
+    fn put_word(&mut self, w: &[u8]) {
+        let end = w.iter().position(|&b| b == b' ').unwrap_or(w.len());
+        self.put_text(&w[..end]);
+    }
+
+    fn put_text(&mut self, t: &[u8]) {
+        if t.iter().any(|&b| forbidden(b)) {
+            self.buf
+                .extend(t.iter().copied().filter(|&b| !forbidden(b)));
+        } else {
+            self.buf.put_slice(t);
+        }
+    }
+
+    /// A middle parameter (no spaces, not starting with ':'); an empty one
+    /// is written as `*` so the parameter count stays right.
     pub fn param(mut self, p: impl AsRef<[u8]>) -> Self {
+        let p = p.as_ref();
         self.buf.put_u8(b' ');
-        self.buf.put_slice(p.as_ref());
+        match p.first() {
+            None | Some(b' ') => self.buf.put_u8(b'*'),
+            Some(b':') => {
+                self.buf.put_u8(b'*');
+                self.put_word(p);
+            }
+            Some(_) => self.put_word(p),
+        }
         self
     }
 
     /// The last parameter, always written with a leading ':'.
     pub fn trailing(mut self, p: impl AsRef<[u8]>) -> Bytes {
         self.buf.put_slice(b" :");
-        self.buf.put_slice(p.as_ref());
+        self.put_text(p.as_ref());
         self.finish()
     }
 
     pub fn finish(mut self) -> Bytes {
+        let max = MAX_LINE - 2;
+        if self.buf.len() > max {
+            let mut cut = max;
+            // Back off over UTF-8 continuation bytes (at most 3).
+            while cut > max - 3 && self.buf[cut] & 0xc0 == 0x80 {
+                cut -= 1;
+            }
+            self.buf.truncate(cut);
+        }
         self.buf.put_slice(b"\r\n");
         self.buf.freeze()
     }
+}
+
+/// A client-supplied word echoed back in a numeric (an unknown verb, a
+/// missing nick or channel): its first word, at most 64 bytes, so a reply
+/// stays well within 512 bytes and keeps its parameter count.
+pub fn echo_word(w: &[u8]) -> &[u8] {
+    let end = w
+        .iter()
+        .position(|&b| b == b' ' || forbidden(b))
+        .unwrap_or(w.len());
+    let mut n = end.min(64);
+    while n < end && n > 60 && w[n] & 0xc0 == 0x80 {
+        n -= 1;
+    }
+    &w[..n]
 }
 
 #[cfg(test)]
@@ -222,6 +280,31 @@ mod tests {
             .trailing("Welcome");
         assert_eq!(&l[..], b":srv 001 nick :Welcome\r\n");
         assert_eq!(&LineBuilder::new(None, "PING").finish()[..], b"PING\r\n");
+    }
+
+    #[test]
+    fn builder_never_writes_a_line_break_or_an_overlong_line() {
+        let l = LineBuilder::new(Some(b"a\rb"), "PRIVMSG")
+            .param("#c\r\nx y")
+            .trailing("hi\r:x!y@z PRIVMSG #c :forged\0\n");
+        assert_eq!(&l[..], b":ab PRIVMSG #cx :hi:x!y@z PRIVMSG #c :forged\r\n");
+        let long = LineBuilder::new(Some(b"srv"), "NOTICE")
+            .param("x")
+            .trailing("é".repeat(400));
+        assert_eq!(&long[long.len() - 2..], b"\r\n");
+        assert!(long.len() <= MAX_LINE, "{}", long.len());
+        assert!(std::str::from_utf8(&long).is_ok(), "cut at a char boundary");
+        assert_eq!(
+            &LineBuilder::new(None, "X").param("").param(":a").finish()[..],
+            b"X * *:a\r\n"
+        );
+    }
+
+    #[test]
+    fn echoed_words_are_short_and_single() {
+        assert_eq!(echo_word(b"FOO bar"), b"FOO");
+        assert_eq!(echo_word(b"a\rb"), b"a");
+        assert_eq!(echo_word(&[b'x'; 300]).len(), 64);
     }
 
     #[test]

@@ -1,218 +1,248 @@
 //! Query commands (LIST, WHO, WHOIS, USERHOST) and a client's own state
-//! (AWAY, user MODE): the queries scatter to the cores that hold the
-//! answer and finish with their end numeric once every core has replied.
+//! (AWAY, user MODE): the queries go to the cores that hold the answer
+//! and finish with their end numeric once every core has replied.
 
 use bytes::Bytes;
 
-use super::casemap;
+use super::caps::Cap;
+use super::chan_cmds;
 use super::client::Finish;
 use super::commands::valid_channel;
-use super::msg::{ChanOp, ClientId, Msg, NickOp, ScatterOp};
+use super::counters::Counters;
+use super::msg::{ChanOp, ListFilter, Msg, NickMsg, NickOp, ScatterOp};
 use super::numerics::*;
-use super::parse::{LineBuilder, Message};
-use super::shard::{Counters, Shard};
+use super::parse::{echo_word, LineBuilder, Message};
+use super::session::Session;
 
-impl Shard {
-    pub(super) fn cmd_list(&mut self, id: ClientId, m: &Message) {
-        self.reply(id, |to| {
-            to.num(RPL_LISTSTART)
-                .param("Channel")
-                .trailing("Users  Name")
+pub fn list(s: &mut Session, m: &Message) {
+    s.reply(|to| {
+        to.num(RPL_LISTSTART)
+            .param("Channel")
+            .trailing("Users  Name")
+    });
+    let end = s.reply_line(|to| to.text(RPL_LISTEND, "End of /LIST"));
+    s.set_finish(Finish::Lines(vec![end.clone()]));
+    let terms = m.param_str(0).unwrap_or("");
+    let exact = terms.starts_with('#') && !terms.contains(['*', '?']);
+    if !exact {
+        // Unknown terms list nothing rather than everything.
+        let filter = ListFilter::parse(terms).unwrap_or_else(|| ListFilter {
+            fewer_than: Some(0),
+            ..ListFilter::default()
         });
-        let end = self.reply_line(id, |to| to.text(RPL_LISTEND, "End of /LIST"));
-        self.set_finish(id, Finish::Lines(vec![end.clone()]));
-        let Some(list) = m.params.first().filter(|p| p.first() == Some(&b'#')) else {
-            for core in 0..self.cores() {
-                let req = self.req(id);
-                self.request(
-                    id,
-                    core,
-                    Msg::Scatter {
-                        req,
-                        op: ScatterOp::List,
-                    },
-                );
-            }
-            return;
-        };
-        for name in list.split(|&b| b == b',').filter(|n| valid_channel(n)) {
-            let chan = String::from_utf8_lossy(name).into_owned();
-            self.request_chan(id, chan, ChanOp::List);
-        }
-        if self.clients.get(&id).is_some_and(|c| c.pending == 0) {
-            self.set_finish(id, Finish::Lines(Vec::new()));
-            self.send(id, end);
-        }
+        return s.scatter(|| ScatterOp::List(filter.clone()));
     }
-
-    /// A reply line addressed to the client, without sending it.
-    fn reply_line(&self, id: ClientId, f: impl FnOnce(To) -> Bytes) -> Bytes {
-        let nick = self.clients.get(&id).and_then(|c| c.nick.as_deref());
-        f(To::new(&self.cfg.name, nick))
+    let list = m.params[0];
+    for name in list.split(|&b| b == b',').filter(|n| valid_channel(n)) {
+        let chan = String::from_utf8_lossy(name).into_owned();
+        s.request_chan(chan, ChanOp::List);
     }
-
-    pub(super) fn cmd_who(&mut self, id: ClientId, m: &Message) {
-        let mask = match m.param_str(0) {
-            Some("0") | None => "*".to_string(),
-            Some(s) if !s.is_empty() => s.to_string(),
-            _ => "*".to_string(),
-        };
-        let req = self.req(id);
-        if mask.starts_with('#') {
-            let core = casemap::owner(&mask, self.cores());
-            let chan = mask;
-            return self.request(
-                id,
-                core,
-                Msg::Chan {
-                    chan,
-                    req,
-                    op: ChanOp::Who,
-                },
-            );
-        }
-        let end = self.reply_line(id, |to| to.end_of_who(&mask));
-        self.set_finish(id, Finish::Lines(vec![end]));
-        if mask.contains(['*', '?']) {
-            for core in 0..self.cores() {
-                let req = self.req(id);
-                let op = ScatterOp::Who { mask: mask.clone() };
-                self.request(id, core, Msg::Scatter { req, op });
-            }
-        } else {
-            let core = casemap::owner(&mask, self.cores());
-            let op = NickOp::Who;
-            self.request(
-                id,
-                core,
-                Msg::ToNick {
-                    target: mask,
-                    req,
-                    op,
-                },
-            );
-        }
+    if s.pending() == 0 {
+        s.set_finish(Finish::Lines(Vec::new()));
+        s.send(end);
     }
+}
 
-    pub(super) fn cmd_whois(&mut self, id: ClientId, m: &Message) {
-        let target = m
-            .params
-            .get(1)
-            .or(m.params.first())
-            .filter(|t| !t.is_empty());
-        let Some(target) = target else {
-            return self.reply(id, |to| to.text(ERR_NONICKNAMEGIVEN, "No nickname given"));
-        };
-        let target = target.split(|&b| b == b',').next().unwrap_or_default();
-        let target = String::from_utf8_lossy(target).into_owned();
-        let req = self.req(id);
-        let core = casemap::owner(&target, self.cores());
-        self.request(
-            id,
-            core,
-            Msg::ToNick {
-                target,
-                req,
-                op: NickOp::Whois,
-            },
-        );
+pub fn who(s: &mut Session, m: &Message) {
+    let mask = match m.param_str(0) {
+        Some("0") | None => "*".to_string(),
+        Some(s) if !s.is_empty() => String::from_utf8_lossy(echo_word(s.as_bytes())).into(),
+        _ => "*".to_string(),
+    };
+    if mask.starts_with('#') {
+        return s.request_chan(mask, ChanOp::Who);
     }
-
-    pub(super) fn cmd_userhost(&mut self, id: ClientId, m: &Message) {
-        if m.params.is_empty() {
-            return self.reply(id, |to| to.need_more_params("USERHOST"));
-        }
-        self.set_finish(id, Finish::Userhost);
-        for (slot, nick) in (0u8..).zip(m.params.iter().take(5)) {
-            let target = String::from_utf8_lossy(nick).into_owned();
-            let req = self.req(id);
-            let core = casemap::owner(&target, self.cores());
-            let op = NickOp::Userhost { slot };
-            self.request(id, core, Msg::ToNick { target, req, op });
-        }
+    let end = s.reply_line(|to| to.end_of_who(&mask));
+    s.set_finish(Finish::Lines(vec![end]));
+    if mask.contains(['*', '?']) {
+        s.scatter(|| ScatterOp::Who { mask: mask.clone() });
+    } else {
+        route(s, mask, NickOp::Who);
     }
+}
 
-    pub(super) fn cmd_away(&mut self, id: ClientId, m: &Message) {
-        let Some(c) = self.clients.get_mut(&id) else {
-            return;
-        };
-        let msg = m.params.first().filter(|p| !p.is_empty());
-        c.away = msg.map(|p| Bytes::copy_from_slice(p));
-        if c.away.is_some() {
-            self.reply(id, |to| {
-                to.text(RPL_NOWAWAY, "You have been marked as being away")
-            });
-        } else {
-            self.reply(id, |to| {
-                to.text(RPL_UNAWAY, "You are no longer marked as being away")
-            });
-        }
-        self.update_channels(id);
+/// Sends `op` to the holder of nick `target`, through the nick's owner.
+fn route(s: &mut Session, target: String, op: NickOp) {
+    let req = s.req();
+    let core = s.mail().nick_owner(&target);
+    s.request(core, Msg::Nick(NickMsg::Route { target, req, op }));
+}
+
+pub fn whois(s: &mut Session, m: &Message) {
+    let target = m
+        .params
+        .get(1)
+        .or(m.params.first())
+        .filter(|t| !t.is_empty());
+    let Some(target) = target else {
+        return s.reply(|to| to.text(ERR_NONICKNAMEGIVEN, "No nickname given"));
+    };
+    let target = target.split(|&b| b == b',').next().unwrap_or_default();
+    let target = String::from_utf8_lossy(target).into_owned();
+    route(s, target, NickOp::Whois);
+}
+
+pub fn userhost(s: &mut Session, m: &Message) {
+    if m.params.is_empty() {
+        return s.reply(|to| to.need_more_params("USERHOST"));
     }
-
-    /// Tells the client's channels its away/invisible state (for WHO).
-    fn update_channels(&mut self, id: ClientId) {
-        let Some(c) = self.clients.get(&id) else {
-            return;
-        };
-        let (away, invisible) = (c.away.is_some(), c.invisible);
-        let chans: Vec<String> = c.channels.keys().cloned().collect();
-        for chan in chans {
-            let req = self.req(id);
-            let op = ChanOp::Update { away, invisible };
-            self.post_to_owner(&chan.clone(), Msg::Chan { chan, req, op });
-        }
+    s.set_finish(Finish::Joined(RPL_USERHOST));
+    for (slot, nick) in (0u8..).zip(m.params.iter().take(5)) {
+        let target = String::from_utf8_lossy(echo_word(nick)).into_owned();
+        route(s, target, NickOp::Userhost { slot });
     }
+}
 
-    pub(super) fn cmd_mode(&mut self, id: ClientId, m: &Message) {
-        let Some(target) = m.param_str(0).filter(|t| !t.is_empty()) else {
-            return self.reply(id, |to| to.need_more_params("MODE"));
-        };
-        if target.starts_with('#') {
-            let args = m.params[1..]
+/// `ISON nick...`: which of them are online (303), at most 32 asked.
+pub fn ison(s: &mut Session, m: &Message) {
+    let nicks: Vec<String> = m
+        .params
+        .iter()
+        .flat_map(|p| p.split(|&b| b == b' '))
+        .filter(|n| !n.is_empty())
+        .take(32)
+        .map(|n| String::from_utf8_lossy(echo_word(n)).into_owned())
+        .collect();
+    if nicks.is_empty() {
+        return s.reply(|to| to.need_more_params("ISON"));
+    }
+    s.set_finish(Finish::Joined(RPL_ISON));
+    for (slot, target) in (0u8..).zip(nicks) {
+        route(s, target, NickOp::Ison { slot });
+    }
+}
+
+pub fn away(s: &mut Session, m: &Message) {
+    let Some(c) = s.client_mut() else {
+        return;
+    };
+    let msg = m.params.first().filter(|p| !p.is_empty());
+    c.away = msg.map(|p| Bytes::copy_from_slice(p));
+    let b = LineBuilder::new(Some(c.prefix.as_bytes()), "AWAY");
+    let notify = match &c.away {
+        Some(text) => b.trailing(text),
+        None => b.finish(),
+    };
+    if c.away.is_some() {
+        s.reply(|to| to.text(RPL_NOWAWAY, "You have been marked as being away"));
+    } else {
+        s.reply(|to| to.text(RPL_UNAWAY, "You are no longer marked as being away"));
+    }
+    update_channels(s, Some((Cap::AwayNotify, notify)));
+}
+
+/// SETNAME (https://ircv3.net/specs/extensions/setname): a new realname,
+/// seen by the client and by channel members with the cap.
+pub fn setname(s: &mut Session, m: &Message) {
+    let Some(real) = m.params.first().filter(|p| !p.is_empty()) else {
+        return s.reply(|to| to.need_more_params("SETNAME"));
+    };
+    let server = s.cfg().name.clone();
+    if real.len() > 128 {
+        let l = LineBuilder::new(Some(server.as_bytes()), "FAIL")
+            .param("SETNAME")
+            .param("INVALID_REALNAME")
+            .trailing("Realname is not valid");
+        return s.send(l);
+    }
+    let Some(c) = s.client_mut() else {
+        return;
+    };
+    let real = String::from_utf8_lossy(real).into_owned();
+    if let Some(u) = &mut c.user {
+        u.1 = real.clone();
+    }
+    let line = LineBuilder::new(Some(c.prefix.as_bytes()), "SETNAME").trailing(real);
+    if c.caps.has(Cap::Setname) {
+        s.send(line.clone());
+    }
+    update_channels(s, Some((Cap::Setname, line)));
+}
+
+/// Tells the client's channels its away/invisible/realname state (for
+/// WHO), with the line members with the cap see.
+fn update_channels(s: &mut Session, notify: Option<(Cap, Bytes)>) {
+    let Some(info) = s.home().member_info(s.me().id) else {
+        return;
+    };
+    let chans: Vec<String> = s
+        .client()
+        .map(|c| c.channels.keys().cloned().collect())
+        .unwrap_or_default();
+    for chan in chans {
+        let (info, notify) = (info.clone(), notify.clone());
+        s.tell_chan(chan, ChanOp::Update { info, notify });
+    }
+}
+
+pub fn mode(s: &mut Session, m: &Message) {
+    let Some(target) = m.param_str(0).filter(|t| !t.is_empty()) else {
+        return s.reply(|to| to.need_more_params("MODE"));
+    };
+    if target.starts_with('#') {
+        return chan_cmds::mode(s, m);
+    }
+    let Some(c) = s.client() else {
+        return;
+    };
+    if !super::casemap::eq(target, c.nick_or_star()) {
+        return s.reply(|to| to.text(ERR_USERSDONTMATCH, "Can't change mode for other users"));
+    }
+    let Some(modes) = m.param_str(1) else {
+        let mut modes = String::from("+");
+        modes.extend(
+            [(c.invisible, 'i'), (c.oper, 'o')]
                 .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            return self.chan_request(id, m, "MODE", || ChanOp::Mode { args });
-        }
-        let Some(c) = self.clients.get(&id) else {
-            return;
-        };
-        if !casemap::eq(target, c.nick_or_star()) {
-            return self.reply(id, |to| {
-                to.text(ERR_USERSDONTMATCH, "Can't change mode for other users")
-            });
-        }
-        let Some(modes) = m.param_str(1) else {
-            let s = if c.invisible { "+i" } else { "+" };
-            return self.reply(id, |to| to.num(RPL_UMODEIS).param(s).finish());
-        };
-        let mut set = c.invisible;
-        let mut plus = true;
-        let mut unknown = false;
-        for ch in modes.chars() {
-            match ch {
-                '+' => plus = true,
-                '-' => plus = false,
-                'i' => set = plus,
-                _ => unknown = true,
-            }
-        }
-        if unknown {
-            self.reply(id, |to| to.text(ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag"));
-        }
-        let Some(c) = self.clients.get_mut(&id) else {
-            return;
-        };
-        if set != c.invisible {
-            c.invisible = set;
-            Counters::add(&self.counters.invisible, if set { 1 } else { -1 });
-            let nick = c.nick_or_star().to_string();
-            let l = LineBuilder::new(Some(c.prefix.as_bytes()), "MODE")
-                .param(nick)
-                .trailing(if set { "+i" } else { "-i" });
-            self.send(id, l);
-            self.update_channels(id);
+                .filter(|x| x.0)
+                .map(|x| x.1),
+        );
+        return s.reply(|to| to.num(RPL_UMODEIS).param(modes).finish());
+    };
+    let mut set = c.invisible;
+    let mut plus = true;
+    let mut unknown = false;
+    for ch in modes.chars() {
+        match ch {
+            '+' => plus = true,
+            '-' => plus = false,
+            'i' => set = plus,
+            // +o comes only from OPER; -o is allowed but not here yet.
+            _ => unknown = true,
         }
     }
+    if unknown {
+        s.reply(|to| to.text(ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag"));
+    }
+    set_invisible(s, set);
+}
+
+fn set_invisible(s: &mut Session, set: bool) {
+    let counters = s.home().counters().clone();
+    let Some(c) = s.client_mut().filter(|c| c.invisible != set) else {
+        return;
+    };
+    c.invisible = set;
+    Counters::add(&counters.invisible, if set { 1 } else { -1 });
+    let nick = c.nick_or_star().to_string();
+    let l = LineBuilder::new(Some(c.prefix.as_bytes()), "MODE")
+        .param(nick)
+        .trailing(if set { "+i" } else { "-i" });
+    s.send(l);
+    update_channels(s, None);
+}
+
+/// `WHOWAS <nick> [count]`, answered by the nick's registry.
+pub fn whowas(s: &mut Session, m: &Message) {
+    let Some(nick) = m.params.first().filter(|n| !n.is_empty()) else {
+        return s.reply(|to| to.text(ERR_NONICKNAMEGIVEN, "No nickname given"));
+    };
+    let nick = String::from_utf8_lossy(echo_word(nick)).into_owned();
+    let count = m
+        .param_str(1)
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .unwrap_or(usize::MAX);
+    let req = s.req();
+    let core = s.mail().nick_owner(&nick);
+    s.request(core, Msg::Nick(NickMsg::Whowas { nick, count, req }));
 }

@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::config::Config;
+use super::counters::Counters;
 use super::framing::Frame;
 use super::msg::{ClientRef, Msg};
-use super::shard::{Config, Counters, Shard};
+use super::shard::Shard;
 
 pub struct Cluster {
     pub shards: Vec<Shard>,
@@ -112,7 +114,8 @@ impl Cluster {
         self.shards[c.core].take_output(c.id)
     }
 
-    /// Lines queued for the client, CRLF checked and stripped.
+    /// Lines queued for the client, CRLF stripped; each is checked to be
+    /// one line of at most 512 bytes with no CR, LF or NUL inside.
     pub fn take(&mut self, c: ClientRef) -> Vec<String> {
         let (lines, _) = self.bytes_out(c);
         lines
@@ -120,6 +123,17 @@ impl Cluster {
             .filter(|l| !l.is_empty())
             .map(|l| {
                 assert!(l.ends_with(b"\r\n"), "no CRLF: {l:?}");
+                // The 512-byte limit counts the line without its tags.
+                let untagged = match l.strip_prefix(b"@") {
+                    Some(rest) => rest.splitn(2, |&b| b == b' ').nth(1).unwrap_or_default(),
+                    None => &l[..],
+                };
+                assert!(untagged.len() <= super::parse::MAX_LINE, "over 512: {l:?}");
+                let inner = &l[..l.len() - 2];
+                assert!(
+                    !inner.iter().any(|b| matches!(b, b'\r' | b'\n' | 0)),
+                    "CR, LF or NUL inside a line: {l:?}"
+                );
                 String::from_utf8_lossy(&l[..l.len() - 2]).into_owned()
             })
             .collect()

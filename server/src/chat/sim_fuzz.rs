@@ -21,8 +21,39 @@ impl Rng {
 }
 
 const VERBS: &[&str] = &[
-    "NICK", "USER", "PASS", "CAP", "JOIN", "PART", "PRIVMSG", "NOTICE", "QUIT", "NAMES", "LIST",
-    "TOPIC", "WHO", "WHOIS", "AWAY", "USERHOST", "KICK", "MODE", "PING", "PONG", "LUSERS", "X",
+    "NICK",
+    "USER",
+    "PASS",
+    "CAP",
+    "JOIN",
+    "PART",
+    "PRIVMSG",
+    "NOTICE",
+    "QUIT",
+    "NAMES",
+    "LIST",
+    "TOPIC",
+    "WHO",
+    "WHOIS",
+    "AWAY",
+    "USERHOST",
+    "KICK",
+    "MODE",
+    "PING",
+    "PONG",
+    "LUSERS",
+    "X",
+    "INVITE",
+    "SETNAME",
+    "TAGMSG",
+    "ISON",
+    "WHOWAS",
+    "MONITOR",
+    "OPER",
+    "KILL",
+    "MOTD",
+    "@label=l1 PING",
+    "@+a=b;label=x PRIVMSG",
 ];
 const WORDS: &[&str] = &[
     "#a",
@@ -51,9 +82,29 @@ const WORDS: &[&str] = &[
     "key",
     "-t+s",
     "\u{ff}",
+    "a\rPRIVMSG #a :forged",
+    "x\0y",
+    "+imlb",
+    "5",
+    "*!*@*",
+    "+",
+    "-",
+    "L",
+    "S",
+    ">1",
+    ":labeled-response batch echo-message server-time message-tags",
+    ":\r\n",
 ];
 
 fn random_line(r: &mut Rng) -> Vec<u8> {
+    if r.below(10) == 0 {
+        // Long lines around the limits, and far past them.
+        let n = [0, 509, 510, 511, 512, 8191, 8192, 100_000][r.below(8)];
+        let mut l = b"PRIVMSG a :".to_vec();
+        l.resize(n.max(l.len()), b'x');
+        l.extend_from_slice(b"\r\n");
+        return l;
+    }
     if r.below(5) == 0 {
         let n = r.below(600);
         return (0..n).map(|_| r.next() as u8).collect();
@@ -89,7 +140,9 @@ fn random_input_never_panics() {
                 cl.input(c, f);
             }
             if step % 7 == 0 {
-                cl.take(c);
+                for &(c, _) in &clients {
+                    cl.take(c);
+                }
             }
             if r.below(40) == 0 {
                 cl.drop_conn(c);

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use super::config::Config;
 use super::framing::Frame;
 use super::msg::ClientRef;
-use super::shard::Config;
 use super::sim::Cluster;
 
 fn has(out: &[String], needle: &str) -> bool {
@@ -79,7 +79,10 @@ fn commands_before_registration_get_451_and_ping_works() {
     cl.line(c, "PRIVMSG x :y");
     cl.line(c, "PING tok");
     let out = cl.take(c);
-    assert_eq!(out[0], ":irc.test CAP * LS :multi-prefix");
+    assert_eq!(
+        out[0],
+        format!(":irc.test CAP * LS :{}", super::caps::ls(302))
+    );
     assert_eq!(out[1], ":irc.test 451 * :You have not registered");
     assert_eq!(out[2], ":irc.test 451 * :You have not registered");
     assert_eq!(out[3], ":irc.test PONG irc.test :tok");
@@ -100,7 +103,7 @@ fn cap_negotiation_holds_registration_until_end() {
     assert!(!has(&out, " 001 "), "{out:?}");
     assert_eq!(out[1], ":irc.test CAP n ACK :multi-prefix");
     assert_eq!(out[2], ":irc.test CAP n NAK :sasl");
-    assert_eq!(out[3], ":irc.test CAP n LIST :multi-prefix");
+    assert_eq!(out[3], ":irc.test CAP n LIST :multi-prefix cap-notify");
     assert_eq!(out[4], ":irc.test 410 n FOO :Invalid CAP command");
     cl.line(c, "CAP END");
     assert!(has(&cl.take(c), " 001 n "));
@@ -509,7 +512,7 @@ fn channel_modes() {
     cl.take(a);
     cl.line(a, "MODE #room +z");
     cl.line(a, "MODE #room +o nobody");
-    assert_eq!(codes(&cl.take(a)), ["472", "441"]);
+    assert_eq!(codes(&cl.take(a)), ["472", "401"]);
     cl.line(a, "MODE #nope");
     assert_eq!(codes(&cl.take(a)), ["403"]);
 }
@@ -589,7 +592,7 @@ fn input_queue_accounting_is_exact() {
     );
     cl.settle_all();
     assert!(cl.shards[0].wants_input(a.id));
-    assert_eq!(cl.shards[0].clients[&a.id].inq_bytes, 0);
+    assert_eq!(cl.shards[0].home().client(a.id).unwrap().inq_bytes, 0);
 }
 
 #[test]
@@ -745,4 +748,158 @@ fn lusers_counts() {
     );
     assert_eq!(out[2], ":irc.test 253 alice 1 :unknown connection(s)");
     assert_eq!(out[3], ":irc.test 254 alice 1 :channels formed");
+}
+
+#[test]
+fn user_with_empty_realname_is_461() {
+    let mut cl = Cluster::new(2);
+    let c = cl.connect_raw(0);
+    cl.line(c, "NICK n");
+    cl.line(c, "USER u 0 * :");
+    cl.line(c, "USER u 0 *");
+    assert_eq!(
+        cl.take(c),
+        [
+            ":irc.test 461 n USER :Not enough parameters",
+            ":irc.test 461 n USER :Not enough parameters"
+        ]
+    );
+    cl.line(c, "USER u 0 * :real");
+    assert!(has(&cl.take(c), " 001 n "));
+}
+
+#[test]
+fn names_of_several_and_of_missing_channels() {
+    let (mut cl, a, b) = pair();
+    cl.line(b, "JOIN #other");
+    cl.take(a);
+    cl.take(b);
+    cl.line(a, "NAMES #room,#other");
+    assert_eq!(
+        cl.take(a),
+        [
+            ":irc.test 353 alice = #room :@alice bob",
+            ":irc.test 366 alice #room :End of /NAMES list",
+            ":irc.test 353 alice = #other :@bob",
+            ":irc.test 366 alice #other :End of /NAMES list",
+        ]
+    );
+    cl.line(a, "NAMES #nonexistent");
+    cl.line(a, "NAMES nohash");
+    assert_eq!(
+        cl.take(a),
+        [
+            ":irc.test 366 alice #nonexistent :End of /NAMES list",
+            ":irc.test 366 alice nohash :End of /NAMES list",
+        ]
+    );
+}
+
+#[test]
+fn who_shows_invisible_members_to_those_sharing_the_channel() {
+    let (mut cl, a, b) = pair();
+    cl.line(b, "MODE bob +i");
+    cl.take(b);
+    cl.line(a, "WHO #room");
+    let out = cl.take(a);
+    assert_eq!(codes(&out), ["352", "352", "315"], "{out:?}");
+    assert_eq!(
+        out[1],
+        ":irc.test 352 alice #room bob 127.0.0.1 irc.test bob H :0 Real bob"
+    );
+    let c = cl.connect(0, "carol");
+    cl.line(c, "WHO #room");
+    let out = cl.take(c);
+    assert_eq!(
+        codes(&out),
+        ["352", "315"],
+        "an outsider sees only the visible"
+    );
+}
+
+#[test]
+fn bad_keys_are_refused_with_525_and_set_nothing() {
+    let (mut cl, a, b) = pair();
+    for bad in [
+        "MODE #room +k :",
+        "MODE #room +k :   ",
+        "MODE #room +k :a b",
+    ] {
+        cl.line(a, bad);
+        assert_eq!(
+            cl.take(a),
+            [":irc.test 525 alice #room :Key is not well-formed"],
+            "{bad}"
+        );
+    }
+    cl.line(a, "MODE #room +k");
+    assert_eq!(codes(&cl.take(a)), ["461"]);
+    assert!(cl.take(b).is_empty(), "no MODE line went out");
+    cl.line(a, "MODE #room");
+    assert_eq!(cl.take(a)[0], ":irc.test 324 alice #room +nt");
+    let c = cl.connect(1, "carol");
+    cl.line(c, "JOIN #room");
+    assert!(has(&cl.take(c), " JOIN #room"), "no key was set");
+}
+
+#[test]
+fn op_of_a_missing_nick_is_401_of_an_outsider_441() {
+    let (mut cl, a, _b) = pair();
+    let _out = cl.connect(1, "outsider");
+    cl.line(a, "MODE #room +oo nobody outsider");
+    assert_eq!(
+        cl.take(a),
+        [
+            ":irc.test 401 alice nobody :No such nick/channel",
+            ":irc.test 441 alice outsider #room :They aren't on that channel",
+        ]
+    );
+    cl.line(a, "MODE #room +v nobody");
+    cl.line(a, "PING after");
+    let out = cl.take(a);
+    assert_eq!(
+        codes(&out),
+        ["401", "PONG"],
+        "the reply came before the next command's"
+    );
+}
+
+#[test]
+fn ban_list_is_kept_and_checked_on_join_and_privmsg() {
+    let (mut cl, a, b) = pair();
+    cl.line(a, "MODE #room +b carol");
+    let line = ":alice!alice@127.0.0.1 MODE #room +b carol!*@*";
+    assert_eq!(cl.take(a), [line]);
+    assert_eq!(cl.take(b), [line]);
+    cl.line(a, "MODE #room +b carol");
+    assert!(
+        cl.take(a).is_empty(),
+        "a mask already listed changes nothing"
+    );
+    cl.line(b, "MODE #room b");
+    let out = cl.take(b);
+    assert_eq!(codes(&out), ["367", "368"]);
+    assert!(out[0].starts_with(":irc.test 367 bob #room carol!*@* alice!alice@127.0.0.1 "));
+    let c = cl.connect(0, "carol");
+    cl.line(c, "JOIN #room");
+    assert_eq!(
+        cl.take(c),
+        [":irc.test 474 carol #room :Cannot join channel (+b)"]
+    );
+    // A member banned later may stay but not speak; voice lets them.
+    cl.line(a, "MODE #room +b *!bob@*");
+    cl.take(a);
+    cl.take(b);
+    cl.line(b, "PRIVMSG #room :hello?");
+    assert_eq!(codes(&cl.take(b)), ["404"]);
+    assert!(cl.take(a).is_empty());
+    cl.line(a, "MODE #room +v bob");
+    cl.take(a);
+    cl.take(b);
+    cl.line(b, "PRIVMSG #room :now?");
+    assert_eq!(cl.take(a)[0], ":bob!bob@127.0.0.1 PRIVMSG #room :now?");
+    cl.line(a, "MODE #room -b carol!*@*");
+    cl.take(a);
+    cl.line(c, "JOIN #room");
+    assert!(has(&cl.take(c), " JOIN #room"));
 }

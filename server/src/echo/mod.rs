@@ -7,16 +7,14 @@
 mod accept;
 mod conn;
 mod core;
-mod port;
-mod ratelimit;
 mod shutdown;
 mod stats;
 
+use crate::scaffold::{announce::Startup, bind::Reservation};
 use clap::Args;
-use std::io::{self, Write};
+use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Args)]
@@ -45,15 +43,10 @@ pub fn run(args: EchoArgs) -> io::Result<()> {
         Some(n) => n as usize,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let reservation = port::Reservation::new(args.listen)
+    let reservation = Reservation::new(args.listen)
         .map_err(|e| io::Error::new(e.kind(), format!("binding {}: {e}", args.listen)))?;
-    let addr = reservation.addr();
-    let startup = Arc::new(Startup {
-        cores,
-        addr,
-        bound: AtomicUsize::new(0),
-        reservation: Mutex::new(Some(reservation)),
-    });
+    let startup = Arc::new(Startup::new("echo", cores, reservation));
+    let addr = startup.addr();
     let stats_every = (args.stats_interval > 0).then(|| Duration::from_secs(args.stats_interval));
     let mut builder = uringo::Builder::new().cores(cores);
     if let Some(backend) = args.backend {
@@ -74,33 +67,4 @@ pub fn run(args: EchoArgs) -> io::Result<()> {
         tracing::info!("shut down cleanly");
     }
     result
-}
-
-/// Startup bookkeeping shared by the cores: the last one to bind announces the server.
-struct Startup {
-    cores: usize,
-    addr: SocketAddr,
-    bound: AtomicUsize,
-    reservation: Mutex<Option<port::Reservation>>,
-}
-
-impl Startup {
-    fn core_bound(&self) {
-        if self.bound.fetch_add(1, Ordering::AcqRel) + 1 != self.cores {
-            return;
-        }
-        // Every listener is up: the port no longer needs holding.
-        drop(
-            self.reservation
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take(),
-        );
-        let (addr, cores) = (self.addr, self.cores);
-        let features = uringo::features();
-        tracing::info!(%addr, cores, backend = %features.backend, %features, "uringo-server echo listening");
-        let mut out = io::stdout().lock();
-        let _ = writeln!(out, "listening on {addr}");
-        let _ = out.flush();
-    }
 }

@@ -3,6 +3,11 @@
 //! Every core binds its own SO_REUSEPORT listener, so with port 0 each would get a different
 //! port. Instead a bound (not listening) SO_REUSEPORT socket is made first: it fixes the port,
 //! keeps it ours while the cores bind to it, and, never listening, is never handed connections.
+//!
+//! SO_REUSEPORT would also let a second server of the same user bind a port the first one
+//! listens on, and the kernel would split the connections between them. So before reserving,
+//! a plain bind (SO_REUSEADDR only) checks that nothing listens there: if something does, the
+//! server refuses to start with "address in use".
 
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
@@ -16,6 +21,9 @@ pub struct Reservation {
 
 impl Reservation {
     pub fn new(addr: SocketAddr) -> io::Result<Reservation> {
+        if addr.port() != 0 {
+            refuse_in_use(addr)?;
+        }
         let socket = Socket::new(
             Domain::for_address(addr),
             Type::STREAM.cloexec(),
@@ -40,6 +48,20 @@ impl Reservation {
     }
 }
 
+/// Fails with `AddrInUse` if a socket already listens on `addr`.
+fn refuse_in_use(addr: SocketAddr) -> io::Result<()> {
+    let probe = Socket::new(Domain::for_address(addr), Type::STREAM.cloexec(), None)?;
+    // SO_REUSEADDR: a connection in TIME_WAIT does not count as "in use"; a listener does.
+    probe.set_reuse_address(true)?;
+    probe.bind(&addr.into()).map_err(|e| match e.kind() {
+        io::ErrorKind::AddrInUse => io::Error::new(
+            e.kind(),
+            format!("{addr} is already in use (is another server running?)"),
+        ),
+        _ => e,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +82,17 @@ mod tests {
         let _a = reuseport_listener(r.addr()).unwrap();
         let _b = reuseport_listener(r.addr()).unwrap();
         std::net::TcpStream::connect(r.addr()).unwrap();
+    }
+
+    #[test]
+    fn an_address_someone_listens_on_is_refused() {
+        let taken = reuseport_listener("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = taken.local_addr().unwrap();
+        let err = Reservation::new(addr).err().expect("refused");
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        assert!(err.to_string().contains("already in use"), "{err}");
+        drop(taken);
+        assert!(Reservation::new(addr).is_ok(), "free again once it closed");
     }
 
     #[test]

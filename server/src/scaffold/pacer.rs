@@ -1,8 +1,71 @@
 //! Accept-loop pacing when the process runs out of file descriptors (EMFILE/ENFILE): the
 //! pending connections stay in the kernel's backlog, so the loop waits with a growing pause
 //! and retries, and says so in the log at most once per second instead of once per attempt.
+//! `AcceptPacer` is the whole policy, sans I/O: the server's accept loop hands it each
+//! result and does what it says.
 
+use std::io;
 use std::time::{Duration, Instant};
+
+/// What to do with one accept result.
+#[derive(Debug)]
+pub enum Accepted<T> {
+    /// A connection: serve it.
+    Conn(T),
+    /// Out of descriptors: wait this long before accepting again.
+    Pause(Duration),
+    /// An error about one connection (ECONNABORTED and the like): go on.
+    Skip,
+}
+
+/// The accept policy of one listener: back off (5 ms doubling to 500 ms) while descriptors
+/// run out, log that at most once a second, and log when accepting works again.
+#[derive(Debug)]
+pub struct AcceptPacer {
+    backoff: Backoff,
+    log: LogLimiter,
+    exhausted_since: Option<Instant>,
+}
+
+impl Default for AcceptPacer {
+    fn default() -> Self {
+        AcceptPacer {
+            backoff: Backoff::new(Duration::from_millis(5), Duration::from_millis(500)),
+            log: LogLimiter::new(Duration::from_secs(1)),
+            exhausted_since: None,
+        }
+    }
+}
+
+impl AcceptPacer {
+    pub fn on_result<T>(&mut self, r: io::Result<T>, now: Instant) -> Accepted<T> {
+        match r {
+            Ok(conn) => {
+                if let Some(since) = self.exhausted_since.take() {
+                    tracing::info!(
+                        "accepting again after {:.1?} without file descriptors",
+                        now.saturating_duration_since(since)
+                    );
+                }
+                self.backoff.reset();
+                Accepted::Conn(conn)
+            }
+            Err(e) if is_resource_exhaustion(&e) => {
+                self.exhausted_since.get_or_insert(now);
+                if let Some(suppressed) = self.log.allow(now) {
+                    tracing::warn!(
+                        "accept: {e}; backing off (same error {suppressed} more times in the last second)"
+                    );
+                }
+                Accepted::Pause(self.backoff.next_pause())
+            }
+            Err(e) => {
+                tracing::debug!("accept: {e}");
+                Accepted::Skip
+            }
+        }
+    }
+}
 
 /// Allows an event through at most once per `period`, counting what it held back.
 #[derive(Debug)]
@@ -76,6 +139,25 @@ pub fn is_resource_exhaustion(e: &std::io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pacer_pauses_longer_while_exhausted_and_resets_on_success() {
+        let mut p = AcceptPacer::default();
+        let t = Instant::now();
+        let emfile = || Err::<(), _>(io::Error::from_raw_os_error(libc::EMFILE));
+        let pauses: Vec<Duration> = (0..3)
+            .filter_map(|_| match p.on_result(emfile(), t) {
+                Accepted::Pause(d) => Some(d),
+                _ => None,
+            })
+            .collect();
+        let ms = |n| Duration::from_millis(n);
+        assert_eq!(pauses, [ms(5), ms(10), ms(20)]);
+        assert!(matches!(p.on_result(Ok(7), t), Accepted::Conn(7)));
+        assert!(matches!(p.on_result(emfile(), t), Accepted::Pause(d) if d == ms(5)));
+        let aborted = Err::<(), _>(io::Error::from_raw_os_error(libc::ECONNABORTED));
+        assert!(matches!(p.on_result(aborted, t), Accepted::Skip));
+    }
 
     #[test]
     fn limiter_allows_once_per_period_and_counts_the_rest() {

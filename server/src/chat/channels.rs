@@ -1,0 +1,162 @@
+//! The channels a core owns (those `owner(name)` maps here). The owner is
+//! the one place a channel's state changes, so the order it handles
+//! operations in is the order every member sees. It runs each operation as
+//! a `Channel` method and carries out the returned `Effects`: one message
+//! per member core per line, then the answer to the requester.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::casemap::fold;
+use super::channel::{Channel, Effects};
+use super::clock::now_secs;
+use super::counters::Counters;
+use super::mail::Mail;
+use super::msg::{ChanOp, ClientRef, Deliver, HomeMsg, ListFilter, Msg, NickMsg, NickOp, Req};
+use super::numerics::To;
+use super::tags::Meta;
+
+pub struct Channels {
+    /// Owned channels by folded name.
+    map: HashMap<String, Channel>,
+    counters: Arc<Counters>,
+}
+
+impl Channels {
+    pub fn new(counters: Arc<Counters>) -> Channels {
+        Channels {
+            map: HashMap::new(),
+            counters,
+        }
+    }
+
+    pub fn handle(&mut self, chan: String, req: Req, op: ChanOp, mail: &mut Mail, server: &str) {
+        let key = fold(&chan);
+        if matches!(op, ChanOp::Join { .. }) && !self.map.contains_key(&key) {
+            let ch = Channel::new(chan.clone(), mail.cores(), now_secs());
+            self.map.insert(key.clone(), ch);
+            Counters::add(&self.counters.channels, 1);
+        }
+        let to = To {
+            server,
+            nick: &req.nick,
+        };
+        let ack = !matches!(op, ChanOp::Privmsg { ack: false, .. });
+        let fx = match self.map.get_mut(&key) {
+            Some(ch) => run(ch, &to, &req, op),
+            None => missing(&to, &chan, op),
+        };
+        let name = self.map.get(&key).map_or(chan, |c| c.name().to_string());
+        self.carry_out(&key, name, &req, fx, ack, mail);
+        if self.map.get(&key).is_some_and(Channel::is_empty) {
+            self.map.remove(&key);
+            Counters::add(&self.counters.channels, -1);
+        }
+    }
+
+    fn carry_out(
+        &self,
+        key: &str,
+        name: String,
+        req: &Req,
+        fx: Effects,
+        ack: bool,
+        mail: &mut Mail,
+    ) {
+        let mut now: Option<Meta> = None;
+        for d in fx.deliveries {
+            let mut event = d.event;
+            if event.meta.time.is_empty() && !event.line.is_empty() || event.alt.is_some() {
+                let now = now.get_or_insert_with(|| Meta::now(Bytes::new()));
+                event.meta.time = now.time.clone();
+            }
+            for core in d.cores {
+                let (chan, event) = (key.to_string(), event.clone());
+                mail.post(core, Msg::Home(HomeMsg::Deliver(Deliver { chan, event })));
+            }
+        }
+        if fx.unanswered {
+            return;
+        }
+        if let Some((target, line, chan)) = fx.forward {
+            let op = NickOp::Invite { line, chan };
+            let req = req.clone();
+            let msg = NickMsg::Route { target, req, op };
+            let target = match &msg {
+                NickMsg::Route { target, .. } => target.clone(),
+                _ => String::new(),
+            };
+            mail.send_registry(&target, msg);
+        } else if let Some(first) = fx.absent.first() {
+            let first = first.clone();
+            let msg = NickMsg::Check {
+                req: req.clone(),
+                lines: fx.replies,
+                chan: name,
+                targets: fx.absent,
+            };
+            mail.send_registry(&first, msg);
+        } else if ack {
+            mail.answer(req, fx.replies, None);
+        } else if !fx.replies.is_empty() {
+            // An unacknowledged request gets only its errors.
+            mail.reply(req, fx.replies, None, false);
+        }
+    }
+
+    /// LIST entries of the owned channels `who` may see and `filter`
+    /// admits, by name.
+    pub fn list(&self, to: &To, who: ClientRef, filter: &ListFilter) -> Vec<Bytes> {
+        let mut v: Vec<&Channel> = self
+            .map
+            .values()
+            .filter(|ch| filter.admits(ch.name(), ch.len()))
+            .collect();
+        v.sort_by(|a, b| a.name().cmp(b.name()));
+        v.iter().filter_map(|ch| ch.list_entry(to, who)).collect()
+    }
+}
+
+fn run(ch: &mut Channel, to: &To, req: &Req, op: ChanOp) -> Effects {
+    let me = req.from;
+    match op {
+        ChanOp::Join { info, key } => ch.join(to, req, info, key),
+        ChanOp::Privmsg {
+            line,
+            notice,
+            meta,
+            tags_only,
+            ..
+        } => ch.privmsg(to, req, line, notice, meta, tags_only),
+        ChanOp::Part { reason } => ch.part(to, req, reason),
+        ChanOp::Topic { set, now } => ch.topic(to, req, set, now),
+        ChanOp::Names => ch.names(to, req),
+        ChanOp::Who => ch.who(to, req),
+        ChanOp::List => Effects::replies(ch.list_entry(to, me).into_iter().collect()),
+        ChanOp::Kick { target, reason } => ch.kick(to, req, &target, reason),
+        ChanOp::Mode { args, now } => ch.mode(to, req, &args, now),
+        ChanOp::Leave { line, dedup } => ch.leave(me, line, dedup),
+        ChanOp::NickChange {
+            new_nick,
+            line,
+            dedup,
+        } => ch.nick_change(me, &new_nick, line, dedup),
+        ChanOp::Update { info, notify } => ch.update(me, &info, notify),
+        ChanOp::Invite { target } => ch.invite(to, req, &target),
+    }
+}
+
+/// The answer for a channel that does not exist.
+fn missing(to: &To, chan: &str, op: ChanOp) -> Effects {
+    match op {
+        ChanOp::Names => Effects::reply(to.end_of_names(chan)),
+        ChanOp::Who => Effects::reply(to.end_of_who(chan)),
+        ChanOp::List | ChanOp::Privmsg { notice: true, .. } => Effects::default(),
+        ChanOp::Leave { .. } | ChanOp::NickChange { .. } | ChanOp::Update { .. } => {
+            Effects::unanswered()
+        }
+        _ => Effects::reply(to.no_such_channel(chan.as_bytes())),
+    }
+}

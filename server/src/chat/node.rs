@@ -1,0 +1,135 @@
+//! One core's running chat server: its shard, the way out to the other
+//! cores, and its clients' sockets. `Node::with` is the only way to the
+//! shard: it runs one shard call (which never awaits, so the `RefCell`
+//! borrow lasts that call only) and then sends whatever the call produced
+//! for other cores. Once the shard has handled `Shutdown`, the node's stop
+//! channel closes, which ends the accept loop.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::poll_fn;
+use std::net::Shutdown;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+use uringo::chan::{Receiver, Sender};
+use uringo::net::TcpStream;
+
+use super::cli::ChatArgs;
+use super::mailbox::{Batch, Outbox};
+use super::msg::{ClientId, Msg};
+use super::shard::Shard;
+
+pub struct Node {
+    shard: RefCell<Shard>,
+    args: ChatArgs,
+    outbox: Rc<Outbox>,
+    cores: usize,
+    /// Sockets by client, so stuck ones can be shut down.
+    streams: RefCell<HashMap<ClientId, Rc<TcpStream>>>,
+    /// Woken when the last connection ends (for the shutdown drain).
+    drained: Cell<Option<Waker>>,
+    /// Closed once the server stops.
+    stop: (Sender<()>, Receiver<()>),
+}
+
+impl Node {
+    pub fn new(shard: Shard, args: ChatArgs, outbox: Rc<Outbox>, cores: usize) -> Node {
+        Node {
+            shard: RefCell::new(shard),
+            args,
+            outbox,
+            cores,
+            streams: RefCell::new(HashMap::new()),
+            drained: Cell::new(None),
+            stop: uringo::chan(1),
+        }
+    }
+
+    pub fn args(&self) -> &ChatArgs {
+        &self.args
+    }
+
+    /// Runs `f` on the shard, then sends whatever it produced for other
+    /// cores, one batch per destination core.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Shard) -> R) -> R {
+        let (r, out, stopping) = {
+            let mut s = self.shard.borrow_mut();
+            let r = f(&mut s);
+            (r, s.flush(), s.is_stopping())
+        };
+        self.route(out);
+        if stopping && !self.stop.0.is_closed() {
+            self.stop.0.close();
+        }
+        r
+    }
+
+    /// Closed (its `recv` yields `None`) once the server stops.
+    pub fn stopped(&self) -> &Receiver<()> {
+        &self.stop.1
+    }
+
+    fn route(&self, out: Vec<(usize, Msg)>) {
+        if out.is_empty() {
+            return;
+        }
+        let mut batches: Vec<Batch> = (0..self.cores).map(|_| Vec::new()).collect();
+        for (core, msg) in out {
+            if let Some(b) = batches.get_mut(core) {
+                b.push(msg);
+            }
+        }
+        for (core, batch) in batches.into_iter().enumerate() {
+            if !batch.is_empty() {
+                self.outbox.send(core, batch);
+            }
+        }
+    }
+
+    pub fn add_stream(&self, id: ClientId, stream: Rc<TcpStream>) {
+        self.streams.borrow_mut().insert(id, stream);
+    }
+
+    pub fn remove_stream(&self, id: ClientId) {
+        let mut streams = self.streams.borrow_mut();
+        streams.remove(&id);
+        if streams.is_empty() {
+            if let Some(w) = self.drained.take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// Shuts down the sockets of `ids` (or of every client): their tasks
+    /// see EOF or an error and end.
+    pub fn shut_down(&self, ids: Option<&[ClientId]>) {
+        let streams = self.streams.borrow();
+        let all: Vec<ClientId>;
+        let ids = match ids {
+            Some(ids) => ids,
+            None => {
+                all = streams.keys().copied().collect();
+                &all
+            }
+        };
+        for id in ids {
+            if let Some(st) = streams.get(id) {
+                let _ = st.shutdown(Shutdown::Both);
+            }
+        }
+    }
+
+    /// Completes once no connection is left.
+    pub async fn drained(&self) {
+        poll_fn(|cx| {
+            if self.streams.borrow().is_empty() {
+                Poll::Ready(())
+            } else {
+                self.drained.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}

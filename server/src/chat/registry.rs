@@ -1,0 +1,273 @@
+//! The nick registry: the nicks this core owns (those `owner(nick)` maps
+//! here) and who holds each. A nick is claimed here before anyone sees it,
+//! so two cores can never both grant it; requests addressed to a nick pass
+//! through here to the holder's home. It also remembers the nick's past
+//! users (WHOWAS) and who watches it (MONITOR).
+
+use std::collections::{HashMap, VecDeque};
+
+use bytes::Bytes;
+
+use super::casemap::fold;
+use super::mail::Mail;
+use super::msg::{ClientRef, HomeMsg, Msg, NickMsg, NickOp, Req, Was};
+use super::numerics::*;
+use super::parse::echo_word;
+
+/// WHOWAS entries a core keeps (the oldest go first).
+const HISTORY: usize = 1024;
+
+struct Holder {
+    who: ClientRef,
+    /// The nick as its holder spelled it.
+    nick: String,
+}
+
+#[derive(Default)]
+pub struct NickRegistry {
+    /// Folded nick -> holder.
+    nicks: HashMap<String, Holder>,
+    history: VecDeque<Was>,
+    /// Folded nick -> clients monitoring it.
+    watchers: HashMap<String, Vec<ClientRef>>,
+}
+
+impl NickRegistry {
+    /// Grants `nick` to `from` unless someone else holds it; true if granted.
+    pub fn claim(&mut self, nick: &str, from: ClientRef, mail: &mut Mail) -> bool {
+        let key = fold(nick);
+        if let Some(h) = self.nicks.get(&key) {
+            return h.who == from;
+        }
+        let nick = nick.to_string();
+        self.notify(mail, &key, &nick, true);
+        self.nicks.insert(key, Holder { who: from, nick });
+        true
+    }
+
+    pub fn release(&mut self, folded: &str, from: ClientRef, was: Option<Was>, mail: &mut Mail) {
+        if self.nicks.get(folded).is_none_or(|h| h.who != from) {
+            return;
+        }
+        if let Some(h) = self.nicks.remove(folded) {
+            self.notify(mail, folded, &h.nick, false);
+        }
+        if let Some(w) = was {
+            if self.history.len() >= HISTORY {
+                self.history.pop_front();
+            }
+            self.history.push_back(w);
+        }
+    }
+
+    pub fn holder(&self, nick: &str) -> Option<ClientRef> {
+        self.nicks.get(&fold(nick)).map(|h| h.who)
+    }
+
+    fn notify(&self, mail: &mut Mail, key: &str, nick: &str, online: bool) {
+        for w in self.watchers.get(key).into_iter().flatten() {
+            let (id, nick) = (w.id, nick.to_string());
+            mail.post(w.core, Msg::Home(HomeMsg::Monitor { id, nick, online }));
+        }
+    }
+
+    pub fn handle(&mut self, msg: NickMsg, mail: &mut Mail, server: &str) {
+        match msg {
+            NickMsg::Claim { nick, from } => {
+                let ok = self.claim(&nick, from, mail);
+                let id = from.id;
+                let msg = HomeMsg::NickResult { id, nick, ok };
+                mail.post(from.core, Msg::Home(msg));
+            }
+            NickMsg::Release { folded, from, was } => self.release(&folded, from, was, mail),
+            NickMsg::Route { target, req, op } => match self.holder(&target) {
+                Some(r) => {
+                    let id = r.id;
+                    let msg = HomeMsg::AtClient {
+                        id,
+                        target,
+                        req,
+                        op,
+                    };
+                    mail.post(r.core, Msg::Home(msg));
+                }
+                None => no_such_nick(mail, server, &target, req, op),
+            },
+            NickMsg::Check {
+                req,
+                lines,
+                chan,
+                targets,
+            } => self.check(mail, server, req, lines, chan, targets),
+            NickMsg::Whowas { nick, count, req } => {
+                let lines = self.whowas(server, &nick, count, &req);
+                mail.answer(&req, lines, None);
+            }
+            NickMsg::Watch {
+                nick,
+                from,
+                on,
+                answer,
+            } => self.watch(mail, nick, from, on, answer),
+        }
+    }
+
+    fn watch(
+        &mut self,
+        mail: &mut Mail,
+        nick: String,
+        from: ClientRef,
+        on: bool,
+        answer: Option<Req>,
+    ) {
+        let key = fold(&nick);
+        let list = self.watchers.entry(key.clone()).or_default();
+        list.retain(|w| *w != from);
+        if on {
+            list.push(from);
+        } else if list.is_empty() {
+            self.watchers.remove(&key);
+        }
+        let Some(req) = answer else {
+            return;
+        };
+        let (online, nick) = match self.nicks.get(&key) {
+            Some(h) => (true, h.nick.clone()),
+            None => (false, nick),
+        };
+        let id = from.id;
+        mail.post(from.core, Msg::Home(HomeMsg::Monitor { id, nick, online }));
+        mail.answer(&req, Vec::new(), None);
+    }
+
+    /// 314 for each of the last `count` users of `nick`, newest first, then 369.
+    fn whowas(&self, server: &str, nick: &str, count: usize, req: &Req) -> Vec<Bytes> {
+        let to = To {
+            server,
+            nick: &req.nick,
+        };
+        let key = fold(nick);
+        let mut lines: Vec<Bytes> = self
+            .history
+            .iter()
+            .rev()
+            .filter(|w| fold(&w.nick) == key)
+            .take(count)
+            .map(|w| {
+                to.num(RPL_WHOWASUSER)
+                    .param(&w.nick)
+                    .param(&w.user)
+                    .param(&w.host)
+                    .param("*")
+                    .trailing(&w.realname)
+            })
+            .collect();
+        let shown = echo_word(nick.as_bytes());
+        if lines.is_empty() {
+            lines.push(to.about(ERR_WASNOSUCHNICK, shown, "There was no such nickname"));
+        }
+        lines.push(to.about(RPL_ENDOFWHOWAS, shown, "End of WHOWAS"));
+        lines
+    }
+
+    /// Adds 441 (exists) or 401 (does not) for each leading target this
+    /// core owns, then passes the rest on; the last owner answers.
+    fn check(
+        &self,
+        mail: &mut Mail,
+        server: &str,
+        req: Req,
+        mut lines: Vec<Bytes>,
+        chan: String,
+        mut targets: Vec<String>,
+    ) {
+        let to = To {
+            server,
+            nick: &req.nick,
+        };
+        while let Some(t) = targets.first() {
+            if mail.nick_owner(t) != mail.core() {
+                let first = t.clone();
+                let msg = NickMsg::Check {
+                    req,
+                    lines,
+                    chan,
+                    targets,
+                };
+                return mail.send_registry(&first, msg);
+            }
+            let t = targets.remove(0);
+            lines.push(match self.holder(&t) {
+                Some(_) => to
+                    .num(ERR_USERNOTINCHANNEL)
+                    .param(&t)
+                    .param(&chan)
+                    .trailing("They aren't on that channel"),
+                None => to.no_such_nick(t.as_bytes()),
+            });
+        }
+        mail.answer(&req, lines, None);
+    }
+}
+
+/// The answer to a request for a nick nobody (registered) holds.
+pub fn no_such_nick(mail: &mut Mail, server: &str, target: &str, req: Req, op: NickOp) {
+    let to = To {
+        server,
+        nick: &req.nick,
+    };
+    let lines = match op {
+        NickOp::Privmsg { notice: false, .. } | NickOp::Invite { .. } | NickOp::Kill { .. } => {
+            vec![to.no_such_nick(target.as_bytes())]
+        }
+        NickOp::Whois => vec![
+            to.no_such_nick(target.as_bytes()),
+            to.about(
+                RPL_ENDOFWHOIS,
+                echo_word(target.as_bytes()),
+                "End of /WHOIS list",
+            ),
+        ],
+        _ => Vec::new(),
+    };
+    mail.answer(&req, lines, None);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_are_first_come_and_case_blind() {
+        let a = ClientRef { core: 0, id: 1 };
+        let b = ClientRef { core: 1, id: 1 };
+        let mut mail = Mail::new(0, 2);
+        let mut r = NickRegistry::default();
+        assert!(r.claim("Alice", a, &mut mail));
+        assert!(r.claim("alice", a, &mut mail), "the holder may claim again");
+        assert!(!r.claim("ALICE", b, &mut mail));
+        r.release("alice", b, None, &mut mail);
+        assert_eq!(r.holder("alice"), Some(a), "only the holder releases");
+        r.release("alice", a, None, &mut mail);
+        assert!(r.claim("alice", b, &mut mail));
+    }
+
+    #[test]
+    fn watchers_hear_of_claims_and_releases() {
+        let (a, w) = (ClientRef { core: 0, id: 1 }, ClientRef { core: 1, id: 7 });
+        let mut mail = Mail::new(0, 2);
+        let mut r = NickRegistry::default();
+        r.watch(&mut mail, "Bob".into(), w, true, None);
+        r.claim("bob", a, &mut mail);
+        r.release("bob", a, None, &mut mail);
+        let seen: Vec<(usize, bool)> = mail
+            .take()
+            .into_iter()
+            .filter_map(|(core, m)| match m {
+                Msg::Home(HomeMsg::Monitor { id: 7, online, .. }) => Some((core, online)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(seen, [(1, true), (1, false)]);
+    }
+}
