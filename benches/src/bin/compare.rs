@@ -22,7 +22,7 @@ use uringo_benches::server::{default_bin_dir, enters_per_msg, ServerKind, Server
 use uringo_benches::stats::{fixed, median, ratio, thousands, Table};
 
 #[derive(Debug, Parser)]
-#[command(about = "Compare uringo-server with the tokio, monoio and glommio echo servers")]
+#[command(about = "Compare uringo-server with the tokio, monoio, glommio and compio echo servers")]
 struct Cli {
     #[command(subcommand)]
     mode: Mode,
@@ -65,7 +65,7 @@ struct Common {
         long,
         global = true,
         value_delimiter = ',',
-        default_value = "uringo,uringo-epoll,tokio,monoio,glommio"
+        default_value = "uringo,uringo-epoll,tokio,monoio,glommio,compio"
     )]
     servers: Vec<ServerKind>,
     /// Interleaved rounds; every figure is the median over them.
