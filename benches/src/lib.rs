@@ -10,6 +10,7 @@
 pub mod charts;
 #[cfg(feature = "http")]
 pub mod http_app;
+pub mod irc;
 pub mod loadgen;
 pub mod micro;
 pub mod peer;
