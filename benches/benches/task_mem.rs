@@ -3,6 +3,8 @@
 //! uringo and beside it tokio's current_thread runtime. Each runtime is measured in a fresh
 //! child process (this program re-executed with `--child`), so one's heap does not pad the
 //! other's figure.
+//!
+//! `cargo bench -p uringo-benches --bench task_mem [-- --tasks N]`
 
 use std::io;
 use std::process::Command;
@@ -14,6 +16,9 @@ use uringo_benches::stats::{thousands, Table};
 #[derive(Debug, Parser)]
 #[command(about = "Resident memory per parked task: uringo beside tokio")]
 struct Cli {
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
     /// Tasks to park.
     #[arg(long, default_value_t = 1_000_000)]
     tasks: usize,
