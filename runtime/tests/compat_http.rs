@@ -25,17 +25,11 @@ const MIB: usize = 1024 * 1024;
 /// Two cores on io_uring with the kernel features the layer uses
 /// (multishot recv into provided buffers), on io_uring without any of
 /// them, and on epoll.
-///
-/// The SQ is made large enough for every op of 1,000 connections: a
-/// runtime dropped with more ops in flight than its SQ holds trips a
-/// driver bug (cancel_all indexes slots that the reap of a full-SQ flush
-/// already freed).
 fn runtimes() -> Vec<uringo::Runtime> {
     let base = || {
         uringo::Builder::new()
             .cores(2)
             .pin(false)
-            .ring_entries(4096)
             .backend(uringo::Backend::IoUring)
     };
     let fallbacks = base()

@@ -253,14 +253,19 @@ impl Driver {
         self.closing = true;
         let keys: Vec<usize> = self.ops.iter().map(|(k, _)| k).collect();
         for key in keys {
+            // A cancel pushed into a full SQ submits and reaps first, which
+            // may have freed this slot already (its op completed): skip it.
+            // No op is submitted meanwhile, so a freed key is never reused.
             if matches!(
-                self.ops[key],
-                Slot::Waiting(_)
-                    | Slot::Multi {
-                        finished: false,
-                        ..
-                    }
-                    | Slot::Orphaned(_)
+                self.ops.get(key),
+                Some(
+                    Slot::Waiting(_)
+                        | Slot::Multi {
+                            finished: false,
+                            ..
+                        }
+                        | Slot::Orphaned(_)
+                )
             ) {
                 self.cancel(key);
             }
@@ -327,6 +332,13 @@ impl Driver {
     /// `wait` for at least one (`None`: no limit). Wakers of completed ops
     /// are appended to `out`, to be woken once the driver is released.
     pub(crate) fn turn(&mut self, wait: Option<Duration>, out: &mut Vec<Waker>) -> io::Result<()> {
+        // Completions reaped while a full SQ was flushed (in `push`) have
+        // wakers waiting here: blocking for a new one would strand them.
+        let wait = if self.woken.is_empty() {
+            wait
+        } else {
+            Some(Duration::ZERO)
+        };
         let pending = self.ring.submission().len();
         let sq = self.ring.submission();
         let needs_enter = pending > 0 || sq.taskrun() || sq.cq_overflow();
