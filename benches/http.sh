@@ -9,7 +9,8 @@
 #   benches/http.sh two [ROUNDS] [SECONDS]   uringo 2 cores vs tokio multi_thread (2 workers),
 #                                            wrk (2 threads) sharing both CPUs
 #
-# Env: CONNS (default 64), URL_PATH (default /plaintext), PORT (default 18080).
+# Env: CONNS (default 64), URL_PATH (default /plaintext), PORT (default 18080),
+#      NICE (e.g. -15, as root: server and wrk outweigh other work on a busy machine).
 # Needs wrk (Debian package `wrk`; installed here when run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,8 @@ fi
 cargo build --release -q -p uringo-benches --features http --bin axum-uringo --bin axum-tokio
 bin=${CARGO_TARGET_DIR:-target}/release
 tick=$(getconf CLK_TCK)
+prio=()
+[ -n "${NICE:-}" ] && prio=(nice -n "$NICE")
 
 case $mode in
   one)
@@ -49,15 +52,15 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # Runs one server for one measured wrk run; prints "name rps p99_us cpu_us_per_req".
 run_one() {
   local name=$1; shift
-  taskset -c "$server_cpus" "$@" --listen "127.0.0.1:$port" >/dev/null &
+  "${prio[@]}" taskset -c "$server_cpus" "$@" --listen "127.0.0.1:$port" >/dev/null &
   local pid=$!
   for _ in $(seq 100); do
     curl -sf "http://127.0.0.1:$port$path" >/dev/null && break
     sleep 0.05
   done
-  "${wrk_pin[@]}" wrk -t"$wrk_threads" -c"$conns" -d2s "http://127.0.0.1:$port$path" >/dev/null
+  "${prio[@]}" "${wrk_pin[@]}" wrk -t"$wrk_threads" -c"$conns" -d2s "http://127.0.0.1:$port$path" >/dev/null
   local before; before=$(cpu_ticks "$pid")
-  local out; out=$("${wrk_pin[@]}" wrk -t"$wrk_threads" -c"$conns" -d"${seconds}s" --latency "http://127.0.0.1:$port$path")
+  local out; out=$("${prio[@]}" "${wrk_pin[@]}" wrk -t"$wrk_threads" -c"$conns" -d"${seconds}s" --latency "http://127.0.0.1:$port$path")
   local after; after=$(cpu_ticks "$pid")
   kill -INT "$pid"; wait "$pid" || true
   echo "$out" | sed "s/^/  [$name] /" >&2
@@ -70,7 +73,7 @@ run_one() {
     END { printf "%s %.0f %.0f %.2f %s\n", name, rps, p99, cpu * 1000000 / tick / reqs, (errors == "" ? "-" : "errors") }'
 }
 
-echo "mode=$mode rounds=$rounds seconds=$seconds conns=$conns path=$path $(date -u +%FT%TZ) load=$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "mode=$mode rounds=$rounds seconds=$seconds conns=$conns path=$path nice=${NICE:-0} $(date -u +%FT%TZ) load=$(cut -d' ' -f1-3 /proc/loadavg)"
 results=$(mktemp)
 for round in $(seq "$rounds"); do
   if [ $((round % 2)) = 1 ]; then order="uringo tokio"; else order="tokio uringo"; fi

@@ -16,6 +16,11 @@ pub fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
+/// `n` operations in `d`, per second.
+pub fn per_sec(n: u64, d: std::time::Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
 /// A markdown table whose columns are padded to line up in a terminal too.
 #[derive(Debug, Clone)]
 pub struct Table {

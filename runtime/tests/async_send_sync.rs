@@ -116,3 +116,22 @@ fn spawn_bounds() {
         }
     }));
 }
+
+// The other sockets (#9): bound to their core like TcpStream. A TcpSocket
+// has no op yet, so it may be made on one thread and used on another; a
+// Unix socket address is plain data.
+assert_not_send!(
+    uringo::net::UdpSocket,
+    uringo::net::UnixStream,
+    uringo::net::UnixListener,
+    uringo::net::UnixDatagram,
+    uringo::net::Incoming<'static, uringo::net::UnixStream>
+);
+assert_not_sync!(
+    uringo::net::UdpSocket,
+    uringo::net::UnixStream,
+    uringo::net::UnixListener,
+    uringo::net::UnixDatagram
+);
+assert_send!(uringo::net::TcpSocket, uringo::net::unix::SocketAddr);
+assert_sync!(uringo::net::TcpSocket, uringo::net::unix::SocketAddr);

@@ -338,3 +338,20 @@ fn http2_prior_knowledge_concurrent_streams() {
         }
     });
 }
+
+#[test]
+fn binding_an_address_in_use_fails_at_bind() {
+    support::within(LIMIT, "address in use", || {
+        runtime_for_bind().block_on(async {
+            let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let err = Server::bind(taken.local_addr().unwrap())
+                .err()
+                .expect("bind must fail");
+            assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+        })
+    });
+}
+
+fn runtime_for_bind() -> uringo::Runtime {
+    uringo::Builder::new().cores(2).pin(false).build().unwrap()
+}

@@ -226,3 +226,55 @@ fn dropped_mid_read_and_mid_write_leaks_nothing() {
         .await;
     });
 }
+
+/// The split halves in two tasks of one core: the write half sends back
+/// what the read half read, through a channel, until the peer's end.
+#[test]
+fn split_halves_in_two_tasks() {
+    let _fds = support::fd_lock();
+    on_each_builder(LIMIT, "compat split", |name| async move {
+        let (a, b) = tcp_pair();
+        let (mut read, mut write) = TcpStream::new(a).into_split();
+        let (chunks_tx, chunks_rx) = uringo::chan::<Vec<u8>>(4);
+        let reader = uringo::spawn(async move {
+            loop {
+                let mut buf = [0u8; 1000];
+                let n = poll_fn(|cx| {
+                    futures_io::AsyncRead::poll_read(Pin::new(&mut read), cx, &mut buf)
+                })
+                .await
+                .unwrap();
+                if n == 0 {
+                    return;
+                }
+                chunks_tx.send(buf[..n].to_vec()).await.unwrap();
+            }
+        });
+        let writer = uringo::spawn(async move {
+            while let Some(chunk) = chunks_rx.recv().await {
+                let mut sent = 0;
+                while sent < chunk.len() {
+                    sent += poll_fn(|cx| {
+                        tokio::io::AsyncWrite::poll_write(Pin::new(&mut write), cx, &chunk[sent..])
+                    })
+                    .await
+                    .unwrap();
+                }
+            }
+            poll_fn(|cx| tokio::io::AsyncWrite::poll_flush(Pin::new(&mut write), cx))
+                .await
+                .unwrap();
+        });
+        let message: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        let (res, _) = b.write_all(message.clone()).await;
+        res.unwrap();
+        b.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut echoed = Vec::new();
+        while let Some(chunk) = b.recv().await.unwrap() {
+            echoed.extend_from_slice(&chunk);
+        }
+        assert_eq!(echoed, message, "{name}");
+        reader.await;
+        writer.await;
+    });
+}

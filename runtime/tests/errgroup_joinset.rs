@@ -176,3 +176,39 @@ fn dropping_a_joinset_aborts_its_tasks() {
         .await;
     });
 }
+
+#[test]
+fn a_joinset_reused_after_detach_all_ignores_the_detached_tasks() {
+    runtime(1).block_on(async {
+        let (old_gate, new_gate) = (Rc::new(Notify::new()), Rc::new(Notify::new()));
+        let mut set = JoinSet::new();
+        for _ in 0..3 {
+            let gate = old_gate.clone();
+            set.spawn(async move {
+                gate.notified().await;
+                99
+            });
+        }
+        uringo::yield_now().await; // all three wait on the gate
+        set.detach_all();
+        assert!(set.is_empty());
+        // A new task takes a detached one's slot; the detached ones finish
+        // while it still runs, signalling slots the set no longer uses.
+        let gate = new_gate.clone();
+        set.spawn(async move {
+            gate.notified().await;
+            7
+        });
+        old_gate.notify_waiters();
+        uringo::yield_now().await;
+        let early = uringo::select! {
+            biased;
+            v = set.join_next() => Some(v),
+            default => None,
+        };
+        assert!(early.is_none(), "the new task has not finished");
+        new_gate.notify_one();
+        assert_eq!(set.join_next().await.unwrap().unwrap(), 7);
+        assert!(set.join_next().await.is_none());
+    });
+}

@@ -4,7 +4,8 @@
 //!
 //! The test re-runs its own binary as a child process (selected by an
 //! environment variable) that installs a seccomp filter making
-//! io_uring_setup fail, as Docker's default profile does, then builds a
+//! io_uring_setup fail, as Docker's default profile does (or only
+//! io_uring_enter, as a profile allowing setup alone would), then builds a
 //! runtime and prints the error for the parent to check.
 
 use std::process::Command;
@@ -19,9 +20,9 @@ const AUDIT_ARCH: u32 = 0xC000_003E; // AUDIT_ARCH_X86_64
 const AUDIT_ARCH: u32 = 0xC000_00B7; // AUDIT_ARCH_AARCH64
 
 /// Installs a seccomp filter on the calling thread (and the threads it
-/// starts) that fails io_uring_setup with `errno` and allows the rest.
+/// starts) that fails syscall `nr` with `errno` and allows the rest.
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-fn deny_io_uring_setup(errno: i32) {
+fn deny_syscall(nr: libc::c_long, errno: i32) {
     fn stmt(code: u32, k: u32) -> libc::sock_filter {
         libc::sock_filter {
             code: code as u16,
@@ -43,7 +44,7 @@ fn deny_io_uring_setup(errno: i32) {
         stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 4),
         jeq(AUDIT_ARCH, 0, 3), // another ABI: allow
         stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0),
-        jeq(libc::SYS_io_uring_setup as u32, 0, 1),
+        jeq(nr as u32, 0, 1),
         stmt(
             libc::BPF_RET | libc::BPF_K,
             libc::SECCOMP_RET_ERRNO | (errno as u32 & libc::SECCOMP_RET_DATA),
@@ -78,8 +79,8 @@ fn deny_io_uring_setup(errno: i32) {
 /// The child's side: deny io_uring, try to build, report the error; then
 /// check that Auto falls back to epoll and serves.
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-fn child(errno: i32) {
-    deny_io_uring_setup(errno);
+fn child(nr: libc::c_long, errno: i32) {
+    deny_syscall(nr, errno);
     let base = || uringo::Builder::new().cores(1).pin(false);
     let err = base()
         .backend(uringo::Backend::IoUring)
@@ -111,8 +112,9 @@ fn child(errno: i32) {
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[test]
 fn build_explains_why_io_uring_is_unavailable() {
-    if let Ok(errno) = std::env::var(CHILD_ENV) {
-        child(errno.parse().unwrap());
+    if let Ok(denial) = std::env::var(CHILD_ENV) {
+        let (nr, errno) = denial.split_once(' ').unwrap();
+        child(nr.parse().unwrap(), errno.parse().unwrap());
         return;
     }
     let sysctl = std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled").unwrap_or_default();
@@ -120,13 +122,23 @@ fn build_explains_why_io_uring_is_unavailable() {
         "1" | "2" => "io_uring_disabled", // then the sysctl, not seccomp, is the likely cause
         _ => "seccomp",
     };
-    for (errno, must_mention) in [
-        (libc::EPERM, vec!["EPERM", eperm_cause, "io_uring_setup"]),
-        (libc::ENOSYS, vec!["ENOSYS", "CONFIG_IO_URING"]),
+    let (setup, enter) = (libc::SYS_io_uring_setup, libc::SYS_io_uring_enter);
+    for (nr, errno, must_mention) in [
+        (
+            setup,
+            libc::EPERM,
+            vec!["EPERM", eperm_cause, "io_uring_setup"],
+        ),
+        (setup, libc::ENOSYS, vec!["ENOSYS", "CONFIG_IO_URING"]),
+        (
+            enter,
+            libc::EPERM,
+            vec!["EPERM", "io_uring_enter", "seccomp"],
+        ),
     ] {
         let out = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, errno.to_string())
+            .env(CHILD_ENV, format!("{nr} {errno}"))
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);

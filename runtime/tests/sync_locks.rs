@@ -259,3 +259,22 @@ fn closing_a_semaphore_fails_waiters_and_later_acquires() {
         assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
     });
 }
+
+#[test]
+fn primitives_and_guards_are_send_and_sync_as_documented() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Mutex<Vec<u8>>>();
+    send_sync::<uringo::sync::MutexGuard<'static, Vec<u8>>>();
+    send_sync::<uringo::sync::OwnedMutexGuard<Vec<u8>>>();
+    send_sync::<RwLock<Vec<u8>>>();
+    send_sync::<uringo::sync::RwLockReadGuard<'static, Vec<u8>>>();
+    send_sync::<uringo::sync::RwLockWriteGuard<'static, Vec<u8>>>();
+    send_sync::<Semaphore>();
+    send_sync::<uringo::sync::OwnedSemaphorePermit>();
+    send_sync::<uringo::sync::Notify>();
+    send_sync::<uringo::sync::WaitGroup>();
+    send_sync::<uringo::sync::OnceCell<Vec<u8>>>();
+    send::<uringo::sync::oneshot::Sender<Vec<u8>>>();
+    send::<uringo::sync::oneshot::Receiver<Vec<u8>>>();
+}

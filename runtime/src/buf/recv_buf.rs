@@ -22,6 +22,8 @@ enum Inner {
     Ring {
         ring: Rc<BufPool>,
         bid: u16,
+        /// Where the bytes start in the buffer (after a recvmsg header).
+        offset: usize,
         len: usize,
     },
     Heap(Vec<u8>),
@@ -31,8 +33,19 @@ impl RecvBuf {
     /// Takes over buffer `bid`, which a completion handed out with `len`
     /// bytes in it.
     pub(crate) fn from_pool(ring: Rc<BufPool>, bid: u16, len: usize) -> RecvBuf {
+        Self::from_pool_at(ring, bid, 0, len)
+    }
+
+    /// Takes over buffer `bid`, whose bytes `offset..offset + len` are the
+    /// data (a multishot recvmsg puts a header and an address before it).
+    pub(crate) fn from_pool_at(ring: Rc<BufPool>, bid: u16, offset: usize, len: usize) -> RecvBuf {
         RecvBuf {
-            inner: Inner::Ring { ring, bid, len },
+            inner: Inner::Ring {
+                ring,
+                bid,
+                offset,
+                len,
+            },
         }
     }
 
@@ -52,8 +65,16 @@ impl Deref for RecvBuf {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match &self.inner {
-            // SAFETY: this RecvBuf holds buffer `bid` until it drops.
-            Inner::Ring { ring, bid, len } => unsafe { ring.bytes(*bid, *len) },
+            Inner::Ring {
+                ring,
+                bid,
+                offset,
+                len,
+            } => {
+                // SAFETY: this RecvBuf holds buffer `bid` until it drops.
+                let bytes = unsafe { ring.bytes(*bid, offset + len) };
+                &bytes[*offset..]
+            }
             Inner::Heap(v) => v,
         }
     }

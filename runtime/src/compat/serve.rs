@@ -47,8 +47,10 @@ pub async fn serve(addr: SocketAddr, router: Router) -> io::Result<()> {
 /// A bound HTTP server, before it serves: [`serve`] with its parts exposed.
 #[must_use = "a server does nothing until `serve` is awaited"]
 pub struct Server {
-    /// One SO_REUSEPORT listener per core, index = core id.
-    listeners: Vec<std::net::TcpListener>,
+    /// The listener of the core that bound, which serves on it.
+    local: TcpListener,
+    /// One more SO_REUSEPORT listener for each other core, by core id.
+    others: Vec<(usize, std::net::TcpListener)>,
     addr: SocketAddr,
     signal: Pin<Box<dyn Future<Output = ()>>>,
 }
@@ -56,19 +58,23 @@ pub struct Server {
 impl Server {
     /// Binds `addr` once per core of the current runtime (SO_REUSEPORT);
     /// with port 0, every core gets the port the kernel chose for the
-    /// first. All binding happens here, so an address in use fails here.
+    /// first. All binding happens here, so an address in use (by another
+    /// process, even one with SO_REUSEPORT) fails here.
     ///
     /// # Panics
     /// Outside a runtime thread.
     pub fn bind(addr: SocketAddr) -> io::Result<Server> {
-        let first = reuseport_listener(addr)?;
-        let addr = first.local_addr()?;
-        let mut listeners = vec![first];
-        for _ in 1..crate::cores() {
-            listeners.push(reuseport_listener(addr)?);
+        // The native bind refuses another process's listener on the address.
+        let local = TcpListener::bind_reuseport(addr)?;
+        let addr = local.local_addr()?;
+        let here = crate::core_id();
+        let mut others = Vec::new();
+        for core in (0..crate::cores()).filter(|&core| core != here) {
+            others.push((core, reuseport_listener(addr)?));
         }
         Ok(Server {
-            listeners,
+            local,
+            others,
             addr,
             signal: Box::pin(shutdown_signal()),
         })
@@ -90,21 +96,14 @@ impl Server {
     /// drains (see [`serve`]).
     pub async fn serve(self, router: Router) {
         let (stop_tx, stop_rx) = chan::<()>(0);
-        let here = crate::core_id();
-        let mut local = None;
         let mut others = Vec::new();
-        for (core, listener) in self.listeners.into_iter().enumerate() {
-            if core == here {
-                local = Some(listener);
-                continue;
-            }
+        for (core, listener) in self.others {
             let (router, stop_rx) = (router.clone(), stop_rx.clone());
             others.push(crate::spawn_on(core, move || {
                 serve_core(TcpListener::from_std(listener), router, stop_rx)
             }));
         }
-        let local = local.expect("one listener per core");
-        let local = crate::spawn(serve_core(TcpListener::from_std(local), router, stop_rx));
+        let local = crate::spawn(serve_core(self.local, router, stop_rx));
         let signal = self.signal;
         let watcher = crate::spawn(async move {
             signal.await;
@@ -119,7 +118,7 @@ impl Server {
 }
 
 /// A listening socket with SO_REUSEADDR and SO_REUSEPORT, as
-/// [`TcpListener::bind_reuseport`] makes, but not yet tied to a core.
+/// [`TcpListener::bind_reuseport`] makes, but `Send`, for another core.
 fn reuseport_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM.cloexec(), None)?;
     socket.set_reuse_address(true)?;

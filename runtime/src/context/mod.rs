@@ -119,6 +119,9 @@ impl Context {
 
     /// A future that completes when the context is done (Go's `<-ctx.Done()`);
     /// never, for the background context. Usable as a `select!` branch.
+    /// Like a `sleep`, the future belongs to the core that polls it (it may
+    /// arm that core's timer for the deadline), so it is `!Send`: clone the
+    /// context into a task on another core and call `done()` there.
     pub fn done(&self) -> Done<'_> {
         Done {
             node: self.node(),

@@ -1,31 +1,24 @@
 //! `TcpListener`: multishot accept (single-shot where the kernel lacks it).
 
-use std::cell::RefCell;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, IntoRawFd, OwnedFd};
-use std::task::{Context, Poll};
+use std::os::fd::{AsFd, OwnedFd};
 
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, Socket, Type};
 
-use super::{SharedFd, TcpStream};
-use crate::op::{coop_proceed, Accept, AcceptMulti, Multi, Op};
+use super::acceptor::{Acceptor, Incoming};
+use super::stream::to_inet;
+use super::TcpStream;
 
 /// A TCP socket listening for connections.
 ///
-/// `accept()` keeps one multishot accept armed in the core's ring, so a
-/// burst of connections costs one SQE. Dropping the listener cancels it; fds
-/// the kernel accepted meanwhile are closed, never leaked.
+/// On io_uring `accept()` keeps one multishot accept armed in the core's
+/// ring, so a burst of connections costs one SQE (on epoll, each accept is a
+/// non-blocking accept4). Dropping the listener cancels it; fds the kernel
+/// accepted meanwhile are closed, never leaked.
 pub struct TcpListener {
-    fd: SharedFd,
-    state: RefCell<AcceptState>,
-}
-
-#[derive(Default)]
-struct AcceptState {
-    multi: Option<Multi<AcceptMulti>>,
-    single: Option<Op<Accept>>,
+    acceptor: Acceptor,
 }
 
 impl TcpListener {
@@ -67,25 +60,21 @@ impl TcpListener {
         Self::from_owned(listener.into())
     }
 
-    fn from_owned(fd: OwnedFd) -> TcpListener {
+    pub(crate) fn from_owned(fd: OwnedFd) -> TcpListener {
         TcpListener {
-            fd: SharedFd::new(fd.into_raw_fd()),
-            state: RefCell::default(),
+            acceptor: Acceptor::new(fd),
         }
     }
 
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        SockRef::from(&self.fd)
-            .local_addr()?
-            .as_socket()
-            .ok_or_else(|| io::Error::other("not an inet socket"))
+        to_inet(self.acceptor.sock().local_addr()?)
     }
 
     /// Accepts a connection. Errors such as EMFILE are returned as they
     /// come; the listener stays usable (the next call re-arms the accept).
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let fd = poll_fn(|cx| self.poll_accept(cx)).await?;
+        let fd = poll_fn(|cx| self.acceptor.poll_accept(cx)).await?;
         let stream = TcpStream::from_fd(fd);
         let addr = stream.peer_addr()?;
         Ok((stream, addr))
@@ -94,52 +83,15 @@ impl TcpListener {
     /// The accepted connections as a [`Stream`](futures_core::Stream),
     /// fed by the same multishot accept as [`accept`](Self::accept). It
     /// never ends; an error item (EMFILE, say) leaves it usable.
-    pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self }
-    }
-
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<OwnedFd>> {
-        std::task::ready!(coop_proceed(cx));
-        let multishot = crate::current::driver(|d| d.multishot_accept());
-        let mut state = self.state.borrow_mut();
-        if !multishot {
-            let op = state
-                .single
-                .get_or_insert_with(|| Op::submit(Accept::new(self.fd.clone())));
-            let result = std::task::ready!(std::pin::Pin::new(op).poll(cx));
-            state.single = None;
-            return Poll::Ready(result.map(|(fd, _)| fd));
-        }
-        state
-            .multi
-            .get_or_insert_with(|| Multi::new(AcceptMulti::new(self.fd.clone())))
-            .poll_next(cx)
-    }
-}
-
-use std::future::Future as _;
-
-/// The stream of [`TcpListener::incoming`].
-#[derive(Debug)]
-#[must_use = "streams do nothing unless polled"]
-pub struct Incoming<'a> {
-    listener: &'a TcpListener,
-}
-
-impl futures_core::Stream for Incoming<'_> {
-    type Item = io::Result<TcpStream>;
-
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.listener
-            .poll_accept(cx)
-            .map(|accepted| Some(accepted.map(TcpStream::from_fd)))
+    pub fn incoming(&self) -> Incoming<'_, TcpStream> {
+        Incoming::new(&self.acceptor, TcpStream::from_fd)
     }
 }
 
 impl std::fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TcpListener")
-            .field("fd", &self.fd.raw())
+            .field("fd", &self.acceptor.fd().raw())
             .finish()
     }
 }

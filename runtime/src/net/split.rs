@@ -1,48 +1,59 @@
-//! Owned read and write halves of a `TcpStream`, for a reader task and a
-//! writer task on the same core.
+//! Owned read and write halves of a `TcpStream` or `UnixStream`, for a
+//! reader task and a writer task on the same core.
 
 use std::io;
 use std::net::Shutdown;
 use std::rc::Rc;
 
-use super::TcpStream;
+use super::conn::Conn;
 use crate::buf::{IoBuf, IoBufMut, RecvBuf};
 
-/// The receiving half of [`TcpStream::into_split`].
+/// The receiving half of [`TcpStream::into_split`](super::TcpStream::into_split)
+/// or [`UnixStream::into_split`](super::UnixStream::into_split).
 #[derive(Debug)]
-pub struct ReadHalf(Rc<TcpStream>);
+pub struct ReadHalf(Rc<Conn>);
 
-/// The sending half of [`TcpStream::into_split`]. Dropping it shuts down
-/// the write side, so the peer sees end of stream.
+/// The sending half of `into_split`. Dropping it shuts down the write
+/// side, so the peer sees end of stream.
 #[derive(Debug)]
-pub struct WriteHalf(Rc<TcpStream>);
+pub struct WriteHalf(Rc<Conn>);
 
-pub(super) fn split(stream: TcpStream) -> (ReadHalf, WriteHalf) {
-    let stream = Rc::new(stream);
-    (ReadHalf(stream.clone()), WriteHalf(stream))
+pub(super) fn split(conn: Conn) -> (ReadHalf, WriteHalf) {
+    let conn = Rc::new(conn);
+    (ReadHalf(conn.clone()), WriteHalf(conn))
 }
 
 impl ReadHalf {
-    /// See [`TcpStream::recv`].
+    /// See [`TcpStream::recv`](super::TcpStream::recv).
     pub async fn recv(&self) -> io::Result<Option<RecvBuf>> {
         self.0.recv().await
     }
 
-    /// See [`TcpStream::read`].
+    /// See [`TcpStream::read`](super::TcpStream::read).
     pub async fn read<B: IoBufMut>(&self, buf: B) -> (io::Result<usize>, B) {
         self.0.read(buf).await
+    }
+
+    /// See [`TcpStream::read_exact`](super::TcpStream::read_exact).
+    pub async fn read_exact<B: IoBufMut>(&self, buf: B) -> (io::Result<()>, B) {
+        self.0.read_exact(buf).await
     }
 }
 
 impl WriteHalf {
-    /// See [`TcpStream::write`].
+    /// See [`TcpStream::write`](super::TcpStream::write).
     pub async fn write<B: IoBuf>(&self, buf: B) -> (io::Result<usize>, B) {
         self.0.write(buf).await
     }
 
-    /// See [`TcpStream::write_all`].
+    /// See [`TcpStream::write_all`](super::TcpStream::write_all).
     pub async fn write_all<B: IoBuf>(&self, buf: B) -> (io::Result<()>, B) {
         self.0.write_all(buf).await
+    }
+
+    /// See [`TcpStream::write_all_vectored`](super::TcpStream::write_all_vectored).
+    pub async fn write_all_vectored<B: IoBuf>(&self, bufs: Vec<B>) -> (io::Result<()>, Vec<B>) {
+        self.0.write_all_vectored(bufs).await
     }
 }
 

@@ -16,7 +16,10 @@ mod connect;
 mod nop;
 mod recv;
 mod recv_multi;
+mod recvmsg;
+mod recvmsg_multi;
 mod send;
+mod sendmsg;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,7 +32,10 @@ pub(crate) use connect::Connect;
 pub use nop::nop;
 pub(crate) use recv::Recv;
 pub(crate) use recv_multi::RecvMulti;
+pub(crate) use recvmsg::{truncated as datagram_truncated, RecvMsg};
+pub(crate) use recvmsg_multi::{RecvMsgMulti, PAYLOAD_AT as RECVMSG_PAYLOAD_AT};
 pub(crate) use send::Send;
+pub(crate) use sendmsg::SendMsg;
 
 use crate::current;
 use crate::driver::{MultiShot, OneShot, Operation, Ticket};

@@ -1,5 +1,7 @@
 //! Receiving into a caller-owned buffer: IORING_OP_RECV, or recv(2) with
-//! MSG_DONTWAIT on epoll.
+//! MSG_DONTWAIT on epoll. The bytes land after the buffer's first `offset`
+//! bytes (so `read_exact` can fill the rest); `flags` such as MSG_PEEK are
+//! passed on.
 
 use std::io;
 
@@ -13,15 +15,39 @@ use crate::net::SharedFd;
 pub(crate) struct Recv<B> {
     fd: SharedFd,
     buf: B,
+    offset: usize,
+    flags: i32,
 }
 
 impl<B: IoBufMut> Recv<B> {
     pub(crate) fn new(fd: SharedFd, buf: B) -> Recv<B> {
-        Recv { fd, buf }
+        Recv {
+            fd,
+            buf,
+            offset: 0,
+            flags: 0,
+        }
     }
 
-    fn len(&mut self) -> usize {
-        self.buf.bytes_total().min(u32::MAX as usize)
+    /// Receives into `buf[offset..]` (up to its capacity) instead.
+    pub(crate) fn at(mut self, offset: usize) -> Recv<B> {
+        self.offset = offset;
+        self
+    }
+
+    /// Passes `flags` (MSG_PEEK, MSG_WAITALL) to the receive.
+    pub(crate) fn flags(mut self, flags: i32) -> Recv<B> {
+        self.flags = flags;
+        self
+    }
+
+    /// Where the bytes go and how many may come.
+    fn dest(&mut self) -> (*mut u8, usize) {
+        let total = self.buf.bytes_total();
+        let offset = self.offset.min(total);
+        // SAFETY: offset is within the buffer's capacity.
+        let ptr = unsafe { self.buf.stable_mut_ptr().add(offset) };
+        (ptr, (total - offset).min(u32::MAX as usize))
     }
 }
 
@@ -32,22 +58,17 @@ impl<B: IoBufMut> Release for Recv<B> {}
 // fd stays open while `self.fd` lives.
 unsafe impl<B: IoBufMut> Operation for Recv<B> {
     fn sqe(&mut self) -> squeue::Entry {
-        let len = self.len() as u32;
-        opcode::Recv::new(types::Fd(self.fd.raw()), self.buf.stable_mut_ptr(), len).build()
+        let (ptr, len) = self.dest();
+        opcode::Recv::new(types::Fd(self.fd.raw()), ptr, len as u32)
+            .flags(self.flags)
+            .build()
     }
 
     fn attempt(&mut self) -> Attempt {
-        let len = self.len();
+        let (ptr, len) = self.dest();
         let fd = self.fd.raw();
-        // SAFETY: the buffer has `len` writable bytes (IoBufMut's contract).
-        let ret = unsafe {
-            libc::recv(
-                fd,
-                self.buf.stable_mut_ptr().cast(),
-                len,
-                libc::MSG_DONTWAIT,
-            )
-        };
+        // SAFETY: `len` bytes at `ptr` are writable (IoBufMut's contract).
+        let ret = unsafe { libc::recv(fd, ptr.cast(), len, self.flags | libc::MSG_DONTWAIT) };
         Attempt::from_syscall(ret, fd, Interest::Read)
     }
 }
@@ -58,8 +79,10 @@ impl<B: IoBufMut> OneShot for Recv<B> {
     fn complete(mut self, cqe: Cqe) -> Self::Output {
         let result = cqe.into_result().map(|n| n as usize);
         if let Ok(n) = result {
-            // SAFETY: the kernel wrote n bytes at the start of the buffer.
-            unsafe { self.buf.set_init(n) };
+            // SAFETY: the bytes before `offset` were initialised by the
+            // caller (or are the caller's to vouch for: `at` is only used
+            // over initialised bytes), and the kernel wrote n after them.
+            unsafe { self.buf.set_init(self.offset + n) };
         }
         (result, self.buf)
     }

@@ -30,11 +30,25 @@ impl RecvMulti {
 
 impl Release for RecvMulti {
     fn release(&mut self, cqe: Cqe) {
-        if let Some(bid) = cqe.buffer_id() {
-            self.pool.claimed(bid);
-            self.pool.recycle(bid);
-        }
+        release_buffer(&self.pool, cqe);
     }
+}
+
+/// Gives back the pool buffer a completion of an abandoned op carries.
+pub(super) fn release_buffer(pool: &BufPool, cqe: Cqe) {
+    if let Some(bid) = cqe.buffer_id() {
+        pool.claimed(bid);
+        pool.recycle(bid);
+    }
+}
+
+/// Ready when the pool has a free buffer, so a recv into it may be armed.
+pub(super) fn poll_free_buffer(pool: &BufPool, cx: &Context<'_>) -> Poll<()> {
+    if pool.available() == 0 {
+        pool.wait_for_buffer(cx);
+        return Poll::Pending;
+    }
+    Poll::Ready(())
 }
 
 // SAFETY: the SQE carries no pointer (the kernel picks a buffer of the
@@ -72,11 +86,7 @@ impl MultiShot for RecvMulti {
     type Item = io::Result<Option<RecvBuf>>;
 
     fn poll_arm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.pool.available() == 0 {
-            self.pool.wait_for_buffer(cx);
-            return Poll::Pending;
-        }
-        Poll::Ready(())
+        poll_free_buffer(&self.pool, cx)
     }
 
     fn item(&mut self, cqe: Cqe) -> Option<Self::Item> {

@@ -151,7 +151,13 @@ impl<T> JoinSet<T> {
         let mut i = 0;
         while i < self.polling.len() {
             let key = self.polling[i];
-            if let Poll::Ready(outcome) = self.tasks[key].poll_result(cx) {
+            // A key can be stale: its task was detached (`detach_all`) and
+            // the slot reused, or it was signalled twice.
+            let Some(handle) = self.tasks.get_mut(key) else {
+                self.polling.swap_remove(i);
+                continue;
+            };
+            if let Poll::Ready(outcome) = handle.poll_result(cx) {
                 self.polling.swap_remove(i);
                 self.tasks.remove(key);
                 return Poll::Ready(Some(outcome.map_err(|repr| JoinError { repr })));

@@ -38,6 +38,7 @@ impl Channels {
             let ch = Channel::new(chan.clone(), mail.cores(), now_secs());
             self.map.insert(key.clone(), ch);
             Counters::add(&self.counters.channels, 1);
+            crate::metrics::count(|m| m.set_channels(self.map.len()));
         }
         let to = To {
             server,
@@ -53,6 +54,7 @@ impl Channels {
         if self.map.get(&key).is_some_and(Channel::is_empty) {
             self.map.remove(&key);
             Counters::add(&self.counters.channels, -1);
+            crate::metrics::count(|m| m.set_channels(self.map.len()));
         }
     }
 
@@ -81,14 +83,10 @@ impl Channels {
             return;
         }
         if let Some((target, line, chan)) = fx.forward {
+            let core = mail.nick_owner(&target);
             let op = NickOp::Invite { line, chan };
             let req = req.clone();
-            let msg = NickMsg::Route { target, req, op };
-            let target = match &msg {
-                NickMsg::Route { target, .. } => target.clone(),
-                _ => String::new(),
-            };
-            mail.send_registry(&target, msg);
+            mail.post(core, Msg::Nick(NickMsg::Route { target, req, op }));
         } else if let Some(first) = fx.absent.first() {
             let first = first.clone();
             let msg = NickMsg::Check {

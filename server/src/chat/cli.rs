@@ -42,6 +42,9 @@ pub struct ChatArgs {
     /// [default: $URINGO_BACKEND, else auto].
     #[arg(long, value_name = "auto|io-uring|epoll")]
     pub backend: Option<uringo::Backend>,
+    /// Serve Prometheus metrics at http://ADDR/metrics.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
 }
 
 fn parse_oper(s: &str) -> Result<(String, String), String> {

@@ -17,6 +17,7 @@ use super::framing::LineReader;
 use super::msg::ClientId;
 use super::node::Node;
 use super::throttle::Throttle;
+use crate::metrics::{count, ChatCore};
 
 /// Coalesce queued lines into one write up to this size.
 const WRITE_BATCH: usize = 64 * 1024;
@@ -25,6 +26,7 @@ pub async fn serve(net: Rc<Node>, stream: TcpStream, peer: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let stream = Rc::new(stream);
     let id = net.with(|s| s.connect(peer.ip().to_string()));
+    count(ChatCore::client_connected);
     net.add_stream(id, stream.clone());
     let writer = uringo::spawn(write_loop(net.clone(), stream.clone(), id));
     let reason = read_loop(&net, &stream, id).await;
@@ -34,6 +36,7 @@ pub async fn serve(net: Rc<Node>, stream: TcpStream, peer: SocketAddr) {
     writer.await;
     net.with(|s| s.remove(id));
     net.remove_stream(id);
+    count(ChatCore::client_gone);
 }
 
 /// Waits until the shard takes more input; false once the client is closing.
@@ -68,8 +71,10 @@ async fn read_loop(net: &Node, stream: &TcpStream, id: ClientId) -> String {
         }
         while let Some(frame) = lines.next_frame() {
             if let Some(wait) = throttle.take(Instant::now()) {
+                count(ChatCore::throttled);
                 uringo::time::sleep(wait).await;
             }
+            count(ChatCore::line_in);
             net.with(|s| s.input(id, frame));
             if !input_wanted(net, id).await {
                 return "Client closing".into();

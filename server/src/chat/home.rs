@@ -22,6 +22,7 @@ use super::msg::{
 };
 use super::numerics::{To, RPL_MONOFFLINE, RPL_MONONLINE};
 use super::parse::LineBuilder;
+use crate::metrics::{count, counting, ChatCore};
 
 /// Inbound bytes a client may have waiting before its reader stops reading.
 pub const INQ_LIMIT: usize = 8 * 1024;
@@ -167,6 +168,7 @@ impl Home {
             c.out.clear();
             c.out_bytes = 0;
             c.labeled.clear();
+            count(ChatCore::sendq_disconnect);
             return self.quit(mail, id, "Max SendQ exceeded", "Max SendQ exceeded");
         }
         c.out_bytes += line.len();
@@ -179,6 +181,8 @@ impl Home {
     }
 
     /// Starts collecting the client's output under `label` (labeled-response).
+    /// Whatever else reaches the client meanwhile (a channel message) goes
+    /// into the same response; the window is one round trip between cores.
     pub fn begin_label(&mut self, id: ClientId, label: Bytes) {
         if let Some(c) = self.clients.get_mut(&id) {
             c.label = Some(label);
@@ -454,7 +458,14 @@ impl Home {
             _ => {}
         }
         if !d.line.is_empty() || d.alt.is_some() {
-            self.write_to_members(mail, &chan, &d);
+            let start = counting().then(Instant::now);
+            let delivered = self.write_to_members(mail, &chan, &d);
+            if let Some(start) = start {
+                count(|m| {
+                    m.delivered(delivered);
+                    m.fanout(start.elapsed());
+                });
+            }
         }
         if let Change::Leave { who } = &d.change {
             if who.core == self.core {
@@ -484,12 +495,14 @@ impl Home {
     /// Writes a channel event to this core's members of the channel. Each
     /// combination of caps gets its bytes built once, and every member with
     /// that combination the same `Bytes`.
-    fn write_to_members(&mut self, mail: &mut Mail, chan: &str, d: &Event) {
+    /// Writes `d` to the local members of `chan`; returns to how many.
+    fn write_to_members(&mut self, mail: &mut Mail, chan: &str, d: &Event) -> usize {
         // The list is taken out while `send` needs `&mut self`; the entry
         // stays in the map, so putting it back allocates nothing.
         let Some(mut members) = self.mirror.take(chan) else {
-            return;
+            return 0;
         };
+        let mut written = 0;
         let quits = self.quits;
         let mut built: [Option<Bytes>; 8] = Default::default();
         for &m in &members {
@@ -512,12 +525,14 @@ impl Home {
             let line = built[slot].get_or_insert_with(|| d.meta.render(base, c.caps));
             let line = line.clone();
             self.send(mail, m, line);
+            written += 1;
         }
         if self.quits != quits {
             // Someone was dropped (sendq) while the list was out.
             members.retain(|id| self.clients.get(id).is_some_and(|c| !c.closing));
         }
         self.mirror.put_back(chan, members);
+        written
     }
 
     /// MONITOR: a watched nick came online or went offline.

@@ -70,7 +70,12 @@ pub fn run(mut args: ChatArgs) -> io::Result<()> {
         builder = builder.backend(backend);
     }
     let rt = builder.build()?;
+    let metrics = args.metrics.map(|_| crate::metrics::Metrics::chat(cores));
     let results = rt.run_on_all_cores(move |core| {
+        if let Some(m) = &metrics {
+            m.install_chat(core);
+        }
+        let metrics = metrics.clone().filter(|_| core == 0);
         let shard = Shard::new(core, cfg.clone(), counters.clone());
         let inbox = receivers[core].clone();
         core_main(
@@ -80,6 +85,7 @@ pub fn run(mut args: ChatArgs) -> io::Result<()> {
             senders.clone(),
             inbox,
             startup.clone(),
+            metrics,
         )
     });
     drop(rt);
@@ -97,6 +103,7 @@ async fn core_main(
     senders: Vec<Sender<Batch>>,
     inbox: Receiver<Batch>,
     startup: Arc<Startup>,
+    metrics: Option<crate::metrics::Metrics>,
 ) -> io::Result<()> {
     let listener = match TcpListener::bind_reuseport(args.listen) {
         Ok(l) => l,
@@ -113,6 +120,12 @@ async fn core_main(
     let node = Rc::new(Node::new(shard, args, Outbox::start(senders), cores));
     uringo::spawn(inbox_loop(node.clone(), inbox));
     uringo::spawn(sweeper(node.clone()));
+    if let (Some(metrics), Some(at)) = (metrics, node.args().metrics) {
+        let stop = node.stopped().clone();
+        crate::metrics::serve(at, metrics, async move {
+            let _ = stop.recv().await;
+        })?;
+    }
     if core == 0 {
         uringo::spawn(watch_signals(node.clone()));
         // Let the watcher start waiting before the server announces itself.

@@ -25,6 +25,9 @@ impl<'a> To<'a> {
 
     /// `:<server> <code> <nick>`, for further params.
     pub fn num(&self, code: &str) -> LineBuilder {
+        if let Ok(code) = code.parse::<u16>() {
+            crate::metrics::count(|m| m.numeric(code));
+        }
         LineBuilder::new(Some(self.server.as_bytes()), code).param(self.nick)
     }
 

@@ -4,7 +4,7 @@ use super::conn;
 use super::shutdown::{Gate, Shutdown};
 use super::stats::CoreCounters;
 use crate::scaffold::pacer::{AcceptPacer, Accepted};
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 use uringo::net::TcpListener;
 
@@ -14,7 +14,7 @@ pub async fn accept_loop(
     listener: &TcpListener,
     shutdown: &Shutdown,
     gate: &Gate,
-    counters: &Rc<CoreCounters>,
+    counters: &Arc<CoreCounters>,
 ) {
     let mut pacer = AcceptPacer::default();
     while let Some(result) = shutdown.unless_triggered(listener.accept()).await {

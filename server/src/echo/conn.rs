@@ -2,12 +2,17 @@
 
 use super::shutdown::{Pass, Shutdown};
 use super::stats::CoreCounters;
-use std::rc::Rc;
+use std::sync::Arc;
 use uringo::net::TcpStream;
 
 /// Echoes until the peer closes, resets, or the server shuts down. On shutdown the echo in
 /// progress completes, then the connection closes.
-pub async fn serve(stream: TcpStream, shutdown: Shutdown, counters: Rc<CoreCounters>, _pass: Pass) {
+pub async fn serve(
+    stream: TcpStream,
+    shutdown: Shutdown,
+    counters: Arc<CoreCounters>,
+    _pass: Pass,
+) {
     counters.opened();
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!("set_nodelay: {e}");

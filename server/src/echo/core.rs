@@ -5,7 +5,7 @@ use super::shutdown::{Gate, Shutdown};
 use super::stats::{CoreCounters, Rates};
 use std::io;
 use std::net::SocketAddr;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uringo::net::TcpListener;
 
@@ -44,7 +44,7 @@ pub async fn watch_signals(cores: usize) {
 async fn report_stats(
     core: usize,
     every: Duration,
-    counters: Rc<CoreCounters>,
+    counters: Arc<CoreCounters>,
     shutdown: Shutdown,
 ) {
     let mut interval = uringo::time::interval(every);
@@ -79,6 +79,7 @@ pub async fn run_core(
     cores: usize,
     addr: SocketAddr,
     stats_every: Option<Duration>,
+    counters: Arc<CoreCounters>,
     bound: impl FnOnce(),
 ) -> io::Result<()> {
     let shutdown = local_shutdown();
@@ -98,7 +99,6 @@ pub async fn run_core(
             ));
         }
     };
-    let counters = Rc::new(CoreCounters::default());
     if let Some(every) = stats_every {
         uringo::spawn(report_stats(
             core,

@@ -10,6 +10,8 @@ mod core;
 mod shutdown;
 mod stats;
 
+pub use stats::CoreCounters;
+
 use crate::scaffold::{announce::Startup, bind::Reservation};
 use clap::Args;
 use std::io;
@@ -32,6 +34,9 @@ pub struct EchoArgs {
     /// [default: $URINGO_BACKEND, else auto].
     #[arg(long, value_name = "auto|io-uring|epoll")]
     pub backend: Option<uringo::Backend>,
+    /// Serve Prometheus metrics at http://ADDR/metrics.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
 }
 
 /// Runs the echo server until SIGINT or SIGTERM.
@@ -53,10 +58,27 @@ pub fn run(args: EchoArgs) -> io::Result<()> {
         builder = builder.backend(backend);
     }
     let runtime = builder.build()?;
+    let counters: crate::metrics::EchoCores = (0..cores).map(|_| Arc::default()).collect();
+    let metrics = args
+        .metrics
+        .map(|at| (at, crate::metrics::Metrics::echo(counters.clone())));
 
     let results = runtime.run_on_all_cores(move |core| {
         let startup = startup.clone();
-        core::run_core(core, cores, addr, stats_every, move || startup.core_bound())
+        let counters = counters[core].clone();
+        let metrics = metrics.clone().filter(|_| core == 0);
+        async move {
+            if let Some((at, metrics)) = metrics {
+                let stop = core::local_shutdown();
+                crate::metrics::serve(at, metrics, async move {
+                    stop.unless_triggered(std::future::pending::<()>()).await;
+                })?;
+            }
+            core::run_core(core, cores, addr, stats_every, counters, move || {
+                startup.core_bound()
+            })
+            .await
+        }
     });
     let result = results
         .into_iter()

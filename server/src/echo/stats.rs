@@ -1,29 +1,31 @@
 //! Per-core echo counters and the `--stats-interval` rates computed from them.
 
-use std::cell::Cell;
+use crate::metrics::tally::Tally;
 
-/// One core's counters. Single-core (`Cell`): each core owns its own.
+/// One core's counters: only that core writes them; `/metrics` reads them
+/// from any thread (on cache lines of their own, see `metrics::tally`).
 #[derive(Debug, Default)]
+#[repr(align(128))]
 pub struct CoreCounters {
-    pub accepted: Cell<u64>,
-    pub open: Cell<u64>,
-    pub messages: Cell<u64>,
-    pub bytes: Cell<u64>,
+    pub accepted: Tally,
+    pub open: Tally,
+    pub messages: Tally,
+    pub bytes: Tally,
 }
 
 impl CoreCounters {
     pub fn echoed(&self, bytes: usize) {
-        self.messages.set(self.messages.get() + 1);
-        self.bytes.set(self.bytes.get() + bytes as u64);
+        self.messages.add(1);
+        self.bytes.add(bytes as u64);
     }
 
     pub fn opened(&self) {
-        self.accepted.set(self.accepted.get() + 1);
-        self.open.set(self.open.get() + 1);
+        self.accepted.add(1);
+        self.open.add(1);
     }
 
     pub fn closed(&self) {
-        self.open.set(self.open.get().saturating_sub(1));
+        self.open.sub(1);
     }
 
     /// The monotonic counters now, plus the runtime's io_uring_enter count.

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod drivers;
 pub mod real;
 
 use std::io::{BufRead, BufReader, Read, Write};

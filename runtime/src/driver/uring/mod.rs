@@ -91,6 +91,14 @@ impl Driver {
             counters: Counters::default(),
         };
         driver.arm_wake_read();
+        // A filter may allow io_uring_setup but deny io_uring_enter: find
+        // out now, while Backend::Auto can still choose epoll.
+        driver.counters.enters += 1;
+        if let Err(e) = driver.ring.submit() {
+            if matches!(e.raw_os_error(), Some(libc::EPERM | libc::ENOSYS)) {
+                return Err(probe::explain_enter(e));
+            }
+        }
         Ok(driver)
     }
 

@@ -81,6 +81,22 @@ fn kernel_version() -> (u32, u32) {
     (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
 
+/// Turns an io_uring_enter denied right after setup into an error that says
+/// why and what to do.
+pub(crate) fn explain_enter(err: io::Error) -> io::Error {
+    let msg = format!(
+        "io_uring_enter was denied ({}) although io_uring_setup was allowed, most likely \
+         by a seccomp filter. Allow io_uring_enter and io_uring_register too, or run the \
+         container with `--security-opt seccomp=unconfined`",
+        if err.raw_os_error() == Some(libc::ENOSYS) {
+            "ENOSYS"
+        } else {
+            "EPERM"
+        }
+    );
+    io::Error::new(err.kind(), msg)
+}
+
 /// Turns a failed io_uring_setup into an error that says why and what to do.
 pub(crate) fn explain(err: io::Error) -> io::Error {
     let msg = match err.raw_os_error() {

@@ -1,0 +1,170 @@
+//! Keeping the link to Redis up: connect, load the scripts, subscribe,
+//! re-claim nicks and restore members, flush the outbox; when the link is
+//! lost, tell the chat server and reconnect with backoff. A second task
+//! renews the leases and reaps dead nodes every `lease / 3`.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use uringo::chan::Receiver;
+
+use super::backoff::Backoff;
+use super::conn::{Conn, Sink};
+use super::counters::ClusterCounters;
+use super::error::ClusterError;
+use super::resp::{as_array, as_bytes, command};
+use super::scripts::Script;
+use super::state::{Inner, Link};
+use super::Event;
+
+/// Connects, serves until the link is lost, reconnects; forever.
+pub async fn supervise(inner: Rc<Inner>) {
+    let seed = inner
+        .owner
+        .iter()
+        .fold(0u64, |h, &b| h.wrapping_mul(31).wrapping_add(b as u64));
+    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2), seed);
+    let mut ever_up = false;
+    let mut reported = false;
+    loop {
+        match up(&inner).await {
+            Ok(lost) => {
+                if ever_up {
+                    ClusterCounters::add(&inner.counters.reconnects, 1);
+                }
+                ever_up = true;
+                backoff.reset();
+                let _ = inner.events.send(Event::Up).await;
+                lost.recv().await;
+                down(&inner, "connection lost").await;
+                reported = true;
+            }
+            Err(e) => {
+                inner.link.borrow_mut().take();
+                inner.forget_subscriptions();
+                if !reported {
+                    down(&inner, &e).await;
+                    reported = true;
+                }
+            }
+        }
+        uringo::time::sleep(backoff.next_delay()).await;
+    }
+}
+
+async fn down(inner: &Inner, why: &str) {
+    inner.link.borrow_mut().take();
+    inner.forget_subscriptions();
+    tracing::warn!(
+        "cluster: redis {} unreachable ({why}); reconnecting",
+        inner.cfg.redis
+    );
+    let _ = inner.events.send(Event::Down(why.to_string())).await;
+}
+
+/// Opens the link and restores this client's state on it; returns the
+/// receiver that yields when the link is lost.
+async fn up(inner: &Rc<Inner>) -> Result<Receiver<()>, String> {
+    let addr = inner.cfg.redis;
+    let (lost_tx, lost) = uringo::chan(2);
+    let (frames_tx, frames) = uringo::chan(1024);
+    let connect = async {
+        let cmd = Conn::open(addr, Sink::Replies, lost_tx.clone()).await?;
+        let sub = Conn::open(addr, Sink::Pushes(frames_tx), lost_tx).await?;
+        Ok::<_, std::io::Error>((cmd, sub))
+    };
+    let (cmd, sub) = uringo::time::timeout(inner.cfg.call_timeout, connect)
+        .await
+        .map_err(|_| "connect timed out".to_string())?
+        .map_err(|e| e.to_string())?;
+    let shas = load_scripts(inner, &cmd).await.map_err(|e| e.to_string())?;
+    let dispatch = uringo::spawn(super::dispatch::dispatch(inner.clone(), frames));
+    let link = Rc::new(Link {
+        cmd,
+        sub,
+        shas,
+        dispatch: Some(dispatch),
+    });
+    *inner.link.borrow_mut() = Some(link.clone());
+    restore(inner).await.map_err(|e| e.to_string())?;
+    inner.flush_outbox(&link).await;
+    Ok(lost)
+}
+
+async fn load_scripts(inner: &Inner, cmd: &Conn) -> Result<Vec<Bytes>, ClusterError> {
+    let mut shas = Vec::with_capacity(Script::ALL.len());
+    for script in Script::ALL {
+        let source = script.source();
+        let load = command(&[b"SCRIPT", b"LOAD", source.as_bytes()]);
+        let reply = uringo::time::timeout(inner.cfg.call_timeout, cmd.call(load))
+            .await
+            .map_err(|_| ClusterError::Unavailable)??;
+        let sha = as_bytes(&reply).ok_or_else(|| ClusterError::Protocol(format!("{reply:?}")))?;
+        shas.push(sha.clone());
+    }
+    Ok(shas)
+}
+
+/// After a (re)connect: subscribe to the inbox, the network topic and every
+/// channel with local members; renew (re-claiming) the nicks; put back
+/// members Redis may have lost.
+async fn restore(inner: &Inner) -> Result<(), ClusterError> {
+    let mut topics = vec![inner.inbox(), inner.network()];
+    topics.extend(inner.mirror.borrow().keys().map(|c| inner.topic(c)));
+    inner.subscribe(&topics).await?;
+    renew(inner).await?;
+    let triples: Vec<Bytes> = inner
+        .mirror
+        .borrow()
+        .iter()
+        .flat_map(|(chan, members)| {
+            members
+                .iter()
+                .flat_map(move |(nick, prefix)| [chan.clone(), nick.clone(), prefix.clone()])
+        })
+        .collect();
+    if !triples.is_empty() {
+        let mut args: Vec<&[u8]> = vec![&inner.owner];
+        args.extend(triples.iter().map(|b| &b[..]));
+        inner.eval(Script::Restore, &args).await?;
+    }
+    Ok(())
+}
+
+/// Renews the node lease and every nick; a nick someone else took while
+/// this node could not renew is dropped and reported as [`Event::NickLost`].
+pub async fn renew(inner: &Inner) -> Result<(), ClusterError> {
+    let lease = inner.cfg.lease.as_millis().to_string();
+    let nicks: Vec<Bytes> = inner.nicks.borrow().iter().cloned().collect();
+    let mut args: Vec<&[u8]> = vec![&inner.owner, lease.as_bytes()];
+    args.extend(nicks.iter().map(|n| &n[..]));
+    let reply = inner.eval(Script::Renew, &args).await?;
+    for lost in as_array(&reply)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(as_bytes)
+    {
+        inner.nicks.borrow_mut().remove(lost);
+        let _ = inner.events.send(Event::NickLost(lost.clone())).await;
+    }
+    Ok(())
+}
+
+/// Renews and reaps every `lease / 3` while the link is up.
+pub async fn keep_leases(inner: Rc<Inner>) {
+    let mut tick = uringo::time::interval(inner.cfg.lease / 3);
+    loop {
+        tick.tick().await;
+        if inner.live().is_err() {
+            continue;
+        }
+        if let Err(e) = renew(&inner).await {
+            tracing::debug!("cluster: lease renewal failed: {e}");
+            continue;
+        }
+        if let Err(e) = inner.eval(Script::Reap, &[]).await {
+            tracing::debug!("cluster: reaping dead nodes failed: {e}");
+        }
+    }
+}
