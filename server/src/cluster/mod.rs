@@ -235,6 +235,16 @@ impl Cluster {
         self.inner.publish(self.inner.topic(chan), payload).await;
     }
 
+    /// Receives `chan`'s messages from now on (returns once Redis confirmed).
+    pub async fn subscribe(&self, chan: &[u8]) -> Result<(), ClusterError> {
+        self.inner.subscribe(&[self.inner.topic(chan)]).await
+    }
+
+    /// Stops receiving `chan`'s messages.
+    pub async fn unsubscribe(&self, chan: &[u8]) {
+        self.inner.unsubscribe(self.inner.topic(chan)).await;
+    }
+
     /// Leaves the network now instead of when the lease runs out: this
     /// client's users quit every channel (a QUIT each) and its nicks are freed.
     pub async fn leave(&self) -> Result<(), ClusterError> {
