@@ -7,8 +7,10 @@
 //! peers' common command line and signal handling, `/proc` readers, child
 //! process control, loadgen's JSON summary and the median/table helpers.
 
+pub mod charts;
 #[cfg(feature = "http")]
 pub mod http_app;
+pub mod irc;
 pub mod loadgen;
 pub mod micro;
 pub mod peer;

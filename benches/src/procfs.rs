@@ -16,6 +16,11 @@ pub fn cpu_time(pid: u32) -> io::Result<Duration> {
     uringo_loadgen::cpu::process_cpu(pid)
 }
 
+/// User and system (kernel) CPU time used so far by all threads of `pid`, apart.
+pub fn cpu_split(pid: u32) -> io::Result<(Duration, Duration)> {
+    uringo_loadgen::cpu::process_cpu_split(pid)
+}
+
 /// Resident set size of `pid` in KiB (`VmRSS`).
 pub fn rss_kib(pid: u32) -> io::Result<u64> {
     let status = std::fs::read_to_string(proc_path(pid, "status"))?;

@@ -19,15 +19,17 @@ pub enum ServerKind {
     Tokio,
     Monoio,
     Glommio,
+    Compio,
 }
 
 impl ServerKind {
-    pub const ALL: [ServerKind; 5] = [
+    pub const ALL: [ServerKind; 6] = [
         ServerKind::Uringo,
         ServerKind::UringoEpoll,
         ServerKind::Tokio,
         ServerKind::Monoio,
         ServerKind::Glommio,
+        ServerKind::Compio,
     ];
 
     pub fn name(self) -> &'static str {
@@ -37,6 +39,7 @@ impl ServerKind {
             ServerKind::Tokio => "tokio",
             ServerKind::Monoio => "monoio",
             ServerKind::Glommio => "glommio",
+            ServerKind::Compio => "compio",
         }
     }
 
@@ -46,6 +49,7 @@ impl ServerKind {
             ServerKind::Tokio => "echo-tokio",
             ServerKind::Monoio => "echo-monoio",
             ServerKind::Glommio => "echo-glommio",
+            ServerKind::Compio => "echo-compio",
         }
     }
 
@@ -84,7 +88,7 @@ impl std::str::FromStr for ServerKind {
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown server {s:?} (one of uringo, uringo-epoll, tokio, monoio, glommio)"
+                    "unknown server {s:?} (one of uringo, uringo-epoll, tokio, monoio, glommio, compio)"
                 )
             })
     }

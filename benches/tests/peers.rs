@@ -59,3 +59,8 @@ fn monoio_echoes_and_exits_cleanly() {
 fn glommio_echoes_and_exits_cleanly() {
     check_peer(ServerKind::Glommio, env!("CARGO_BIN_EXE_echo-glommio"));
 }
+
+#[test]
+fn compio_echoes_and_exits_cleanly() {
+    check_peer(ServerKind::Compio, env!("CARGO_BIN_EXE_echo-compio"));
+}

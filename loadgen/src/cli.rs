@@ -9,7 +9,9 @@ use std::time::Duration;
 #[command(
     name = "uringo-loadgen",
     version,
-    about = "Load generator for uringo-server (echo, chat)"
+    about = "Load generator for uringo-server (echo, chat)",
+    // A later flag overrides an earlier one, so scripts can append to a base command line.
+    args_override_self = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -67,9 +69,10 @@ pub struct EchoArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ChatArgs {
-    /// Server address.
-    #[arg(long, default_value = "127.0.0.1:6667")]
-    pub addr: SocketAddr,
+    /// Server address; several (comma-separated or repeated) spread the clients over them,
+    /// client i on address i mod count, as for the nodes of one cluster.
+    #[arg(long, default_value = "127.0.0.1:6667", value_delimiter = ',', num_args = 1..)]
+    pub addr: Vec<SocketAddr>,
     /// IRC clients to register.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     pub clients: u64,
@@ -79,9 +82,13 @@ pub struct ChatArgs {
     /// Channels each client joins (at most --channels).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub joins: u64,
-    /// PRIVMSGs per second, across all clients.
+    /// Open loop: PRIVMSGs per second, across all clients.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate: u64,
+    /// Closed loop instead of --rate: each client keeps about this many of its messages in
+    /// flight (a message is in flight until every member of its channel received it).
+    #[arg(long, conflicts_with = "rate", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub in_flight: Option<u64>,
     /// PRIVMSG text size in bytes (at least the header loadgen needs, about 40).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=400))]
     pub size: u64,
@@ -94,6 +101,25 @@ pub struct ChatArgs {
     /// Write the summary as JSON to this file (`-` for stdout).
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Write the HdrHistogram percentile distribution of delivery latency (ms) to this file.
+    #[arg(long)]
+    pub hgrm: Option<PathBuf>,
+    /// Write an SVG delivery-latency-by-percentile chart to this file.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Server process id (repeat for several): report its CPU time per delivery.
+    #[arg(long, value_delimiter = ',')]
+    pub server_pid: Vec<u32>,
+}
+
+impl Default for ChatArgs {
+    /// The command line's defaults (`uringo-loadgen chat` with no flags).
+    fn default() -> Self {
+        match Cli::parse_from(["uringo-loadgen", "chat"]).command {
+            Command::Chat(args) => args,
+            Command::Echo(_) => unreachable!("parsed the chat subcommand"),
+        }
+    }
 }
 
 /// Parses `10s`, `250ms`, `2m`, `1.5s`, `100us` or a bare number of seconds.
@@ -244,6 +270,7 @@ mod tests {
             (1000, 50, 3, 5000, 100)
         );
         assert!(c.validate().is_ok());
+        assert_eq!(c.addr, vec!["127.0.0.1:6667".parse().unwrap()]);
         let Command::Chat(c) = parse(&["chat", "--channels", "2", "--joins", "3"])
             .unwrap()
             .command
@@ -252,5 +279,31 @@ mod tests {
         };
         assert!(c.validate().is_err());
         assert!(parse(&["chat", "--clients", "1"]).is_err());
+    }
+
+    #[test]
+    fn chat_takes_several_addresses_and_closed_loop() {
+        let addrs = |args: &[&str]| match parse(args).unwrap().command {
+            Command::Chat(c) => c.addr,
+            Command::Echo(_) => panic!("not chat"),
+        };
+        let two: Vec<SocketAddr> = vec![
+            "127.0.0.1:1".parse().unwrap(),
+            "127.0.0.1:2".parse().unwrap(),
+        ];
+        assert_eq!(addrs(&["chat", "--addr", "127.0.0.1:1,127.0.0.1:2"]), two);
+        assert_eq!(
+            addrs(&["chat", "--addr", "127.0.0.1:1", "--addr", "127.0.0.1:2"]),
+            two
+        );
+        let Command::Chat(c) = parse(&["chat", "--in-flight", "4", "--server-pid", "7,8"])
+            .unwrap()
+            .command
+        else {
+            panic!("not chat")
+        };
+        assert_eq!((c.in_flight, c.server_pid), (Some(4), vec![7, 8]));
+        assert!(parse(&["chat", "--in-flight", "4", "--rate", "10"]).is_err());
+        assert_eq!(ChatArgs::default().clients, 100);
     }
 }

@@ -29,6 +29,12 @@ fn clock_ticks_per_sec() -> u64 {
 
 /// User + system CPU time consumed so far by process `pid` (all its threads).
 pub fn process_cpu(pid: u32) -> io::Result<Duration> {
+    let (user, system) = process_cpu_split(pid)?;
+    Ok(user + system)
+}
+
+/// User and system (kernel) CPU time consumed so far by process `pid`, apart.
+pub fn process_cpu_split(pid: u32) -> io::Result<(Duration, Duration)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     let (utime, stime) = parse_stat_ticks(&text).ok_or_else(|| {
         io::Error::new(
@@ -37,8 +43,25 @@ pub fn process_cpu(pid: u32) -> io::Result<Duration> {
         )
     })?;
     let hz = clock_ticks_per_sec();
-    let ticks = utime + stime;
-    Ok(Duration::from_secs(ticks / hz) + Duration::from_nanos((ticks % hz) * 1_000_000_000 / hz))
+    let time = |ticks| {
+        Duration::from_secs(ticks / hz) + Duration::from_nanos((ticks % hz) * 1_000_000_000 / hz)
+    };
+    Ok((time(utime), time(stime)))
+}
+
+/// CPU time of this process and (summed) of the processes `pids`, at one moment. The
+/// servers' figure is `None` when there are none or one cannot be read.
+pub fn sample(pids: &[u32]) -> (Duration, Option<(Duration, Duration)>) {
+    let own = own_cpu().unwrap_or_default();
+    let servers = (!pids.is_empty())
+        .then(|| {
+            pids.iter()
+                .try_fold((Duration::ZERO, Duration::ZERO), |(u, s), &pid| {
+                    process_cpu_split(pid).ok().map(|(pu, ps)| (u + pu, s + ps))
+                })
+        })
+        .flatten();
+    (own, servers)
 }
 
 /// User + system CPU time consumed so far by this process (µs resolution).

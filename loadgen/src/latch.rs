@@ -1,6 +1,7 @@
 //! A single-core one-way latch: tasks wait on it, one trigger releases them all. Used for "the
 //! sender is done" within a connection and "everyone is registered, start" within a core.
 
+use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::pin::pin;
@@ -13,14 +14,41 @@ pub struct Latch(Rc<Inner>);
 #[derive(Default)]
 struct Inner {
     fired: Cell<bool>,
-    waiters: RefCell<Vec<Waker>>,
+    /// One slot per waiting future, refreshed in place on re-poll and freed when the future
+    /// ends: thousands of clients waiting on one latch cost no scan per poll.
+    waiters: RefCell<Slab<Waker>>,
+}
+
+/// A waiting future's slot in the latch, freed on drop.
+struct Slot<'a> {
+    latch: &'a Latch,
+    key: Option<usize>,
+}
+
+impl Slot<'_> {
+    fn set(&mut self, w: &Waker) {
+        let mut waiters = self.latch.0.waiters.borrow_mut();
+        match self.key {
+            Some(k) if waiters[k].will_wake(w) => {}
+            Some(k) => waiters[k].clone_from(w),
+            None => self.key = Some(waiters.insert(w.clone())),
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Some(k) = self.key {
+            self.latch.0.waiters.borrow_mut().remove(k);
+        }
+    }
 }
 
 impl Latch {
     pub fn trigger(&self) {
         if !self.0.fired.replace(true) {
-            for w in self.0.waiters.take() {
-                w.wake();
+            for (_, w) in self.0.waiters.borrow().iter() {
+                w.wake_by_ref();
             }
         }
     }
@@ -29,19 +57,20 @@ impl Latch {
         self.0.fired.get()
     }
 
-    fn register(&self, w: &Waker) {
-        let mut v = self.0.waiters.borrow_mut();
-        if !v.iter().any(|x| x.will_wake(w)) {
-            v.push(w.clone());
+    fn slot(&self) -> Slot<'_> {
+        Slot {
+            latch: self,
+            key: None,
         }
     }
 
     pub async fn triggered(&self) {
+        let mut slot = self.slot();
         poll_fn(|cx| {
             if self.is_triggered() {
                 Poll::Ready(())
             } else {
-                self.register(cx.waker());
+                slot.set(cx.waker());
                 Poll::Pending
             }
         })
@@ -52,6 +81,7 @@ impl Latch {
     /// `fut` is polled first, so a result already available is never discarded.
     pub async fn unless_triggered<F: Future>(&self, fut: F) -> Option<F::Output> {
         let mut fut = pin!(fut);
+        let mut slot = self.slot();
         poll_fn(|cx| {
             if let Poll::Ready(v) = fut.as_mut().poll(cx) {
                 return Poll::Ready(Some(v));
@@ -59,10 +89,15 @@ impl Latch {
             if self.is_triggered() {
                 return Poll::Ready(None);
             }
-            self.register(cx.waker());
+            slot.set(cx.waker());
             Poll::Pending
         })
         .await
+    }
+
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
+        self.0.waiters.borrow().len()
     }
 }
 
@@ -90,5 +125,19 @@ mod tests {
         assert_eq!(f.as_mut().poll(&mut cx), Poll::Ready(Some(3)));
         let mut g = pin!(l.unless_triggered(std::future::pending::<()>()));
         assert_eq!(g.as_mut().poll(&mut cx), Poll::Ready(None));
+    }
+
+    #[test]
+    fn finished_waiters_leave_no_slot_behind() {
+        let l = Latch::default();
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..100 {
+            let mut f = Box::pin(l.unless_triggered(std::future::pending::<()>()));
+            assert!(f.as_mut().poll(&mut cx).is_pending());
+            assert!(f.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(l.waiting(), 1);
+            drop(f);
+        }
+        assert_eq!(l.waiting(), 0);
     }
 }

@@ -18,6 +18,7 @@ pub mod echo;
 pub mod errors;
 pub mod latch;
 pub mod latency;
+pub mod live;
 pub mod output;
 pub mod pattern;
 pub mod schedule;

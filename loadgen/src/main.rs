@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         }),
         Command::Chat(args) => uringo_loadgen::chat::run(&args).map(|s| {
             show(&s, args.json.as_deref());
-            s.error_total + s.lost + s.duplicated + s.out_of_order
+            s.error_total + s.lost + s.duplicated + s.out_of_order + s.order_conflicts
         }),
     };
     match outcome {

@@ -1,9 +1,22 @@
 //! The per-connection byte pattern loadgen sends, and the verifier that checks the echo.
 //!
-//! Byte `i` of a connection's stream is a pure function of (connection seed, i), so the verifier
-//! needs no copy of what was sent: it regenerates the expected bytes at its stream position.
-//! Position-dependent bytes catch dropped, duplicated, reordered and corrupted data, and a
-//! per-connection seed catches bytes delivered to the wrong connection.
+//! Every connection's stream is a window onto one process-wide table of pseudo-random bytes:
+//! byte `i` of connection `c` is `BASE[(offset(c) + i) % PERIOD]`. So sending is a slice of the
+//! table (no bytes generated, no copy for sends up to [`WINDOW`]) and verifying is a `memcmp`
+//! against it, while the checks stay what they were: position-dependent bytes catch dropped,
+//! duplicated, reordered and corrupted data, and a per-connection offset catches bytes delivered
+//! to the wrong connection.
+//!
+//! What this cannot catch: a loss or duplication of exactly a multiple of [`PERIOD`] bytes (a
+//! prime, so never a whole number of messages), and another connection's bytes that happen to
+//! line up with this connection's offset (about one chance in [`PERIOD`] per misdelivery).
+
+use std::sync::OnceLock;
+
+/// Length of the repeating part of every stream: a prime, so that no message size divides it.
+pub const PERIOD: usize = 65_521;
+/// The longest run of stream bytes [`Pattern::slice`] hands out without copying.
+pub const WINDOW: usize = 64 * 1024;
 
 /// splitmix64's finaliser: a cheap, well-mixed 64-bit hash.
 fn mix(mut z: u64) -> u64 {
@@ -13,39 +26,56 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// `PERIOD + WINDOW` bytes: the period, then its first `WINDOW` bytes again, so that any run of
+/// up to `WINDOW` stream bytes is contiguous in the table. Built once, shared by every core.
+fn table() -> &'static [u8] {
+    static TABLE: OnceLock<Box<[u8]>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = vec![0u8; PERIOD + WINDOW];
+        for (i, b) in t.iter_mut().enumerate() {
+            let k = (i % PERIOD) as u64;
+            *b = mix(0x6c6f_6164_6765_6e00 ^ (k >> 3)).to_le_bytes()[(k & 7) as usize];
+        }
+        t.into_boxed_slice()
+    })
+}
+
 /// The infinite byte stream of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pattern {
-    seed: u64,
+    /// Where in the period the stream starts.
+    offset: u64,
 }
 
 impl Pattern {
-    /// The pattern of connection `conn_id`; distinct ids give unrelated streams.
+    /// The pattern of connection `conn_id`; distinct ids start at unrelated places.
     pub fn new(conn_id: u64) -> Self {
         Pattern {
-            seed: mix(conn_id ^ 0x6c6f_6164_6765_6e00),
+            offset: mix(conn_id) % PERIOD as u64,
         }
     }
 
-    fn word(&self, index: u64) -> [u8; 8] {
-        mix(self.seed ^ index.wrapping_mul(0xff51_afd7_ed55_8ccd)).to_le_bytes()
+    fn index(&self, pos: u64) -> usize {
+        ((self.offset + pos % PERIOD as u64) % PERIOD as u64) as usize
     }
 
     /// Byte `pos` of the stream.
     pub fn byte_at(&self, pos: u64) -> u8 {
-        self.word(pos >> 3)[(pos & 7) as usize]
+        table()[self.index(pos)]
+    }
+
+    /// Bytes `pos .. pos + len` of the stream, borrowed from the shared table; `None` when
+    /// `len` exceeds [`WINDOW`] (then use [`fill`](Pattern::fill)).
+    pub fn slice(&self, pos: u64, len: usize) -> Option<&'static [u8]> {
+        let start = self.index(pos);
+        (len <= WINDOW).then(|| &table()[start..start + len])
     }
 
     /// Writes bytes `pos .. pos + out.len()` of the stream into `out`.
     pub fn fill(&self, pos: u64, out: &mut [u8]) {
-        let mut i = 0;
-        while i < out.len() {
-            let p = pos + i as u64;
-            let word = self.word(p >> 3);
-            let start = (p & 7) as usize;
-            let n = (8 - start).min(out.len() - i);
-            out[i..i + n].copy_from_slice(&word[start..start + n]);
-            i += n;
+        for (k, chunk) in out.chunks_mut(WINDOW).enumerate() {
+            let at = pos + (k * WINDOW) as u64;
+            chunk.copy_from_slice(self.slice(at, chunk.len()).expect("chunk fits the window"));
         }
     }
 }
@@ -86,11 +116,12 @@ impl Verifier {
     /// Verifies the next chunk of the stream and returns how many messages it completed.
     /// After a mismatch the stream cannot be resynchronised; the caller drops the connection.
     pub fn feed(&mut self, data: &[u8]) -> Result<u64, Mismatch> {
-        let mut expected = [0u8; 256];
-        for (k, chunk) in data.chunks(expected.len()).enumerate() {
-            let at = self.pos + (k * expected.len()) as u64;
-            let want = &mut expected[..chunk.len()];
-            self.pattern.fill(at, want);
+        for (k, chunk) in data.chunks(WINDOW).enumerate() {
+            let at = self.pos + (k * WINDOW) as u64;
+            let want = self
+                .pattern
+                .slice(at, chunk.len())
+                .expect("chunk fits the window");
             if want != chunk {
                 let i = want
                     .iter()
@@ -109,7 +140,6 @@ impl Verifier {
         Ok(self.pos / self.msg_size - before)
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +159,26 @@ mod tests {
                 assert_eq!(buf, want, "start {start} len {len}");
             }
         }
+    }
+
+    #[test]
+    fn slices_and_fills_agree_across_the_period_and_window_edges() {
+        let p = Pattern::new(11);
+        for pos in [0, PERIOD as u64 - 3, 5 * PERIOD as u64 + 17] {
+            let direct = p.slice(pos, 64).unwrap();
+            let want: Vec<u8> = (pos..pos + 64).map(|i| p.byte_at(i)).collect();
+            assert_eq!(direct, &want[..], "at {pos}");
+        }
+        assert!(p.slice(0, WINDOW + 1).is_none());
+        let mut big = vec![0; WINDOW + 1000];
+        p.fill(77, &mut big);
+        assert!(big
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == p.byte_at(77 + i as u64)));
+        let mut v = Verifier::new(p, 1000);
+        assert_eq!(v.feed(&stream(p, 77)), Ok(0));
+        assert_eq!(v.feed(&big), Ok(WINDOW as u64 / 1000 + 1));
     }
 
     #[test]

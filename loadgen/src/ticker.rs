@@ -6,6 +6,7 @@
 
 use crate::echo::timeline::Timeline;
 use crate::latency;
+use crate::live::Live;
 use hdrhistogram::Histogram;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -102,21 +103,31 @@ impl TickCollector {
 }
 
 /// Sends this core's `tick` to the printer at the end of every report second of `tl`, until
-/// the end of the run.
-pub async fn report_seconds(tl: Timeline, tick: &RefCell<Tick>, tx: mpsc::Sender<Tick>) {
+/// the end of the run, or (with `live`) until the second in which the run's last connection
+/// ended.
+pub async fn report_seconds(
+    tl: Timeline,
+    tick: &RefCell<Tick>,
+    tx: mpsc::Sender<Tick>,
+    live: Option<&Live>,
+) {
     let mut n = 1;
     loop {
-        let at = tl.second_end(n);
+        let mut at = tl.second_end(n);
         uringo::time::sleep_until(at).await;
+        let ended = live.and_then(Live::ended);
+        if let Some(ended) = ended {
+            at = at.min(ended.max(tl.start));
+        }
         let mut done = tick.borrow_mut().take(n + 1, tl.second_is_warmup(n + 1));
         let began = if n == 1 {
             tl.start
         } else {
             tl.second_end(n - 1)
         };
-        done.span = at - began;
+        done.span = at.saturating_duration_since(began);
         let _ = tx.send(done);
-        if at >= tl.end {
+        if at >= tl.end || ended.is_some() {
             break;
         }
         n += 1;

@@ -16,6 +16,9 @@ enum Fault {
     DropEvery(u64),
     /// Delivers every n-th message twice.
     DuplicateEvery(u64),
+    /// Holds back every n-th delivery to a receiver and gives it after that receiver's next
+    /// delivery on the channel: that receiver sees another order than the rest.
+    HoldBackEvery(u64),
 }
 
 type Writer = Arc<Mutex<TcpStream>>;
@@ -24,6 +27,10 @@ type Writer = Arc<Mutex<TcpStream>>;
 struct Irc {
     channels: Mutex<HashMap<String, Vec<(String, Writer)>>>,
     deliveries: Mutex<u64>,
+    /// HoldBackEvery: the line held back per (receiver, channel).
+    held: Mutex<HashMap<(String, String), String>>,
+    /// Connections accepted, per listener.
+    accepted: Mutex<Vec<u64>>,
 }
 
 fn send(w: &Writer, line: &str) {
@@ -52,44 +59,65 @@ fn client(irc: Arc<Irc>, conn: TcpStream, fault: Fault) {
             }
             "PRIVMSG" => {
                 let (target, text) = rest.split_once(" :").unwrap();
-                let members = irc
-                    .channels
-                    .lock()
-                    .unwrap()
-                    .get(target)
-                    .cloned()
-                    .unwrap_or_default();
+                // The channel stays locked during the fan-out, so that every member gets the
+                // channel's messages in one order (as a real server's channel owner does).
+                let channels = irc.channels.lock().unwrap();
+                let members = channels.get(target).cloned().unwrap_or_default();
                 let out = format!(":{nick}!u@h PRIVMSG {target} :{text}\r\n");
-                for (_, w) in members.iter().filter(|(m, _)| *m != nick) {
+                for (m, w) in members.iter().filter(|(m, _)| *m != nick) {
                     let n = {
                         let mut d = irc.deliveries.lock().unwrap();
                         *d += 1;
                         *d
                     };
+                    let key = (m.clone(), target.to_string());
                     match fault {
                         Fault::DropEvery(k) if n % k == 0 => continue,
                         Fault::DuplicateEvery(k) if n % k == 0 => send(w, &out),
+                        Fault::HoldBackEvery(k) if n % k == 0 => {
+                            let mut held = irc.held.lock().unwrap();
+                            if let std::collections::hash_map::Entry::Vacant(e) =
+                                held.entry(key.clone())
+                            {
+                                e.insert(out.clone());
+                                continue;
+                            }
+                        }
                         _ => {}
                     }
                     send(w, &out);
+                    if let Some(late) = irc.held.lock().unwrap().remove(&key) {
+                        send(w, &late);
+                    }
                 }
+                drop(channels);
             }
             _ => {}
         }
     }
 }
 
-fn irc_server(fault: Fault) -> SocketAddr {
+/// A listener of `irc` on an ephemeral port (its index in `accepted` counts its clients).
+fn listen(irc: Arc<Irc>, fault: Fault) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let irc = Arc::new(Irc::default());
+    let me = {
+        let mut accepted = irc.accepted.lock().unwrap();
+        accepted.push(0);
+        accepted.len() - 1
+    };
     thread::spawn(move || {
         for conn in listener.incoming().map_while(Result::ok) {
+            irc.accepted.lock().unwrap()[me] += 1;
             let irc = irc.clone();
             thread::spawn(move || client(irc, conn, fault));
         }
     });
     addr
+}
+
+fn irc_server(fault: Fault) -> SocketAddr {
+    listen(Arc::new(Irc::default()), fault)
 }
 
 /// Runs loadgen chat for 1 s with `[clients, channels, joins, rate, cores]`.
@@ -168,6 +196,62 @@ fn duplicated_deliveries_are_counted_once() {
             .abs_diff(v["expected"].as_u64().unwrap() / 10)
             <= 1,
         "{v}"
+    );
+}
+
+#[test]
+fn closed_loop_keeps_each_sender_waiting_for_its_deliveries() {
+    let addr = irc_server(Fault::None);
+    let out = Command::new(env!("CARGO_BIN_EXE_uringo-loadgen"))
+        .args(["chat", "--addr", &addr.to_string(), "--clients", "12"])
+        .args(["--channels", "3", "--joins", "2", "--in-flight", "2"])
+        .args(["--duration", "1s", "--cores", "2", "--json", "-"])
+        .args(["--server-pid", &std::process::id().to_string()])
+        .output()
+        .expect("running uringo-loadgen");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["in_flight"], 2);
+    assert!(v["sent"].as_u64().unwrap() > 100, "{v}");
+    assert_eq!(v["delivered"], v["expected"], "{v}");
+    assert!(
+        v["cpu"]["server_us_per_delivery"].as_f64().unwrap() > 0.0,
+        "{v}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("closed loop 2 in flight"));
+}
+
+#[test]
+fn receivers_that_disagree_on_a_channel_order_are_caught() {
+    let (code, v, _) = chat_run(Fault::HoldBackEvery(50), "order");
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["order_channels_checked"], 3, "{v}");
+    assert!(v["order_conflicts"].as_u64().unwrap() > 0, "{v}");
+}
+
+#[test]
+fn clients_are_spread_over_several_addresses() {
+    // Two listeners of one fake server (as two nodes of a cluster): the run is one network.
+    let irc = Arc::new(Irc::default());
+    let addrs: Vec<String> = (0..2)
+        .map(|_| listen(irc.clone(), Fault::None).to_string())
+        .collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_uringo-loadgen"))
+        .args(["chat", "--addr", &addrs.join(","), "--clients", "10"])
+        .args(["--channels", "2", "--joins", "1", "--rate", "200"])
+        .args(["--duration", "1s", "--cores", "1", "--json", "-"])
+        .output()
+        .expect("running uringo-loadgen");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["addr"], addrs.join(","));
+    assert_eq!(v["delivered"], v["expected"]);
+    assert_eq!(v["order_conflicts"], 0);
+    let per_listener = irc.accepted.lock().unwrap().clone();
+    assert_eq!(
+        per_listener,
+        vec![5, 5],
+        "clients alternate between the addresses"
     );
 }
 

@@ -194,3 +194,20 @@ fn json_to_stdout_keeps_stdout_machine_readable() {
         "people still get the table"
     );
 }
+
+#[test]
+fn server_gone_ends_the_run_early_with_errors_counted() {
+    // Every connection is closed after 100 messages: with nothing left to drive, loadgen stops
+    // instead of reporting 0 msg/s for the remaining minute.
+    let addr = echo_server(Fault::CloseAfter(6400));
+    let started = std::time::Instant::now();
+    let (code, v) = loadgen(addr, &["--duration", "60s"], "gone");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "ran {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 1);
+    assert_eq!(v["ended_early"], true, "{v}");
+    assert_eq!(v["errors"]["short_reads"], 4, "{v}");
+}

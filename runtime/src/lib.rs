@@ -112,6 +112,7 @@ pub use xcore::{core_id, cores, spawn_on};
 /// # Panics
 /// If the runtime cannot start (the message says why; without io_uring the
 /// default [`Backend::Auto`] runs on epoll instead).
+#[track_caller]
 pub fn start<F: Future>(future: F) -> F::Output {
     match Builder::new().build() {
         Ok(runtime) => runtime.block_on(future),

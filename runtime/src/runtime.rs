@@ -16,7 +16,7 @@ use crate::blocking::Pool;
 use crate::current::Handles;
 use crate::driver::{self, Driver, Wanted};
 use crate::executor::{
-    spawn_on_shared, Config, Core, CoreShared, Parker, PollSeq, RingSignal, Watchdog,
+    spawn_on_at, spawn_on_shared, Config, Core, CoreShared, Parker, PollSeq, RingSignal, Watchdog,
 };
 use crate::shim::{Arc, AtomicBool, Ordering};
 use crate::task::JoinHandle;
@@ -106,13 +106,14 @@ impl Runtime {
                     };
                     let _ = ready_tx.send(Ok(()));
                     let me = core.shared.clone();
-                    core.block_on(poll_fn(|_| {
+                    let stop = poll_fn(|_| {
                         if me.stop.load(Ordering::Acquire) {
                             Poll::Ready(())
                         } else {
                             Poll::Pending
                         }
-                    }));
+                    });
+                    core.block_on(stop, None);
                     core.shutdown();
                 })?;
             runtime.workers.push(worker);
@@ -134,12 +135,15 @@ impl Runtime {
     /// # Panics
     /// If called from a runtime thread (inside a task): await the future
     /// there instead.
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.core0.block_on(future)
+        self.core0
+            .block_on(future, Some(std::panic::Location::caller()))
     }
 
     /// Runs the future that `make(i)` builds on every core `i` (say, one
     /// SO_REUSEPORT listener each) and returns their outputs in core order.
+    #[track_caller]
     pub fn run_on_all_cores<F, Fut>(&self, make: F) -> Vec<Fut::Output>
     where
         F: Fn(usize) -> Fut + Send + Sync + 'static,
@@ -147,10 +151,15 @@ impl Runtime {
         Fut::Output: Send + 'static,
     {
         let make = std::sync::Arc::new(make);
-        let handles: Vec<_> = (0..self.cores())
-            .map(|core| {
+        // Stall reports and task dumps name the caller, not this closure.
+        let location = std::panic::Location::caller();
+        let handles: Vec<_> = self
+            .shared
+            .iter()
+            .enumerate()
+            .map(|(core, target)| {
                 let make = make.clone();
-                self.spawn_on(core, move || make(core))
+                spawn_on_at(target, move || make(core), location)
             })
             .collect();
         self.block_on(async move {

@@ -116,7 +116,10 @@ use crate::shim::Arc;
 ///
 /// Choice: when several branches are ready, one is picked uniformly at
 /// random (Go's fairness); `biased;` as the first token picks the first
-/// ready branch in written order. With `default`, the select never waits.
+/// ready branch in written order. With `default`, the select never waits
+/// for a branch. Like a channel operation, each select spends one unit of the
+/// task's cooperative budget, so a loop whose select is always ready still
+/// yields to its siblings now and then (invariant 6).
 ///
 /// Cancellation rules (what a branch that was not chosen leaves behind):
 /// - a `recv` branch not chosen takes nothing: its value stays in the

@@ -355,3 +355,20 @@ fn binding_an_address_in_use_fails_at_bind() {
 fn runtime_for_bind() -> uringo::Runtime {
     uringo::Builder::new().cores(2).pin(false).build().unwrap()
 }
+
+#[test]
+fn dropping_serve_stops_accepting() {
+    let _serial = support::fd_lock();
+    support::within(LIMIT, "dropped serve", || {
+        runtime_for_bind().block_on(async {
+            let (router, _control) = app();
+            let server = Server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            let addr = server.local_addr();
+            let serving = uringo::spawn(server.serve(router));
+            let mut client = http1_client::<Empty<Bytes>>(addr).await;
+            assert_eq!(compat::get_with(&mut client, addr, "/hello").await.0, 200);
+            serving.abort();
+            refused(addr).await;
+        })
+    });
+}

@@ -59,6 +59,13 @@ fn a_dump_lists_parked_tasks_with_what_they_wait_on() {
                 yield_now().await;
             }
             spawn_on(1, || async {}).await; // core 1 has polled its tasks
+            let (a, _b) = support::tcp_pair();
+            let (l_read, h_read) = spawn_at(async move { a.read(vec![0u8; 16]).await.0.is_ok() });
+            let listener = uringo::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            let (l_accept, h_accept) = spawn_at(async move { listener.accept().await.is_ok() });
+            for _ in 0..4 {
+                yield_now().await;
+            }
             let (l_queued, h_queued) = spawn_at(async {});
 
             let d = dump().await;
@@ -75,6 +82,11 @@ fn a_dump_lists_parked_tasks_with_what_they_wait_on() {
                 TaskState::Parked(WaitOn::WaitGroup)
             );
             assert_eq!(at_line(c1, l_ctx).state, TaskState::Parked(WaitOn::Context));
+            assert_eq!(at_line(c0, l_read).state, TaskState::Parked(WaitOn::IoRecv));
+            assert_eq!(
+                at_line(c0, l_accept).state,
+                TaskState::Parked(WaitOn::IoAccept)
+            );
             let queued = at_line(c0, l_queued);
             assert_eq!((queued.state, queued.polls), (TaskState::Queued, 0));
             assert!(at_line(c0, l_chan).polls >= 1);
@@ -93,6 +105,8 @@ fn a_dump_lists_parked_tasks_with_what_they_wait_on() {
             h_wg.await;
             h_ctx.await;
             h_queued.await;
+            h_read.abort();
+            h_accept.abort();
             h_chan.abort();
             h_timer.abort();
         })

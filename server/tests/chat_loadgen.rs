@@ -12,7 +12,7 @@ use uringo_loadgen::cli::ChatArgs;
 fn thousand_clients_fifty_channels_nothing_lost_duplicated_or_reordered() {
     let server = Server::start(&["--flood-rate", "0"]);
     let args = ChatArgs {
-        addr: server.addr,
+        addr: vec![server.addr],
         clients: 1000,
         channels: 50,
         joins: 1,
@@ -20,7 +20,7 @@ fn thousand_clients_fifty_channels_nothing_lost_duplicated_or_reordered() {
         size: 64,
         duration: Duration::from_secs(2),
         cores: Some(2),
-        json: None,
+        ..ChatArgs::default()
     };
     let s = uringo_loadgen::chat::run(&args).expect("loadgen chat runs");
     assert_eq!(s.error_total, 0, "errors: {:?}", s.errors);
@@ -29,4 +29,9 @@ fn thousand_clients_fifty_channels_nothing_lost_duplicated_or_reordered() {
     assert_eq!(s.expected, s.sent * 19, "expected deliveries");
     assert_eq!(s.delivered, s.expected, "delivered");
     assert_eq!((s.lost, s.duplicated, s.out_of_order), (0, 0, 0));
+    assert_eq!(
+        s.order_conflicts, 0,
+        "every receiver saw one order per channel"
+    );
+    assert_eq!(s.order_channels_checked, 50);
 }

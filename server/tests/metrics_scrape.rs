@@ -58,7 +58,7 @@ fn chat_metrics_move_with_the_load_and_pass_promtool() {
     let before = scrape(metrics);
     promtool(&before);
     let args = ChatArgs {
-        addr: server.addr,
+        addr: vec![server.addr],
         clients: 200,
         channels: 10,
         joins: 1,
@@ -66,7 +66,7 @@ fn chat_metrics_move_with_the_load_and_pass_promtool() {
         size: 64,
         duration: Duration::from_secs(2),
         cores: Some(1),
-        json: None,
+        ..ChatArgs::default()
     };
     let load =
         std::thread::spawn(move || uringo_loadgen::chat::run(&args).expect("loadgen chat runs"));

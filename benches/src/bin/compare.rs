@@ -15,13 +15,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand};
+use uringo_benches::charts;
 use uringo_benches::loadgen::{LoadgenRun, Summary};
 use uringo_benches::procfs;
 use uringo_benches::server::{default_bin_dir, enters_per_msg, ServerKind, ServerProcess};
 use uringo_benches::stats::{fixed, median, ratio, thousands, Table};
 
 #[derive(Debug, Parser)]
-#[command(about = "Compare uringo-server with the tokio, monoio and glommio echo servers")]
+#[command(about = "Compare uringo-server with the tokio, monoio, glommio and compio echo servers")]
 struct Cli {
     #[command(subcommand)]
     mode: Mode,
@@ -43,11 +44,11 @@ enum Mode {
         #[arg(long, default_value_t = 1)]
         pipeline: u64,
     },
-    /// Open loop at a fixed rate: server CPU per message and p99 at equal load.
+    /// Open loop at fixed rates: server CPU per message (user and kernel) and p99 at equal load.
     Rate {
-        /// Messages per second across all connections.
-        #[arg(long, default_value_t = 50_000)]
-        rate: u64,
+        /// Messages per second across all connections; one table row group per rate.
+        #[arg(long, value_delimiter = ',', default_value = "30000,60000,90000")]
+        rates: Vec<u64>,
         /// Message size in bytes.
         #[arg(long, default_value_t = 64)]
         size: u64,
@@ -64,7 +65,7 @@ struct Common {
         long,
         global = true,
         value_delimiter = ',',
-        default_value = "uringo,uringo-epoll,tokio,monoio,glommio"
+        default_value = "uringo,uringo-epoll,tokio,monoio,glommio,compio"
     )]
     servers: Vec<ServerKind>,
     /// Interleaved rounds; every figure is the median over them.
@@ -95,6 +96,8 @@ struct Common {
 struct Case {
     size: u64,
     conns: u64,
+    /// Open loop: messages/s; closed loop: None.
+    rate: Option<u64>,
 }
 
 /// One run of one server.
@@ -102,6 +105,9 @@ struct Case {
 struct Measurement {
     summary: Summary,
     server_cpu_us_per_msg: Option<f64>,
+    /// The server's user-space and kernel CPU µs per message, apart (from /proc/PID/stat).
+    server_user_us_per_msg: Option<f64>,
+    server_kernel_us_per_msg: Option<f64>,
     loadgen_cpu_us_per_msg: Option<f64>,
     /// io_uring_enter calls per message, from uringo-server's stats lines (uringo only).
     enters_per_msg: Option<f64>,
@@ -110,7 +116,7 @@ struct Measurement {
 struct Plan {
     cases: Vec<Case>,
     pipeline: u64,
-    rate: Option<u64>,
+    open_loop: bool,
 }
 
 fn main() {
@@ -136,18 +142,28 @@ fn run(cli: Cli) -> io::Result<()> {
         } => Plan {
             cases: sizes
                 .iter()
-                .flat_map(|&size| conns.iter().map(move |&conns| Case { size, conns }))
+                .flat_map(|&size| {
+                    conns.iter().map(move |&conns| Case {
+                        size,
+                        conns,
+                        rate: None,
+                    })
+                })
                 .collect(),
             pipeline: *pipeline,
-            rate: None,
+            open_loop: false,
         },
-        Mode::Rate { rate, size, conns } => Plan {
-            cases: vec![Case {
-                size: *size,
-                conns: *conns,
-            }],
+        Mode::Rate { rates, size, conns } => Plan {
+            cases: rates
+                .iter()
+                .map(|&rate| Case {
+                    size: *size,
+                    conns: *conns,
+                    rate: Some(rate),
+                })
+                .collect(),
             pipeline: 1,
-            rate: Some(*rate),
+            open_loop: true,
         },
     };
     let bin_dir = c.bin_dir.clone().unwrap_or_else(default_bin_dir);
@@ -181,10 +197,11 @@ fn run(cli: Cli) -> io::Result<()> {
         for &case in &plan.cases {
             for &kind in &c.servers {
                 let label = format!(
-                    "[round {round}/{}] {} B x {} conns {:<8}",
+                    "[round {round}/{}] {} B x {} conns{} {:<12}",
                     c.rounds,
                     case.size,
                     case.conns,
+                    case.rate.map(|r| format!(" @ {r}/s")).unwrap_or_default(),
                     kind.name()
                 );
                 match measure(
@@ -200,10 +217,12 @@ fn run(cli: Cli) -> io::Result<()> {
                 ) {
                     Ok(m) => {
                         eprintln!(
-                            "{label} {:>11} msgs/s  p99 {:>8} us  server {} us/msg  loadgen {} us/msg{}",
+                            "{label} {:>11} msgs/s  p99 {:>8} us  server {} us/msg ({} user + {} kernel)  loadgen {} us/msg{}",
                             thousands(m.summary.msgs_per_sec),
                             fixed(Some(m.summary.p99_us), 1),
                             fixed(m.server_cpu_us_per_msg, 2),
+                            fixed(m.server_user_us_per_msg, 2),
+                            fixed(m.server_kernel_us_per_msg, 2),
                             fixed(m.loadgen_cpu_us_per_msg, 2),
                             if m.summary.errors > 0 { format!("  ERRORS {}", m.summary.errors) } else { String::new() }
                         );
@@ -215,9 +234,14 @@ fn run(cli: Cli) -> io::Result<()> {
         }
     }
 
-    let table = match plan.rate {
-        None => saturate_table(&plan.cases, &c.servers, &results),
-        Some(_) => rate_table(plan.cases[0], &c.servers, &results),
+    let (table, chart) = if plan.open_loop {
+        let chart = out.join("rate.svg");
+        charts::cpu_split(&chart, &cpu_bars(&plan.cases, &c.servers, &results))?;
+        (rate_table(&plan.cases, &c.servers, &results), chart)
+    } else {
+        let chart = out.join("saturate.svg");
+        charts::throughput(&chart, &throughput_bars(&plan.cases, &c.servers, &results))?;
+        (saturate_table(&plan.cases, &c.servers, &results), chart)
     };
     let command: Vec<String> = std::env::args().collect();
     let mut text = format!(
@@ -228,11 +252,12 @@ fn run(cli: Cli) -> io::Result<()> {
         c.warmup,
         c.server_cpu,
         c.loadgen_cpu,
-        plan.rate.map(|r| format!(", open loop {r} msgs/s")).unwrap_or_default(),
+        if plan.open_loop { ", open loop" } else { "" },
         started.elapsed().as_secs()
     );
     text.push_str(&table.render());
     println!("{text}");
+    println!("chart: {}", chart.display());
     std::fs::write(out.join("table.md"), &text)?;
     Ok(())
 }
@@ -249,7 +274,13 @@ fn measure(
     loadgen: &Path,
     warned_pinning: &mut Vec<ServerKind>,
 ) -> io::Result<Measurement> {
-    let tag = format!("{}-{}B-{}c-r{round}", kind.name(), case.size, case.conns);
+    let tag = format!(
+        "{}-{}B-{}c{}-r{round}",
+        kind.name(),
+        case.size,
+        case.conns,
+        case.rate.map(|r| format!("-{r}ps")).unwrap_or_default()
+    );
     let server = ServerProcess::start(
         kind,
         bin_dir,
@@ -272,14 +303,17 @@ fn measure(
         duration: Duration::from_secs_f64(c.duration),
         warmup: Duration::from_secs_f64(c.warmup),
         pipeline: plan.pipeline,
-        rate: plan.rate,
+        rate: case.rate,
         cores: 1,
         json: out.join(format!("{tag}.json")),
         server_pid: server.pid(),
     };
-    let cpu_before = procfs::cpu_time(server.pid())?;
+    let cpu_before = procfs::cpu_split(server.pid())?;
     let result = run.run(loadgen, c.loadgen_cpu, &out.join("loadgen.log"));
-    let server_cpu = procfs::cpu_time(server.pid())?.saturating_sub(cpu_before);
+    let cpu_after = procfs::cpu_split(server.pid())?;
+    let server_user = cpu_after.0.saturating_sub(cpu_before.0);
+    let server_kernel = cpu_after.1.saturating_sub(cpu_before.1);
+    let server_cpu = server_user + server_kernel;
     let enters_per_msg = server.output().ok().as_deref().and_then(enters_per_msg);
     let status = server.stop(Duration::from_secs(5))?;
     if !status.success() {
@@ -289,7 +323,18 @@ fn measure(
     // Fallbacks over the whole loadgen run, warmup included, when loadgen does not report them.
     let run_msgs = summary.msgs_per_sec * (c.duration + c.warmup);
     let per_msg = |cpu: Duration| (run_msgs > 0.0).then(|| cpu.as_secs_f64() * 1e6 / run_msgs);
+    // The split covers loadgen's whole run (warmup included), like the fallback below: a
+    // share of the per-message total, not a second measurement of it.
+    let share = |part: Duration| {
+        let total = server_cpu.as_secs_f64();
+        (total > 0.0).then(|| part.as_secs_f64() / total)
+    };
+    let total_us = summary
+        .server_cpu_us_per_msg
+        .or_else(|| per_msg(server_cpu));
     Ok(Measurement {
+        server_user_us_per_msg: total_us.zip(share(server_user)).map(|(t, s)| t * s),
+        server_kernel_us_per_msg: total_us.zip(share(server_kernel)).map(|(t, s)| t * s),
         server_cpu_us_per_msg: summary
             .server_cpu_us_per_msg
             .or_else(|| per_msg(server_cpu)),
@@ -335,6 +380,8 @@ fn saturate_table(
         "vs uringo",
         "p99 µs",
         "server CPU µs/msg",
+        "user µs/msg",
+        "kernel µs/msg",
         "loadgen CPU µs/msg",
         "enters/msg",
         "errors",
@@ -356,6 +403,8 @@ fn saturate_table(
                 ratio(rate, base),
                 fixed(med(ms, |m| Some(m.summary.p99_us)), 1),
                 fixed(med(ms, |m| m.server_cpu_us_per_msg), 2),
+                fixed(med(ms, |m| m.server_user_us_per_msg), 2),
+                fixed(med(ms, |m| m.server_kernel_us_per_msg), 2),
                 fixed(med(ms, |m| m.loadgen_cpu_us_per_msg), 2),
                 fixed(med(ms, |m| m.enters_per_msg), 3),
                 errors(ms),
@@ -366,43 +415,111 @@ fn saturate_table(
 }
 
 fn rate_table(
-    case: Case,
+    cases: &[Case],
     servers: &[ServerKind],
     results: &HashMap<(Case, ServerKind), Vec<Measurement>>,
 ) -> Table {
     let mut t = Table::new([
+        "rate",
         "server",
         "msgs/s",
         "p99 µs",
         "p99.9 µs",
         "server CPU µs/msg",
+        "user µs/msg",
+        "kernel µs/msg",
         "CPU vs uringo",
         "loadgen CPU µs/msg",
         "enters/msg",
         "errors",
     ]);
     let empty = Vec::new();
-    let base = results
-        .get(&(case, ServerKind::Uringo))
-        .and_then(|ms| med(ms, |m| m.server_cpu_us_per_msg));
-    for &kind in servers {
-        let ms = results.get(&(case, kind)).unwrap_or(&empty);
-        let cpu = med(ms, |m| m.server_cpu_us_per_msg);
-        t.row([
-            kind.name().to_string(),
-            med(ms, |m| Some(m.summary.msgs_per_sec))
-                .map(thousands)
-                .unwrap_or_else(|| "-".into()),
-            fixed(med(ms, |m| Some(m.summary.p99_us)), 1),
-            fixed(med(ms, |m| m.summary.p999_us), 1),
-            fixed(cpu, 2),
-            ratio(cpu, base),
-            fixed(med(ms, |m| m.loadgen_cpu_us_per_msg), 2),
-            fixed(med(ms, |m| m.enters_per_msg), 3),
-            errors(ms),
-        ]);
+    for &case in cases {
+        let base = results
+            .get(&(case, ServerKind::Uringo))
+            .and_then(|ms| med(ms, |m| m.server_cpu_us_per_msg));
+        for &kind in servers {
+            let ms = results.get(&(case, kind)).unwrap_or(&empty);
+            let cpu = med(ms, |m| m.server_cpu_us_per_msg);
+            t.row([
+                case.rate.map(thousands_u).unwrap_or_default(),
+                kind.name().to_string(),
+                med(ms, |m| Some(m.summary.msgs_per_sec))
+                    .map(thousands)
+                    .unwrap_or_else(|| "-".into()),
+                fixed(med(ms, |m| Some(m.summary.p99_us)), 1),
+                fixed(med(ms, |m| m.summary.p999_us), 1),
+                fixed(cpu, 2),
+                fixed(med(ms, |m| m.server_user_us_per_msg), 2),
+                fixed(med(ms, |m| m.server_kernel_us_per_msg), 2),
+                ratio(cpu, base),
+                fixed(med(ms, |m| m.loadgen_cpu_us_per_msg), 2),
+                fixed(med(ms, |m| m.enters_per_msg), 3),
+                errors(ms),
+            ]);
+        }
     }
     t
+}
+
+fn thousands_u(x: u64) -> String {
+    thousands(x as f64)
+}
+
+/// Per rate and server: median user and kernel µs/msg, for the stacked-bar chart.
+fn cpu_bars(
+    cases: &[Case],
+    servers: &[ServerKind],
+    results: &HashMap<(Case, ServerKind), Vec<Measurement>>,
+) -> Vec<charts::Group> {
+    cases
+        .iter()
+        .map(|&case| charts::Group {
+            label: format!("{} msg/s", case.rate.map(thousands_u).unwrap_or_default()),
+            bars: servers
+                .iter()
+                .filter_map(|&kind| {
+                    let ms = results.get(&(case, kind))?;
+                    Some(charts::Bar {
+                        server: kind.name(),
+                        parts: vec![
+                            med(ms, |m| m.server_user_us_per_msg).unwrap_or(0.0),
+                            med(ms, |m| m.server_kernel_us_per_msg).unwrap_or(0.0),
+                        ],
+                        spread: None,
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Per size x conns and server: median msgs/s with the min-max range over rounds.
+fn throughput_bars(
+    cases: &[Case],
+    servers: &[ServerKind],
+    results: &HashMap<(Case, ServerKind), Vec<Measurement>>,
+) -> Vec<charts::Group> {
+    cases
+        .iter()
+        .map(|&case| charts::Group {
+            label: format!("{} B x {}", case.size, case.conns),
+            bars: servers
+                .iter()
+                .filter_map(|&kind| {
+                    let ms = results.get(&(case, kind))?;
+                    let v: Vec<f64> = ms.iter().map(|m| m.summary.msgs_per_sec).collect();
+                    let lo = v.iter().copied().fold(f64::MAX, f64::min);
+                    let hi = v.iter().copied().fold(f64::MIN, f64::max);
+                    Some(charts::Bar {
+                        server: kind.name(),
+                        parts: vec![median(&v)?],
+                        spread: Some((lo, hi)),
+                    })
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 fn unix_time() -> u64 {

@@ -4,7 +4,9 @@
 //! sequence number from the same sender on the same channel arrived before it. *Lost* is what
 //! the plan expected minus the distinct messages delivered, computed after the drain.
 
-use std::collections::{BTreeSet, HashMap};
+use super::order::message_id;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 
 /// How one delivery compares with what the receiver saw before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,10 +70,13 @@ impl Deliveries {
     }
 }
 
-/// One receiving client's view of every (sender, channel) stream it is in.
+/// One receiving client's view of every (sender, channel) stream it is in, and the order in
+/// which each channel's messages reached it (for [`super::order`]).
 #[derive(Debug, Default)]
 pub struct Receiver {
-    streams: HashMap<(u64, u64), SeqTracker>,
+    streams: FxHashMap<(u64, u64), SeqTracker>,
+    /// Per channel (a client is in few: a list beats a map), the message ids in arrival order.
+    order: Vec<(u64, Vec<u64>)>,
 }
 
 impl Receiver {
@@ -83,12 +88,19 @@ impl Receiver {
         seq: u64,
         counts: &mut Deliveries,
     ) -> bool {
-        match self
+        let arrival = self
             .streams
             .entry((sender, channel))
             .or_default()
-            .observe(seq)
-        {
+            .observe(seq);
+        if arrival != Arrival::Duplicate {
+            let id = message_id(sender, seq);
+            match self.order.iter_mut().find(|(c, _)| *c == channel) {
+                Some((_, seen)) => seen.push(id),
+                None => self.order.push((channel, vec![id])),
+            }
+        }
+        match arrival {
             Arrival::InOrder => {
                 counts.delivered += 1;
                 true
@@ -103,6 +115,13 @@ impl Receiver {
                 false
             }
         }
+    }
+}
+
+impl Receiver {
+    /// The order each channel's messages arrived in, by channel.
+    pub fn into_orders(self) -> impl Iterator<Item = (u64, Vec<u64>)> {
+        self.order.into_iter()
     }
 }
 

@@ -3,10 +3,12 @@
 use super::accounting::{Deliveries, Receiver};
 use super::core::ChatCore;
 use super::proto::{self, Event, LineSplitter};
+use crate::echo::timeline::Timeline;
 use crate::schedule::Schedule;
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use uringo::net::TcpStream;
 
@@ -33,18 +35,22 @@ async fn flush_outbox(stream: &TcpStream, outbox: &Outbox) -> io::Result<()> {
     stream.write_all(pending).await.0
 }
 
+/// Receives the next bytes and calls `each` with every complete line and the moment they
+/// arrived (one clock read per receive, not per line).
 async fn recv_lines(
     stream: &TcpStream,
     splitter: &mut LineSplitter,
-    mut each: impl FnMut(&[u8]),
+    mut each: impl FnMut(&[u8], Instant),
 ) -> io::Result<()> {
-    match stream.recv().await? {
+    let received = stream.recv().await?;
+    let now = Instant::now();
+    match received {
         None => Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             "server closed the connection",
         )),
         Some(buf) => splitter
-            .feed(&buf, &mut each)
+            .feed(&buf, |line| each(line, now))
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "server line too long")),
     }
 }
@@ -59,7 +65,9 @@ async fn setup(
     stage: &Cell<&'static str>,
 ) -> io::Result<TcpStream> {
     stage.set("connecting");
-    let stream = TcpStream::connect(core.args.addr).await?;
+    let addrs = &core.args.addr;
+    let stream = TcpStream::connect(addrs[id as usize % addrs.len()]).await?;
+    core.shared.connected.fetch_add(1, Ordering::Relaxed);
     stage.set("waiting for 001");
     let _ = stream.set_nodelay(true);
     stream.write_all(proto::register(id).into_bytes()).await.0?;
@@ -67,7 +75,7 @@ async fn setup(
     let mut failure: Option<String> = None;
     let mut welcomed = false;
     while !welcomed && failure.is_none() {
-        recv_lines(&stream, splitter, |line| match proto::parse_line(line) {
+        recv_lines(&stream, splitter, |line, _| match proto::parse_line(line) {
             Event::Welcome => welcomed = true,
             Event::Ping(t) => pong(outbox, t),
             Event::ErrorReply(_) | Event::Error(_) => {
@@ -81,6 +89,7 @@ async fn setup(
     if let Some(f) = failure {
         return Err(io::Error::other(format!("registering {nick}: {f}")));
     }
+    core.shared.registered.fetch_add(1, Ordering::Relaxed);
     stage.set("waiting for JOIN confirmations");
     let channels: Vec<String> = core.plan.channels_of(id).map(proto::channel).collect();
     stream
@@ -89,7 +98,7 @@ async fn setup(
         .0?;
     let mut joined = 0;
     while joined < channels.len() && failure.is_none() {
-        recv_lines(&stream, splitter, |line| match proto::parse_line(line) {
+        recv_lines(&stream, splitter, |line, _| match proto::parse_line(line) {
             Event::Join { nick: n, .. } if n == nick.as_bytes() => joined += 1,
             Event::Ping(t) => pong(outbox, t),
             Event::ErrorReply(_) | Event::Error(_) => {
@@ -163,34 +172,45 @@ async fn read_deliveries(
     let mut receiver = Receiver::default();
     loop {
         let mut closing = false;
-        let read = recv_lines(stream, splitter, |line| match proto::parse_line(line) {
-            Event::Privmsg { target, text } => {
-                let (Some(channel), Some(stamp)) =
-                    (proto::parse_channel(target), proto::parse_stamp(text))
-                else {
-                    return;
-                };
-                let mut fresh = Deliveries::default();
-                receiver.deliver(stamp.sender, channel, stamp.seq, &mut fresh);
-                core.delivered(fresh, stamp.sent_ns, text.len());
+        let read = recv_lines(stream, splitter, |line, now| {
+            match proto::parse_line(line) {
+                Event::Privmsg { target, text } => {
+                    let (Some(channel), Some(stamp)) =
+                        (proto::parse_channel(target), proto::parse_stamp(text))
+                    else {
+                        return;
+                    };
+                    let mut fresh = Deliveries::default();
+                    let new = receiver.deliver(stamp.sender, channel, stamp.seq, &mut fresh);
+                    if new {
+                        if let Some(w) = core.shared.windows.get(stamp.sender as usize) {
+                            w.delivered();
+                        }
+                    }
+                    core.delivered(fresh, stamp.sent_ns, text.len(), now);
+                }
+                Event::Ping(t) => pong(outbox, t),
+                Event::ErrorReply(_) => core.server_error(line),
+                Event::Error(_) => {
+                    core.server_error(line);
+                    closing = true;
+                }
+                _ => {}
             }
-            Event::Ping(t) => pong(outbox, t),
-            Event::ErrorReply(_) => core.server_error(line),
-            Event::Error(_) => {
-                core.server_error(line);
-                closing = true;
-            }
-            _ => {}
         });
         match core.stop.unless_triggered(read).await {
-            None => return,
+            None => break,
             Some(Ok(())) if !closing => {}
-            Some(Ok(())) => return,
+            Some(Ok(())) => break,
             Some(Err(err)) => {
                 core.error(|e| e.count_io(&err));
-                return;
+                break;
             }
         }
+    }
+    let mut orders = core.orders.borrow_mut();
+    for (channel, seen) in receiver.into_orders() {
+        orders.add(channel, seen);
     }
 }
 
@@ -212,6 +232,59 @@ async fn send_scheduled(core: Rc<ChatCore>, stream: Rc<TcpStream>, id: u64, outb
     let Some(tl) = core.timeline.get() else {
         return;
     };
+    match core.args.in_flight {
+        Some(k) => send_closed_loop(&core, &stream, id, &outbox, tl, k).await,
+        None => send_on_schedule(&core, &stream, id, &outbox, tl).await,
+    }
+    core.senders_done.set(core.senders_done.get() + 1);
+}
+
+/// Closed loop: the next message goes out once this sender's messages owe few enough
+/// deliveries for `k` to be in flight, and carries its actual send time.
+async fn send_closed_loop(
+    core: &ChatCore,
+    stream: &TcpStream,
+    id: u64,
+    outbox: &Outbox,
+    tl: Timeline,
+    k: u64,
+) {
+    let window = &core.shared.windows[id as usize];
+    let size = core.args.size as usize;
+    let mut line = String::new();
+    for i in 0.. {
+        let (channel, seq) = core.plan.target(id, i);
+        let fanout = core.plan.fanout(channel);
+        let room = window.at_most((k - 1) * fanout);
+        let left = tl.end.saturating_duration_since(Instant::now());
+        if uringo::time::timeout(left, room).await.is_err() {
+            break;
+        }
+        let now = Instant::now();
+        if now >= tl.end {
+            break;
+        }
+        let sent_ns = u64::try_from((now - core.epoch).as_nanos()).unwrap_or(u64::MAX);
+        proto::privmsg(&mut line, channel, id, seq, sent_ns, size);
+        let mut out = std::mem::take(&mut *outbox.borrow_mut());
+        out.extend_from_slice(line.as_bytes());
+        window.sent(fanout);
+        if let Err(err) = stream.write_all(out).await.0 {
+            core.error(|e| e.count_io(&err));
+            break;
+        }
+        core.sent_messages(1, fanout);
+    }
+}
+
+/// Open loop: each message at its scheduled time, catching up in one write when late.
+async fn send_on_schedule(
+    core: &ChatCore,
+    stream: &TcpStream,
+    id: u64,
+    outbox: &Outbox,
+    tl: Timeline,
+) {
     let schedule = Schedule::new(id, core.shared.clients, core.args.rate);
     let last = schedule.due_by((tl.end - tl.start).saturating_sub(Duration::from_nanos(1)));
     let size = core.args.size as usize;
@@ -241,5 +314,4 @@ async fn send_scheduled(core: Rc<ChatCore>, stream: Rc<TcpStream>, id: u64, outb
         core.sent_messages(upto - k, expected);
         k = upto;
     }
-    core.senders_done.set(core.senders_done.get() + 1);
 }

@@ -7,7 +7,9 @@
 //! whole run has delivered what it expected, or nothing arrived for a while.
 
 use super::accounting::Deliveries;
+use super::order::ChannelOrders;
 use super::plan::Plan;
+use super::window::Window;
 use crate::cli::ChatArgs;
 use crate::echo::timeline::Timeline;
 use crate::errors::Errors;
@@ -33,8 +35,14 @@ pub struct Progress {
 pub struct Shared {
     pub clients: u64,
     pub cores: usize,
+    /// Setup progress, for the lines printed while thousands of clients register.
+    pub connected: AtomicU64,
+    pub registered: AtomicU64,
+    /// Clients done with setup, joined or failed.
     pub setup_done: AtomicU64,
     pub progress: Vec<Progress>,
+    /// Closed loop only: per sender, the deliveries its messages still owe (else empty).
+    pub windows: Vec<Window>,
 }
 
 impl Shared {
@@ -66,6 +74,8 @@ pub struct ChatCore {
     pub sent: Cell<u64>,
     pub errors: RefCell<Errors>,
     pub senders_done: Cell<u64>,
+    /// Every receiver's order of arrival per channel, handed in as each client ends.
+    pub orders: RefCell<ChannelOrders>,
     server_errors_shown: Cell<u32>,
 }
 
@@ -80,6 +90,9 @@ pub struct ChatCoreResult {
     pub expected: u64,
     pub sent: u64,
     pub errors: Errors,
+    pub orders: ChannelOrders,
+    /// Core 0 only: CPU time (loadgen, servers) from the start of sending to the drain's end.
+    pub cpu: Option<(Duration, Option<(Duration, Duration)>)>,
 }
 
 impl ChatCore {
@@ -106,6 +119,7 @@ impl ChatCore {
             sent: Cell::new(0),
             errors: RefCell::new(Errors::default()),
             senders_done: Cell::new(0),
+            orders: RefCell::default(),
             server_errors_shown: Cell::new(0),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(me.clone()));
@@ -161,14 +175,14 @@ impl ChatCore {
         self.tick.borrow_mut().sent += n;
     }
 
-    /// Records a delivery of a message intended to be sent `sent_ns` after the epoch.
-    pub fn delivered(&self, fresh: Deliveries, sent_ns: u64, bytes: usize) {
+    /// Records a delivery, received at `now`, of a message intended to be sent `sent_ns` after
+    /// the epoch.
+    pub fn delivered(&self, fresh: Deliveries, sent_ns: u64, bytes: usize, now: Instant) {
         let mut c = self.counts.get();
         c.add(&fresh);
         self.counts.set(c);
         if fresh.delivered > 0 {
-            let latency = Instant::now()
-                .saturating_duration_since(self.epoch + Duration::from_nanos(sent_ns));
+            let latency = now.saturating_duration_since(self.epoch + Duration::from_nanos(sent_ns));
             latency::record(&mut self.hist.borrow_mut(), latency);
             let mut t = self.tick.borrow_mut();
             t.done += 1;
@@ -221,6 +235,8 @@ impl ChatCore {
             expected: self.expected.take(),
             sent: self.sent.take(),
             errors: self.errors.take(),
+            orders: self.orders.take(),
+            cpu: None,
         }
     }
 }

@@ -52,7 +52,7 @@ pub struct Stamp {
 /// Reads the stamp back out of PRIVMSG text; `None` if the text is not loadgen's.
 pub fn parse_stamp(text: &[u8]) -> Option<Stamp> {
     let mut parts = text.split(|&b| b == b' ');
-    let mut num = || -> Option<u64> { std::str::from_utf8(parts.next()?).ok()?.parse().ok() };
+    let mut num = || parse_decimal(parts.next()?);
     Some(Stamp {
         sender: num()?,
         seq: num()?,
@@ -62,10 +62,20 @@ pub fn parse_stamp(text: &[u8]) -> Option<Stamp> {
 
 /// The channel index of `#lg<index>`.
 pub fn parse_channel(target: &[u8]) -> Option<u64> {
-    std::str::from_utf8(target.strip_prefix(b"#lg")?)
-        .ok()?
-        .parse()
-        .ok()
+    parse_decimal(target.strip_prefix(b"#lg")?)
+}
+
+/// A non-empty run of ASCII digits as a u64 (`None` on anything else or overflow); the hot
+/// path of every delivery, so without a detour through `str`.
+fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &d| {
+        d.is_ascii_digit()
+            .then(|| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+            .flatten()
+    })
 }
 
 /// A server line, as far as loadgen cares.
@@ -219,6 +229,18 @@ fn emit(line: &[u8], each: &mut impl FnMut(&[u8])) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_parse_strictly() {
+        assert_eq!(parse_decimal(b"0"), Some(0));
+        assert_eq!(parse_decimal(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_decimal(b"18446744073709551616"), None);
+        assert_eq!(parse_decimal(b""), None);
+        assert_eq!(parse_decimal(b"12a"), None);
+        assert_eq!(parse_decimal(b"-1"), None);
+        assert_eq!(parse_channel(b"#lg42"), Some(42));
+        assert_eq!(parse_channel(b"#other"), None);
+    }
 
     #[test]
     fn privmsg_is_padded_to_size_and_parses_back() {

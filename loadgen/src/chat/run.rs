@@ -3,14 +3,18 @@
 use super::accounting;
 use super::client;
 use super::core::{ChatCore, ChatCoreResult, Progress, Shared};
+use super::order::ChannelOrders;
 use super::plan::Plan;
-use super::summary::ChatSummary;
+use super::summary::{ChatCpu, ChatSummary};
+use super::window::Window;
 use crate::cli::ChatArgs;
+use crate::cpu;
 use crate::errors::Errors;
 use crate::latency::{self, human_us, Percentiles};
 use crate::output;
 use crate::schedule::conns_of_core;
 use crate::ticker::{self, Tick};
+use hdrhistogram::Histogram;
 use std::io;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,7 +40,7 @@ fn format_tick(t: &Tick) -> String {
 async fn report_ticks(core: Rc<ChatCore>, tx: mpsc::Sender<Tick>) {
     // Chat has no warmup, so no second is reported as warmup.
     if let Some(tl) = core.timeline.get() {
-        ticker::report_seconds(tl, &core.tick, tx).await;
+        ticker::report_seconds(tl, &core.tick, tx, None).await;
     }
 }
 
@@ -58,23 +62,87 @@ async fn core_main(
         // Registering thousands of clients takes a while: show that it progresses.
         let mut every = uringo::time::interval(Duration::from_secs(1));
         every.tick().await;
+        let began = Instant::now();
         while state.start.unless_triggered(every.tick()).await.is_some() {
-            let done = state.shared.setup_done.load(Ordering::Acquire);
+            let s = &state.shared;
             eprintln!(
-                "setup: {done}/{} clients registered and joined",
-                state.shared.clients
+                "setup [{:>3}s]: {} connected, {} registered, {} done (joined or failed) of {} clients",
+                began.elapsed().as_secs(),
+                s.connected.load(Ordering::Relaxed),
+                s.registered.load(Ordering::Relaxed),
+                s.setup_done.load(Ordering::Acquire),
+                s.clients
             );
         }
+        eprintln!(
+            "setup: {} clients ready in {:.1?}; sending",
+            state.shared.registered.load(Ordering::Relaxed),
+            began.elapsed()
+        );
     }
     state.start.triggered().await;
+    let cpu_before = (core == 0).then(|| cpu::sample(&state.args.server_pid));
     let ticker = uringo::spawn(report_ticks(state.clone(), tx));
     state.drain().await;
+    let cpu = cpu_before.map(|before| cpu_between(before, cpu::sample(&state.args.server_pid)));
     for t in tasks {
         t.await;
     }
     ticker.await;
     ChatCore::unregister();
-    state.take_result()
+    ChatCoreResult {
+        cpu,
+        ..state.take_result()
+    }
+}
+
+type CpuSample = (Duration, Option<(Duration, Duration)>);
+
+fn cpu_between(before: CpuSample, after: CpuSample) -> CpuSample {
+    let servers = match (before.1, after.1) {
+        (Some((bu, bs)), Some((au, as_))) => Some((au.saturating_sub(bu), as_.saturating_sub(bs))),
+        _ => None,
+    };
+    (after.0.saturating_sub(before.0), servers)
+}
+
+fn chat_cpu(cpu: Option<CpuSample>, delivered: u64) -> ChatCpu {
+    let Some((own, servers)) = cpu else {
+        return ChatCpu::default();
+    };
+    ChatCpu {
+        loadgen_cpu_s: own.as_secs_f64(),
+        loadgen_us_per_delivery: cpu::micros_per_msg(own, delivered),
+        server_user_s: servers.map(|(u, _)| u.as_secs_f64()),
+        server_system_s: servers.map(|(_, s)| s.as_secs_f64()),
+        server_us_per_delivery: servers.and_then(|(u, s)| cpu::micros_per_msg(u + s, delivered)),
+    }
+}
+
+fn write_outputs(args: &ChatArgs, summary: &ChatSummary, hist: &Histogram<u64>) -> io::Result<()> {
+    if let Some(path) = &args.json {
+        output::write_json(path, summary)?;
+    }
+    if let Some(path) = &args.hgrm {
+        let file = std::fs::File::create(path)?;
+        output::write_hgrm(io::BufWriter::new(file), hist, 5)?;
+    }
+    if let Some(path) = &args.plot {
+        let load = match args.in_flight {
+            Some(k) => format!("closed loop, {k} in flight per client"),
+            None => format!("{} msg/s", args.rate),
+        };
+        let title = format!(
+            "chat delivery latency: {} clients, {} channels, {load}",
+            args.clients, args.channels
+        );
+        let curve = output::Curve {
+            name: "delivery latency",
+            hist,
+        };
+        output::plot_percentiles(path, &title, &[curve])?;
+    }
+    Ok(())
 }
 
 /// Runs the chat load described by `args`; prints a line per second; writes `--json`.
@@ -85,11 +153,23 @@ pub fn run(args: &ChatArgs) -> io::Result<ChatSummary> {
     let cores = args.cores.unwrap_or(available).min(args.clients) as usize;
     let runtime = uringo::Builder::new().cores(cores).pin(false).build()?;
     let plan = Arc::new(Plan::new(args.clients, args.channels, args.joins));
+    if args.in_flight.is_some() && (0..args.channels).any(|c| plan.fanout(c) == 0) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--in-flight needs at least two members in every channel (more --clients or --joins)",
+        ));
+    }
     let shared = Arc::new(Shared {
         clients: args.clients,
         cores,
+        connected: AtomicU64::new(0),
+        registered: AtomicU64::new(0),
         setup_done: AtomicU64::new(0),
         progress: (0..cores).map(|_| Progress::default()).collect(),
+        windows: match args.in_flight {
+            Some(_) => (0..args.clients).map(|_| Window::default()).collect(),
+            None => Vec::new(),
+        },
     });
     let (tx, printer) =
         ticker::spawn_printer(cores, format_tick, output::is_stdout(args.json.as_deref()));
@@ -112,20 +192,31 @@ pub fn run(args: &ChatArgs) -> io::Result<ChatSummary> {
     let mut errors = Errors::default();
     let mut counts = accounting::Deliveries::default();
     let (mut sent, mut expected) = (0, 0);
-    for r in &results {
+    let mut orders = ChannelOrders::default();
+    let mut cpu = None;
+    for r in results {
+        cpu = cpu.or(r.cpu);
         latency::merge(&mut hist, &r.hist);
         errors.add(&r.errors);
         counts.add(&r.counts);
         sent += r.sent;
         expected += r.expected;
+        orders.merge(r.orders);
     }
+    let order = orders.check();
     let secs = args.duration.as_secs_f64().max(1e-9);
     let summary = ChatSummary {
-        addr: args.addr.to_string(),
+        addr: args
+            .addr
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
         clients: args.clients,
         channels: args.channels,
         joins: args.joins,
         rate: args.rate,
+        in_flight: args.in_flight,
         size: args.size,
         cores: cores as u64,
         duration_s: secs,
@@ -135,13 +226,14 @@ pub fn run(args: &ChatArgs) -> io::Result<ChatSummary> {
         lost: accounting::lost(expected, counts.delivered),
         duplicated: counts.duplicated,
         out_of_order: counts.out_of_order,
+        order_channels_checked: order.channels_checked,
+        order_conflicts: order.conflicts,
         deliveries_per_s: counts.delivered as f64 / secs,
         latency: Percentiles::of(&hist),
         error_total: errors.total(),
         errors,
+        cpu: chat_cpu(cpu, counts.delivered),
     };
-    if let Some(path) = &args.json {
-        output::write_json(path, &summary)?;
-    }
+    write_outputs(args, &summary, &hist)?;
     Ok(summary)
 }

@@ -11,7 +11,10 @@ pub struct ChatSummary {
     pub clients: u64,
     pub channels: u64,
     pub joins: u64,
+    /// Open loop: PRIVMSGs per second (ignored in closed loop).
     pub rate: u64,
+    /// Closed loop: messages in flight per client.
+    pub in_flight: Option<u64>,
     pub size: u64,
     pub cores: u64,
     /// Sending time, seconds.
@@ -25,23 +28,42 @@ pub struct ChatSummary {
     pub lost: u64,
     pub duplicated: u64,
     pub out_of_order: u64,
+    /// Channels whose receivers' orders were compared (those with two or more receivers).
+    pub order_channels_checked: u64,
+    /// Channels whose receivers saw some messages in different orders.
+    pub order_conflicts: u64,
     pub deliveries_per_s: f64,
     /// From intended send time to receipt by each member.
     pub latency: Percentiles,
     pub errors: Errors,
     pub error_total: u64,
+    pub cpu: ChatCpu,
+}
+
+/// CPU time from the start of sending to the end of the drain, per delivery.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct ChatCpu {
+    pub loadgen_cpu_s: f64,
+    pub loadgen_us_per_delivery: Option<f64>,
+    /// With `--server-pid`: the servers' user and kernel time, summed over the pids.
+    pub server_user_s: Option<f64>,
+    pub server_system_s: Option<f64>,
+    pub server_us_per_delivery: Option<f64>,
 }
 
 impl fmt::Display for ChatSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "chat {}: {} clients, {} channels, {} joins each, {} msg/s, {} B, {} cores, {:.1} s",
+            "chat {}: {} clients, {} channels, {} joins each, {}, {} B, {} cores, {:.1} s",
             self.addr,
             self.clients,
             self.channels,
             self.joins,
-            self.rate,
+            match self.in_flight {
+                Some(k) => format!("closed loop {k} in flight per client"),
+                None => format!("{} msg/s", self.rate),
+            },
             self.size,
             self.cores,
             self.duration_s
@@ -57,6 +79,11 @@ impl fmt::Display for ChatSummary {
             "  lost/dup/reorder   {} / {} / {}",
             self.lost, self.duplicated, self.out_of_order
         )?;
+        writeln!(
+            f,
+            "  one order/channel  {} of {} channels disagree across receivers",
+            self.order_conflicts, self.order_channels_checked
+        )?;
         let p = &self.latency;
         writeln!(
             f,
@@ -66,7 +93,22 @@ impl fmt::Display for ChatSummary {
             human_us(p.p999_us),
             human_us(p.max_us)
         )?;
-        writeln!(f, "  errors             {}", self.errors)
+        writeln!(f, "  errors             {}", self.errors)?;
+        let per = |v: Option<f64>| v.map_or("n/a".into(), |us| format!("{us:.2} us/delivery"));
+        writeln!(
+            f,
+            "  loadgen cpu        {:.2} s, {}",
+            self.cpu.loadgen_cpu_s,
+            per(self.cpu.loadgen_us_per_delivery)
+        )?;
+        if let (Some(u), Some(s)) = (self.cpu.server_user_s, self.cpu.server_system_s) {
+            writeln!(
+                f,
+                "  server cpu         {u:.2} s user + {s:.2} s kernel, {}",
+                per(self.cpu.server_us_per_delivery)
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -82,6 +124,7 @@ mod tests {
             channels: 50,
             joins: 1,
             rate: 1000,
+            in_flight: None,
             size: 64,
             cores: 2,
             duration_s: 5.0,
@@ -91,14 +134,28 @@ mod tests {
             lost: 10,
             duplicated: 1,
             out_of_order: 2,
+            order_channels_checked: 50,
+            order_conflicts: 1,
             deliveries_per_s: 18_998.0,
             latency: Percentiles::of(&crate::latency::histogram()),
             errors: Errors::default(),
             error_total: 0,
+            cpu: ChatCpu {
+                loadgen_cpu_s: 1.0,
+                loadgen_us_per_delivery: Some(10.5),
+                server_user_s: Some(0.5),
+                server_system_s: Some(1.5),
+                server_us_per_delivery: Some(21.05),
+            },
         };
         let text = s.to_string();
         assert!(text.contains("95000 expected, 94990 delivered"), "{text}");
         assert!(text.contains("10 / 1 / 2"), "{text}");
+        assert!(text.contains("1 of 50 channels disagree"), "{text}");
+        assert!(
+            text.contains("0.50 s user + 1.50 s kernel, 21.05 us/delivery"),
+            "{text}"
+        );
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["lost"], 10);
         assert_eq!(v["out_of_order"], 2);

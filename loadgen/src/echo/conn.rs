@@ -6,6 +6,7 @@ use crate::pattern::{Pattern, Verifier};
 use crate::schedule::Schedule;
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::io;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 use uringo::net::TcpStream;
@@ -26,11 +27,24 @@ async fn connect(st: &CoreState) -> Option<TcpStream> {
     }
 }
 
-/// Makes `out` hold the `n` messages that start at stream offset `pos`.
-fn fill(out: &mut Vec<u8>, pattern: &Pattern, pos: u64, n: usize, size: usize) {
-    out.clear();
-    out.resize(n * size, 0);
-    pattern.fill(pos, out);
+/// Writes stream bytes `pos .. pos + len`: straight from the pattern's shared table when they
+/// fit its window (no copy), else through `spare`, which keeps its allocation across calls.
+async fn send_stream(
+    stream: &TcpStream,
+    pattern: &Pattern,
+    pos: u64,
+    len: usize,
+    spare: &mut Vec<u8>,
+) -> io::Result<()> {
+    if let Some(bytes) = pattern.slice(pos, len) {
+        return stream.write_all(bytes).await.0;
+    }
+    let mut out = std::mem::take(spare);
+    out.resize(len, 0);
+    pattern.fill(pos, &mut out);
+    let (res, out) = stream.write_all(out).await;
+    *spare = out;
+    res
 }
 
 /// The receiving side of a connection: every echoed byte goes through the verifier, and each
@@ -109,18 +123,18 @@ pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
         deadline: None,
     };
     let mut in_flight: VecDeque<Instant> = VecDeque::with_capacity(k);
-    let mut out = Vec::with_capacity(k * size);
+    let mut spare = Vec::new();
     let mut sent_pos = 0u64;
     let mut to_send = k;
+    // The clock is read once per round trip: the moment an echo completes is also the send
+    // time of the messages it lets out.
+    let mut now = Instant::now();
     loop {
         let sending = std::mem::take(&mut to_send);
-        if sending > 0 && Instant::now() < st.timeline.end {
-            fill(&mut out, &pattern, sent_pos, sending, size);
-            let now = Instant::now();
+        if sending > 0 && now < st.timeline.end {
             in_flight.extend(std::iter::repeat_n(now, sending));
-            let (res, buf) = stream.write_all(out).await;
-            out = buf;
-            if let Err(err) = res {
+            let len = sending * size;
+            if let Err(err) = send_stream(&stream, &pattern, sent_pos, len, &mut spare).await {
                 st.error(|e| e.count_io(&err));
                 break;
             }
@@ -135,7 +149,7 @@ pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
             .await
         {
             ReadOutcome::Completed(n) => {
-                let now = Instant::now();
+                now = Instant::now();
                 for sent in in_flight.drain(..n as usize) {
                     st.completed(now, sent, sent);
                 }
@@ -235,7 +249,7 @@ async fn send_scheduled(
     let size = st.size;
     // Messages due strictly before the end of the window.
     let last = schedule.due_by((tl.end - tl.start).saturating_sub(Duration::from_nanos(1)));
-    let mut out = Vec::new();
+    let mut spare = Vec::new();
     let mut k = 0u64;
     while k < last {
         uringo::time::sleep_until(tl.start + schedule.due(k)).await;
@@ -245,13 +259,11 @@ async fn send_scheduled(
             .clamp(k + 1, last)
             .min(k + MAX_BATCH);
         let n = upto - k;
-        fill(&mut out, &pattern, k * size as u64, n as usize, size);
         pending
             .borrow_mut()
             .extend((k..upto).map(|i| (tl.start + schedule.due(i), now)));
-        let (res, buf) = stream.write_all(out).await;
-        out = buf;
-        if let Err(err) = res {
+        let (pos, len) = (k * size as u64, n as usize * size);
+        if let Err(err) = send_stream(&stream, &pattern, pos, len, &mut spare).await {
             let mut q = pending.borrow_mut();
             let keep = q.len().saturating_sub(n as usize);
             q.truncate(keep);

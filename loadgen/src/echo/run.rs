@@ -8,13 +8,14 @@ use crate::cli::EchoArgs;
 use crate::cpu;
 use crate::errors::Errors;
 use crate::latency::{self, human_us, Percentiles};
+use crate::live::Live;
 use crate::output;
 use crate::schedule::conns_of_core;
 use crate::ticker::{self, Tick};
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 /// Everything a run produced: the summary plus the merged histograms behind it.
@@ -47,6 +48,7 @@ fn format_tick(t: &Tick) -> String {
 fn spawn_cpu_sampler(
     tl: Timeline,
     server_pid: Option<u32>,
+    live: Arc<Live>,
 ) -> std::thread::JoinHandle<(Duration, Option<Duration>)> {
     std::thread::spawn(move || {
         let sample = || {
@@ -57,7 +59,7 @@ fn spawn_cpu_sampler(
         };
         std::thread::sleep(tl.measure_from.saturating_duration_since(Instant::now()));
         let before = sample();
-        std::thread::sleep(tl.end.saturating_duration_since(Instant::now()));
+        live.wait_until(tl.end);
         let after = sample();
         let server = match (before.1, after.1) {
             (Some(b), Some(a)) => Some(a.saturating_sub(b)),
@@ -73,6 +75,7 @@ async fn core_main(
     args: EchoArgs,
     tl: Timeline,
     tx: mpsc::Sender<Tick>,
+    live: Arc<Live>,
 ) -> CoreResult {
     let st = Rc::new(CoreState {
         addr: args.addr,
@@ -88,15 +91,19 @@ async fn core_main(
         messages: Cell::new(0),
         bytes: Cell::new(0),
     });
-    let ticker = uringo::spawn(report_ticks(st.clone(), tx));
+    let ticker = uringo::spawn(report_ticks(st.clone(), tx, live.clone()));
+    let open_loop = args.rate.is_some();
     let tasks: Vec<_> = conns_of_core(core, cores, args.conns as usize)
         .map(|id| {
-            let st = st.clone();
-            if args.rate.is_some() {
-                uringo::spawn(conn::open_loop(st, id as u64))
-            } else {
-                uringo::spawn(conn::closed_loop(st, id as u64))
-            }
+            let (st, live) = (st.clone(), live.clone());
+            uringo::spawn(async move {
+                if open_loop {
+                    conn::open_loop(st, id as u64).await;
+                } else {
+                    conn::closed_loop(st, id as u64).await;
+                }
+                live.conn_done();
+            })
         })
         .collect();
     for t in tasks {
@@ -107,8 +114,23 @@ async fn core_main(
 }
 
 /// Sends this core's counts once a second until the window ends.
-async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>) {
-    ticker::report_seconds(st.timeline, &st.tick, tx).await;
+async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>, live: Arc<Live>) {
+    ticker::report_seconds(st.timeline, &st.tick, tx, Some(&live)).await;
+}
+
+/// Provided receive buffers per core: about two per connection, so that the few the kernel
+/// fills in turn stay in cache (the runtime's default of 1024 spreads 128 connections' echoes
+/// over 4 MiB), each big enough for a connection's whole pipeline, at most 16 MiB a core.
+fn recv_buffers(args: &EchoArgs, cores: usize) -> (u16, u32) {
+    let per_core = args.conns.div_ceil(cores as u64);
+    let size = (args.size * args.pipeline)
+        .next_power_of_two()
+        .clamp(4096, 64 * 1024);
+    let count = (2 * per_core)
+        .next_power_of_two()
+        .clamp(64, 16 * 1024)
+        .min((16 << 20) / size);
+    (count as u16, size as u32)
 }
 
 /// Runs the load described by `args`, prints a line per second, and returns the results. The
@@ -117,15 +139,30 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
     let available = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let cores = args.cores.unwrap_or(available).min(args.conns) as usize;
     // No pinning: loadgen must respect the CPU set it is started with (taskset).
-    let runtime = uringo::Builder::new().cores(cores).pin(false).build()?;
+    let (count, size) = recv_buffers(args, cores);
+    let runtime = uringo::Builder::new()
+        .cores(cores)
+        .pin(false)
+        .recv_buffers(count, size)
+        .build()?;
     let (tx, printer) =
         ticker::spawn_printer(cores, format_tick, output::is_stdout(args.json.as_deref()));
     let tl = Timeline::new(Instant::now(), args.warmup, args.duration);
-    let sampler = spawn_cpu_sampler(tl, args.server_pid);
+    let live = Arc::new(Live::new(args.conns as usize));
+    let sampler = spawn_cpu_sampler(tl, args.server_pid, live.clone());
 
     let core_args = args.clone();
-    let results = runtime
-        .run_on_all_cores(move |core| core_main(core, cores, core_args.clone(), tl, tx.clone()));
+    let core_live = live.clone();
+    let results = runtime.run_on_all_cores(move |core| {
+        core_main(
+            core,
+            cores,
+            core_args.clone(),
+            tl,
+            tx.clone(),
+            core_live.clone(),
+        )
+    });
     drop(runtime);
     let _ = printer.join();
     let (own_cpu, server_cpu) = sampler.join().unwrap_or_default();
@@ -141,7 +178,10 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
         messages += r.messages;
         bytes += r.bytes;
     }
-    let secs = tl.window().as_secs_f64().max(1e-9);
+    // Every connection gone before the end (server killed): the run ended there.
+    let ended_early = live.ended().filter(|&at| at < tl.end);
+    let window_end = ended_early.unwrap_or(tl.end).max(tl.measure_from);
+    let secs = (window_end - tl.measure_from).as_secs_f64().max(1e-9);
     let summary = EchoSummary {
         addr: args.addr.to_string(),
         mode: if args.rate.is_some() {
@@ -155,6 +195,7 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
         rate: args.rate,
         cores: cores as u64,
         duration_s: secs,
+        ended_early: ended_early.is_some(),
         messages,
         bytes,
         msgs_per_s: messages as f64 / secs,

@@ -26,6 +26,8 @@ pub struct EchoSummary {
     pub cores: u64,
     /// Length of the measured window, seconds.
     pub duration_s: f64,
+    /// Every connection was gone before `--duration` ended (the window stops there).
+    pub ended_early: bool,
     /// Messages echoed and verified within the window.
     pub messages: u64,
     pub bytes: u64,
@@ -70,6 +72,13 @@ impl fmt::Display for EchoSummary {
             "echo {}: {} conns, {} B, {}, {} cores, {:.1} s measured",
             self.addr, self.conns, self.size, load, self.cores, self.duration_s
         )?;
+        if self.ended_early {
+            row(
+                f,
+                "stopped early",
+                "every connection closed before --duration ended",
+            )?;
+        }
         row(f, "messages", self.messages)?;
         row(
             f,
@@ -125,6 +134,7 @@ mod tests {
             rate: Some(50_000),
             cores: 1,
             duration_s: 8.0,
+            ended_early: false,
             messages: 400_000,
             bytes: 25_600_000,
             msgs_per_s: 50_000.0,

@@ -27,17 +27,28 @@ pub(crate) trait RawStream: 'static {
     fn shutdown_write(&self) -> io::Result<()>;
 }
 
-impl RawStream for crate::net::TcpStream {
-    fn recv(&self) -> impl Future<Output = io::Result<Option<RecvBuf>>> + '_ {
-        crate::net::TcpStream::recv(self)
-    }
-    fn write_all(&self, buf: Vec<u8>) -> impl Future<Output = (io::Result<()>, Vec<u8>)> + '_ {
-        crate::net::TcpStream::write_all(self, buf)
-    }
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(std::net::Shutdown::Write)
-    }
+/// `RawStream` for native stream types, which share their I/O methods.
+macro_rules! raw_stream {
+    ($native:ty) => {
+        impl RawStream for $native {
+            fn recv(&self) -> impl Future<Output = io::Result<Option<RecvBuf>>> + '_ {
+                <$native>::recv(self)
+            }
+            fn write_all(
+                &self,
+                buf: Vec<u8>,
+            ) -> impl Future<Output = (io::Result<()>, Vec<u8>)> + '_ {
+                <$native>::write_all(self, buf)
+            }
+            fn shutdown_write(&self) -> io::Result<()> {
+                self.shutdown(std::net::Shutdown::Write)
+            }
+        }
+    };
 }
+
+raw_stream!(crate::net::TcpStream);
+raw_stream!(crate::net::UnixStream);
 
 /// The read side: the rest of the last received buffer, if any.
 #[derive(Debug, Default)]

@@ -2,13 +2,11 @@
 //! axum and anything else written against the tokio or futures I/O traits
 //! run on uringo.
 //!
-//! - [`TcpStream`] (and its split halves) implements
+//! - [`TcpStream`] and [`UnixStream`] (and their split halves) implement
 //!   `tokio::io::{AsyncRead, AsyncWrite}`, `futures_io::{AsyncRead,
 //!   AsyncWrite}` and hyper's own `rt::{Read, Write}`, on top of the native
 //!   owned-buffer API: reads copy once, out of the kernel-filled provided
-//!   buffer; writes submit an owned copy of the caller's bytes. The Unix
-//!   stream gets the same impls through the same state machines once the
-//!   native `net::UnixStream` exists.
+//!   buffer; writes submit an owned copy of the caller's bytes.
 //! - [`LocalExecutor`] and [`Timer`] are hyper's runtime hooks: tasks on the
 //!   current core, sleeps on its timer wheel.
 //! - [`serve`] runs an axum `Router` on every core with graceful shutdown:
@@ -34,9 +32,12 @@ mod drain;
 mod io;
 mod rt;
 mod serve;
+mod stream;
 mod tcp;
 mod traits;
+pub mod unix;
 
 pub use rt::{LocalExecutor, Timer};
 pub use serve::{serve, Server};
 pub use tcp::{ReadHalf, TcpStream, WriteHalf};
+pub use unix::UnixStream;

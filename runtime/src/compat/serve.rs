@@ -18,7 +18,7 @@ use socket2::{Domain, Socket, Type};
 
 use super::drain::{ConnGuard, Drain};
 use super::{LocalExecutor, TcpStream, Timer};
-use crate::chan::{chan, Receiver};
+use crate::chan::{chan, Receiver, Sender};
 use crate::net::TcpListener;
 
 /// How long the accept loop pauses after an accept error (EMFILE, say), so
@@ -93,9 +93,11 @@ impl Server {
     }
 
     /// Serves `router` on every core until the shutdown signal, then
-    /// drains (see [`serve`]).
+    /// drains (see [`serve`]). Dropping this future starts the same
+    /// shutdown, and the connections drain in the background.
     pub async fn serve(self, router: Router) {
         let (stop_tx, stop_rx) = chan::<()>(0);
+        let _stop_on_drop = StopOnDrop(stop_tx.clone());
         let mut others = Vec::new();
         for (core, listener) in self.others {
             let (router, stop_rx) = (router.clone(), stop_rx.clone());
@@ -114,6 +116,15 @@ impl Server {
             core.await;
         }
         watcher.abort();
+    }
+}
+
+/// Closes the stop channel when dropped, so a dropped `serve` stops too.
+struct StopOnDrop(Sender<()>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 

@@ -198,7 +198,21 @@ where
     Fut: Future + 'static,
     Fut::Output: Send + 'static,
 {
-    let location = std::panic::Location::caller();
+    spawn_on_at(target, make, std::panic::Location::caller())
+}
+
+/// [`spawn_on_shared`] with the spawn location given (for callers that spawn
+/// on behalf of their own caller, such as `Runtime::run_on_all_cores`).
+pub(crate) fn spawn_on_at<F, Fut>(
+    target: &Arc<CoreShared>,
+    make: F,
+    location: &'static std::panic::Location<'static>,
+) -> JoinHandle<Fut::Output>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future + 'static,
+    Fut::Output: Send + 'static,
+{
     let (registry, queued, join) =
         spawn_raw(crate::xcore::Lazy::new(make), target.clone(), location);
     // The registry reference is taken again by the owner when it accepts the

@@ -3,6 +3,7 @@
 //! run).
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -32,12 +33,17 @@ impl Wake for RootWaker {
 }
 
 impl Core {
-    /// Runs the core until `future` completes.
+    /// Runs the core until `future` completes; `location` (the caller of
+    /// `Runtime::block_on`) names the future in stall reports.
     ///
     /// # Panics
     /// When called from a runtime thread (inside a task or another
     /// `block_on`): that would run the core's loop inside one of its polls.
-    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+    pub(crate) fn block_on<F: Future>(
+        &self,
+        future: F,
+        location: Option<&'static Location<'static>>,
+    ) -> F::Output {
         if super::try_with_current(|_| ()).is_some() {
             panic!(
                 "Runtime::block_on called from a uringo runtime thread; \
@@ -51,9 +57,10 @@ impl Core {
             self.shared.parker.wake();
             loop {
                 if self.shared.parker.take_woken() {
-                    if let Poll::Ready(output) =
-                        super::run_guarded(|| future.as_mut().poll(&mut cx))
-                    {
+                    self.shared.poll_seq.running(location);
+                    let poll = super::run_guarded(|| future.as_mut().poll(&mut cx));
+                    self.shared.poll_seq.running(None);
+                    if let Poll::Ready(output) = poll {
                         return output;
                     }
                 }

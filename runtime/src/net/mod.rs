@@ -13,6 +13,7 @@ mod listener;
 mod lookup;
 mod reuseport;
 mod shared_fd;
+mod sock_diag;
 mod socket;
 mod split;
 mod stream;

@@ -5,9 +5,11 @@
 //! would split the clients between the two. The cores of one runtime (and
 //! the other listeners of this process) must share the address; anyone
 //! else's listener makes the bind fail with EADDRINUSE, as a plain bind
-//! would. The kernel cannot tell the two apart, so after listening we look
-//! at the listening sockets on the port (`/proc/net/tcp{,6}`) and check
-//! that each one is a socket of this process (`/proc/self/fd`).
+//! would. The kernel cannot tell the two apart, so after listening we ask
+//! it for the listening sockets on the port (sock_diag; `/proc/net/tcp{,6}`
+//! where netlink is not available) and check that each one is a socket of
+//! this process (`/proc/self/fd`). Where neither source can be read (a
+//! sandbox), the bind goes ahead unchecked.
 //!
 //! Two processes starting in the same instant may each see the other and
 //! both refuse: the check errs on the side of not sharing.
@@ -24,10 +26,14 @@ const LISTEN: &str = "0A";
 /// (or on a wildcard address of its port). `ours` is the listener just made.
 pub(super) fn refuse_foreign_listener(addr: SocketAddr, ours: BorrowedFd<'_>) -> io::Result<()> {
     let own = socket_inode(ours)?;
-    let others: HashSet<u64> = listeners_on(addr)?
-        .into_iter()
-        .filter(|&i| i != own)
-        .collect();
+    let listeners = match listeners_on(addr) {
+        Ok(listeners) => listeners,
+        Err(e) => {
+            tracing::debug!("uringo: cannot list the listeners on {addr} ({e}); not checking");
+            return Ok(());
+        }
+    };
+    let others: HashSet<u64> = listeners.into_iter().filter(|&i| i != own).collect();
     if others.is_empty() {
         return Ok(());
     }
@@ -54,6 +60,23 @@ fn socket_inode(fd: BorrowedFd<'_>) -> io::Result<u64> {
 /// Inodes of the LISTEN sockets, of any process in this network
 /// namespace, whose address conflicts with `addr`.
 fn listeners_on(addr: SocketAddr) -> io::Result<Vec<u64>> {
+    let all = match [libc::AF_INET, libc::AF_INET6]
+        .into_iter()
+        .map(super::sock_diag::tcp_listeners)
+        .collect::<io::Result<Vec<_>>>()
+    {
+        Ok(lists) => lists.into_iter().flatten().collect(),
+        Err(_) => proc_listeners()?,
+    };
+    Ok(all
+        .into_iter()
+        .filter(|(theirs, _)| conflicts(*theirs, addr))
+        .map(|(_, inode)| inode)
+        .collect())
+}
+
+/// (address, inode) of every LISTEN socket in /proc/net/tcp{,6}.
+fn proc_listeners() -> io::Result<Vec<(SocketAddr, u64)>> {
     let mut found = Vec::new();
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let text = match std::fs::read_to_string(table) {
@@ -72,9 +95,7 @@ fn listeners_on(addr: SocketAddr) -> io::Result<Vec<u64>> {
                 continue;
             }
             if let (Some(theirs), Ok(inode)) = (parse_proc_addr(local), inode.parse()) {
-                if conflicts(theirs, addr) {
-                    found.push(inode);
-                }
+                found.push((theirs, inode));
             }
         }
     }
@@ -134,7 +155,22 @@ fn inodes_of_own_sockets() -> io::Result<HashSet<u64>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{conflicts, parse_proc_addr};
+    use super::{conflicts, parse_proc_addr, proc_listeners};
+
+    #[test]
+    fn sock_diag_and_proc_see_the_same_listener() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let diag = crate::net::sock_diag::tcp_listeners(libc::AF_INET).unwrap();
+        let proc = proc_listeners().unwrap();
+        let inode_of = |list: &[(std::net::SocketAddr, u64)]| {
+            list.iter()
+                .find(|(a, _)| *a == addr)
+                .map(|(_, inode)| *inode)
+        };
+        assert!(inode_of(&diag).is_some(), "sock_diag misses {addr}");
+        assert_eq!(inode_of(&diag), inode_of(&proc));
+    }
 
     #[test]
     fn proc_addresses_parse_as_the_kernel_prints_them() {

@@ -39,6 +39,46 @@ pub(crate) use sendmsg::SendMsg;
 
 use crate::current;
 use crate::driver::{MultiShot, OneShot, Operation, Ticket};
+use crate::task::WaitOn;
+
+/// What a task waiting on the op is parked on, as task dumps show it.
+pub(crate) trait Kind {
+    const WAIT_ON: WaitOn;
+}
+
+impl Kind for Accept {
+    const WAIT_ON: WaitOn = WaitOn::IoAccept;
+}
+impl Kind for AcceptMulti {
+    const WAIT_ON: WaitOn = WaitOn::IoAccept;
+}
+impl Kind for Close {
+    const WAIT_ON: WaitOn = WaitOn::IoClose;
+}
+impl Kind for Connect {
+    const WAIT_ON: WaitOn = WaitOn::IoConnect;
+}
+impl Kind for nop::Nop {
+    const WAIT_ON: WaitOn = WaitOn::IoNop;
+}
+impl<B> Kind for Recv<B> {
+    const WAIT_ON: WaitOn = WaitOn::IoRecv;
+}
+impl Kind for RecvMulti {
+    const WAIT_ON: WaitOn = WaitOn::IoRecv;
+}
+impl<B> Kind for RecvMsg<B> {
+    const WAIT_ON: WaitOn = WaitOn::IoRecvMsg;
+}
+impl Kind for RecvMsgMulti {
+    const WAIT_ON: WaitOn = WaitOn::IoRecvMsg;
+}
+impl<B> Kind for Send<B> {
+    const WAIT_ON: WaitOn = WaitOn::IoSend;
+}
+impl<B> Kind for SendMsg<B> {
+    const WAIT_ON: WaitOn = WaitOn::IoSendMsg;
+}
 
 /// A submitted one-shot op; a future of its output.
 pub(crate) struct Op<T: OneShot + 'static> {
@@ -58,11 +98,11 @@ impl<T: OneShot + 'static> Op<T> {
 
 impl<T: OneShot> Unpin for Op<T> {}
 
-impl<T: OneShot + 'static> Future for Op<T> {
+impl<T: OneShot + Kind + 'static> Future for Op<T> {
     type Output = T::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
-        crate::task::wait_tag::set(crate::task::WaitOn::Io);
+        crate::task::wait_tag::set(T::WAIT_ON);
         let this = &mut *self;
         let (Some(ticket), Some(data)) = (this.ticket.as_mut(), this.data.as_mut()) else {
             panic!("Op polled after completion");
@@ -105,7 +145,7 @@ pub(crate) struct Multi<T: MultiShot + 'static> {
     data: Option<T>,
 }
 
-impl<T: MultiShot + 'static> Multi<T> {
+impl<T: MultiShot + Kind + 'static> Multi<T> {
     pub(crate) fn new(data: T) -> Multi<T> {
         Multi {
             ticket: None,
@@ -115,7 +155,7 @@ impl<T: MultiShot + 'static> Multi<T> {
 
     /// The next item.
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<T::Item> {
-        crate::task::wait_tag::set(crate::task::WaitOn::Io);
+        crate::task::wait_tag::set(T::WAIT_ON);
         let data = self.data.as_mut().expect("a live Multi has its data");
         loop {
             let ticket = match &mut self.ticket {

@@ -1,7 +1,7 @@
 //! Tasks: uringo's goroutines. Public here: [`JoinHandle`], [`JoinSet`] and
 //! task dumps ([`dump`], [`dump_core`]).
 //!
-//! How a task is laid out: one heap allocation ([`raw::TaskCell`]) holding a [`Header`],
+//! How a task is laid out: one heap allocation (`raw::TaskCell`) holding a `Header`,
 //! the future (later its output) and the waker of whoever awaits its
 //! [`JoinHandle`]. Who may touch what:
 //!

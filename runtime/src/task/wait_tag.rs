@@ -7,7 +7,7 @@
 pub enum WaitOn {
     /// Nothing tagged its wait (a future outside uringo, or not yet polled).
     Unknown,
-    /// An I/O operation in the ring.
+    /// An I/O operation of a kind not listed below.
     Io,
     /// A timer (`sleep`, `timeout`, `interval`).
     Timer,
@@ -35,13 +35,29 @@ pub enum WaitOn {
     Context,
     /// A signal.
     Signal,
+    /// An accept in the ring (or waiting for readiness, on epoll).
+    IoAccept,
+    /// A connect.
+    IoConnect,
+    /// A stream receive.
+    IoRecv,
+    /// A stream send.
+    IoSend,
+    /// A datagram receive (`recvmsg`).
+    IoRecvMsg,
+    /// A datagram send (`sendmsg`).
+    IoSendMsg,
+    /// A close.
+    IoClose,
+    /// A no-op round trip through the ring.
+    IoNop,
 }
 
 pub(crate) use super::meta::set_wait as set;
 
 impl WaitOn {
     pub(crate) fn from_u8(v: u8) -> WaitOn {
-        const ALL: [WaitOn; 15] = [
+        const ALL: [WaitOn; 23] = [
             WaitOn::Unknown,
             WaitOn::Io,
             WaitOn::Timer,
@@ -57,6 +73,14 @@ impl WaitOn {
             WaitOn::Oneshot,
             WaitOn::Context,
             WaitOn::Signal,
+            WaitOn::IoAccept,
+            WaitOn::IoConnect,
+            WaitOn::IoRecv,
+            WaitOn::IoSend,
+            WaitOn::IoRecvMsg,
+            WaitOn::IoSendMsg,
+            WaitOn::IoClose,
+            WaitOn::IoNop,
         ];
         ALL.get(v as usize).copied().unwrap_or(WaitOn::Unknown)
     }
@@ -79,6 +103,14 @@ impl WaitOn {
             WaitOn::Oneshot => "oneshot",
             WaitOn::Context => "context.Done",
             WaitOn::Signal => "signal",
+            WaitOn::IoAccept => "io accept",
+            WaitOn::IoConnect => "io connect",
+            WaitOn::IoRecv => "io recv",
+            WaitOn::IoSend => "io send",
+            WaitOn::IoRecvMsg => "io recvmsg",
+            WaitOn::IoSendMsg => "io sendmsg",
+            WaitOn::IoClose => "io close",
+            WaitOn::IoNop => "io nop",
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Shared helpers for the runtime's integration tests.
 #![allow(dead_code)]
 
+pub mod stalls;
+
 use std::net::SocketAddr;
 use std::rc::Rc;
 

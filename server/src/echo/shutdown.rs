@@ -4,26 +4,63 @@
 //! Both are single-core (`Rc`, `Cell`): one core receives SIGINT/SIGTERM and tells the others
 //! with `spawn_on`, so no state is shared between threads.
 
+use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
+/// The wakers of the futures waiting right now. Each waiting future owns one slot (a
+/// [`Registration`]) that it refreshes in place when re-polled and frees when it finishes or is
+/// dropped, so a connection that ends leaves nothing behind and a re-poll costs no scan.
 #[derive(Default)]
-struct Waiters(RefCell<Vec<Waker>>);
+struct Waiters(RefCell<Slab<Waker>>);
 
 impl Waiters {
-    fn register(&self, w: &Waker) {
-        let mut v = self.0.borrow_mut();
-        if !v.iter().any(|x| x.will_wake(w)) {
-            v.push(w.clone());
+    fn wake_all(&self) {
+        // Woken by reference: each slot stays with its owner, who frees it.
+        for (_, w) in self.0.borrow().iter() {
+            w.wake_by_ref();
         }
     }
 
-    fn wake_all(&self) {
-        for w in self.0.take() {
-            w.wake();
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+}
+
+/// One future's slot in [`Waiters`], freed on drop.
+struct Registration<'a> {
+    waiters: &'a Waiters,
+    key: Option<usize>,
+}
+
+impl<'a> Registration<'a> {
+    fn new(waiters: &'a Waiters) -> Self {
+        Registration { waiters, key: None }
+    }
+
+    /// Makes `w` the waker this future's slot holds.
+    fn set(&mut self, w: &Waker) {
+        let mut slab = self.waiters.0.borrow_mut();
+        match self.key {
+            Some(key) => {
+                let slot = &mut slab[key];
+                if !slot.will_wake(w) {
+                    slot.clone_from(w);
+                }
+            }
+            None => self.key = Some(slab.insert(w.clone())),
+        }
+    }
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.waiters.0.borrow_mut().remove(key);
         }
     }
 }
@@ -54,6 +91,7 @@ impl Shutdown {
     /// already there is never thrown away.
     pub async fn unless_triggered<F: Future>(&self, fut: F) -> Option<F::Output> {
         let mut fut = pin!(fut);
+        let mut registration = Registration::new(&self.0.waiters);
         poll_fn(|cx| {
             if let Poll::Ready(v) = fut.as_mut().poll(cx) {
                 return Poll::Ready(Some(v));
@@ -61,10 +99,16 @@ impl Shutdown {
             if self.0.fired.get() {
                 return Poll::Ready(None);
             }
-            self.0.waiters.register(cx.waker());
+            registration.set(cx.waker());
             Poll::Pending
         })
         .await
+    }
+
+    /// Futures waiting on the latch right now.
+    #[cfg(test)]
+    pub fn waiting(&self) -> usize {
+        self.0.waiters.len()
     }
 }
 
@@ -92,11 +136,12 @@ impl Gate {
     }
 
     pub async fn idle(&self) {
+        let mut registration = Registration::new(&self.0.waiters);
         poll_fn(|cx| {
             if self.0.live.get() == 0 {
                 Poll::Ready(())
             } else {
-                self.0.waiters.register(cx.waker());
+                registration.set(cx.waker());
                 Poll::Pending
             }
         })
@@ -181,6 +226,59 @@ mod tests {
         assert_eq!(poll_once(fut.as_mut(), Waker::noop()), Poll::Ready(None));
         drop(fut);
         assert!(dropped.get());
+    }
+
+    #[test]
+    fn finished_and_dropped_waiters_leave_no_registration() {
+        let sd = Shutdown::default();
+        for i in 0..1_000 {
+            // A distinct waker each time, as each connection task has its own.
+            let waker = Waker::from(Arc::new(CountingWaker(AtomicUsize::new(0))));
+            let (done, finishes) = (Rc::new(Cell::new(false)), i % 2 == 0);
+            let recv = {
+                let done = done.clone();
+                std::future::poll_fn(move |_| {
+                    if done.get() {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending
+                    }
+                })
+            };
+            let mut fut = Box::pin(sd.unless_triggered(recv));
+            assert!(poll_once(fut.as_mut(), &waker).is_pending());
+            assert!(poll_once(fut.as_mut(), &waker).is_pending());
+            assert_eq!(sd.waiting(), 1, "a re-poll reuses its slot");
+            if finishes {
+                done.set(true); // the connection finished its recv
+                assert_eq!(poll_once(fut.as_mut(), &waker), Poll::Ready(Some(())));
+            }
+            drop(fut); // or the connection task went away mid-recv
+            assert_eq!(sd.waiting(), 0, "connection {i} left its waker behind");
+        }
+    }
+
+    #[test]
+    fn trigger_wakes_every_waiter_once() {
+        let sd = Shutdown::default();
+        let counters: Vec<_> = (0..3)
+            .map(|_| Arc::new(CountingWaker(AtomicUsize::new(0))))
+            .collect();
+        let mut futs: Vec<_> = counters
+            .iter()
+            .map(|c| {
+                let mut f = Box::pin(sd.unless_triggered(std::future::pending::<()>()));
+                assert!(poll_once(f.as_mut(), &Waker::from(c.clone())).is_pending());
+                f
+            })
+            .collect();
+        sd.trigger();
+        for (c, f) in counters.iter().zip(&mut futs) {
+            assert_eq!(c.0.load(Ordering::SeqCst), 1);
+            assert_eq!(poll_once(f.as_mut(), Waker::noop()), Poll::Ready(None));
+        }
+        drop(futs);
+        assert_eq!(sd.waiting(), 0);
     }
 
     #[test]

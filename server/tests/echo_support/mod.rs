@@ -30,7 +30,7 @@ pub struct Server {
 
 pub struct Options {
     pub cores: u32,
-    /// RLIMIT_NOFILE for the server process.
+    /// RLIMIT_NOFILE soft limit for the server process (the hard limit is inherited).
     pub max_fds: Option<u64>,
     /// RUST_LOG for the server.
     pub log: &'static str,
@@ -82,14 +82,19 @@ impl Server {
         let filter = opts.deny_io_uring.map(seccomp::deny_io_uring_setup);
         if max_fds.is_some() || filter.is_some() {
             // SAFETY: the closure runs in the forked child before exec and only makes raw
-            // syscalls (setrlimit, prctl, seccomp), which are async-signal-safe.
+            // syscalls (getrlimit, setrlimit, prctl, seccomp), which are async-signal-safe.
             unsafe {
                 cmd.pre_exec(move || {
                     if let Some(limit) = max_fds {
-                        let lim = libc::rlimit {
-                            rlim_cur: limit,
-                            rlim_max: limit,
+                        let mut lim = libc::rlimit {
+                            rlim_cur: 0,
+                            rlim_max: 0,
                         };
+                        // The hard limit stays, so a test can raise the soft one later.
+                        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        lim.rlim_cur = limit.min(lim.rlim_max);
                         if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
                             return Err(std::io::Error::last_os_error());
                         }
