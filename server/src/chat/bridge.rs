@@ -45,7 +45,7 @@ pub enum ClusterReq {
     /// Subscribe to the folded channel's topic, then handle `then`.
     Subscribe {
         chan: String,
-        then: Msg,
+        then: Option<Msg>,
     },
     Unsubscribe {
         chan: String,
@@ -77,7 +77,7 @@ pub enum ClusterMsg {
     },
     Subscribed {
         chan: String,
-        then: Msg,
+        then: Option<Msg>,
     },
     /// A line published by a node (`own`: this one) for a channel's members
     /// or for the holder of a nick (`Kind::Direct`).

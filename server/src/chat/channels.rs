@@ -42,7 +42,7 @@ impl Channels {
         let join = matches!(op, ChanOp::Join { .. });
         if join && mail.is_clustered() && !self.subscribed.contains(&key) {
             // Receive the channel's topic before the joiner is in it.
-            let then = Msg::Chan { chan, req, op };
+            let then = Some(Msg::Chan { chan, req, op });
             mail.send_cluster(ClusterReq::Subscribe { chan: key, then });
             return;
         }

@@ -40,7 +40,9 @@ impl Shard {
             }
             ClusterMsg::Subscribed { chan, then } => {
                 self.channels.subscribed(chan);
-                self.handle(then);
+                if let Some(then) = then {
+                    self.handle(then);
+                }
             }
             ClusterMsg::Received { env, own, dedup } => match env.kind {
                 Kind::Direct => {
@@ -58,10 +60,32 @@ impl Shard {
                 Kind::Msg => self.channels.relay(&env, own, dedup, mail),
                 _ => {}
             },
-            ClusterMsg::Link(why) => match why {
-                Some(why) => tracing::warn!("cluster: Redis lost ({why}); reconnecting"),
-                None => tracing::info!("cluster: connected to Redis"),
-            },
+            ClusterMsg::Link(why) => self.on_link(why),
+        }
+    }
+
+    /// Redis lost or back (its channels' topics subscribed again, the
+    /// outbox flushed): every local client is told.
+    fn on_link(&mut self, why: Option<String>) {
+        let text = match &why {
+            Some(why) => {
+                tracing::warn!("cluster: Redis lost ({why}); reconnecting");
+                LINK_LOST
+            }
+            None => {
+                tracing::info!("cluster: connected to Redis again");
+                LINK_BACK
+            }
+        };
+        for id in self.home.ids() {
+            self.home
+                .reply(&mut self.mail, id, |to| to.text("NOTICE", text));
         }
     }
 }
+
+/// What every local client is told when Redis goes away and comes back.
+pub const LINK_LOST: &str = "*** Lost the link to the rest of the network; reconnecting. \
+    You stay connected; channel messages wait until it is back, new nicks and \
+    messages to users on other servers are refused meanwhile.";
+pub const LINK_BACK: &str = "*** Link to the rest of the network restored.";
