@@ -77,7 +77,7 @@ pub fn run(mut args: ChatArgs) -> io::Result<()> {
         if let Some(m) = &metrics {
             m.install_chat(core);
         }
-        let metrics = metrics.clone().filter(|_| core == 0);
+        let metrics = metrics.clone();
         let mut shard = Shard::new(core, cfg.clone(), counters.clone());
         if cluster.is_some() {
             shard.set_clustered();
@@ -126,6 +126,9 @@ async fn core_main(
     // Checked in `run` already.
     if let Some(cfg) = cluster_config(node.args())? {
         let (cluster, events) = Cluster::start(cfg);
+        if let Some(m) = &metrics {
+            m.add_cluster(cluster.counters());
+        }
         // Serve once Redis answered (or refused): claims made before would fail.
         match events.recv().await {
             Some(Event::Up) | None => {}
@@ -135,7 +138,7 @@ async fn core_main(
     }
     uringo::spawn(inbox_loop(node.clone(), inbox));
     uringo::spawn(sweeper(node.clone()));
-    if let (Some(metrics), Some(at)) = (metrics, node.args().metrics) {
+    if let (Some(metrics), Some(at), 0) = (metrics, node.args().metrics, core) {
         let stop = node.stopped().clone();
         crate::metrics::serve(at, metrics, async move {
             let _ = stop.recv().await;
