@@ -67,18 +67,14 @@ pub enum ClusterMsg {
         ok: bool,
     },
     /// The direct message went to the node holding the nick.
-    Sent {
-        req: Req,
-    },
+    Sent { req: Req },
     DirectFailed {
         target: String,
         req: Req,
         op: NickOp,
     },
-    Subscribed {
-        chan: String,
-        then: Option<Msg>,
-    },
+    /// Subscribed to `chan` (empty: not subscribed, no room); run `then`.
+    Subscribed { chan: String, then: Option<Msg> },
     /// A line published by a node (`own`: this one) for a channel's members
     /// or for the holder of a nick (`Kind::Direct`).
     Received {
@@ -153,6 +149,29 @@ async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
                 .await;
             None
         }
+    }
+}
+
+/// The answer to a request the bridge had no room for: a claim is refused
+/// (433), a direct message fails (401), a JOIN runs without the topic; a
+/// line or a release is dropped.
+pub fn refuse(req: ClusterReq) -> Option<ClusterMsg> {
+    match req {
+        ClusterReq::Claim { nick, from } => Some(ClusterMsg::Claimed {
+            nick,
+            from,
+            ok: false,
+        }),
+        ClusterReq::Direct { target, req, op } => {
+            Some(ClusterMsg::DirectFailed { target, req, op })
+        }
+        ClusterReq::Subscribe { then, .. } => Some(ClusterMsg::Subscribed {
+            chan: String::new(),
+            then,
+        }),
+        ClusterReq::Release { .. }
+        | ClusterReq::Unsubscribe { .. }
+        | ClusterReq::Publish { .. } => None,
     }
 }
 

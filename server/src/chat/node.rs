@@ -81,14 +81,24 @@ impl Node {
     }
 
     fn to_bridge(&self, reqs: Vec<ClusterReq>) {
-        let bridge = self.bridge.borrow();
-        let Some(bridge) = bridge.as_ref() else {
+        if reqs.is_empty() {
+            return;
+        }
+        let Some(bridge) = self.bridge.borrow().clone() else {
             return;
         };
+        let mut refused = Vec::new();
         for req in reqs {
-            if bridge.try_send(req).is_err() {
-                tracing::warn!("cluster: bridge queue full; a request is dropped");
+            if let Err(e) = bridge.try_send(req) {
+                refused.extend(super::bridge::refuse(e.into_inner()));
             }
+        }
+        if !refused.is_empty() {
+            tracing::warn!(
+                "cluster: bridge queue full; {} requests refused",
+                refused.len()
+            );
+            self.with(|s| refused.into_iter().for_each(|m| s.on_cluster(m)));
         }
     }
 

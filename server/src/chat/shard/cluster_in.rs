@@ -39,7 +39,9 @@ impl Shard {
                 no_such_nick(mail, server, &target, req, op)
             }
             ClusterMsg::Subscribed { chan, then } => {
-                self.channels.subscribed(chan);
+                if !chan.is_empty() {
+                    self.channels.subscribed(chan);
+                }
                 if let Some(then) = then {
                     self.handle(then);
                 }
