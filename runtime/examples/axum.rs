@@ -10,22 +10,23 @@
 //! Ctrl-C stops it gracefully (requests in flight finish).
 //!
 //! The users live in one store shared by every core, behind a
-//! `std::sync::RwLock` held only for a map operation and never across an
-//! `.await` (axum state must be `Send + Sync`; once `uringo::sync` is in,
-//! its `RwLock` takes this place). The request counter is per core, in a
+//! `uringo::sync::RwLock`: an async, FIFO-fair lock usable from any core
+//! (axum state must be `Send + Sync`, which it is), so a handler waiting for
+//! the lock parks instead of blocking its core. The request counter is per core, in a
 //! thread-local `RefCell`: a core is a thread and tasks never migrate, so
 //! per-core state needs no lock at all.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use uringo::sync::RwLock;
 
 #[derive(Clone, Serialize)]
 struct User {
@@ -62,7 +63,7 @@ fn count() {
 
 async fn list(State(store): State<Shared>) -> Json<Vec<User>> {
     count();
-    let store = store.read().unwrap_or_else(|e| e.into_inner());
+    let store = store.read().await;
     Json(store.users.values().cloned().collect())
 }
 
@@ -71,7 +72,7 @@ async fn get_user(
     Path(id): Path<u64>,
 ) -> Result<Json<User>, StatusCode> {
     count();
-    let store = store.read().unwrap_or_else(|e| e.into_inner());
+    let store = store.read().await;
     store
         .users
         .get(&id)
@@ -91,7 +92,7 @@ async fn create(
             "name must be 1 to 100 bytes",
         ));
     }
-    let mut store = store.write().unwrap_or_else(|e| e.into_inner());
+    let mut store = store.write().await;
     if store.users.len() >= MAX_USERS {
         return Err((StatusCode::INSUFFICIENT_STORAGE, "the store is full"));
     }
@@ -125,7 +126,7 @@ fn app() -> Router {
         .route("/users", get(list).post(create))
         .route("/users/{id}", get(get_user))
         .route("/stats", get(stats))
-        .with_state(Shared::default())
+        .with_state(Arc::new(RwLock::new(Store::default())))
 }
 
 fn main() -> std::io::Result<()> {
