@@ -4,11 +4,12 @@
 //! a `Channel` method and carries out the returned `Effects`: one message
 //! per member core per line, then the answer to the requester.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::bridge::{with_crlf, ClusterReq};
 use super::casemap::fold;
 use super::channel::{Channel, Effects};
 use super::clock::now_secs;
@@ -17,11 +18,14 @@ use super::mail::Mail;
 use super::msg::{ChanOp, ClientRef, Deliver, HomeMsg, ListFilter, Msg, NickMsg, NickOp, Req};
 use super::numerics::To;
 use super::tags::Meta;
+use crate::cluster::Envelope;
 
 pub struct Channels {
     /// Owned channels by folded name.
     map: HashMap<String, Channel>,
     counters: Arc<Counters>,
+    /// Clustered: the channels whose Redis topic this core receives.
+    subscribed: HashSet<String>,
 }
 
 impl Channels {
@@ -29,12 +33,21 @@ impl Channels {
         Channels {
             map: HashMap::new(),
             counters,
+            subscribed: HashSet::new(),
         }
     }
 
     pub fn handle(&mut self, chan: String, req: Req, op: ChanOp, mail: &mut Mail, server: &str) {
         let key = fold(&chan);
-        if matches!(op, ChanOp::Join { .. }) && !self.map.contains_key(&key) {
+        let join = matches!(op, ChanOp::Join { .. });
+        if join && mail.is_clustered() && !self.subscribed.contains(&key) {
+            // Receive the channel's topic before the joiner is in it.
+            let then = Some(Msg::Chan { chan, req, op });
+            mail.send_cluster(ClusterReq::Subscribe { chan: key, then });
+            return;
+        }
+        let is_msg = matches!(op, ChanOp::Privmsg { .. });
+        if join && !self.map.contains_key(&key) {
             let ch = Channel::new(chan.clone(), mail.cores(), now_secs());
             self.map.insert(key.clone(), ch);
             Counters::add(&self.counters.channels, 1);
@@ -45,14 +58,20 @@ impl Channels {
             nick: &req.nick,
         };
         let ack = !matches!(op, ChanOp::Privmsg { ack: false, .. });
-        let fx = match self.map.get_mut(&key) {
+        let mut fx = match self.map.get_mut(&key) {
             Some(ch) => run(ch, &to, &req, op),
             None => missing(&to, &chan, op),
         };
+        if mail.is_clustered() {
+            publish(&key, &req.nick, &mut fx, is_msg, mail);
+        }
         let name = self.map.get(&key).map_or(chan, |c| c.name().to_string());
         self.carry_out(&key, name, &req, fx, ack, mail);
         if self.map.get(&key).is_some_and(Channel::is_empty) {
             self.map.remove(&key);
+            if self.subscribed.remove(&key) {
+                mail.send_cluster(ClusterReq::Unsubscribe { chan: key });
+            }
             Counters::add(&self.counters.channels, -1);
             crate::metrics::count(|m| m.set_channels(self.map.len()));
         }
@@ -67,18 +86,8 @@ impl Channels {
         ack: bool,
         mail: &mut Mail,
     ) {
-        let mut now: Option<Meta> = None;
-        for d in fx.deliveries {
-            let mut event = d.event;
-            if event.meta.time.is_empty() && !event.line.is_empty() || event.alt.is_some() {
-                let now = now.get_or_insert_with(|| Meta::now(Bytes::new()));
-                event.meta.time = now.time.clone();
-            }
-            for core in d.cores {
-                let (chan, event) = (key.to_string(), event.clone());
-                mail.post(core, Msg::Home(HomeMsg::Deliver(Deliver { chan, event })));
-            }
-        }
+        let mut fx = fx;
+        deliver(key, &mut fx, mail);
         if fx.unanswered {
             return;
         }
@@ -104,6 +113,27 @@ impl Channels {
         }
     }
 
+    /// Clustered: this core now receives `chan`'s topic.
+    pub fn subscribed(&mut self, chan: String) {
+        self.subscribed.insert(chan);
+    }
+
+    /// Clustered: a line from `chan`'s topic for the members here. Lines
+    /// other than PRIVMSG/NOTICE from this node reached them already.
+    pub fn relay(&self, env: &Envelope, own: bool, dedup: Option<u64>, mail: &mut Mail) {
+        let (Some(chan), false) = (env.chans.first(), own && !is_message(&env.line)) else {
+            return;
+        };
+        let key = String::from_utf8_lossy(chan).into_owned();
+        let Some(ch) = self.map.get(&key) else {
+            return;
+        };
+        let sender = String::from_utf8_lossy(&env.subject);
+        let dedup = dedup.filter(|_| is_command(&env.line, &[b"QUIT", b"NICK"]));
+        let mut fx = ch.relay(with_crlf(&env.line), &sender, dedup);
+        deliver(&key, &mut fx, mail);
+    }
+
     /// LIST entries of the owned channels `who` may see and `filter`
     /// admits, by name.
     pub fn list(&self, to: &To, who: ClientRef, filter: &ListFilter) -> Vec<Bytes> {
@@ -115,6 +145,50 @@ impl Channels {
         v.sort_by(|a, b| a.name().cmp(b.name()));
         v.iter().filter_map(|ch| ch.list_entry(to, who)).collect()
     }
+}
+
+/// Sends `fx`'s lines to the member cores.
+fn deliver(key: &str, fx: &mut Effects, mail: &mut Mail) {
+    let mut now: Option<Meta> = None;
+    for d in fx.deliveries.drain(..) {
+        let mut event = d.event;
+        if event.meta.time.is_empty() && !event.line.is_empty() || event.alt.is_some() {
+            let now = now.get_or_insert_with(|| Meta::now(Bytes::new()));
+            event.meta.time = now.time.clone();
+        }
+        for core in d.cores {
+            let (chan, event) = (key.to_string(), event.clone());
+            mail.post(core, Msg::Home(HomeMsg::Deliver(Deliver { chan, event })));
+        }
+    }
+}
+
+/// Clustered: `fx`'s lines also go to the channel's topic, for the other
+/// nodes' members; a PRIVMSG/NOTICE goes only there (every node, this one
+/// included, delivers it from the topic, in Redis's one order).
+fn publish(key: &str, nick: &str, fx: &mut Effects, is_msg: bool, mail: &mut Mail) {
+    let sender = fold(nick);
+    for d in &fx.deliveries {
+        if d.event.line.is_empty() || d.event.ops_only {
+            continue;
+        }
+        let (chan, sender, line) = (key.to_string(), sender.clone(), d.event.line.clone());
+        mail.send_cluster(ClusterReq::Publish { chan, sender, line });
+    }
+    if is_msg {
+        fx.deliveries.retain(|d| d.event.line.is_empty());
+    }
+}
+
+fn is_message(line: &[u8]) -> bool {
+    is_command(line, &[b"PRIVMSG", b"NOTICE"])
+}
+
+/// Whether `line` (`[@tags] [:prefix] COMMAND ...`) is one of `commands`.
+fn is_command(line: &[u8], commands: &[&[u8]]) -> bool {
+    let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
+    let command = words.find(|w| !w.starts_with(b"@") && !w.starts_with(b":"));
+    command.is_some_and(|c| commands.contains(&c))
 }
 
 fn run(ch: &mut Channel, to: &To, req: &Req, op: ChanOp) -> Effects {

@@ -45,6 +45,17 @@ pub struct ChatArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics.
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<SocketAddr>,
+    /// Join a network of nodes through this Redis server: nicks are unique
+    /// across the nodes and channel messages reach every node in one order.
+    #[arg(long, value_name = "redis://HOST:PORT", requires = "node")]
+    pub cluster: Option<String>,
+    /// This node's name in the cluster (unique per node; no spaces or ':').
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub node: Option<String>,
+    /// How long a node's nicks outlive it if it dies without saying so.
+    #[arg(long, value_name = "MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(300..))]
+    pub cluster_lease_ms: u64,
 }
 
 fn parse_oper(s: &str) -> Result<(String, String), String> {

@@ -8,6 +8,7 @@
 
 use bytes::Bytes;
 
+use super::bridge::ClusterReq;
 use super::casemap;
 use super::msg::{ChanOp, HomeMsg, Msg, NickMsg, Req};
 
@@ -15,6 +16,8 @@ pub struct Mail {
     core: usize,
     cores: usize,
     queue: Vec<(usize, Msg)>,
+    /// Requests for the cluster bridge; `None` when not clustered.
+    cluster: Option<Vec<ClusterReq>>,
 }
 
 impl Mail {
@@ -23,7 +26,36 @@ impl Mail {
             core,
             cores,
             queue: Vec::new(),
+            cluster: None,
         }
+    }
+
+    /// From now on, `send_cluster` accepts requests (`--cluster`).
+    pub fn set_clustered(&mut self) {
+        self.cluster = Some(Vec::new());
+    }
+
+    pub fn is_clustered(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// Queues `req` for the cluster bridge; false (and nothing queued) if
+    /// this server is not clustered.
+    pub fn send_cluster(&mut self, req: ClusterReq) -> bool {
+        match &mut self.cluster {
+            Some(q) => {
+                q.push(req);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn take_cluster(&mut self) -> Vec<ClusterReq> {
+        self.cluster
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The core this mail leaves from.

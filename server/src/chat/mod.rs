@@ -17,6 +17,7 @@
 //!   `mailbox` the transport between cores, `net` starts it all.
 
 mod at_client;
+mod bridge;
 mod cap_cmd;
 mod caps;
 pub mod casemap;

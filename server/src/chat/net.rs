@@ -26,6 +26,7 @@ use super::mailbox::{self, Batch, Outbox};
 use super::msg::Msg;
 use super::node::Node;
 use super::shard::Shard;
+use crate::cluster::{parse_redis_url, Cluster, ClusterConfig, Event};
 use crate::scaffold::announce::Startup;
 use crate::scaffold::bind::Reservation;
 use crate::scaffold::pacer::{AcceptPacer, Accepted};
@@ -63,6 +64,7 @@ pub fn run(mut args: ChatArgs) -> io::Result<()> {
         created: format!("at unix time {}", now_secs()),
         ..Config::new(&args.name, cores)
     });
+    let cluster = cluster_config(&args)?;
     let counters = Arc::new(Counters::default());
     let (senders, receivers) = mailbox::inboxes(cores);
     let mut builder = uringo::Builder::new().cores(cores);
@@ -75,8 +77,11 @@ pub fn run(mut args: ChatArgs) -> io::Result<()> {
         if let Some(m) = &metrics {
             m.install_chat(core);
         }
-        let metrics = metrics.clone().filter(|_| core == 0);
-        let shard = Shard::new(core, cfg.clone(), counters.clone());
+        let metrics = metrics.clone();
+        let mut shard = Shard::new(core, cfg.clone(), counters.clone());
+        if cluster.is_some() {
+            shard.set_clustered();
+        }
         let inbox = receivers[core].clone();
         core_main(
             core,
@@ -118,9 +123,22 @@ async fn core_main(
     };
     let cores = senders.len();
     let node = Rc::new(Node::new(shard, args, Outbox::start(senders), cores));
+    // Checked in `run` already.
+    if let Some(cfg) = cluster_config(node.args())? {
+        let (cluster, events) = Cluster::start(cfg);
+        if let Some(m) = &metrics {
+            m.add_cluster(cluster.counters());
+        }
+        // Serve once Redis answered (or refused): claims made before would fail.
+        match events.recv().await {
+            Some(Event::Up) | None => {}
+            Some(e) => tracing::warn!(core, "cluster: starting without Redis: {e:?}"),
+        }
+        node.set_bridge(super::bridge::start(node.clone(), cluster, events));
+    }
     uringo::spawn(inbox_loop(node.clone(), inbox));
     uringo::spawn(sweeper(node.clone()));
-    if let (Some(metrics), Some(at)) = (metrics, node.args().metrics) {
+    if let (Some(metrics), Some(at), 0) = (metrics, node.args().metrics, core) {
         let stop = node.stopped().clone();
         crate::metrics::serve(at, metrics, async move {
             let _ = stop.recv().await;
@@ -146,6 +164,17 @@ async fn core_main(
         let _ = uringo::time::timeout(SHUTDOWN_FLUSH, node.drained()).await;
     }
     Ok(())
+}
+
+/// `--cluster URL --node NAME`, checked before anything starts.
+fn cluster_config(args: &ChatArgs) -> io::Result<Option<ClusterConfig>> {
+    let (Some(url), Some(node)) = (&args.cluster, &args.node) else {
+        return Ok(None);
+    };
+    let bad = |e: String| io::Error::new(io::ErrorKind::InvalidInput, e);
+    let mut cfg = ClusterConfig::new(parse_redis_url(url).map_err(bad)?, node).map_err(bad)?;
+    cfg.lease = Duration::from_millis(args.cluster_lease_ms);
+    Ok(Some(cfg))
 }
 
 async fn watch_signals(node: Rc<Node>) {

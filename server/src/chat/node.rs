@@ -15,6 +15,7 @@ use std::task::{Poll, Waker};
 use uringo::chan::{Receiver, Sender};
 use uringo::net::TcpStream;
 
+use super::bridge::ClusterReq;
 use super::cli::ChatArgs;
 use super::mailbox::{Batch, Outbox};
 use super::msg::{ClientId, Msg};
@@ -31,6 +32,8 @@ pub struct Node {
     drained: Cell<Option<Waker>>,
     /// Closed once the server stops.
     stop: (Sender<()>, Receiver<()>),
+    /// Clustered: where the shard's cluster requests go.
+    bridge: RefCell<Option<Sender<ClusterReq>>>,
 }
 
 impl Node {
@@ -43,7 +46,13 @@ impl Node {
             streams: RefCell::new(HashMap::new()),
             drained: Cell::new(None),
             stop: uringo::chan(1),
+            bridge: RefCell::new(None),
         }
+    }
+
+    /// Clustered: the shard's cluster requests go to `bridge` from now on.
+    pub fn set_bridge(&self, bridge: Sender<ClusterReq>) {
+        *self.bridge.borrow_mut() = Some(bridge);
     }
 
     pub fn args(&self) -> &ChatArgs {
@@ -53,12 +62,13 @@ impl Node {
     /// Runs `f` on the shard, then sends whatever it produced for other
     /// cores, one batch per destination core.
     pub fn with<R>(&self, f: impl FnOnce(&mut Shard) -> R) -> R {
-        let (r, out, stopping) = {
+        let (r, out, stopping, cluster) = {
             let mut s = self.shard.borrow_mut();
             let r = f(&mut s);
-            (r, s.flush(), s.is_stopping())
+            (r, s.flush(), s.is_stopping(), s.take_cluster())
         };
         self.route(out);
+        self.to_bridge(cluster);
         if stopping && !self.stop.0.is_closed() {
             self.stop.0.close();
         }
@@ -68,6 +78,28 @@ impl Node {
     /// Closed (its `recv` yields `None`) once the server stops.
     pub fn stopped(&self) -> &Receiver<()> {
         &self.stop.1
+    }
+
+    fn to_bridge(&self, reqs: Vec<ClusterReq>) {
+        if reqs.is_empty() {
+            return;
+        }
+        let Some(bridge) = self.bridge.borrow().clone() else {
+            return;
+        };
+        let mut refused = Vec::new();
+        for req in reqs {
+            if let Err(e) = bridge.try_send(req) {
+                refused.extend(super::bridge::refuse(e.into_inner()));
+            }
+        }
+        if !refused.is_empty() {
+            tracing::warn!(
+                "cluster: bridge queue full; {} requests refused",
+                refused.len()
+            );
+            self.with(|s| refused.into_iter().for_each(|m| s.on_cluster(m)));
+        }
     }
 
     fn route(&self, out: Vec<(usize, Msg)>) {

@@ -8,6 +8,7 @@ use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
 
+use super::bridge::ClusterReq;
 use super::casemap::fold;
 use super::mail::Mail;
 use super::msg::{ClientRef, HomeMsg, Msg, NickMsg, NickOp, Req, Was};
@@ -45,9 +46,24 @@ impl NickRegistry {
         true
     }
 
+    /// Frees `folded` if `from` holds it (in the cluster too).
     pub fn release(&mut self, folded: &str, from: ClientRef, was: Option<Was>, mail: &mut Mail) {
+        if self.forget(folded, from, was, mail) {
+            let folded = folded.to_string();
+            mail.send_cluster(ClusterReq::Release { folded });
+        }
+    }
+
+    /// Frees `folded` here if `from` holds it; true if it did.
+    pub fn forget(
+        &mut self,
+        folded: &str,
+        from: ClientRef,
+        was: Option<Was>,
+        mail: &mut Mail,
+    ) -> bool {
         if self.nicks.get(folded).is_none_or(|h| h.who != from) {
-            return;
+            return false;
         }
         if let Some(h) = self.nicks.remove(folded) {
             self.notify(mail, folded, &h.nick, false);
@@ -58,6 +74,7 @@ impl NickRegistry {
             }
             self.history.push_back(w);
         }
+        true
     }
 
     pub fn holder(&self, nick: &str) -> Option<ClientRef> {
@@ -74,7 +91,13 @@ impl NickRegistry {
     pub fn handle(&mut self, msg: NickMsg, mail: &mut Mail, server: &str) {
         match msg {
             NickMsg::Claim { nick, from } => {
+                let fresh = self.holder(&nick) != Some(from);
                 let ok = self.claim(&nick, from, mail);
+                if ok && fresh && mail.is_clustered() {
+                    // Granted here; the answer waits for Redis.
+                    mail.send_cluster(ClusterReq::Claim { nick, from });
+                    return;
+                }
                 let id = from.id;
                 let msg = HomeMsg::NickResult { id, nick, ok };
                 mail.post(from.core, Msg::Home(msg));
@@ -90,6 +113,9 @@ impl NickRegistry {
                         op,
                     };
                     mail.post(r.core, Msg::Home(msg));
+                }
+                None if mail.is_clustered() && matches!(op, NickOp::Privmsg { .. }) => {
+                    mail.send_cluster(ClusterReq::Direct { target, req, op });
                 }
                 None => no_such_nick(mail, server, &target, req, op),
             },

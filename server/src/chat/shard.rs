@@ -23,6 +23,8 @@ use super::register;
 use super::registry::NickRegistry;
 use super::session::Session;
 
+mod cluster_in;
+
 pub struct Shard {
     core: usize,
     cfg: Arc<Config>,

@@ -112,6 +112,7 @@ async fn load_scripts(inner: &Inner, cmd: &Conn) -> Result<Vec<Bytes>, ClusterEr
 async fn restore(inner: &Inner) -> Result<(), ClusterError> {
     let mut topics = vec![inner.inbox(), inner.network()];
     topics.extend(inner.mirror.borrow().keys().map(|c| inner.topic(c)));
+    topics.extend(inner.channels.borrow().iter().map(|c| inner.topic(c)));
     inner.subscribe(&topics).await?;
     renew(inner).await?;
     let triples: Vec<Bytes> = inner

@@ -118,6 +118,7 @@ impl Cluster {
             link: RefCell::new(None),
             nicks: RefCell::new(BTreeSet::new()),
             mirror: RefCell::new(HashMap::new()),
+            channels: RefCell::new(HashSet::new()),
             subscribed: RefCell::new(HashSet::new()),
             sub_waiters: RefCell::new(HashMap::new()),
             events,
@@ -233,6 +234,21 @@ impl Cluster {
     pub async fn publish(&self, chan: &[u8], sender: &[u8], line: &[u8]) {
         let payload = Envelope::encode(Kind::Msg, &self.inner.owner, sender, b"", &[chan], line);
         self.inner.publish(self.inner.topic(chan), payload).await;
+    }
+
+    /// Receives `chan`'s messages from now on (returns once Redis
+    /// confirmed), and again after every reconnect, before the outbox is
+    /// flushed.
+    pub async fn subscribe(&self, chan: &[u8]) -> Result<(), ClusterError> {
+        let chan = Bytes::copy_from_slice(chan);
+        self.inner.channels.borrow_mut().insert(chan.clone());
+        self.inner.subscribe(&[self.inner.topic(&chan)]).await
+    }
+
+    /// Stops receiving `chan`'s messages.
+    pub async fn unsubscribe(&self, chan: &[u8]) {
+        self.inner.channels.borrow_mut().remove(chan);
+        self.inner.unsubscribe(self.inner.topic(chan)).await;
     }
 
     /// Leaves the network now instead of when the lease runs out: this

@@ -47,6 +47,8 @@ pub struct Inner {
     pub link: RefCell<Option<std::rc::Rc<Link>>>,
     pub nicks: RefCell<BTreeSet<Bytes>>,
     pub mirror: RefCell<Mirror>,
+    /// Channels subscribed through `Cluster::subscribe`, again on reconnect.
+    pub channels: RefCell<HashSet<Bytes>>,
     /// Topics Redis confirmed, and callers waiting for a confirmation.
     pub subscribed: RefCell<HashSet<Bytes>>,
     pub sub_waiters: RefCell<HashMap<Bytes, Vec<Sender<()>>>>,

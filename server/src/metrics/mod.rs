@@ -84,7 +84,6 @@ impl Metrics {
     }
 
     /// Adds a cluster client's counters (one per core, at start).
-    #[cfg_attr(not(test), allow(dead_code))] // called once `--cluster` is wired into chat
     pub fn add_cluster(&self, counters: Arc<ClusterCounters>) {
         self.cluster
             .lock()

@@ -169,6 +169,16 @@ impl Channel {
             .collect()
     }
 
+    /// A line another node published (or this one, for PRIVMSG/NOTICE) for
+    /// the members here: to all but `sender` (the folded nick), if local.
+    pub fn relay(&self, line: Bytes, sender: &str, dedup: Option<u64>) -> Effects {
+        let mut fx = Effects::unanswered();
+        let d = fx.deliver(self.member_cores(), line, crate::chat::msg::Change::None);
+        d.except = self.by_nick.get(sender).copied();
+        d.dedup = dedup;
+        fx
+    }
+
     pub fn is_member(&self, who: ClientRef) -> bool {
         self.members.contains_key(&who)
     }

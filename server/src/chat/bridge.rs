@@ -1,0 +1,223 @@
+//! The cluster bridge of one core (`--cluster`): turns what the shard
+//! queued for the cluster (`Mail::send_cluster`) into `Cluster` calls, one
+//! at a time in the order queued (so one sender's lines keep their order),
+//! and turns what the cluster receives back into shard messages.
+//!
+//! What goes through Redis: nick claims (a nick is first granted by this
+//! node's registry, then claimed in Redis; a refusal takes it back: 433),
+//! PRIVMSG/NOTICE to a nick held on another node, and every line a channel
+//! sends its members. Channel PRIVMSG/NOTICE are delivered only from the
+//! channel's Redis topic, on every node (the sender's included), so all
+//! members network-wide see them in the order Redis published them.
+//! JOIN, PART, QUIT and NICK lines reach the sender's own node's members at
+//! once and the other nodes' through the topic.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+use bytes::{Bytes, BytesMut};
+use uringo::chan::{Receiver, Sender};
+
+use super::casemap::fold;
+use super::msg::{ClientRef, Msg, NickOp, Req};
+use super::node::Node;
+use crate::cluster::{Cluster, Envelope, Event, Kind};
+
+/// What a shard asks of the cluster.
+#[derive(Debug)]
+pub enum ClusterReq {
+    /// Claim `nick` in Redis for `from`, which this node granted it to.
+    Claim {
+        nick: String,
+        from: ClientRef,
+    },
+    /// Free the folded nick.
+    Release {
+        folded: String,
+    },
+    /// A PRIVMSG/NOTICE for a nick no client of this node holds.
+    Direct {
+        target: String,
+        req: Req,
+        op: NickOp,
+    },
+    /// Subscribe to the folded channel's topic, then handle `then`.
+    Subscribe {
+        chan: String,
+        then: Option<Msg>,
+    },
+    Unsubscribe {
+        chan: String,
+    },
+    /// A line for every member of the folded channel, network-wide.
+    Publish {
+        chan: String,
+        sender: String,
+        line: Bytes,
+    },
+}
+
+/// What the bridge hands back to the shard.
+#[derive(Debug)]
+pub enum ClusterMsg {
+    Claimed {
+        nick: String,
+        from: ClientRef,
+        ok: bool,
+    },
+    /// The direct message went to the node holding the nick.
+    Sent { req: Req },
+    DirectFailed {
+        target: String,
+        req: Req,
+        op: NickOp,
+    },
+    /// Subscribed to `chan` (empty: not subscribed, no room); run `then`.
+    Subscribed { chan: String, then: Option<Msg> },
+    /// A line published by a node (`own`: this one) for a channel's members
+    /// or for the holder of a nick (`Kind::Direct`).
+    Received {
+        env: Envelope,
+        own: bool,
+        dedup: Option<u64>,
+    },
+    /// Redis lost (`Some(reason)`) or back (`None`).
+    Link(Option<String>),
+}
+
+/// Most requests queued for the bridge before the shard's are dropped.
+const QUEUE: usize = 65_536;
+
+/// Starts the bridge of this core; returns where the node sends requests.
+pub fn start(node: Rc<Node>, cluster: Cluster, events: Receiver<Event>) -> Sender<ClusterReq> {
+    let (tx, rx) = uringo::chan(QUEUE);
+    let cluster = Rc::new(cluster);
+    uringo::spawn(perform(node.clone(), cluster.clone(), rx));
+    uringo::spawn(receive(node, cluster, events));
+    tx
+}
+
+async fn perform(node: Rc<Node>, cluster: Rc<Cluster>, rx: Receiver<ClusterReq>) {
+    while let Some(req) = rx.recv().await {
+        if let Some(back) = call(&cluster, req).await {
+            node.with(|s| s.on_cluster(back));
+        }
+    }
+}
+
+async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
+    match req {
+        ClusterReq::Claim { nick, from } => {
+            let ok = cluster.claim_nick(fold(&nick).as_bytes()).await;
+            if let Err(e) = &ok {
+                tracing::warn!("cluster: claiming {nick}: {e}");
+            }
+            let ok = ok.unwrap_or(false);
+            Some(ClusterMsg::Claimed { nick, from, ok })
+        }
+        ClusterReq::Release { folded } => {
+            if let Err(e) = cluster.release_nick(folded.as_bytes()).await {
+                tracing::warn!("cluster: releasing {folded}: {e}");
+            }
+            None
+        }
+        ClusterReq::Direct { target, req, op } => {
+            let NickOp::Privmsg { line, .. } = &op else {
+                return Some(ClusterMsg::DirectFailed { target, req, op });
+            };
+            let (from, to) = (fold(&req.nick), fold(&target));
+            let sent = cluster.send_to_nick(from.as_bytes(), to.as_bytes(), trim(line));
+            match sent.await {
+                Ok(true) => Some(ClusterMsg::Sent { req }),
+                _ => Some(ClusterMsg::DirectFailed { target, req, op }),
+            }
+        }
+        ClusterReq::Subscribe { chan, then } => {
+            if let Err(e) = cluster.subscribe(chan.as_bytes()).await {
+                tracing::warn!("cluster: subscribing to {chan}: {e}");
+            }
+            Some(ClusterMsg::Subscribed { chan, then })
+        }
+        ClusterReq::Unsubscribe { chan } => {
+            cluster.unsubscribe(chan.as_bytes()).await;
+            None
+        }
+        ClusterReq::Publish { chan, sender, line } => {
+            cluster
+                .publish(chan.as_bytes(), sender.as_bytes(), trim(&line))
+                .await;
+            None
+        }
+    }
+}
+
+/// The answer to a request the bridge had no room for: a claim is refused
+/// (433), a direct message fails (401), a JOIN runs without the topic; a
+/// line or a release is dropped.
+pub fn refuse(req: ClusterReq) -> Option<ClusterMsg> {
+    match req {
+        ClusterReq::Claim { nick, from } => Some(ClusterMsg::Claimed {
+            nick,
+            from,
+            ok: false,
+        }),
+        ClusterReq::Direct { target, req, op } => {
+            Some(ClusterMsg::DirectFailed { target, req, op })
+        }
+        ClusterReq::Subscribe { then, .. } => Some(ClusterMsg::Subscribed {
+            chan: String::new(),
+            then,
+        }),
+        ClusterReq::Release { .. }
+        | ClusterReq::Unsubscribe { .. }
+        | ClusterReq::Publish { .. } => None,
+    }
+}
+
+/// The line without its CRLF (envelopes carry it bare).
+fn trim(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r\n").unwrap_or(line)
+}
+
+/// The bare line `line` with its CRLF back.
+pub fn with_crlf(line: &[u8]) -> Bytes {
+    let mut b = BytesMut::with_capacity(line.len() + 2);
+    b.extend_from_slice(line);
+    b.extend_from_slice(b"\r\n");
+    b.freeze()
+}
+
+async fn receive(node: Rc<Node>, cluster: Rc<Cluster>, events: Receiver<Event>) {
+    let node_name = node_of(cluster.owner()).to_vec();
+    while let Some(event) = events.recv().await {
+        let back = match event {
+            Event::Up => ClusterMsg::Link(None),
+            Event::Down(why) => ClusterMsg::Link(Some(why)),
+            Event::NickLost(nick) => {
+                tracing::warn!("cluster: nick {:?} lost to another node", nick);
+                continue;
+            }
+            Event::Message(env) => {
+                let own = node_of(&env.origin) == node_name.as_slice();
+                let dedup = matches!(env.kind, Kind::Msg).then(|| event_id(&env));
+                ClusterMsg::Received { env, own, dedup }
+            }
+        };
+        node.with(|s| s.on_cluster(back));
+    }
+}
+
+/// The node name of an owner id `node:core:incarnation`.
+fn node_of(owner: &[u8]) -> &[u8] {
+    owner.split(|&b| b == b':').next().unwrap_or(owner)
+}
+
+/// An id for a QUIT or NICK line that arrives through several channels, so
+/// each member writes it once (high bit set: apart from local ids).
+fn event_id(env: &Envelope) -> u64 {
+    let mut h = DefaultHasher::new();
+    env.origin.hash(&mut h);
+    env.line.hash(&mut h);
+    h.finish() | 1 << 63
+}

@@ -1,0 +1,93 @@
+//! What the cluster bridge hands back to a shard (`--cluster` only).
+
+use super::Shard;
+use crate::chat::bridge::{with_crlf, ClusterMsg, ClusterReq};
+use crate::chat::casemap::fold;
+use crate::chat::msg::{HomeMsg, Msg};
+use crate::chat::registry::no_such_nick;
+use crate::cluster::Kind;
+
+impl Shard {
+    /// From now on nick claims and channel lines also go through the
+    /// cluster (`--cluster`).
+    pub fn set_clustered(&mut self) {
+        self.mail.set_clustered();
+    }
+
+    /// What the shard queued for the cluster bridge since the last call.
+    pub fn take_cluster(&mut self) -> Vec<ClusterReq> {
+        self.mail.take_cluster()
+    }
+
+    pub fn on_cluster(&mut self, msg: ClusterMsg) {
+        let server = &self.cfg.name;
+        let mail = &mut self.mail;
+        match msg {
+            ClusterMsg::Claimed { nick, from, ok } => {
+                if !ok {
+                    self.registry.forget(&fold(&nick), from, None, mail);
+                }
+                let msg = HomeMsg::NickResult {
+                    id: from.id,
+                    nick,
+                    ok,
+                };
+                mail.post(from.core, Msg::Home(msg));
+            }
+            ClusterMsg::Sent { req } => mail.answer(&req, Vec::new(), None),
+            ClusterMsg::DirectFailed { target, req, op } => {
+                no_such_nick(mail, server, &target, req, op)
+            }
+            ClusterMsg::Subscribed { chan, then } => {
+                if !chan.is_empty() {
+                    self.channels.subscribed(chan);
+                }
+                if let Some(then) = then {
+                    self.handle(then);
+                }
+            }
+            ClusterMsg::Received { env, own, dedup } => match env.kind {
+                Kind::Direct => {
+                    let nick = String::from_utf8_lossy(&env.subject);
+                    if let Some(to) = self.registry.holder(&nick) {
+                        let msg = HomeMsg::Reply {
+                            id: to.id,
+                            lines: vec![with_crlf(&env.line)],
+                            frag: None,
+                            done: false,
+                        };
+                        mail.post(to.core, Msg::Home(msg));
+                    }
+                }
+                Kind::Msg => self.channels.relay(&env, own, dedup, mail),
+                _ => {}
+            },
+            ClusterMsg::Link(why) => self.on_link(why),
+        }
+    }
+
+    /// Redis lost or back (its channels' topics subscribed again, the
+    /// outbox flushed): every local client is told.
+    fn on_link(&mut self, why: Option<String>) {
+        let text = match &why {
+            Some(why) => {
+                tracing::warn!("cluster: Redis lost ({why}); reconnecting");
+                LINK_LOST
+            }
+            None => {
+                tracing::info!("cluster: connected to Redis again");
+                LINK_BACK
+            }
+        };
+        for id in self.home.ids() {
+            self.home
+                .reply(&mut self.mail, id, |to| to.text("NOTICE", text));
+        }
+    }
+}
+
+/// What every local client is told when Redis goes away and comes back.
+pub const LINK_LOST: &str = "*** Lost the link to the rest of the network; reconnecting. \
+    You stay connected; channel messages wait until it is back, new nicks and \
+    messages to users on other servers are refused meanwhile.";
+pub const LINK_BACK: &str = "*** Link to the rest of the network restored.";
