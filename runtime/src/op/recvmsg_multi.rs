@@ -179,6 +179,9 @@ impl MultiShot for RecvMsgMulti {
         match cqe.result {
             // The pool ran dry: the op has ended; re-armed when a buffer is back.
             r if r == -libc::ENOBUFS => None,
+            // The driver throttled a stream holding too many unread buffers:
+            // re-armed once they are taken (the data waits in the socket).
+            r if r == -libc::ECANCELED => None,
             r if r < 0 => Some(Err(io::Error::from_raw_os_error(-r))),
             _ => None,
         }

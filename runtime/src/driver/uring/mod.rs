@@ -36,6 +36,10 @@ const WAKE_MSG: u64 = u64::MAX - 2;
 /// CQE of a MSG_RING this ring sent: this bit, and the key of the target's
 /// eventfd in `msg_fallbacks` (tags stay below 2^31, so no op has it).
 const MSG_SENT: u64 = 1 << 63;
+/// Provided buffers a multishot stream may hold unread before its op is
+/// cancelled (and re-armed once the stream has drained them): bounds what
+/// one slow stream takes of the core's pool (`Builder::recv_buffers`).
+const MULTISHOT_BACKLOG: usize = 8;
 
 pub(crate) struct Driver {
     // Field order is drop order: the ring closes before the memory the
@@ -57,6 +61,8 @@ pub(crate) struct Driver {
     /// Set by `cancel_all`: the wake read is not re-armed any more.
     closing: bool,
     woken: Vec<Waker>,
+    /// Multishot ops to cancel once the CQ is reaped (see `MULTISHOT_BACKLOG`).
+    throttled: Vec<usize>,
     pub(crate) counters: Counters,
 }
 
@@ -88,6 +94,7 @@ impl Driver {
             wake_armed: false,
             closing: false,
             woken: Vec::new(),
+            throttled: Vec::new(),
             counters: Counters::default(),
         };
         driver.arm_wake_read();
@@ -186,6 +193,7 @@ impl Driver {
                     waker: None,
                     queue: Default::default(),
                     finished: true,
+                    throttled: false,
                 };
                 Poll::Ready(Some(cqe))
             }
@@ -193,6 +201,7 @@ impl Driver {
                 waker,
                 queue,
                 finished,
+                ..
             } => {
                 if let Some(cqe) = queue.pop_front() {
                     return Poll::Ready(Some(cqe));
@@ -390,11 +399,30 @@ impl Driver {
         loop {
             let mut completion = self.ring.completion();
             let Some(entry) = completion.next() else {
-                return;
+                break;
             };
             drop(completion);
             self.counters.cqes += 1;
             self.dispatch(entry);
+        }
+        self.cancel_throttled();
+    }
+
+    /// Cancels the multishot ops whose streams hold too many buffers. Their
+    /// last CQE (ECANCELED) ends them; each stream re-arms once drained, and
+    /// what arrived meanwhile waits in the socket, so no data is lost.
+    fn cancel_throttled(&mut self) {
+        while let Some(key) = self.throttled.pop() {
+            // A cancel into a full SQ reaps first, which may finish the op.
+            if matches!(
+                self.ops.get(key),
+                Some(Slot::Multi {
+                    finished: false,
+                    ..
+                })
+            ) {
+                self.cancel(key);
+            }
         }
     }
 
@@ -421,6 +449,9 @@ impl Driver {
                     return;
                 };
                 let (waker, free) = slot.complete(cqe);
+                if slot.should_throttle(MULTISHOT_BACKLOG) {
+                    self.throttled.push(key);
+                }
                 if free {
                     self.ops.remove(key);
                 }

@@ -9,6 +9,8 @@
 //!
 //!  Multi { queue } ──CQE with MORE──▶ queued for the stream
 //!                  ──CQE without MORE──▶ finished (freed once drained)
+//!                  ──MULTISHOT_BACKLOG buffers queued──▶ throttled: cancelled,
+//!                    so the stream drains and re-arms (the rest waits in the socket)
 //! ```
 //!
 //! An orphaned slot keeps the op's buffers, sockaddrs and fds alive until
@@ -27,6 +29,8 @@ pub(crate) enum Slot {
         waker: Option<Waker>,
         queue: VecDeque<Cqe>,
         finished: bool,
+        /// An ASYNC_CANCEL was sent because the queue held too many buffers.
+        throttled: bool,
     },
     Orphaned(Box<dyn Release>),
 }
@@ -45,6 +49,7 @@ impl Slot {
                         waker: None,
                         queue,
                         finished: false,
+                        throttled: false,
                     };
                 } else {
                     *self = Slot::Done(cqe);
@@ -55,6 +60,7 @@ impl Slot {
                 waker,
                 queue,
                 finished,
+                ..
             } => {
                 queue.push_back(cqe);
                 if !cqe.more() {
@@ -68,5 +74,26 @@ impl Slot {
             }
             Slot::Done(_) => (None, false),
         }
+    }
+
+    /// Whether this running multishot op now holds `limit` provided buffers
+    /// its stream has not taken: it is marked throttled and must be
+    /// cancelled, so that one stream whose task does not keep up (its peer
+    /// never reads the echo, say) cannot drain the core's shared pool.
+    pub(crate) fn should_throttle(&mut self, limit: usize) -> bool {
+        let Slot::Multi {
+            queue,
+            finished: false,
+            throttled: throttled @ false,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        if queue.iter().filter(|c| c.buffer_id().is_some()).count() < limit {
+            return false;
+        }
+        *throttled = true;
+        true
     }
 }
