@@ -18,13 +18,21 @@ use super::scripts::Script;
 use super::state::{Inner, Link};
 use super::Event;
 
+/// Reconnect backoff's ceiling; every core of every node retries at least this often.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// How long after a reconnect this core refuses new nick claims: twice the
+/// backoff ceiling, so that after a Redis restart (which loses every claim)
+/// each node's cores have reconnected and re-claimed their nicks before
+/// another node can take one of them.
+const RECLAIM_GRACE: Duration = Duration::from_secs(2 * MAX_BACKOFF.as_secs());
+
 /// Connects, serves until the link is lost, reconnects; forever.
 pub async fn supervise(inner: Rc<Inner>) {
     let seed = inner
         .owner
         .iter()
         .fold(0u64, |h, &b| h.wrapping_mul(31).wrapping_add(b as u64));
-    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2), seed);
+    let mut backoff = Backoff::new(Duration::from_millis(50), MAX_BACKOFF, seed);
     let mut ever_up = false;
     let mut reported = false;
     loop {
@@ -32,6 +40,8 @@ pub async fn supervise(inner: Rc<Inner>) {
             Ok(lost) => {
                 if ever_up {
                     ClusterCounters::add(&inner.counters.reconnects, 1);
+                    let reopen = std::time::Instant::now() + RECLAIM_GRACE;
+                    inner.claims_closed_until.set(Some(reopen));
                 }
                 ever_up = true;
                 backoff.reset();

@@ -56,7 +56,7 @@ mod state;
 mod subs;
 mod wire;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -123,6 +123,7 @@ impl Cluster {
             sub_waiters: RefCell::new(HashMap::new()),
             events,
             counters: Arc::default(),
+            claims_closed_until: Cell::new(None),
         });
         let tasks = vec![
             uringo::spawn(link::supervise(inner.clone())),
@@ -149,6 +150,12 @@ impl Cluster {
     /// Claims `nick` (its folded form) for this client: `true` if it is now
     /// ours, `false` if another client holds it (433).
     pub async fn claim_nick(&self, nick: &[u8]) -> Result<bool, ClusterError> {
+        if let Some(until) = self.inner.claims_closed_until.get() {
+            if std::time::Instant::now() < until {
+                return Ok(false); // other nodes may still be re-claiming it
+            }
+            self.inner.claims_closed_until.set(None);
+        }
         let lease = self.inner.cfg.lease.as_millis().to_string();
         let reply = self
             .inner

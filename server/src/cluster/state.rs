@@ -2,7 +2,7 @@
 //! what it must restore after a reconnect (its nicks, its members, its
 //! subscriptions), the outbox, and the event sender.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -55,6 +55,10 @@ pub struct Inner {
     pub outbox: RefCell<Outbox>,
     pub events: Sender<Event>,
     pub counters: Arc<ClusterCounters>,
+    /// After a reconnect, new nick claims are refused until then: Redis may
+    /// have restarted empty, and every node's cores need their backoff's
+    /// worth of time to re-claim the nicks they hold (see `RECLAIM_GRACE`).
+    pub claims_closed_until: Cell<Option<std::time::Instant>>,
 }
 
 impl Inner {
