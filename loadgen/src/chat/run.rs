@@ -145,6 +145,23 @@ fn write_outputs(args: &ChatArgs, summary: &ChatSummary, hist: &Histogram<u64>) 
     Ok(())
 }
 
+/// The state every core's clients share: counters for the progress lines and, in the closed
+/// loop, one in-flight window per client.
+fn new_shared(args: &ChatArgs, cores: usize) -> Shared {
+    Shared {
+        clients: args.clients,
+        cores,
+        connected: AtomicU64::new(0),
+        registered: AtomicU64::new(0),
+        setup_done: AtomicU64::new(0),
+        progress: (0..cores).map(|_| Progress::default()).collect(),
+        windows: match args.in_flight {
+            Some(_) => (0..args.clients).map(|_| Window::default()).collect(),
+            None => Vec::new(),
+        },
+    }
+}
+
 /// Runs the chat load described by `args`; prints a line per second; writes `--json`.
 pub fn run(args: &ChatArgs) -> io::Result<ChatSummary> {
     args.validate()
@@ -159,18 +176,7 @@ pub fn run(args: &ChatArgs) -> io::Result<ChatSummary> {
             "--in-flight needs at least two members in every channel (more --clients or --joins)",
         ));
     }
-    let shared = Arc::new(Shared {
-        clients: args.clients,
-        cores,
-        connected: AtomicU64::new(0),
-        registered: AtomicU64::new(0),
-        setup_done: AtomicU64::new(0),
-        progress: (0..cores).map(|_| Progress::default()).collect(),
-        windows: match args.in_flight {
-            Some(_) => (0..args.clients).map(|_| Window::default()).collect(),
-            None => Vec::new(),
-        },
-    });
+    let shared = Arc::new(new_shared(args, cores));
     let (tx, printer) =
         ticker::spawn_printer(cores, format_tick, output::is_stdout(args.json.as_deref()));
     let epoch = Instant::now();

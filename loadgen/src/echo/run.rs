@@ -167,17 +167,13 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
     let _ = printer.join();
     let (own_cpu, server_cpu) = sampler.join().unwrap_or_default();
 
-    let mut hist = latency::histogram();
-    let mut service = latency::histogram();
-    let mut errors = Errors::default();
-    let (mut messages, mut bytes) = (0, 0);
-    for r in &results {
-        latency::merge(&mut hist, &r.hist);
-        latency::merge(&mut service, &r.service);
-        errors.add(&r.errors);
-        messages += r.messages;
-        bytes += r.bytes;
-    }
+    let Merged {
+        hist,
+        service,
+        errors,
+        messages,
+        bytes,
+    } = merge(&results);
     // Every connection gone before the end (server killed): the run ended there.
     let ended_early = live.ended().filter(|&at| at < tl.end);
     let window_end = ended_early.unwrap_or(tl.end).max(tl.measure_from);
@@ -218,6 +214,33 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
     };
     write_outputs(args, &run)?;
     Ok(run)
+}
+
+/// The cores' results added up.
+struct Merged {
+    hist: hdrhistogram::Histogram<u64>,
+    service: hdrhistogram::Histogram<u64>,
+    errors: Errors,
+    messages: u64,
+    bytes: u64,
+}
+
+fn merge(results: &[CoreResult]) -> Merged {
+    let mut m = Merged {
+        hist: latency::histogram(),
+        service: latency::histogram(),
+        errors: Errors::default(),
+        messages: 0,
+        bytes: 0,
+    };
+    for r in results {
+        latency::merge(&mut m.hist, &r.hist);
+        latency::merge(&mut m.service, &r.service);
+        m.errors.add(&r.errors);
+        m.messages += r.messages;
+        m.bytes += r.bytes;
+    }
+    m
 }
 
 fn write_outputs(args: &EchoArgs, run: &EchoRun) -> io::Result<()> {
