@@ -134,38 +134,7 @@ fn run(cli: Cli) -> io::Result<()> {
             "need --rounds >= 1, at least one server, --duration > 0",
         ));
     }
-    let plan = match &cli.mode {
-        Mode::Saturate {
-            sizes,
-            conns,
-            pipeline,
-        } => Plan {
-            cases: sizes
-                .iter()
-                .flat_map(|&size| {
-                    conns.iter().map(move |&conns| Case {
-                        size,
-                        conns,
-                        rate: None,
-                    })
-                })
-                .collect(),
-            pipeline: *pipeline,
-            open_loop: false,
-        },
-        Mode::Rate { rates, size, conns } => Plan {
-            cases: rates
-                .iter()
-                .map(|&rate| Case {
-                    size: *size,
-                    conns: *conns,
-                    rate: Some(rate),
-                })
-                .collect(),
-            pipeline: 1,
-            open_loop: true,
-        },
-    };
+    let plan = plan_of(&cli.mode);
     let bin_dir = c.bin_dir.clone().unwrap_or_else(default_bin_dir);
     let out = c
         .out
@@ -216,16 +185,7 @@ fn run(cli: Cli) -> io::Result<()> {
                     &mut warned_pinning,
                 ) {
                     Ok(m) => {
-                        eprintln!(
-                            "{label} {:>11} msgs/s  p99 {:>8} us  server {} us/msg ({} user + {} kernel)  loadgen {} us/msg{}",
-                            thousands(m.summary.msgs_per_sec),
-                            fixed(Some(m.summary.p99_us), 1),
-                            fixed(m.server_cpu_us_per_msg, 2),
-                            fixed(m.server_user_us_per_msg, 2),
-                            fixed(m.server_kernel_us_per_msg, 2),
-                            fixed(m.loadgen_cpu_us_per_msg, 2),
-                            if m.summary.errors > 0 { format!("  ERRORS {}", m.summary.errors) } else { String::new() }
-                        );
+                        eprintln!("{label} {}", progress(&m));
                         results.entry((case, kind)).or_default().push(m);
                     }
                     Err(e) => eprintln!("{label} FAILED: {e}"),
@@ -234,14 +194,78 @@ fn run(cli: Cli) -> io::Result<()> {
         }
     }
 
+    report(c, &plan, &results, &out, started)
+}
+
+fn plan_of(mode: &Mode) -> Plan {
+    match mode {
+        Mode::Saturate {
+            sizes,
+            conns,
+            pipeline,
+        } => Plan {
+            cases: sizes
+                .iter()
+                .flat_map(|&size| {
+                    conns.iter().map(move |&conns| Case {
+                        size,
+                        conns,
+                        rate: None,
+                    })
+                })
+                .collect(),
+            pipeline: *pipeline,
+            open_loop: false,
+        },
+        Mode::Rate { rates, size, conns } => Plan {
+            cases: rates
+                .iter()
+                .map(|&rate| Case {
+                    size: *size,
+                    conns: *conns,
+                    rate: Some(rate),
+                })
+                .collect(),
+            pipeline: 1,
+            open_loop: true,
+        },
+    }
+}
+
+/// A finished run's figures, for its progress line.
+fn progress(m: &Measurement) -> String {
+    format!(
+        "{:>11} msgs/s  p99 {:>8} us  server {} us/msg ({} user + {} kernel)  loadgen {} us/msg{}",
+        thousands(m.summary.msgs_per_sec),
+        fixed(Some(m.summary.p99_us), 1),
+        fixed(m.server_cpu_us_per_msg, 2),
+        fixed(m.server_user_us_per_msg, 2),
+        fixed(m.server_kernel_us_per_msg, 2),
+        fixed(m.loadgen_cpu_us_per_msg, 2),
+        if m.summary.errors > 0 {
+            format!("  ERRORS {}", m.summary.errors)
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// Prints the table (and writes it with the chart) for the runs' medians.
+fn report(
+    c: &Common,
+    plan: &Plan,
+    results: &HashMap<(Case, ServerKind), Vec<Measurement>>,
+    out: &std::path::Path,
+    started: Instant,
+) -> io::Result<()> {
     let (table, chart) = if plan.open_loop {
         let chart = out.join("rate.svg");
-        charts::cpu_split(&chart, &cpu_bars(&plan.cases, &c.servers, &results))?;
-        (rate_table(&plan.cases, &c.servers, &results), chart)
+        charts::cpu_split(&chart, &cpu_bars(&plan.cases, &c.servers, results))?;
+        (rate_table(&plan.cases, &c.servers, results), chart)
     } else {
         let chart = out.join("saturate.svg");
-        charts::throughput(&chart, &throughput_bars(&plan.cases, &c.servers, &results))?;
-        (saturate_table(&plan.cases, &c.servers, &results), chart)
+        charts::throughput(&chart, &throughput_bars(&plan.cases, &c.servers, results))?;
+        (saturate_table(&plan.cases, &c.servers, results), chart)
     };
     let command: Vec<String> = std::env::args().collect();
     let mut text = format!(
