@@ -50,10 +50,9 @@ pub fn cpu_split(path: &Path, groups: &[Group]) -> io::Result<()> {
     )
 }
 
-fn draw(path: &Path, title: &str, y_desc: &str, groups: &[Group]) -> io::Result<()> {
-    let err =
-        |e: &dyn std::fmt::Display| io::Error::other(format!("chart {}: {e}", path.display()));
-    let top = groups
+/// The y axis's top: the tallest stack or whisker, with room for the legend.
+fn y_top(groups: &[Group]) -> f64 {
+    groups
         .iter()
         .flat_map(|g| &g.bars)
         .map(|b| {
@@ -62,16 +61,25 @@ fn draw(path: &Path, title: &str, y_desc: &str, groups: &[Group]) -> io::Result<
         })
         .fold(0.0, f64::max)
         .max(1e-9)
-        * 1.15;
-    let servers: Vec<&str> = {
-        let mut v: Vec<&str> = Vec::new();
-        for b in groups.iter().flat_map(|g| &g.bars) {
-            if !v.contains(&b.server) {
-                v.push(b.server);
-            }
+        * 1.15
+}
+
+/// Every server that has a bar, in the order they first appear.
+fn servers_of(groups: &[Group]) -> Vec<&'static str> {
+    let mut v: Vec<&str> = Vec::new();
+    for b in groups.iter().flat_map(|g| &g.bars) {
+        if !v.contains(&b.server) {
+            v.push(b.server);
         }
-        v
-    };
+    }
+    v
+}
+
+fn draw(path: &Path, title: &str, y_desc: &str, groups: &[Group]) -> io::Result<()> {
+    let err =
+        |e: &dyn std::fmt::Display| io::Error::other(format!("chart {}: {e}", path.display()));
+    let top = y_top(groups);
+    let servers = servers_of(groups);
     let root = SVGBackend::new(path, (1100, 520)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let n = groups.len().max(1);
