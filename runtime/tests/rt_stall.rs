@@ -7,38 +7,13 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use support::within;
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
-
-static STALL_REPORTS: AtomicUsize = AtomicUsize::new(0);
-
-/// Counts WARN events from the runtime's watchdog; ignores everything else.
-struct CountWatchdogWarnings;
-
-impl Subscriber for CountWatchdogWarnings {
-    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        *metadata.level() == Level::WARN
-            && metadata.target().starts_with("uringo::executor::watchdog")
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, _: &Event<'_>) {
-        STALL_REPORTS.fetch_add(1, Ordering::SeqCst);
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
+use support::{stalls, within};
 
 #[test]
 fn a_task_that_blocks_past_the_threshold_is_reported_and_yielding_ones_are_not() {
-    tracing::subscriber::set_global_default(CountWatchdogWarnings).unwrap();
+    stalls::collect();
     within(Duration::from_secs(60), "stall detector", || {
         // Yielding tasks, each poll far below the threshold: no report.
         let rt = uringo::Builder::new()
@@ -64,7 +39,7 @@ fn a_task_that_blocks_past_the_threshold_is_reported_and_yielding_ones_are_not()
             }
         });
         assert_eq!(
-            STALL_REPORTS.load(Ordering::SeqCst),
+            stalls::reports().len(),
             0,
             "a task that yields was reported as stalled"
         );
@@ -82,12 +57,12 @@ fn a_task_that_blocks_past_the_threshold_is_reported_and_yielding_ones_are_not()
             .await;
         });
         assert!(
-            STALL_REPORTS.load(Ordering::SeqCst) >= 1,
+            !stalls::reports().is_empty(),
             "a 200 ms poll was not reported"
         );
 
         // Off means off.
-        let before = STALL_REPORTS.load(Ordering::SeqCst);
+        let before = stalls::reports().len();
         let rt = uringo::Builder::new()
             .cores(1)
             .pin(false)
@@ -97,7 +72,7 @@ fn a_task_that_blocks_past_the_threshold_is_reported_and_yielding_ones_are_not()
             uringo::spawn(async { std::thread::sleep(Duration::from_millis(100)) }).await;
         });
         assert_eq!(
-            STALL_REPORTS.load(Ordering::SeqCst),
+            stalls::reports().len(),
             before,
             "stall_threshold(None) still reports"
         );
