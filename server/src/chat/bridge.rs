@@ -9,8 +9,8 @@
 //! sends its members. Channel PRIVMSG/NOTICE are delivered only from the
 //! channel's Redis topic, on every node (the sender's included), so all
 //! members network-wide see them in the order Redis published them.
-//! JOIN, PART, QUIT and NICK lines reach the sender's own node's members at
-//! once and the other nodes' through the topic.
+//! So do JOIN, PART, QUIT, NICK, KICK, TOPIC and MODE lines: only what
+//! answers the requester stays immediate (see `cluster_lines`).
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -75,8 +75,8 @@ pub enum ClusterMsg {
     },
     /// Subscribed to `chan` (empty: not subscribed, no room); run `then`.
     Subscribed { chan: String, then: Option<Msg> },
-    /// A line published by a node (`own`: this one) for a channel's members
-    /// or for the holder of a nick (`Kind::Direct`).
+    /// A line published by a node (`own`: this core of this node) for a
+    /// channel's members or for the holder of a nick (`Kind::Direct`).
     Received {
         env: Envelope,
         own: bool,
@@ -189,7 +189,6 @@ pub fn with_crlf(line: &[u8]) -> Bytes {
 }
 
 async fn receive(node: Rc<Node>, cluster: Rc<Cluster>, events: Receiver<Event>) {
-    let node_name = node_of(cluster.owner()).to_vec();
     while let Some(event) = events.recv().await {
         let back = match event {
             Event::Up => ClusterMsg::Link(None),
@@ -199,7 +198,7 @@ async fn receive(node: Rc<Node>, cluster: Rc<Cluster>, events: Receiver<Event>) 
                 continue;
             }
             Event::Message(env) => {
-                let own = node_of(&env.origin) == node_name.as_slice();
+                let own = env.origin == *cluster.owner();
                 let dedup = matches!(env.kind, Kind::Msg).then(|| event_id(&env));
                 ClusterMsg::Received { env, own, dedup }
             }
@@ -208,16 +207,25 @@ async fn receive(node: Rc<Node>, cluster: Rc<Cluster>, events: Receiver<Event>) 
     }
 }
 
+/// `line` without its tag section (each channel's copy has its own time).
+fn untagged(line: &[u8]) -> &[u8] {
+    match line.strip_prefix(b"@") {
+        Some(rest) => rest.splitn(2, |&b| b == b' ').nth(1).unwrap_or(b""),
+        None => line,
+    }
+}
+
 /// The node name of an owner id `node:core:incarnation`.
 fn node_of(owner: &[u8]) -> &[u8] {
     owner.split(|&b| b == b':').next().unwrap_or(owner)
 }
 
-/// An id for a QUIT or NICK line that arrives through several channels, so
-/// each member writes it once (high bit set: apart from local ids).
+/// An id for a QUIT or NICK line that arrives through several channels
+/// (published by several cores of its node), so each member writes it once
+/// (high bit set: apart from local ids).
 fn event_id(env: &Envelope) -> u64 {
     let mut h = DefaultHasher::new();
-    env.origin.hash(&mut h);
-    env.line.hash(&mut h);
+    node_of(&env.origin).hash(&mut h);
+    untagged(&env.line).hash(&mut h);
     h.finish() | 1 << 63
 }

@@ -24,6 +24,7 @@ pub mod casemap;
 mod chan_cmds;
 mod channel;
 mod channels;
+mod cluster_lines;
 pub mod cli;
 mod client;
 mod clock;

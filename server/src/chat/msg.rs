@@ -288,6 +288,9 @@ pub struct Event {
     pub alt: Option<(Cap, Bytes)>,
     /// Only channel operators get it (invite-notify).
     pub ops_only: bool,
+    /// If not empty, only these members get the line on this core
+    /// (clustered: the others get it from the channel's Redis topic).
+    pub only: Vec<ClientRef>,
 }
 
 /// Membership change a member core applies to its local mirror.

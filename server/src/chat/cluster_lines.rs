@@ -1,0 +1,136 @@
+//! Clustered (`--cluster`): every line a channel shows its members goes
+//! through the channel's Redis topic, and every node (the sender's own
+//! included) writes it to its members from there, so all members
+//! network-wide see one order of JOIN, PART, QUIT, NICK, KICK, TOPIC,
+//! MODE and messages alike.
+//!
+//! What stays immediate on the sender's node is what answers the sender:
+//! its own JOIN/PART/KICK/TOPIC/MODE line (with the numerics after it) and
+//! a KICK victim's KICK line (it leaves the channel's mirror at once). A
+//! labeled PRIVMSG's echo stays immediate too, inside its label; an
+//! unlabeled echo (echo-message) comes back through the topic like
+//! everyone's copy, with the same tags.
+//!
+//! On the wire the line carries its tags (`time`, `msgid`, client-only
+//! `+tags`) and two of this server's own: `uringo/except=CORE.ID` (the
+//! member of the publishing node that got it already) and
+//! `uringo/alt=CAP` with a second line after a `\n` (what members with
+//! that cap get instead: extended-join, away-notify, TAGMSG).
+
+use bytes::{Bytes, BytesMut};
+
+use super::bridge::{with_crlf, ClusterReq};
+use super::caps::Cap;
+use super::casemap::fold;
+use super::channel::{Channel, Effects};
+use super::mail::Mail;
+use super::msg::{Change, ClientRef, Event, Req};
+use super::tags::{tag_value, with_tags, Meta};
+use crate::cluster::Envelope;
+
+const EXCEPT: &[u8] = b"uringo/except";
+const ALT: &[u8] = b"uringo/alt";
+
+/// Publishes `fx`'s member lines on `key`'s topic and keeps, for the
+/// members here, only what the requester (and a KICK victim) must see at
+/// once. `is_msg`: a PRIVMSG/NOTICE/TAGMSG; `labeled`: the sender waits
+/// for its answer (the echo then stays in it).
+pub fn publish(key: &str, req: &Req, fx: &mut Effects, is_msg: bool, labeled: bool, mail: &mut Mail) {
+    let sender = fold(&req.nick);
+    let actor = req.from;
+    let mut now: Option<Bytes> = None;
+    for d in &mut fx.deliveries {
+        let e = &mut d.event;
+        if e.ops_only || e.line.is_empty() && e.alt.is_none() {
+            continue;
+        }
+        if e.meta.time.is_empty() {
+            e.meta.time = now.get_or_insert_with(|| Meta::now(Bytes::new()).time).clone();
+        }
+        let mut at_once = Vec::new();
+        if e.except != Some(actor) && (!is_msg || labeled) {
+            at_once.push(actor);
+        }
+        if let Change::Leave { who } = e.change {
+            if who != actor {
+                at_once.push(who);
+            }
+        }
+        // An unlabeled echo comes back through the topic to the sender too.
+        let echo_later = is_msg && !labeled && e.except.is_none();
+        let except = (!echo_later).then_some(actor);
+        let line = to_wire(e, except);
+        let (chan, sender) = (key.to_string(), sender.clone());
+        mail.send_cluster(ClusterReq::Publish { chan, sender, line });
+        if at_once.is_empty() {
+            e.line = Bytes::new();
+            e.alt = None;
+        }
+        e.only = at_once;
+    }
+    fx.deliveries
+        .retain(|d| !d.event.line.is_empty() || d.event.alt.is_some() || d.event.change != Change::None);
+}
+
+/// The effects of a line from `ch`'s topic for the members here. `own`:
+/// this node published it (its `uringo/except` member got it already).
+pub fn relay(ch: &Channel, env: &Envelope, own: bool, dedup: Option<u64>) -> Effects {
+    let (meta, line) = Meta::from_wire(&env.line);
+    let raw = tags_of(&env.line);
+    let (line, alt) = match line.iter().position(|&b| b == b'\n') {
+        Some(i) => (line.slice(..i), Some(line.slice(i + 1..))),
+        None => (line, None),
+    };
+    let alt_cap = tag_value(raw, ALT).and_then(|c| Cap::from_name(&String::from_utf8_lossy(c)));
+    let line = if line.is_empty() { line } else { with_crlf(&line) };
+    let sender = String::from_utf8_lossy(&env.subject);
+    let mut fx = ch.relay(line, &sender, dedup);
+    if let Some(d) = fx.deliveries.first_mut() {
+        if own {
+            d.event.except = tag_value(raw, EXCEPT).and_then(parse_ref);
+        }
+        d.event.meta = meta;
+        d.event.alt = alt_cap.zip(alt).map(|(cap, l)| (cap, with_crlf(&l)));
+    }
+    fx
+}
+
+/// `e`'s line and alternative as they travel (see the module docs).
+fn to_wire(e: &Event, except: Option<ClientRef>) -> Bytes {
+    let trim = |l: &Bytes| -> Bytes {
+        let n = l.len() - usize::from(l.ends_with(b"\r\n")) * 2;
+        l.slice(..n)
+    };
+    let mut own: Vec<u8> = Vec::new();
+    if let Some(who) = except {
+        own.extend_from_slice(format!("uringo/except={}.{}", who.core, who.id).as_bytes());
+    }
+    let mut out = BytesMut::from(&e.meta.to_wire(&trim(&e.line))[..]);
+    if let Some((cap, alt)) = &e.alt {
+        if !own.is_empty() {
+            own.push(b';');
+        }
+        own.extend_from_slice(format!("uringo/alt={}", cap.name()).as_bytes());
+        out.extend_from_slice(b"\n");
+        out.extend_from_slice(&trim(alt));
+    }
+    match own.is_empty() {
+        true => out.freeze(),
+        false => with_tags(&out.freeze(), &own),
+    }
+}
+
+/// The raw tag section of a wire line, if any.
+fn tags_of(line: &[u8]) -> Option<&[u8]> {
+    let rest = line.strip_prefix(b"@")?;
+    Some(&rest[..rest.iter().position(|&b| b == b' ')?])
+}
+
+/// `CORE.ID` as a client of this node.
+fn parse_ref(v: &[u8]) -> Option<ClientRef> {
+    let (core, id) = std::str::from_utf8(v).ok()?.split_once('.')?;
+    Some(ClientRef {
+        core: core.parse().ok()?,
+        id: id.parse().ok()?,
+    })
+}
