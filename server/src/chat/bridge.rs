@@ -123,11 +123,12 @@ async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
             None
         }
         ClusterReq::Direct { target, req, op } => {
-            let NickOp::Privmsg { line, .. } = &op else {
+            let NickOp::Privmsg { line, meta, .. } = &op else {
                 return Some(ClusterMsg::DirectFailed { target, req, op });
             };
             let (from, to) = (fold(&req.nick), fold(&target));
-            let sent = cluster.send_to_nick(from.as_bytes(), to.as_bytes(), trim(line));
+            let line = meta.to_wire(trim(line));
+            let sent = cluster.send_to_nick(from.as_bytes(), to.as_bytes(), &line);
             match sent.await {
                 Ok(true) => Some(ClusterMsg::Sent { req }),
                 _ => Some(ClusterMsg::DirectFailed { target, req, op }),

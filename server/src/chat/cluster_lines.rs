@@ -35,7 +35,14 @@ const ALT: &[u8] = b"uringo/alt";
 /// members here, only what the requester (and a KICK victim) must see at
 /// once. `is_msg`: a PRIVMSG/NOTICE/TAGMSG; `labeled`: the sender waits
 /// for its answer (the echo then stays in it).
-pub fn publish(key: &str, req: &Req, fx: &mut Effects, is_msg: bool, labeled: bool, mail: &mut Mail) {
+pub fn publish(
+    key: &str,
+    req: &Req,
+    fx: &mut Effects,
+    is_msg: bool,
+    labeled: bool,
+    mail: &mut Mail,
+) {
     let sender = fold(&req.nick);
     let actor = req.from;
     let mut now: Option<Bytes> = None;
@@ -45,7 +52,9 @@ pub fn publish(key: &str, req: &Req, fx: &mut Effects, is_msg: bool, labeled: bo
             continue;
         }
         if e.meta.time.is_empty() {
-            e.meta.time = now.get_or_insert_with(|| Meta::now(Bytes::new()).time).clone();
+            e.meta.time = now
+                .get_or_insert_with(|| Meta::now(Bytes::new()).time)
+                .clone();
         }
         let mut at_once = Vec::new();
         if e.except != Some(actor) && (!is_msg || labeled) {
@@ -68,8 +77,9 @@ pub fn publish(key: &str, req: &Req, fx: &mut Effects, is_msg: bool, labeled: bo
         }
         e.only = at_once;
     }
-    fx.deliveries
-        .retain(|d| !d.event.line.is_empty() || d.event.alt.is_some() || d.event.change != Change::None);
+    fx.deliveries.retain(|d| {
+        !d.event.line.is_empty() || d.event.alt.is_some() || d.event.change != Change::None
+    });
 }
 
 /// The effects of a line from `ch`'s topic for the members here. `own`:
@@ -82,7 +92,11 @@ pub fn relay(ch: &Channel, env: &Envelope, own: bool, dedup: Option<u64>) -> Eff
         None => (line, None),
     };
     let alt_cap = tag_value(raw, ALT).and_then(|c| Cap::from_name(&String::from_utf8_lossy(c)));
-    let line = if line.is_empty() { line } else { with_crlf(&line) };
+    let line = if line.is_empty() {
+        line
+    } else {
+        with_crlf(&line)
+    };
     let sender = String::from_utf8_lossy(&env.subject);
     let mut fx = ch.relay(line, &sender, dedup);
     if let Some(d) = fx.deliveries.first_mut() {

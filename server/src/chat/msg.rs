@@ -127,6 +127,14 @@ pub enum HomeMsg {
     },
     /// From a channel owner: write `line` to the local members.
     Deliver(Deliver),
+    /// Clustered: a PRIVMSG/NOTICE/TAGMSG from another node for local
+    /// client `id`, with its tags.
+    Afar {
+        id: ClientId,
+        line: Bytes,
+        meta: Meta,
+        tags_only: bool,
+    },
     /// Answer lines for client `id`; `done` ends one pending request.
     Reply {
         id: ClientId,

@@ -178,6 +178,18 @@ impl Shard {
         let mail = &mut self.mail;
         match msg {
             HomeMsg::Deliver(d) => self.home.on_deliver(mail, d),
+            HomeMsg::Afar {
+                id,
+                line,
+                meta,
+                tags_only,
+            } => {
+                if let Some(caps) = self.home.client(id).map(|c| c.caps) {
+                    if !tags_only || caps.has(super::caps::Cap::MessageTags) {
+                        self.home.send(mail, id, meta.render(&line, caps));
+                    }
+                }
+            }
             HomeMsg::Monitor { id, nick, online } => self.home.on_monitor(mail, id, nick, online),
             HomeMsg::AtClient {
                 id,

@@ -289,7 +289,10 @@ mod tests {
         let meta = Meta::now(Bytes::from("+a=1"));
         let wire = meta.to_wire(b":a PRIVMSG #c :x y");
         assert!(wire.starts_with(b"@time="), "{wire:?}");
-        assert_eq!(Meta::from_wire(&wire), (meta.clone(), Bytes::from(":a PRIVMSG #c :x y")));
+        assert_eq!(
+            Meta::from_wire(&wire),
+            (meta.clone(), Bytes::from(":a PRIVMSG #c :x y"))
+        );
         let bare = Bytes::from(":a JOIN #c");
         assert_eq!(Meta::from_wire(&bare), (Meta::default(), bare.clone()));
         assert_eq!(Meta::default().to_wire(&bare), bare);

@@ -5,6 +5,7 @@ use crate::chat::bridge::{with_crlf, ClusterMsg, ClusterReq};
 use crate::chat::casemap::fold;
 use crate::chat::msg::{HomeMsg, Msg};
 use crate::chat::registry::no_such_nick;
+use crate::chat::tags::Meta;
 use crate::cluster::Kind;
 
 impl Shard {
@@ -50,11 +51,12 @@ impl Shard {
                 Kind::Direct => {
                     let nick = String::from_utf8_lossy(&env.subject);
                     if let Some(to) = self.registry.holder(&nick) {
-                        let msg = HomeMsg::Reply {
+                        let (meta, line) = Meta::from_wire(&env.line);
+                        let msg = HomeMsg::Afar {
                             id: to.id,
-                            lines: vec![with_crlf(&env.line)],
-                            frag: None,
-                            done: false,
+                            tags_only: is_tagmsg(&line),
+                            line: with_crlf(&line),
+                            meta,
                         };
                         mail.post(to.core, Msg::Home(msg));
                     }
@@ -84,6 +86,11 @@ impl Shard {
                 .reply(&mut self.mail, id, |to| to.text("NOTICE", text));
         }
     }
+}
+
+/// Whether `line` (`:prefix TAGMSG target`) is a TAGMSG.
+fn is_tagmsg(line: &[u8]) -> bool {
+    line.split(|&b| b == b' ').nth(1) == Some(b"TAGMSG")
 }
 
 /// What every local client is told when Redis goes away and comes back.
