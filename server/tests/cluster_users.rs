@@ -197,3 +197,72 @@ fn echo_and_tags_cross_nodes() {
     assert_eq!(tag(&echo, "msgid"), tag(&got, "msgid"));
     assert_eq!(tag(&echo, "time"), tag(&got, "time"));
 }
+
+#[test]
+fn whois_ison_userhost_monitor_and_whowas_see_other_nodes() {
+    let Some((_redis, nodes)) = three_nodes() else {
+        return;
+    };
+    let mut a = Client::register(nodes[0].addr, "alice");
+    a.send("AWAY :out to lunch");
+    a.expect(|l| code(l) == "306");
+    let mut b = Client::register(nodes[1].addr, "bob");
+
+    // alice's profile reaches Redis a moment after her AWAY's 306, and
+    // nothing tells bob when: ask until the answer has it.
+    let mut lines = Vec::new();
+    for _ in 0..200 {
+        b.send("WHOIS alice");
+        lines = b.expect(|l| code(l) == "318");
+        if lines.iter().any(|l| code(l) == "301") {
+            break;
+        }
+    }
+    let find = |c: &str| lines.iter().find(|l| code(l) == c).cloned();
+    let user = find("311").expect("311");
+    assert!(
+        user.ends_with(" 311 bob alice alice 127.0.0.1 * :Real alice"),
+        "{user}"
+    );
+    assert!(
+        find("312").expect("312").contains(" 312 bob alice n1 :"),
+        "{lines:?}"
+    );
+    assert!(
+        find("301").expect("301").ends_with(" :out to lunch"),
+        "{lines:?}"
+    );
+    b.send("WHOIS nobody");
+    b.expect(|l| code(l) == "401");
+
+    b.send("ISON nobody alice bob");
+    let ison = b.expect(|l| code(l) == "303").pop().unwrap();
+    assert!(ison.ends_with(" 303 bob :alice bob"), "{ison}");
+    b.send("USERHOST alice");
+    let uh = b.expect(|l| code(l) == "302").pop().unwrap();
+    assert!(uh.ends_with(" 302 bob :alice=-alice@127.0.0.1"), "{uh}");
+
+    // MONITOR: the state now, then carol coming and going on a third node.
+    b.send("MONITOR + alice,carol");
+    let mut online = false;
+    let mut offline = false;
+    while !(online && offline) {
+        let l = b.next_line().expect("line");
+        online |= code(&l) == "730" && l.ends_with(":alice");
+        offline |= code(&l) == "731" && l.ends_with(":carol");
+    }
+    let mut c = Client::register(nodes[2].addr, "carol");
+    b.expect(|l| code(l) == "730" && l.ends_with(":carol"));
+    c.send("QUIT :bye");
+    b.expect(|l| code(l) == "731" && l.ends_with(":carol"));
+
+    // WHOWAS remembers carol network-wide.
+    a.send("WHOWAS carol");
+    let lines = a.expect(|l| code(l) == "369");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with(" 314 alice carol carol 127.0.0.1 * :Real carol")),
+        "{lines:?}"
+    );
+}

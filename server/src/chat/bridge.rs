@@ -19,6 +19,7 @@ use std::rc::Rc;
 use bytes::{Bytes, BytesMut};
 use uringo::chan::{Receiver, Sender};
 
+use super::bridge_users::{UserMsg, UserReq};
 use super::casemap::fold;
 use super::msg::{ClientRef, Msg, NickOp, Req};
 use super::node::Node;
@@ -56,6 +57,8 @@ pub enum ClusterReq {
         sender: String,
         line: Bytes,
     },
+    /// Users' public information (`bridge_users`).
+    Users(UserReq),
 }
 
 /// What the bridge hands back to the shard.
@@ -84,6 +87,11 @@ pub enum ClusterMsg {
     },
     /// Redis lost (`Some(reason)`) or back (`None`).
     Link(Option<String>),
+    /// Answers about users (`bridge_users`).
+    Users(UserMsg),
+    /// A nick this core held was taken by another node while Redis was
+    /// split: its local holder becomes a guest.
+    NickLost(String),
 }
 
 /// Most requests queued for the bridge before the shard's are dropped.
@@ -117,6 +125,9 @@ async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
             Some(ClusterMsg::Claimed { nick, from, ok })
         }
         ClusterReq::Release { folded } => {
+            if let Err(e) = cluster.drop_profile(folded.as_bytes()).await {
+                tracing::debug!("cluster: dropping {folded}'s profile: {e}");
+            }
             if let Err(e) = cluster.release_nick(folded.as_bytes()).await {
                 tracing::warn!("cluster: releasing {folded}: {e}");
             }
@@ -150,6 +161,7 @@ async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
                 .await;
             None
         }
+        ClusterReq::Users(req) => super::bridge_users::call(cluster, req).await,
     }
 }
 
@@ -170,6 +182,7 @@ pub fn refuse(req: ClusterReq) -> Option<ClusterMsg> {
             chan: String::new(),
             then,
         }),
+        ClusterReq::Users(req) => super::bridge_users::refuse(req),
         ClusterReq::Release { .. }
         | ClusterReq::Unsubscribe { .. }
         | ClusterReq::Publish { .. } => None,
@@ -196,7 +209,15 @@ async fn receive(node: Rc<Node>, cluster: Rc<Cluster>, events: Receiver<Event>) 
             Event::Down(why) => ClusterMsg::Link(Some(why)),
             Event::NickLost(nick) => {
                 tracing::warn!("cluster: nick {:?} lost to another node", nick);
-                continue;
+                cluster.forget_profile(&nick);
+                ClusterMsg::NickLost(String::from_utf8_lossy(&nick).into_owned())
+            }
+            Event::Message(env) if matches!(env.kind, Kind::Online | Kind::Offline) => {
+                let own_node = node_of(cluster.owner());
+                match super::bridge_users::presence(&env, own_node) {
+                    Some(msg) => msg,
+                    None => continue,
+                }
             }
             Event::Message(env) => {
                 let own = env.origin == *cluster.owner();

@@ -18,6 +18,7 @@
 
 mod at_client;
 mod bridge;
+mod bridge_users;
 mod cap_cmd;
 mod caps;
 pub mod casemap;

@@ -74,6 +74,11 @@ pub enum NickMsg {
         from: ClientRef,
         was: Option<Was>,
     },
+    /// Clustered: `from`'s public information, to share if it holds the nick.
+    Profile {
+        from: ClientRef,
+        profile: crate::cluster::Profile,
+    },
     /// WHOWAS: the last `count` users of `nick`.
     Whowas {
         nick: String,
@@ -127,6 +132,9 @@ pub enum HomeMsg {
     },
     /// From a channel owner: write `line` to the local members.
     Deliver(Deliver),
+    /// Clustered: another node took the client's (folded) nick while
+    /// Redis was split; it becomes a guest.
+    NickLost { id: ClientId, nick: String },
     /// Clustered: a PRIVMSG/NOTICE/TAGMSG from another node for local
     /// client `id`, with its tags.
     Afar {

@@ -24,6 +24,7 @@ use super::registry::NickRegistry;
 use super::session::Session;
 
 mod cluster_in;
+mod cluster_users;
 
 pub struct Shard {
     core: usize,
@@ -178,6 +179,7 @@ impl Shard {
         let mail = &mut self.mail;
         match msg {
             HomeMsg::Deliver(d) => self.home.on_deliver(mail, d),
+            HomeMsg::NickLost { id, nick } => self.become_guest(id, nick),
             HomeMsg::Afar {
                 id,
                 line,

@@ -54,6 +54,7 @@ mod resp;
 mod scripts;
 mod state;
 mod subs;
+mod users;
 mod wire;
 
 use std::cell::{Cell, RefCell};
@@ -69,6 +70,7 @@ pub use channels::{ChannelState, JoinOutcome, Member, ModeOutcome};
 pub use config::{parse_redis_url, ClusterConfig};
 pub use counters::ClusterCounters;
 pub use error::ClusterError;
+pub use users::{Found, Profile};
 pub use wire::{Envelope, Kind};
 
 use resp::as_int;
@@ -94,6 +96,8 @@ pub enum Event {
 /// connections and stops its tasks (its leases then run out).
 pub struct Cluster {
     inner: Rc<Inner>,
+    /// The profiles of the users whose nicks this client holds.
+    profiles: users::Profiles,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -125,11 +129,18 @@ impl Cluster {
             counters: Arc::default(),
             claims_closed_until: Cell::new(None),
         });
+        let profiles = users::Profiles::default();
         let tasks = vec![
             uringo::spawn(link::supervise(inner.clone())),
             uringo::spawn(link::keep_leases(inner.clone())),
+            uringo::spawn(users::keep_profiles(inner.clone(), profiles.clone())),
         ];
-        (Cluster { inner, tasks }, rx)
+        let cluster = Cluster {
+            inner,
+            profiles,
+            tasks,
+        };
+        (cluster, rx)
     }
 
     /// This client's owner id (`node:core:incarnation`).

@@ -65,6 +65,8 @@ impl Shard {
                 _ => {}
             },
             ClusterMsg::Link(why) => self.on_link(why),
+            ClusterMsg::Users(m) => self.on_users(m),
+            ClusterMsg::NickLost(nick) => self.on_nick_lost(nick),
         }
     }
 
