@@ -46,7 +46,7 @@ pub enum UserMsg {
         target: String,
         req: Req,
         op: NickOp,
-        found: Option<Found>,
+        found: Option<Box<Found>>,
     },
     Watched {
         nick: String,
@@ -87,7 +87,7 @@ pub fn share_profile(s: &mut Session) {
         user: Bytes::from(user),
         host: Bytes::from(c.host.clone()),
         realname: Bytes::from(realname),
-        away: c.away.clone().map(Bytes::from).unwrap_or_default(),
+        away: c.away.clone().unwrap_or_default(),
     };
     let from = s.me();
     s.mail()
@@ -105,7 +105,7 @@ pub async fn call(cluster: &Cluster, req: UserReq) -> Option<ClusterMsg> {
         }
         UserReq::Lookup { target, req, op } => {
             let found = cluster.profile(fold(&target).as_bytes()).await;
-            let found = found.ok().flatten();
+            let found = found.ok().flatten().map(Box::new);
             UserMsg::Found {
                 target,
                 req,

@@ -39,7 +39,7 @@ fn no_msgid(lines: Vec<String>) -> Vec<String> {
         .iter()
         .map(|l| {
             let rest = l.strip_prefix("@msgid=").expect(l);
-            let (id, rest) = rest.split_once(|c| c == ';' || c == ' ').unwrap();
+            let (id, rest) = rest.split_once([';', ' ']).unwrap();
             assert!(id.len() >= 17, "{id}");
             match l.as_bytes()[7 + id.len()] {
                 b';' => format!("@{rest}"),
