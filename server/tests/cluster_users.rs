@@ -71,14 +71,16 @@ fn tag<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     })
 }
 
-/// The first `n` #ord JOIN, PART and PRIVMSG lines `c` receives.
+/// The first `n` #ord lines `c` receives of the movers' JOIN and PART and
+/// the talkers' PRIVMSG (a setup JOIN may reach Redis after `start`).
 fn channel_events(c: &mut Client, n: usize) -> Vec<String> {
     let mut events = Vec::new();
     while events.len() < n {
         let line = c.next_line().expect("line");
         let l = untagged(&line);
         let cmd = l.split(' ').nth(1).unwrap_or("");
-        if matches!(cmd, "JOIN" | "PART" | "PRIVMSG") && l.contains(" #ord") {
+        let mover = l.starts_with(":move") && matches!(cmd, "JOIN" | "PART");
+        if (mover || cmd == "PRIVMSG") && l.contains(" #ord") {
             events.push(l.to_string());
         }
     }

@@ -98,18 +98,23 @@ return 1
 impl Cluster {
     /// Shares `profile` for the folded nick this client holds (again after
     /// an AWAY or SETNAME); the first time, tells MONITOR on every node.
+    /// Nothing if the claim is not this client's; while Redis is
+    /// unreachable, the renewal after the reconnect writes it.
     pub async fn set_profile(&self, nick: &[u8], profile: Profile) -> Result<(), ClusterError> {
         let key = Bytes::copy_from_slice(nick);
+        let written = write(&self.inner, &[(key.clone(), profile.clone())]).await;
+        if matches!(written, Ok(0)) {
+            return Ok(());
+        }
         let fresh = self
             .profiles
             .borrow_mut()
-            .insert(key.clone(), profile.clone())
+            .insert(key, profile.clone())
             .is_none();
-        write(&self.inner, &[(key, profile.clone())]).await?;
-        if fresh {
+        if fresh && written.is_ok() {
             self.presence(Kind::Online, nick, &profile.nick).await;
         }
-        Ok(())
+        written.map(drop)
     }
 
     /// The folded nick is no longer this client's: its profile goes (to
@@ -199,8 +204,8 @@ impl Cluster {
     }
 }
 
-/// Writes `profiles` (where this client still holds the nick).
-async fn write(inner: &Inner, profiles: &[(Bytes, Profile)]) -> Result<(), ClusterError> {
+/// Writes `profiles` (where this client still holds the nick); how many.
+async fn write(inner: &Inner, profiles: &[(Bytes, Profile)]) -> Result<i64, ClusterError> {
     let ttl = (inner.cfg.lease.as_millis() * 2).to_string();
     let prefix = inner.cfg.prefix.as_bytes();
     let mut args: Vec<&[u8]> = vec![
@@ -215,9 +220,7 @@ async fn write(inner: &Inner, profiles: &[(Bytes, Profile)]) -> Result<(), Clust
         args.extend([&nick[..], &p.nick, &p.user, &p.host, &p.realname, &p.away]);
     }
     let reply = inner.call(&args).await?;
-    as_int(&reply)
-        .map(drop)
-        .ok_or_else(|| ClusterError::Protocol(format!("{reply:?}")))
+    as_int(&reply).ok_or_else(|| ClusterError::Protocol(format!("{reply:?}")))
 }
 
 /// Renews every profile every `lease / 3` while the link is up (and
