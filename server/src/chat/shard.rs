@@ -185,13 +185,7 @@ impl Shard {
                 line,
                 meta,
                 tags_only,
-            } => {
-                if let Some(caps) = self.home.client(id).map(|c| c.caps) {
-                    if !tags_only || caps.has(super::caps::Cap::MessageTags) {
-                        self.home.send(mail, id, meta.render(&line, caps));
-                    }
-                }
-            }
+            } => self.from_afar(id, line, meta, tags_only),
             HomeMsg::Monitor { id, nick, online } => self.home.on_monitor(mail, id, nick, online),
             HomeMsg::AtClient {
                 id,

@@ -28,6 +28,9 @@
 //! - **Direct messages** go to the inbox topic of the nick's owner
 //!   ([`Cluster::send_to_nick`]); QUIT and NICK changes go to the network
 //!   topic that every client receives, with the user's channels.
+//! - **Users' public information** (WHOIS, ISON, USERHOST, MONITOR,
+//!   WHOWAS): the holder of a nick's claim keeps its user's [`Profile`]
+//!   in Redis, with `ONLINE`/`OFFLINE` on the network topic (`users.rs`).
 //! - **Redis unreachable or restarted**: [`Event::Down`], then reconnects
 //!   with backoff (50 ms doubling to 2 s, jittered); on [`Event::Up`] the
 //!   subscriptions, nick claims and this client's channel members are back

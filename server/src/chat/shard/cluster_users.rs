@@ -5,12 +5,14 @@ use bytes::Bytes;
 
 use super::Shard;
 use crate::chat::bridge_users::UserMsg;
+use crate::chat::caps::Cap;
 use crate::chat::casemap::fold;
 use crate::chat::framing::Frame;
 use crate::chat::mail::Mail;
 use crate::chat::msg::{ClientId, HomeMsg, Msg, NickOp, Req};
 use crate::chat::numerics::*;
 use crate::chat::registry::no_such_nick;
+use crate::chat::tags::Meta;
 use crate::cluster::Found;
 
 impl Shard {
@@ -54,6 +56,17 @@ impl Shard {
                 };
                 mail.answer(&req, lines, None);
             }
+        }
+    }
+
+    /// A direct message from another node for local client `id`, with the
+    /// tags its caps ask for.
+    pub(super) fn from_afar(&mut self, id: ClientId, line: Bytes, meta: Meta, tags_only: bool) {
+        let Some(caps) = self.home.client(id).map(|c| c.caps) else {
+            return;
+        };
+        if !tags_only || caps.has(Cap::MessageTags) {
+            self.home.send(&mut self.mail, id, meta.render(&line, caps));
         }
     }
 
