@@ -185,7 +185,7 @@ impl Shard {
                 line,
                 meta,
                 tags_only,
-            } => self.from_afar(id, line, meta, tags_only),
+            } => self.direct_from_afar(id, line, meta, tags_only),
             HomeMsg::Monitor { id, nick, online } => self.home.on_monitor(mail, id, nick, online),
             HomeMsg::AtClient {
                 id,

@@ -61,7 +61,13 @@ impl Shard {
 
     /// A direct message from another node for local client `id`, with the
     /// tags its caps ask for.
-    pub(super) fn from_afar(&mut self, id: ClientId, line: Bytes, meta: Meta, tags_only: bool) {
+    pub(super) fn direct_from_afar(
+        &mut self,
+        id: ClientId,
+        line: Bytes,
+        meta: Meta,
+        tags_only: bool,
+    ) {
         let Some(caps) = self.home.client(id).map(|c| c.caps) else {
             return;
         };
