@@ -85,28 +85,47 @@ pub fn publish(
 /// The effects of a line from `ch`'s topic for the members here. `own`:
 /// this node published it (its `uringo/except` member got it already).
 pub fn relay(ch: &Channel, env: &Envelope, own: bool, dedup: Option<u64>) -> Effects {
-    let (meta, line) = Meta::from_wire(&env.line);
-    let raw = tags_of(&env.line);
+    let wire = from_wire(&env.line);
+    let sender = String::from_utf8_lossy(&env.subject);
+    let mut fx = ch.relay(wire.line, &sender, dedup);
+    if let Some(d) = fx.deliveries.first_mut() {
+        if own {
+            d.event.except = wire.except;
+        }
+        d.event.meta = wire.meta;
+        d.event.alt = wire.alt;
+    }
+    fx
+}
+
+/// A line from a channel's topic, taken apart.
+#[derive(Debug, PartialEq, Eq)]
+struct Wire {
+    meta: Meta,
+    /// With its CRLF; empty if only `alt`'s members get anything.
+    line: Bytes,
+    alt: Option<(Cap, Bytes)>,
+    except: Option<ClientRef>,
+}
+
+fn from_wire(wire: &Bytes) -> Wire {
+    let (meta, line) = Meta::from_wire(wire);
+    let raw = tags_of(wire);
     let (line, alt) = match line.iter().position(|&b| b == b'\n') {
         Some(i) => (line.slice(..i), Some(line.slice(i + 1..))),
         None => (line, None),
     };
     let alt_cap = tag_value(raw, ALT).and_then(|c| Cap::from_name(&String::from_utf8_lossy(c)));
-    let line = if line.is_empty() {
-        line
-    } else {
-        with_crlf(&line)
-    };
-    let sender = String::from_utf8_lossy(&env.subject);
-    let mut fx = ch.relay(line, &sender, dedup);
-    if let Some(d) = fx.deliveries.first_mut() {
-        if own {
-            d.event.except = tag_value(raw, EXCEPT).and_then(parse_ref);
-        }
-        d.event.meta = meta;
-        d.event.alt = alt_cap.zip(alt).map(|(cap, l)| (cap, with_crlf(&l)));
+    Wire {
+        meta,
+        line: if line.is_empty() {
+            line
+        } else {
+            with_crlf(&line)
+        },
+        alt: alt_cap.zip(alt).map(|(cap, l)| (cap, with_crlf(&l))),
+        except: tag_value(raw, EXCEPT).and_then(parse_ref),
     }
-    fx
 }
 
 /// `e`'s line and alternative as they travel (see the module docs).
@@ -147,4 +166,56 @@ fn parse_ref(v: &[u8]) -> Option<ClientRef> {
         core: core.parse().ok()?,
         id: id.parse().ok()?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_cross_the_wire_with_tags_alternative_and_exception() {
+        let who = ClientRef { core: 1, id: 42 };
+        let mut fx = Effects::default();
+        let e = fx.deliver(vec![0], Bytes::from(":a!u@h JOIN #c\r\n"), Change::None);
+        e.meta = Meta::now(Bytes::from("+x=1"));
+        e.alt = Some((Cap::ExtendedJoin, Bytes::from(":a!u@h JOIN #c * :A\r\n")));
+        let e = &fx.deliveries[0].event;
+        let wire = to_wire(e, Some(who));
+        assert!(wire.starts_with(b"@uringo/except=1.42;uringo/alt=extended-join;time="));
+        let back = from_wire(&wire);
+        assert_eq!(
+            back,
+            Wire {
+                meta: e.meta.clone(),
+                line: e.line.clone(),
+                alt: e.alt.clone(),
+                except: Some(who),
+            }
+        );
+        // TAGMSG: only the alternative, no exception; a bare line is itself.
+        let mut fx = Effects::default();
+        let e = fx.deliver(vec![0], Bytes::new(), Change::None);
+        e.alt = Some((Cap::MessageTags, Bytes::from(":a!u@h TAGMSG #c\r\n")));
+        let back = from_wire(&to_wire(&fx.deliveries[0].event, None));
+        assert_eq!((back.line, back.except), (Bytes::new(), None));
+        assert_eq!(back.alt.map(|a| a.0), Some(Cap::MessageTags));
+        let bare = from_wire(&Bytes::from(":a!u@h PART #c"));
+        assert_eq!(
+            (&bare.line[..], bare.alt),
+            (&b":a!u@h PART #c\r\n"[..], None)
+        );
+    }
+
+    #[test]
+    fn junk_from_redis_is_not_trusted() {
+        for junk in [
+            "@uringo/except=x.1 :a PART #c",
+            "@uringo/alt=nope :a\n:b",
+            "@",
+            "\n",
+        ] {
+            let w = from_wire(&Bytes::from(junk));
+            assert_eq!((w.except, w.alt), (None, None), "{junk}");
+        }
+    }
 }
