@@ -337,3 +337,53 @@ fn a_nick_lost_in_a_split_becomes_a_guest() {
         .unwrap();
     assert!(line.starts_with(&format!(":{guest}!")), "{line}");
 }
+
+/// A user in several channels (owned by different cores) renames and
+/// quits: every member sharing them, on its node and on others, sees each
+/// line once.
+#[test]
+fn nick_and_quit_reach_each_member_once_across_channels() {
+    let Some((_redis, nodes)) = three_nodes() else {
+        return;
+    };
+    let chans = ["#a", "#b", "#c", "#d", "#e", "#f"];
+    let mut bob = Client::register(nodes[1].addr, "bob");
+    let mut watchers = [
+        Client::register(nodes[0].addr, "alice"),
+        Client::register(nodes[1].addr, "dave"),
+    ];
+    let mut carol = Client::register(nodes[2].addr, "carol");
+    for c in watchers.iter_mut().chain([&mut bob, &mut carol]) {
+        for chan in chans {
+            join(c, chan);
+        }
+    }
+    for w in &mut watchers {
+        w.expect(|l| l.starts_with(":carol!") && l.ends_with(" JOIN #f"));
+    }
+    bob.send("NICK robert");
+    bob.send("QUIT :bye");
+    let mut seen: Vec<Vec<String>> = watchers
+        .iter_mut()
+        .map(|w| w.expect(|l| l.starts_with(":robert!") && code(l) == "QUIT"))
+        .collect();
+    // Each channel's copies come before carol's mark in that channel.
+    for chan in chans {
+        carol.send(&format!("PRIVMSG {chan} :mark"));
+    }
+    for (w, lines) in watchers.iter_mut().zip(&mut seen) {
+        let mut marks = 0;
+        while marks < chans.len() {
+            let l = w.next_line().expect("line");
+            marks += usize::from(l.ends_with(" :mark"));
+            lines.push(l);
+        }
+        let count = |cmd: &str| lines.iter().filter(|l| code(l) == cmd).count();
+        assert_eq!(
+            (count("NICK"), count("QUIT")),
+            (1, 1),
+            "{}: {lines:?}",
+            w.nick
+        );
+    }
+}
