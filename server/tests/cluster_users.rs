@@ -132,6 +132,35 @@ fn every_node_shows_joins_parts_and_messages_in_one_order() {
             "more than sent: {late:?}"
         );
     }
+    // A mover gets only the messages the watchers saw between one of its
+    // JOINs and the PART after it: none from before its JOIN reached the
+    // others (its own JOIN and PART, immediate, show where it did them).
+    for (k, m) in movers.iter_mut().enumerate() {
+        let (join, part) = (
+            format!(":move{k}!move{k}@127.0.0.1 JOIN #ord"),
+            format!(":move{k}!move{k}@127.0.0.1 PART #ord"),
+        );
+        let mut inside = std::collections::HashSet::new();
+        let mut member = false;
+        for l in &seen[0] {
+            member = (member || *l == join) && *l != part;
+            if member && l.contains(" PRIVMSG ") {
+                inside.insert(l.clone());
+            }
+        }
+        let mut parts = 0;
+        while parts < 4 {
+            let line = m.next_line().expect("line");
+            let l = untagged(&line);
+            parts += usize::from(l == part);
+            if l.contains(" PRIVMSG #ord ") {
+                assert!(
+                    inside.contains(l),
+                    "move{k} got {l:?} while not in #ord for the others"
+                );
+            }
+        }
+    }
     for (i, s) in seen.iter().enumerate().skip(1) {
         assert_eq!(
             &seen[0], s,

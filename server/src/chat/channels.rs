@@ -26,6 +26,8 @@ pub struct Channels {
     counters: Arc<Counters>,
     /// Clustered: the channels whose Redis topic this core receives.
     subscribed: HashSet<String>,
+    /// Clustered: local joiners whose JOIN has not come back from the topic.
+    joining: super::cluster_lines::Joining,
 }
 
 impl Channels {
@@ -34,6 +36,7 @@ impl Channels {
             map: HashMap::new(),
             counters,
             subscribed: HashSet::new(),
+            joining: Default::default(),
         }
     }
 
@@ -63,12 +66,14 @@ impl Channels {
             None => missing(&to, &chan, op),
         };
         if mail.is_clustered() {
-            super::cluster_lines::publish(&key, &req, &mut fx, is_msg, ack, mail);
+            let joining = &mut self.joining;
+            super::cluster_lines::publish(&key, &req, &mut fx, is_msg, ack, joining, mail);
         }
         let name = self.map.get(&key).map_or(chan, |c| c.name().to_string());
         self.carry_out(&key, name, &req, fx, ack, mail);
         if self.map.get(&key).is_some_and(Channel::is_empty) {
             self.map.remove(&key);
+            self.joining.forget(&key);
             if self.subscribed.remove(&key) {
                 mail.send_cluster(ClusterReq::Unsubscribe { chan: key });
             }
@@ -120,7 +125,7 @@ impl Channels {
 
     /// Clustered: a line from `chan`'s topic for the members here (`own`:
     /// published by this node; see `cluster_lines`).
-    pub fn relay(&self, env: &Envelope, own: bool, dedup: Option<u64>, mail: &mut Mail) {
+    pub fn relay(&mut self, env: &Envelope, own: bool, dedup: Option<u64>, mail: &mut Mail) {
         let Some(chan) = env.chans.first() else {
             return;
         };
@@ -129,7 +134,8 @@ impl Channels {
             return;
         };
         let dedup = dedup.filter(|_| is_command(&env.line, &[b"QUIT", b"NICK"]));
-        let mut fx = super::cluster_lines::relay(ch, env, own, dedup);
+        let joining = &mut self.joining;
+        let mut fx = super::cluster_lines::relay(ch, &key, env, own, dedup, joining);
         deliver(&key, &mut fx, mail);
     }
 

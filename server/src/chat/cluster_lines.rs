@@ -11,11 +11,18 @@
 //! unlabeled echo (echo-message) comes back through the topic like
 //! everyone's copy, with the same tags.
 //!
+//! A joiner gets its JOIN at once, but lines the others saw before it may
+//! still be on their way from Redis: until its JOIN comes back from the
+//! topic ([`Joining`]), the joiner is left out of what the topic brings.
+//!
 //! On the wire the line carries its tags (`time`, `msgid`, client-only
 //! `+tags`) and two of this server's own: `uringo/except=CORE.ID` (the
 //! member of the publishing node that got it already) and
 //! `uringo/alt=CAP` with a second line after a `\n` (what members with
 //! that cap get instead: extended-join, away-notify, TAGMSG).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
@@ -41,6 +48,7 @@ pub fn publish(
     fx: &mut Effects,
     is_msg: bool,
     labeled: bool,
+    joining: &mut Joining,
     mail: &mut Mail,
 ) {
     let sender = fold(&req.nick);
@@ -55,6 +63,9 @@ pub fn publish(
             e.meta.time = now
                 .get_or_insert_with(|| Meta::now(Bytes::new()).time)
                 .clone();
+        }
+        if matches!(e.change, Change::Join { who, .. } if who == actor) {
+            joining.add(key, actor);
         }
         let mut at_once = Vec::new();
         if e.except != Some(actor) && (!is_msg || labeled) {
@@ -84,9 +95,19 @@ pub fn publish(
 
 /// The effects of a line from `ch`'s topic for the members here. `own`:
 /// this node published it (its `uringo/except` member got it already).
-pub fn relay(ch: &Channel, env: &Envelope, own: bool, dedup: Option<u64>) -> Effects {
+pub fn relay(
+    ch: &Channel,
+    key: &str,
+    env: &Envelope,
+    own: bool,
+    dedup: Option<u64>,
+    joining: &mut Joining,
+) -> Effects {
     let wire = from_wire(&env.line);
     let sender = String::from_utf8_lossy(&env.subject);
+    let own_join = (own && is_join(&wire.line))
+        .then_some(wire.except)
+        .flatten();
     let mut fx = ch.relay(wire.line, &sender, dedup);
     if let Some(d) = fx.deliveries.first_mut() {
         if own {
@@ -94,8 +115,73 @@ pub fn relay(ch: &Channel, env: &Envelope, own: bool, dedup: Option<u64>) -> Eff
         }
         d.event.meta = wire.meta;
         d.event.alt = wire.alt;
+        joining.leave_out(key, ch, &mut d.event);
+    }
+    if let Some(joiner) = own_join {
+        joining.arrived(key, joiner);
     }
     fx
+}
+
+/// Local joiners whose own JOIN has not come back from the channel's
+/// topic yet, by folded channel, since when (one entry per JOIN: a quick
+/// PART and JOIN waits for the second JOIN). One left out longer than
+/// [`JOINING_MAX`] (its JOIN was dropped from a full outbox) is let in.
+#[derive(Default)]
+pub struct Joining(HashMap<String, Vec<(ClientRef, Instant)>>);
+
+/// How long a joiner waits at most for its JOIN to come back.
+const JOINING_MAX: Duration = Duration::from_secs(10);
+
+impl Joining {
+    fn add(&mut self, key: &str, who: ClientRef) {
+        let list = self.0.entry(key.to_string()).or_default();
+        list.retain(|(_, since)| since.elapsed() < JOINING_MAX);
+        list.push((who, Instant::now()));
+    }
+
+    /// The channel is gone here.
+    pub fn forget(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
+    fn arrived(&mut self, key: &str, who: ClientRef) {
+        if let Some(list) = self.0.get_mut(key) {
+            if let Some(i) = list.iter().position(|(j, _)| *j == who) {
+                list.remove(i); // the oldest: a rejoin waits for its own
+            }
+            if list.is_empty() {
+                self.0.remove(key);
+            }
+        }
+    }
+
+    /// Restricts `e` to the members of `ch` who are not waiting for their
+    /// JOIN (nothing to do, the usual case, when nobody is).
+    fn leave_out(&mut self, key: &str, ch: &Channel, e: &mut Event) {
+        let Some(list) = self.0.get_mut(key) else {
+            return;
+        };
+        list.retain(|(_, since)| since.elapsed() < JOINING_MAX);
+        if list.is_empty() {
+            self.0.remove(key);
+            return;
+        }
+        let waiting = |m: &ClientRef| list.iter().any(|(j, _)| j == m);
+        e.only = ch
+            .member_refs()
+            .filter(|m| !waiting(m) && e.except != Some(*m))
+            .collect();
+        if e.only.is_empty() {
+            e.line = Bytes::new();
+            e.alt = None;
+        }
+    }
+}
+
+/// Whether `line` (`:prefix JOIN #chan`) is a JOIN.
+fn is_join(line: &[u8]) -> bool {
+    line.split(|&b| b == b' ').nth(1) == Some(b"JOIN")
 }
 
 /// A line from a channel's topic, taken apart.

@@ -179,6 +179,11 @@ impl Channel {
         fx
     }
 
+    /// Every member (clustered: every member on this node).
+    pub fn member_refs(&self) -> impl Iterator<Item = ClientRef> + '_ {
+        self.members.keys().copied()
+    }
+
     pub fn is_member(&self, who: ClientRef) -> bool {
         self.members.contains_key(&who)
     }
