@@ -60,9 +60,7 @@ pub fn publish(
             continue;
         }
         if e.meta.time.is_empty() {
-            e.meta.time = now
-                .get_or_insert_with(|| Meta::now(Bytes::new()).time)
-                .clone();
+            e.meta.time = now.get_or_insert_with(Meta::time_now).clone();
         }
         if matches!(e.change, Change::Join { who, .. } if who == actor) {
             joining.add(key, actor);

@@ -31,6 +31,11 @@ impl Meta {
         }
     }
 
+    /// Server-time now, for an event without a msgid (JOIN, PART...).
+    pub fn time_now() -> Bytes {
+        Bytes::from(iso8601_now())
+    }
+
     /// Which of the four renderings a client with `caps` gets (0: none).
     pub fn variant(&self, caps: Caps) -> usize {
         let time = !self.time.is_empty() && caps.has(Cap::ServerTime);
