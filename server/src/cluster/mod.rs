@@ -49,6 +49,7 @@ mod counters;
 mod dispatch;
 mod error;
 mod link;
+mod membership;
 mod outbox;
 mod resp;
 mod scripts;
@@ -65,10 +66,11 @@ use bytes::Bytes;
 use uringo::chan::Receiver;
 use uringo::JoinHandle;
 
-pub use channels::{ChannelState, JoinOutcome, Member, ModeOutcome};
+pub use channels::{BanEntry, ChannelState, JoinOutcome, Member, ModeOutcome};
 pub use config::{parse_redis_url, ClusterConfig};
 pub use counters::ClusterCounters;
 pub use error::ClusterError;
+pub use membership::{JoinArgs, ListEntry};
 pub use wire::{Envelope, Kind};
 
 use resp::as_int;
@@ -171,9 +173,15 @@ impl Cluster {
         Ok(won)
     }
 
-    /// Frees `nick` (a client that leaves without having joined anything).
+    /// Frees `nick` if this client holds it. Its channel memberships are
+    /// left alone: they go channel by channel (`leave_channel`,
+    /// `rename_in`), so a NICK change keeps them.
     pub async fn release_nick(&self, nick: &[u8]) -> Result<(), ClusterError> {
-        self.quit(nick, b"").await.map(drop)
+        self.inner
+            .eval(Script::Release, &[nick, &self.inner.owner])
+            .await?;
+        self.inner.nicks.borrow_mut().remove(nick);
+        Ok(())
     }
 
     /// Renames `old` to `new` (folded forms) if `new` is free: moves the
