@@ -1,0 +1,602 @@
+//! The channels a core owns, clustered (`--cluster`). Redis holds the
+//! state and decides every change (`bridge_chan`); each node keeps a view
+//! of each channel with local members (its `Channel`, remote members
+//! included) that follows the channel's topic, so NAMES, WHO, TOPIC and
+//! MODE queries are answered here without a round trip and agree on every
+//! node once the topic's events have arrived. Channels without local
+//! members are asked of Redis per query (and LIST always is).
+//!
+//! A node's view starts from the snapshot its first local JOIN's script
+//! returns; events that came off the topic before that JOIN are in the
+//! snapshot and skipped (`Channel::marker`), later ones are applied. A
+//! member's JOIN is answered (topic, names) when its JOIN comes back on
+//! the topic, so it sees its JOIN line before the names, as on one server.
+//! While Redis is unreachable PART, QUIT and NICK are applied to the view
+//! alone and the other changes are refused with 437; the views are
+//! re-read from Redis when the link is back.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+
+use super::bridge::{with_crlf, ClusterReq};
+use super::bridge_chan::{ChanAnswer, ChanCall, ChanWhat, ListCall};
+use super::casemap::fold;
+use super::channel::{Channel, Effects};
+use super::channels::{deliver, missing, run, Channels};
+use super::counters::Counters;
+use super::mail::Mail;
+use super::msg::{ChanOp, ClientRef, MemberInfo, Req};
+use super::numerics::*;
+use super::parse::LineBuilder;
+use crate::cluster::{ChannelState, Envelope, Kind, ListEntry};
+
+/// Topic events held per channel while its snapshot is on its way.
+const SYNC_BUFFER: usize = 4096;
+
+/// What a clustered core tracks beside its views.
+#[derive(Default)]
+pub struct ClusterView {
+    /// Local JOINs Redis has not yet published back: (channel, folded nick).
+    joining: HashMap<(String, String), (Req, MemberInfo)>,
+    /// Channels whose first local JOIN is in flight: their topic's events
+    /// until the snapshot comes (with `own` and the dedup id).
+    syncing: HashMap<String, Vec<(Envelope, bool, Option<u64>)>>,
+}
+
+impl Channels {
+    /// Clustered: sends `op` to Redis if it changes the channel or needs
+    /// the network's state; gives it back when the view here answers it.
+    pub(super) fn route_cluster(
+        &mut self,
+        chan: &str,
+        key: &str,
+        req: Req,
+        op: ChanOp,
+        mail: &mut Mail,
+        server: &str,
+    ) -> Option<(Req, ChanOp)> {
+        let ch = self.map.get(key);
+        let name = ch.map_or_else(|| chan.to_string(), |c| c.name().to_string());
+        let member = ch.and_then(|c| c.local_member(req.from)).cloned();
+        let by = |verb: &str| LineBuilder::new(Some(req.prefix.as_bytes()), verb).param(&name);
+        let what = match op {
+            ChanOp::Join { info, key: pass } => {
+                if member.is_some() {
+                    mail.answer(&req, Vec::new(), None);
+                    return None;
+                }
+                let want_state = ch.is_none();
+                if want_state {
+                    self.cluster.syncing.entry(key.to_string()).or_default();
+                }
+                let joiner = (key.to_string(), fold(&info.nick));
+                self.cluster
+                    .joining
+                    .insert(joiner, (req.clone(), info.clone()));
+                ChanWhat::Join {
+                    name,
+                    info,
+                    key: pass,
+                    want_state,
+                }
+            }
+            ChanOp::Part { reason } => {
+                let Some(m) = member else {
+                    return Some((req, ChanOp::Part { reason }));
+                };
+                let line = match reason {
+                    Some(r) => by("PART").trailing(r),
+                    None => by("PART").finish(),
+                };
+                ChanWhat::Part {
+                    nick: fold(&m.nick),
+                    line,
+                }
+            }
+            ChanOp::Leave { line, dedup } => {
+                let Some(m) = member else {
+                    return Some((req, ChanOp::Leave { line, dedup }));
+                };
+                let line = line.unwrap_or_else(|| quit_line(&m));
+                ChanWhat::Quit {
+                    nick: fold(&m.nick),
+                    line,
+                }
+            }
+            ChanOp::NickChange {
+                new_nick,
+                line,
+                dedup,
+            } => {
+                let Some(m) = member else {
+                    let op = ChanOp::NickChange {
+                        new_nick,
+                        line,
+                        dedup,
+                    };
+                    return Some((req, op));
+                };
+                ChanWhat::Rename {
+                    old: fold(&m.nick),
+                    new_prefix: format!("{new_nick}!{}@{}", m.user, m.host),
+                    new_nick,
+                    line,
+                }
+            }
+            ChanOp::Kick { target, reason } => {
+                let shown = ch.map_or_else(|| target.clone(), |c| c.spelled(&target));
+                let line = by("KICK").param(shown).trailing(reason);
+                ChanWhat::Kick { target, line }
+            }
+            ChanOp::Topic {
+                set: Some(text), ..
+            } => {
+                let line = by("TOPIC").trailing(&text);
+                ChanWhat::Topic { text, line }
+            }
+            ChanOp::Mode { args, now } => {
+                let to = To {
+                    server,
+                    nick: &req.nick,
+                };
+                let blank = Channel::new(name.clone(), 1, 0);
+                match ch.unwrap_or(&blank).mode_request(&to, &req, &args) {
+                    Ok((changes, replies)) if changes.is_empty() => {
+                        mail.answer(&req, replies, None);
+                        return None;
+                    }
+                    Ok((changes, replies)) => ChanWhat::Mode { changes, replies },
+                    Err(fx) if ch.is_some() => {
+                        mail.answer(&req, fx.replies, None);
+                        return None;
+                    }
+                    Err(_) => ChanWhat::View {
+                        op: ChanOp::Mode { args, now },
+                    },
+                }
+            }
+            ChanOp::Invite { target } => ChanWhat::Invite { target },
+            op @ (ChanOp::Names | ChanOp::Who | ChanOp::List | ChanOp::Topic { set: None, .. })
+                if ch.is_none() =>
+            {
+                ChanWhat::View { op }
+            }
+            op => return Some((req, op)),
+        };
+        let chan = key.to_string();
+        mail.send_cluster(ClusterReq::Chan(ChanCall { chan, req, what }));
+        None
+    }
+
+    /// Redis's answer to a `route_cluster` request.
+    pub fn on_chan_answer(
+        &mut self,
+        call: ChanCall,
+        answer: ChanAnswer,
+        mail: &mut Mail,
+        server: &str,
+    ) {
+        let ChanCall {
+            chan: key,
+            req,
+            what,
+        } = call;
+        let name = self
+            .map
+            .get(&key)
+            .map_or_else(|| key.clone(), |c| c.name().to_string());
+        let to = To {
+            server,
+            nick: &req.nick,
+        };
+        let lines = match (what, answer) {
+            (ChanWhat::Join { name, info, .. }, answer) => {
+                return self.joined(&key, name, req, info, answer, mail, server)
+            }
+            (ChanWhat::Part { nick, line }, answer) => {
+                if !matches!(answer, ChanAnswer::Done) {
+                    self.apply_here(&key, Kind::Part, &nick, b"", line, mail, server);
+                }
+                Vec::new()
+            }
+            (ChanWhat::Quit { nick, line }, ChanAnswer::Refused(_) | ChanAnswer::Unavailable) => {
+                return self.apply_here(&key, Kind::Quit, &nick, b"", line, mail, server);
+            }
+            (
+                ChanWhat::Rename {
+                    old,
+                    new_prefix,
+                    line,
+                    ..
+                },
+                ChanAnswer::Refused(_) | ChanAnswer::Unavailable,
+            ) => {
+                let extra = new_prefix.as_bytes();
+                return self.apply_here(&key, Kind::Nick, &old, extra, line, mail, server);
+            }
+            (ChanWhat::Quit { .. } | ChanWhat::Rename { .. }, _) => return,
+            (ChanWhat::Invite { target }, ChanAnswer::Done) => {
+                return self.invited(&key, name, &req, target, mail);
+            }
+            (ChanWhat::Invite { target }, ChanAnswer::Refused(443)) => {
+                let l = to.num(ERR_USERONCHANNEL).param(&target).param(&name);
+                vec![l.trailing("is already on channel")]
+            }
+            (ChanWhat::Kick { target, .. }, ChanAnswer::Refused(441)) => {
+                let l = to.num(ERR_USERNOTINCHANNEL).param(&target).param(&name);
+                vec![l.trailing("They aren't on that channel")]
+            }
+            (ChanWhat::Mode { mut replies, .. }, ChanAnswer::Mode { absent }) => {
+                for nick in absent {
+                    let l = to
+                        .num(ERR_USERNOTINCHANNEL)
+                        .param(&nick)
+                        .param(&name)
+                        .trailing("They aren't on that channel");
+                    replies.push(l);
+                }
+                replies
+            }
+            (ChanWhat::Mode { mut replies, .. }, refusal) => {
+                replies.push(refused(&to, &name, &refusal));
+                replies
+            }
+            (ChanWhat::View { op }, ChanAnswer::View { state, .. }) => {
+                let fx = match state {
+                    Some(st) => run(
+                        &mut Channel::from_state(&key, &st, mail.cores()),
+                        &to,
+                        &req,
+                        op,
+                    ),
+                    None => missing(&to, &name, op),
+                };
+                fx.replies
+            }
+            (ChanWhat::Resync, ChanAnswer::View { state, mine }) => {
+                return self.resynced(&key, state, mine, mail);
+            }
+            (ChanWhat::Resync | ChanWhat::View { .. }, _) => {
+                tracing::warn!("cluster: could not read {key} from Redis");
+                return;
+            }
+            (_, ChanAnswer::Done) => Vec::new(),
+            (_, refusal) => vec![refused(&to, &name, &refusal)],
+        };
+        mail.answer(&req, lines, None);
+    }
+
+    /// A JOIN's answer: refused, or the view made from the snapshot.
+    #[allow(clippy::too_many_arguments)]
+    fn joined(
+        &mut self,
+        key: &str,
+        name: String,
+        req: Req,
+        info: MemberInfo,
+        answer: ChanAnswer,
+        mail: &mut Mail,
+        server: &str,
+    ) {
+        let joiner = (key.to_string(), fold(&info.nick));
+        let ChanAnswer::Joined { state, already } = answer else {
+            self.cluster.joining.remove(&joiner);
+            let to = To {
+                server,
+                nick: &req.nick,
+            };
+            let chan = self.map.get(key).map_or(name, |c| c.name().to_string());
+            mail.answer(&req, vec![refused(&to, &chan, &answer)], None);
+            return self.drop_unused(key, mail);
+        };
+        if !self.map.contains_key(key) {
+            let st = state.unwrap_or_else(|| ChannelState {
+                name: Bytes::from(name.clone()),
+                ..ChannelState::default()
+            });
+            let mut ch = Channel::from_state(key, &st, mail.cores());
+            ch.marker = (!already).then(|| joiner.1.clone());
+            self.map.insert(key.to_string(), ch);
+            Counters::add(&self.counters.channels, 1);
+            crate::metrics::count(|m| m.set_channels(self.map.len()));
+            for (env, own, dedup) in self.cluster.syncing.remove(key).unwrap_or_default() {
+                self.apply_event(key, &env, own, dedup, mail, server);
+            }
+        }
+        if already {
+            // Redis had it already (no JOIN comes back): in it is.
+            if let Some((req, info)) = self.cluster.joining.remove(&joiner) {
+                self.admit(key, req, info, false, mail, server);
+            }
+        }
+    }
+
+    fn admit(
+        &mut self,
+        key: &str,
+        req: Req,
+        info: MemberInfo,
+        op: bool,
+        mail: &mut Mail,
+        server: &str,
+    ) {
+        let Some(ch) = self.map.get_mut(key) else {
+            return;
+        };
+        let to = To {
+            server,
+            nick: &req.nick,
+        };
+        let fx = ch.admit(&to, &req, info, op);
+        let name = ch.name().to_string();
+        self.carry_out(key, name, &req, fx, true, mail);
+    }
+
+    /// INVITE accepted by Redis: the line goes to the target (anywhere on
+    /// the network), and to the operators with invite-notify here.
+    fn invited(&mut self, key: &str, name: String, req: &Req, target: String, mail: &mut Mail) {
+        let line = LineBuilder::new(Some(req.prefix.as_bytes()), "INVITE")
+            .param(&target)
+            .trailing(&name);
+        let mut fx = Effects::default();
+        if let Some(ch) = self.map.get(key) {
+            fx = ch.invite_notify(req.from, line.clone());
+        }
+        fx.forward = Some((target, line, name.clone()));
+        self.carry_out(key, name, req, fx, true, mail);
+    }
+
+    /// An event as if it had come off the topic (Redis could not take it).
+    #[allow(clippy::too_many_arguments)]
+    fn apply_here(
+        &mut self,
+        key: &str,
+        kind: Kind,
+        subject: &str,
+        extra: &[u8],
+        line: Bytes,
+        mail: &mut Mail,
+        server: &str,
+    ) {
+        let env = Envelope {
+            kind,
+            origin: Bytes::new(),
+            subject: Bytes::copy_from_slice(subject.as_bytes()),
+            extra: Bytes::copy_from_slice(extra),
+            chans: vec![Bytes::copy_from_slice(key.as_bytes())],
+            line: Bytes::copy_from_slice(line.strip_suffix(b"\r\n").unwrap_or(&line)),
+        };
+        self.apply_event(key, &env, false, None, mail, server);
+    }
+
+    /// A channel change off a topic (or the network topic, for a node's
+    /// users reaped after its lease ended): applied to each view it names.
+    pub fn on_event(
+        &mut self,
+        env: &Envelope,
+        own: bool,
+        dedup: Option<u64>,
+        mail: &mut Mail,
+        server: &str,
+    ) {
+        for chan in &env.chans {
+            let key = String::from_utf8_lossy(chan).into_owned();
+            self.apply_event(&key, env, own, dedup, mail, server);
+        }
+    }
+
+    fn apply_event(
+        &mut self,
+        key: &str,
+        env: &Envelope,
+        own: bool,
+        dedup: Option<u64>,
+        mail: &mut Mail,
+        server: &str,
+    ) {
+        let Some(ch) = self.map.get_mut(key) else {
+            if let Some(held) = self.cluster.syncing.get_mut(key) {
+                if held.len() < SYNC_BUFFER {
+                    held.push((env.clone(), own, dedup));
+                }
+            }
+            return;
+        };
+        let own_join = env.kind == Kind::Join && own;
+        if let Some(m) = &ch.marker {
+            if !(own_join && env.subject == m.as_bytes()) {
+                return; // in the snapshot already
+            }
+            ch.marker = None;
+        }
+        let subject = String::from_utf8_lossy(&env.subject).into_owned();
+        let line = with_crlf(&env.line);
+        let time = || {
+            std::str::from_utf8(&env.extra)
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0)
+        };
+        let mut fx = match env.kind {
+            Kind::Join if own => {
+                let op = env.extra.contains(&b'@');
+                match self
+                    .cluster
+                    .joining
+                    .remove(&(key.to_string(), subject.clone()))
+                {
+                    Some((req, info)) => return self.admit(key, req, info, op, mail, server),
+                    None if ch.has_nick(&subject) => return, // put back after a Redis restart
+                    None => return self.ghost(key, &subject, &env.line, mail),
+                }
+            }
+            Kind::Join => ch.remote_join(&subject, &env.extra, &env.line),
+            Kind::Part | Kind::Kick => ch.remote_leave(&subject, line, false, None),
+            Kind::Quit => ch.remote_leave(&subject, line, true, dedup),
+            Kind::Nick => ch.remote_rename(&subject, &env.extra, line, dedup),
+            Kind::Topic => ch.remote_topic(line, time()),
+            Kind::Mode => ch.remote_mode(line, time()),
+            Kind::Msg | Kind::Direct => return,
+        };
+        deliver(key, &mut fx, mail);
+        self.drop_unused(key, mail);
+    }
+
+    /// A member Redis has for this node but no local client is behind (its
+    /// JOIN's answer was lost): it leaves again.
+    fn ghost(&mut self, key: &str, nick: &str, join_line: &[u8], mail: &mut Mail) {
+        let prefix = join_line.split(|&b| b == b' ').next().unwrap_or_default();
+        let prefix = prefix.strip_prefix(b":").unwrap_or(prefix);
+        let line = LineBuilder::new(Some(prefix), "QUIT").trailing("Connection closed");
+        let req = Req {
+            from: ClientRef {
+                core: mail.core(),
+                id: u64::MAX,
+            },
+            nick: nick.to_string(),
+            prefix: String::new(),
+            caps: Default::default(),
+        };
+        let what = ChanWhat::Quit {
+            nick: nick.to_string(),
+            line,
+        };
+        let chan = key.to_string();
+        mail.send_cluster(ClusterReq::Chan(ChanCall { chan, req, what }));
+    }
+
+    /// Forgets `key`'s view (and its topic) once no local member and no
+    /// local JOIN in flight needs it.
+    pub(super) fn drop_unused(&mut self, key: &str, mail: &mut Mail) {
+        if self.cluster.joining.keys().any(|(c, _)| c == key) {
+            return;
+        }
+        let had = match self.map.get(key) {
+            Some(ch) if !ch.is_empty() => return,
+            Some(_) => self.map.remove(key).is_some(),
+            None => false,
+        };
+        self.cluster.syncing.remove(key);
+        if had {
+            Counters::add(&self.counters.channels, -1);
+            crate::metrics::count(|m| m.set_channels(self.map.len()));
+        }
+        if self.subscribed.remove(key) {
+            let chan = key.to_string();
+            mail.send_cluster(ClusterReq::Unsubscribe { chan });
+        }
+    }
+
+    /// The link to Redis is back: every view is read again (what happened
+    /// meanwhile did not reach this node's topics).
+    pub fn resync(&mut self, mail: &mut Mail) {
+        for key in self.map.keys() {
+            let req = Req {
+                from: ClientRef {
+                    core: mail.core(),
+                    id: u64::MAX,
+                },
+                nick: String::new(),
+                prefix: String::new(),
+                caps: Default::default(),
+            };
+            let (chan, what) = (key.clone(), ChanWhat::Resync);
+            mail.send_cluster(ClusterReq::Chan(ChanCall { chan, req, what }));
+        }
+    }
+
+    fn resynced(
+        &mut self,
+        key: &str,
+        state: Option<ChannelState>,
+        mine: Vec<Bytes>,
+        mail: &mut Mail,
+    ) {
+        let (Some(st), Some(ch)) = (state, self.map.get_mut(key)) else {
+            return;
+        };
+        ch.reset(&st);
+        let ghosts: Vec<String> = mine
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .filter(|n| !ch.has_nick(n))
+            .collect();
+        for nick in ghosts {
+            let line = format!(":{nick} JOIN");
+            self.ghost(key, &nick, line.as_bytes(), mail);
+        }
+    }
+
+    /// Clustered LIST: this node's core 0 asks Redis for every channel.
+    pub fn list_cluster(
+        &self,
+        req: &Req,
+        filter: &super::msg::ListFilter,
+        mail: &mut Mail,
+    ) -> bool {
+        if mail.core() != 0 {
+            return false;
+        }
+        let (req, filter) = (req.clone(), filter.clone());
+        mail.send_cluster(ClusterReq::List(ListCall { req, filter }))
+    }
+
+    /// Redis's channel list, as LIST entries `l` may see.
+    pub fn on_listed(
+        &self,
+        l: ListCall,
+        mut entries: Vec<ListEntry>,
+        mail: &mut Mail,
+        server: &str,
+    ) {
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        let to = To {
+            server,
+            nick: &l.req.nick,
+        };
+        let lines = entries
+            .iter()
+            .filter(|e| !e.secret || e.member)
+            .filter(|e| {
+                l.filter
+                    .admits(&String::from_utf8_lossy(&e.name), e.members)
+            })
+            .map(|e| {
+                to.num(RPL_LIST)
+                    .param(&e.name)
+                    .param(e.members.to_string())
+                    .trailing(&e.topic)
+            })
+            .collect();
+        mail.answer(&l.req, lines, None);
+    }
+}
+
+/// `:nick!user@host QUIT :Connection closed` for member `m`.
+fn quit_line(m: &MemberInfo) -> Bytes {
+    let p = format!("{}!{}@{}", m.nick, m.user, m.host);
+    LineBuilder::new(Some(p.as_bytes()), "QUIT").trailing("Connection closed")
+}
+
+/// The numeric for a refusal from Redis (or its absence).
+fn refused(to: &To, chan: &str, answer: &ChanAnswer) -> Bytes {
+    let code = match answer {
+        ChanAnswer::Refused(code) => *code,
+        _ => 0,
+    };
+    match code {
+        403 => to.no_such_channel(chan.as_bytes()),
+        442 => to.not_on_channel(chan),
+        482 => to.not_op(chan),
+        471 => to.about(ERR_CHANNELISFULL, chan, "Cannot join channel (+l)"),
+        473 => to.about(ERR_INVITEONLYCHAN, chan, "Cannot join channel (+i)"),
+        474 => to.about(ERR_BANNEDFROMCHAN, chan, "Cannot join channel (+b)"),
+        475 => to.about(ERR_BADCHANNELKEY, chan, "Cannot join channel (+k)"),
+        _ => to.about(
+            ERR_UNAVAILRESOURCE,
+            chan,
+            "Channel is temporarily unavailable (the link to the network is down)",
+        ),
+    }
+}
