@@ -157,7 +157,11 @@ impl Channels {
                 }
             }
             ChanOp::Invite { target } => ChanWhat::Invite { target },
-            op @ (ChanOp::Names | ChanOp::Who | ChanOp::List | ChanOp::Topic { set: None, .. })
+            op @ (ChanOp::Names
+            | ChanOp::Who
+            | ChanOp::List
+            | ChanOp::Topic { set: None, .. }
+            | ChanOp::Privmsg { .. })
                 if ch.is_none() =>
             {
                 ChanWhat::View { op }
@@ -243,15 +247,25 @@ impl Channels {
                 replies
             }
             (ChanWhat::View { op }, ChanAnswer::View { state, .. }) => {
-                let fx = match state {
-                    Some(st) => run(
-                        &mut Channel::from_state(&key, &st, mail.cores()),
-                        &to,
-                        &req,
-                        op,
-                    ),
+                let ack = !matches!(op, ChanOp::Privmsg { ack: false, .. });
+                let mut fx = match state {
+                    Some(st) => {
+                        let mut view = Channel::from_state(&key, &st, mail.cores());
+                        run(&mut view, &to, &req, op)
+                    }
                     None => missing(&to, &name, op),
                 };
+                // A message from outside to a -n channel: to its members.
+                for d in fx.deliveries.drain(..).filter(|d| !d.event.line.is_empty()) {
+                    let (chan, sender, line) = (key.clone(), fold(&req.nick), d.event.line);
+                    mail.send_cluster(ClusterReq::Publish { chan, sender, line });
+                }
+                if !ack {
+                    if !fx.replies.is_empty() {
+                        mail.reply(&req, fx.replies, None, false);
+                    }
+                    return;
+                }
                 fx.replies
             }
             (ChanWhat::Resync, ChanAnswer::View { state, mine }) => {
