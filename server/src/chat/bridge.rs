@@ -100,7 +100,7 @@ pub enum ClusterMsg {
     },
     /// Redis lost (`Some(reason)`) or back (`None`).
     Link(Option<String>),
-    Chan(ChanCall, ChanAnswer),
+    Chan(Box<(ChanCall, ChanAnswer)>),
     Listed(ListCall, Vec<crate::cluster::ListEntry>),
 }
 
@@ -172,7 +172,7 @@ async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
         }
         ClusterReq::Chan(c) => {
             let answer = super::bridge_chan::call(cluster, &c).await;
-            Some(ClusterMsg::Chan(c, answer))
+            Some(ClusterMsg::Chan(Box::new((c, answer))))
         }
         ClusterReq::List(l) => {
             let entries = super::bridge_chan::list(cluster, &l).await;
@@ -198,7 +198,7 @@ pub fn refuse(req: ClusterReq) -> Option<ClusterMsg> {
             chan: String::new(),
             then,
         }),
-        ClusterReq::Chan(c) => Some(ClusterMsg::Chan(c, ChanAnswer::Unavailable)),
+        ClusterReq::Chan(c) => Some(ClusterMsg::Chan(Box::new((c, ChanAnswer::Unavailable)))),
         ClusterReq::List(l) => Some(ClusterMsg::Listed(l, Vec::new())),
         ClusterReq::Release { .. }
         | ClusterReq::Unsubscribe { .. }

@@ -147,8 +147,8 @@ impl Channels {
                         return None;
                     }
                     Ok((changes, replies)) => ChanWhat::Mode { changes, replies },
-                    Err(fx) if ch.is_some() => {
-                        mail.answer(&req, fx.replies, None);
+                    Err(replies) if ch.is_some() => {
+                        mail.answer(&req, replies, None);
                         return None;
                     }
                     Err(_) => ChanWhat::View {

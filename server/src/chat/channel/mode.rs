@@ -284,14 +284,12 @@ impl Channel {
         to: &To,
         req: &Req,
         args: &[String],
-    ) -> Result<(Vec<ModeChange>, Vec<Bytes>), Effects> {
+    ) -> Result<(Vec<ModeChange>, Vec<Bytes>), Vec<Bytes>> {
         let Some(modes) = args.first() else {
-            return Err(Effects::replies(
-                self.mode_query(to, self.is_member(req.from)),
-            ));
+            return Err(self.mode_query(to, self.is_member(req.from)));
         };
         if modes.trim_start_matches(['+', '-']) == "b" && args.len() == 1 {
-            return Err(Effects::replies(self.ban_list(to)));
+            return Err(self.ban_list(to));
         }
         let (mut changes, mut replies) = (Vec::new(), Vec::new());
         let mut params = args[1..].iter();

@@ -71,7 +71,8 @@ impl Shard {
                 _ => self.channels.on_event(&env, own, dedup, mail, server),
             },
             ClusterMsg::Link(why) => self.on_link(why),
-            ClusterMsg::Chan(call, answer) => {
+            ClusterMsg::Chan(done) => {
+                let (call, answer) = *done;
                 self.channels.on_chan_answer(call, answer, mail, server)
             }
             ClusterMsg::Listed(call, entries) => {
