@@ -116,30 +116,7 @@ async fn run(cluster: &Cluster, c: &ChanCall) -> Result<ChanAnswer, ClusterError
     let (by, prefix) = (by.as_bytes(), c.req.prefix.as_bytes());
     let done = |r: Result<(), u16>| r.map_or_else(ChanAnswer::Refused, |()| ChanAnswer::Done);
     Ok(match &c.what {
-        ChanWhat::Join {
-            name,
-            info,
-            key,
-            want_state,
-        } => {
-            let nick = fold(&info.nick);
-            let args = JoinArgs {
-                chan,
-                name: name.as_bytes(),
-                nick: nick.as_bytes(),
-                prefix,
-                key: key.as_deref().unwrap_or("").as_bytes(),
-                realname: info.realname.as_bytes(),
-                want_state: *want_state,
-            };
-            match cluster.join_member(args).await? {
-                (JoinOutcome::Refused(code), _) => ChanAnswer::Refused(code),
-                (outcome, state) => ChanAnswer::Joined {
-                    state,
-                    already: outcome == JoinOutcome::AlreadyMember,
-                },
-            }
-        }
+        ChanWhat::Join { .. } => join(cluster, c, prefix).await?,
         ChanWhat::Part { nick, line } => done(
             cluster
                 .leave_channel(chan, nick.as_bytes(), b"PART", trim(line))
@@ -199,6 +176,35 @@ async fn run(cluster: &Cluster, c: &ChanCall) -> Result<ChanAnswer, ClusterError
                 state: None,
                 mine: Vec::new(),
             },
+        },
+    })
+}
+
+async fn join(cluster: &Cluster, c: &ChanCall, prefix: &[u8]) -> Result<ChanAnswer, ClusterError> {
+    let ChanWhat::Join {
+        name,
+        info,
+        key,
+        want_state,
+    } = &c.what
+    else {
+        return Ok(ChanAnswer::Unavailable);
+    };
+    let nick = fold(&info.nick);
+    let args = JoinArgs {
+        chan: c.chan.as_bytes(),
+        name: name.as_bytes(),
+        nick: nick.as_bytes(),
+        prefix,
+        key: key.as_deref().unwrap_or("").as_bytes(),
+        realname: info.realname.as_bytes(),
+        want_state: *want_state,
+    };
+    Ok(match cluster.join_member(args).await? {
+        (JoinOutcome::Refused(code), _) => ChanAnswer::Refused(code),
+        (outcome, state) => ChanAnswer::Joined {
+            state,
+            already: outcome == JoinOutcome::AlreadyMember,
         },
     })
 }

@@ -56,84 +56,13 @@ impl Channels {
         mail: &mut Mail,
         server: &str,
     ) -> Option<(Req, ChanOp)> {
-        let ch = self.map.get(key);
-        let name = ch.map_or_else(|| chan.to_string(), |c| c.name().to_string());
-        let member = ch.and_then(|c| c.local_member(req.from)).cloned();
-        let by = |verb: &str| LineBuilder::new(Some(req.prefix.as_bytes()), verb).param(&name);
+        let name = self
+            .map
+            .get(key)
+            .map_or_else(|| chan.to_string(), |c| c.name().to_string());
         let what = match op {
             ChanOp::Join { info, key: pass } => {
-                if member.is_some() {
-                    mail.answer(&req, Vec::new(), None);
-                    return None;
-                }
-                let want_state = ch.is_none();
-                if want_state {
-                    self.cluster.syncing.entry(key.to_string()).or_default();
-                }
-                let joiner = (key.to_string(), fold(&info.nick));
-                self.cluster
-                    .joining
-                    .insert(joiner, (req.clone(), info.clone()));
-                ChanWhat::Join {
-                    name,
-                    info,
-                    key: pass,
-                    want_state,
-                }
-            }
-            ChanOp::Part { reason } => {
-                let Some(m) = member else {
-                    return Some((req, ChanOp::Part { reason }));
-                };
-                let line = match reason {
-                    Some(r) => by("PART").trailing(r),
-                    None => by("PART").finish(),
-                };
-                ChanWhat::Part {
-                    nick: fold(&m.nick),
-                    line,
-                }
-            }
-            ChanOp::Leave { line, dedup } => {
-                let Some(m) = member else {
-                    return Some((req, ChanOp::Leave { line, dedup }));
-                };
-                let line = line.unwrap_or_else(|| quit_line(&m));
-                ChanWhat::Quit {
-                    nick: fold(&m.nick),
-                    line,
-                }
-            }
-            ChanOp::NickChange {
-                new_nick,
-                line,
-                dedup,
-            } => {
-                let Some(m) = member else {
-                    let op = ChanOp::NickChange {
-                        new_nick,
-                        line,
-                        dedup,
-                    };
-                    return Some((req, op));
-                };
-                ChanWhat::Rename {
-                    old: fold(&m.nick),
-                    new_prefix: format!("{new_nick}!{}@{}", m.user, m.host),
-                    new_nick,
-                    line,
-                }
-            }
-            ChanOp::Kick { target, reason } => {
-                let shown = ch.map_or_else(|| target.clone(), |c| c.spelled(&target));
-                let line = by("KICK").param(shown).trailing(reason);
-                ChanWhat::Kick { target, line }
-            }
-            ChanOp::Topic {
-                set: Some(text), ..
-            } => {
-                let line = by("TOPIC").trailing(&text);
-                ChanWhat::Topic { text, line }
+                self.join_call(key, name, &req, info, pass, mail)?
             }
             ChanOp::Mode { args, now } => {
                 let to = To {
@@ -141,36 +70,113 @@ impl Channels {
                     nick: &req.nick,
                 };
                 let blank = Channel::new(name.clone(), 1, 0);
+                let ch = self.map.get(key);
                 match ch.unwrap_or(&blank).mode_request(&to, &req, &args) {
-                    Ok((changes, replies)) if changes.is_empty() => {
-                        mail.answer(&req, replies, None);
-                        return None;
+                    Ok((changes, replies)) if !changes.is_empty() => {
+                        ChanWhat::Mode { changes, replies }
                     }
-                    Ok((changes, replies)) => ChanWhat::Mode { changes, replies },
-                    Err(replies) if ch.is_some() => {
-                        mail.answer(&req, replies, None);
-                        return None;
-                    }
+                    Ok((_, lines)) => return answered(mail, &req, lines),
+                    Err(lines) if ch.is_some() => return answered(mail, &req, lines),
                     Err(_) => ChanWhat::View {
                         op: ChanOp::Mode { args, now },
                     },
                 }
             }
-            ChanOp::Invite { target } => ChanWhat::Invite { target },
-            op @ (ChanOp::Names
-            | ChanOp::Who
-            | ChanOp::List
-            | ChanOp::Topic { set: None, .. }
-            | ChanOp::Privmsg { .. })
-                if ch.is_none() =>
-            {
-                ChanWhat::View { op }
-            }
-            op => return Some((req, op)),
+            op => match self.change_call(key, &name, &req, op) {
+                Ok(what) => what,
+                Err(op) => return Some((req, op)),
+            },
         };
         let chan = key.to_string();
         mail.send_cluster(ClusterReq::Chan(ChanCall { chan, req, what }));
         None
+    }
+
+    /// A local JOIN for Redis to decide (`None`: already a member, answered).
+    fn join_call(
+        &mut self,
+        key: &str,
+        name: String,
+        req: &Req,
+        info: MemberInfo,
+        pass: Option<String>,
+        mail: &mut Mail,
+    ) -> Option<ChanWhat> {
+        let ch = self.map.get(key);
+        if ch.is_some_and(|c| c.is_member(req.from)) {
+            mail.answer(req, Vec::new(), None);
+            return None;
+        }
+        let want_state = ch.is_none();
+        if want_state {
+            self.cluster.syncing.entry(key.to_string()).or_default();
+        }
+        let joiner = (key.to_string(), fold(&info.nick));
+        self.cluster
+            .joining
+            .insert(joiner, (req.clone(), info.clone()));
+        Some(ChanWhat::Join {
+            name,
+            info,
+            key: pass,
+            want_state,
+        })
+    }
+
+    /// The Redis request for `op`, or `op` back to run on the view here.
+    fn change_call(
+        &self,
+        key: &str,
+        name: &str,
+        req: &Req,
+        op: ChanOp,
+    ) -> Result<ChanWhat, ChanOp> {
+        let ch = self.map.get(key);
+        let member = ch.and_then(|c| c.local_member(req.from)).cloned();
+        let by = |verb: &str| LineBuilder::new(Some(req.prefix.as_bytes()), verb).param(name);
+        Ok(match (op, member) {
+            (ChanOp::Part { reason }, Some(m)) => ChanWhat::Part {
+                nick: fold(&m.nick),
+                line: match reason {
+                    Some(r) => by("PART").trailing(r),
+                    None => by("PART").finish(),
+                },
+            },
+            (ChanOp::Leave { line, .. }, Some(m)) => ChanWhat::Quit {
+                nick: fold(&m.nick),
+                line: line.unwrap_or_else(|| quit_line(&m)),
+            },
+            (ChanOp::NickChange { new_nick, line, .. }, Some(m)) => ChanWhat::Rename {
+                old: fold(&m.nick),
+                new_prefix: format!("{new_nick}!{}@{}", m.user, m.host),
+                new_nick,
+                line,
+            },
+            (ChanOp::Kick { target, reason }, _) => {
+                let shown = ch.map_or_else(|| target.clone(), |c| c.spelled(&target));
+                let line = by("KICK").param(shown).trailing(reason);
+                ChanWhat::Kick { target, line }
+            }
+            (
+                ChanOp::Topic {
+                    set: Some(text), ..
+                },
+                _,
+            ) => {
+                let line = by("TOPIC").trailing(&text);
+                ChanWhat::Topic { text, line }
+            }
+            (ChanOp::Invite { target }, _) => ChanWhat::Invite { target },
+            (
+                op @ (ChanOp::Names
+                | ChanOp::Who
+                | ChanOp::List
+                | ChanOp::Topic { set: None, .. }
+                | ChanOp::Privmsg { .. }),
+                _,
+            ) if ch.is_none() => ChanWhat::View { op },
+            (op, _) => return Err(op),
+        })
     }
 
     /// Redis's answer to a `route_cluster` request.
@@ -186,26 +192,20 @@ impl Channels {
             req,
             what,
         } = call;
-        let name = self
-            .map
-            .get(&key)
-            .map_or_else(|| key.clone(), |c| c.name().to_string());
-        let to = To {
-            server,
-            nick: &req.nick,
-        };
-        let lines = match (what, answer) {
+        let failed = !matches!(answer, ChanAnswer::Done);
+        match (what, answer) {
             (ChanWhat::Join { name, info, .. }, answer) => {
-                return self.joined(&key, name, req, info, answer, mail, server)
+                self.joined(&key, name, req, info, answer, mail, server)
             }
-            (ChanWhat::Part { nick, line }, answer) => {
-                if !matches!(answer, ChanAnswer::Done) {
+            // Redis could not take it: the view here follows anyway.
+            (ChanWhat::Part { nick, line }, _) => {
+                if failed {
                     self.apply_here(&key, Kind::Part, &nick, b"", line, mail, server);
                 }
-                Vec::new()
+                mail.answer(&req, Vec::new(), None);
             }
-            (ChanWhat::Quit { nick, line }, ChanAnswer::Refused(_) | ChanAnswer::Unavailable) => {
-                return self.apply_here(&key, Kind::Quit, &nick, b"", line, mail, server);
+            (ChanWhat::Quit { nick, line }, _) if failed => {
+                self.apply_here(&key, Kind::Quit, &nick, b"", line, mail, server)
             }
             (
                 ChanWhat::Rename {
@@ -214,71 +214,76 @@ impl Channels {
                     line,
                     ..
                 },
-                ChanAnswer::Refused(_) | ChanAnswer::Unavailable,
-            ) => {
+                _,
+            ) if failed => {
                 let extra = new_prefix.as_bytes();
-                return self.apply_here(&key, Kind::Nick, &old, extra, line, mail, server);
+                self.apply_here(&key, Kind::Nick, &old, extra, line, mail, server)
             }
-            (ChanWhat::Quit { .. } | ChanWhat::Rename { .. }, _) => return,
+            (ChanWhat::Quit { .. } | ChanWhat::Rename { .. }, _) => {}
+            (ChanWhat::Resync, ChanAnswer::View { state, mine }) => {
+                self.resynced(&key, state, mine, mail)
+            }
+            (ChanWhat::Resync, _) => tracing::warn!("cluster: could not read {key} from Redis"),
             (ChanWhat::Invite { target }, ChanAnswer::Done) => {
-                return self.invited(&key, name, &req, target, mail);
-            }
-            (ChanWhat::Invite { target }, ChanAnswer::Refused(443)) => {
-                let l = to.num(ERR_USERONCHANNEL).param(&target).param(&name);
-                vec![l.trailing("is already on channel")]
-            }
-            (ChanWhat::Kick { target, .. }, ChanAnswer::Refused(441)) => {
-                let l = to.num(ERR_USERNOTINCHANNEL).param(&target).param(&name);
-                vec![l.trailing("They aren't on that channel")]
-            }
-            (ChanWhat::Mode { mut replies, .. }, ChanAnswer::Mode { absent }) => {
-                for nick in absent {
-                    let l = to
-                        .num(ERR_USERNOTINCHANNEL)
-                        .param(&nick)
-                        .param(&name)
-                        .trailing("They aren't on that channel");
-                    replies.push(l);
-                }
-                replies
-            }
-            (ChanWhat::Mode { mut replies, .. }, refusal) => {
-                replies.push(refused(&to, &name, &refusal));
-                replies
+                let name = self.name_of(&key);
+                self.invited(&key, name, &req, target, mail)
             }
             (ChanWhat::View { op }, ChanAnswer::View { state, .. }) => {
-                let ack = !matches!(op, ChanOp::Privmsg { ack: false, .. });
-                let mut fx = match state {
-                    Some(st) => {
-                        let mut view = Channel::from_state(&key, &st, mail.cores());
-                        run(&mut view, &to, &req, op)
-                    }
-                    None => missing(&to, &name, op),
+                self.viewed(&key, req, op, state, mail, server)
+            }
+            (what, answer) => {
+                let to = To {
+                    server,
+                    nick: &req.nick,
                 };
-                // A message from outside to a -n channel: to its members.
-                for d in fx.deliveries.drain(..).filter(|d| !d.event.line.is_empty()) {
-                    let (chan, sender, line) = (key.clone(), fold(&req.nick), d.event.line);
-                    mail.send_cluster(ClusterReq::Publish { chan, sender, line });
+                let lines = answer_lines(&to, &self.name_of(&key), what, answer);
+                if let Some(lines) = lines {
+                    mail.answer(&req, lines, None);
                 }
-                if !ack {
-                    if !fx.replies.is_empty() {
-                        mail.reply(&req, fx.replies, None, false);
-                    }
-                    return;
-                }
-                fx.replies
             }
-            (ChanWhat::Resync, ChanAnswer::View { state, mine }) => {
-                return self.resynced(&key, state, mine, mail);
-            }
-            (ChanWhat::Resync | ChanWhat::View { .. }, _) => {
-                tracing::warn!("cluster: could not read {key} from Redis");
-                return;
-            }
-            (_, ChanAnswer::Done) => Vec::new(),
-            (_, refusal) => vec![refused(&to, &name, &refusal)],
+        }
+    }
+
+    fn name_of(&self, key: &str) -> String {
+        self.map
+            .get(key)
+            .map_or_else(|| key.to_string(), |c| c.name().to_string())
+    }
+
+    /// A query on a channel without local members, on its Redis state.
+    fn viewed(
+        &self,
+        key: &str,
+        req: Req,
+        op: ChanOp,
+        state: Option<ChannelState>,
+        mail: &mut Mail,
+        server: &str,
+    ) {
+        let to = To {
+            server,
+            nick: &req.nick,
         };
-        mail.answer(&req, lines, None);
+        let ack = !matches!(op, ChanOp::Privmsg { ack: false, .. });
+        let mut fx = match state {
+            Some(st) => run(
+                &mut Channel::from_state(key, &st, mail.cores()),
+                &to,
+                &req,
+                op,
+            ),
+            None => missing(&to, key, op),
+        };
+        // A message from outside to a -n channel: to its members.
+        for d in fx.deliveries.drain(..).filter(|d| !d.event.line.is_empty()) {
+            let (chan, sender, line) = (key.to_string(), fold(&req.nick), d.event.line);
+            mail.send_cluster(ClusterReq::Publish { chan, sender, line });
+        }
+        if ack {
+            mail.answer(&req, fx.replies, None);
+        } else if !fx.replies.is_empty() {
+            mail.reply(&req, fx.replies, None, false);
+        }
     }
 
     /// A JOIN's answer: refused, or the view made from the snapshot.
@@ -585,6 +590,44 @@ impl Channels {
             .collect();
         mail.answer(&l.req, lines, None);
     }
+}
+
+/// The answer to a KICK, TOPIC, MODE, INVITE or query from Redis's word
+/// (`None`: an unacknowledged message, nothing to say).
+fn answer_lines(to: &To, name: &str, what: ChanWhat, answer: ChanAnswer) -> Option<Vec<Bytes>> {
+    let not_in = |nick: &str| {
+        let l = to.num(ERR_USERNOTINCHANNEL).param(nick).param(name);
+        l.trailing("They aren't on that channel")
+    };
+    Some(match (what, answer) {
+        (ChanWhat::Invite { target }, ChanAnswer::Refused(443)) => {
+            let l = to.num(ERR_USERONCHANNEL).param(&target).param(name);
+            vec![l.trailing("is already on channel")]
+        }
+        (ChanWhat::Kick { target, .. }, ChanAnswer::Refused(441)) => vec![not_in(&target)],
+        (ChanWhat::Mode { mut replies, .. }, ChanAnswer::Mode { absent }) => {
+            replies.extend(absent.iter().map(|n| not_in(&String::from_utf8_lossy(n))));
+            replies
+        }
+        (ChanWhat::Mode { mut replies, .. }, refusal) => {
+            replies.push(refused(to, name, &refusal));
+            replies
+        }
+        (
+            ChanWhat::View {
+                op: ChanOp::Privmsg { ack: false, .. },
+            },
+            _,
+        ) => return None,
+        (_, ChanAnswer::Done) => Vec::new(),
+        (_, refusal) => vec![refused(to, name, &refusal)],
+    })
+}
+
+/// Answers `req` with `lines`; nothing more to run.
+fn answered(mail: &mut Mail, req: &Req, lines: Vec<Bytes>) -> Option<(Req, ChanOp)> {
+    mail.answer(req, lines, None);
+    None
 }
 
 /// `:nick!user@host QUIT :Connection closed` for member `m`.
