@@ -56,6 +56,10 @@ impl Channels {
         mail: &mut Mail,
         server: &str,
     ) -> Option<(Req, ChanOp)> {
+        let viewed = self.map.contains_key(key);
+        if viewed && matches!(op, ChanOp::Privmsg { .. } | ChanOp::Update { .. }) {
+            return Some((req, op)); // the hot path: decided on the view
+        }
         let name = self
             .map
             .get(key)
@@ -655,5 +659,163 @@ fn refused(to: &To, chan: &str, answer: &ChanAnswer) -> Bytes {
             chan,
             "Channel is temporarily unavailable (the link to the network is down)",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::chat::msg::{Change, HomeMsg, Msg};
+    use crate::cluster::Member;
+
+    const ALICE: ClientRef = ClientRef { core: 0, id: 1 };
+
+    fn req() -> Req {
+        Req {
+            from: ALICE,
+            nick: "alice".into(),
+            prefix: "alice!a@h".into(),
+            caps: Default::default(),
+        }
+    }
+
+    fn env(kind: Kind, subject: &str, extra: &str, line: &str) -> Envelope {
+        Envelope {
+            kind,
+            origin: Bytes::from("n2:0:1"),
+            subject: Bytes::copy_from_slice(subject.as_bytes()),
+            extra: Bytes::copy_from_slice(extra.as_bytes()),
+            chans: vec![Bytes::from("#c")],
+            line: Bytes::copy_from_slice(line.as_bytes()),
+        }
+    }
+
+    /// alice's JOIN of #c, which bob (on another node) holds +m already.
+    fn start() -> (Channels, Mail, ChanCall) {
+        let mut chans = Channels::new(Arc::new(Counters::default()));
+        let mut mail = Mail::new(0, 1);
+        mail.set_clustered();
+        chans.subscribed("#c".into());
+        let info = MemberInfo {
+            nick: "alice".into(),
+            user: "a".into(),
+            host: "h".into(),
+            realname: "Al".into(),
+            away: false,
+            invisible: false,
+        };
+        let op = ChanOp::Join { info, key: None };
+        chans.handle("#c".into(), req(), op, &mut mail, "srv");
+        let mut sent = mail.take_cluster();
+        let Some(ClusterReq::Chan(call)) = sent.pop() else {
+            panic!("the JOIN goes to Redis: {sent:?}");
+        };
+        assert!(matches!(
+            call.what,
+            ChanWhat::Join {
+                want_state: true,
+                ..
+            }
+        ));
+        (chans, mail, call)
+    }
+
+    fn snapshot() -> ChanAnswer {
+        let bob = Member {
+            nick: "bob".into(),
+            flags: "@".into(),
+            prefix: "bob!b@h".into(),
+            owner: "n2:0:1".into(),
+            realname: "Bob".into(),
+        };
+        let state = ChannelState {
+            name: "#c".into(),
+            modes: "mnt".into(),
+            members: vec![bob],
+            ..ChannelState::default()
+        };
+        ChanAnswer::Joined {
+            state: Some(state),
+            already: false,
+        }
+    }
+
+    /// Events in topic order: +m (before alice's JOIN: in the snapshot),
+    /// alice's own JOIN, then +i.
+    fn events() -> Vec<(Envelope, bool)> {
+        vec![
+            (env(Kind::Mode, "bob", "5", ":bob!b@h MODE #c +m"), false),
+            (
+                env(Kind::Join, "alice", "-", ":alice!a@h JOIN #c * :Al"),
+                true,
+            ),
+            (env(Kind::Mode, "bob", "6", ":bob!b@h MODE #c +i"), false),
+        ]
+    }
+
+    fn check(chans: &Channels, mail: &mut Mail) {
+        let ch = &chans.map["#c"];
+        assert_eq!(ch.len(), 2);
+        let to = To {
+            server: "srv",
+            nick: "alice",
+        };
+        let query = ch.mode_request(&to, &req(), &[]).unwrap_err();
+        assert!(
+            query[0].starts_with(b":srv 324 alice #c +imnt"),
+            "{query:?}"
+        );
+        let msgs = mail.take();
+        let joined = msgs.iter().any(|(_, m)| {
+            matches!(m, Msg::Home(HomeMsg::Deliver(d))
+                if matches!(d.event.change, Change::Join { who: ALICE, .. }))
+        });
+        assert!(joined, "alice's JOIN reached her core: {msgs:?}");
+        let answered = msgs
+            .iter()
+            .any(|(_, m)| matches!(m, Msg::Home(HomeMsg::Reply { done: true, .. })));
+        assert!(answered, "alice's JOIN was answered");
+    }
+
+    #[test]
+    fn events_that_come_before_the_snapshot_are_held_then_skipped_or_applied() {
+        let (mut chans, mut mail, call) = start();
+        for (e, own) in events() {
+            chans.on_event(&e, own, None, &mut mail, "srv");
+        }
+        assert!(mail.take().is_empty(), "nothing before the snapshot");
+        chans.on_chan_answer(call, snapshot(), &mut mail, "srv");
+        check(&chans, &mut mail);
+    }
+
+    #[test]
+    fn a_snapshot_first_skips_what_it_holds_until_the_own_join() {
+        let (mut chans, mut mail, call) = start();
+        chans.on_chan_answer(call, snapshot(), &mut mail, "srv");
+        for (e, own) in events() {
+            chans.on_event(&e, own, None, &mut mail, "srv");
+        }
+        check(&chans, &mut mail);
+    }
+
+    #[test]
+    fn a_refused_join_is_answered_and_leaves_no_view() {
+        let (mut chans, mut mail, call) = start();
+        chans.on_chan_answer(call, ChanAnswer::Refused(475), &mut mail, "srv");
+        assert!(chans.map.is_empty() && chans.cluster.syncing.is_empty());
+        let msgs = mail.take();
+        let Some((_, Msg::Home(HomeMsg::Reply { lines, .. }))) = msgs.first() else {
+            panic!("{msgs:?}");
+        };
+        assert_eq!(
+            &lines[0][..],
+            b":srv 475 alice #c :Cannot join channel (+k)\r\n"
+        );
+        assert!(matches!(
+            mail.take_cluster()[..],
+            [ClusterReq::Unsubscribe { .. }]
+        ));
     }
 }
