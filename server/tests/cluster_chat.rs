@@ -302,6 +302,14 @@ fn redis_restart_tells_users_and_chat_resumes() {
     thief.expect(|l| code(l) == "433");
 }
 
+/// Three nodes, with alice on n1, bob on n2 and carol on n3.
+fn three_users(redis: &RedisServer) -> ([Server; 3], [Client; 3]) {
+    let nodes = [node(redis, "n1"), node(redis, "n2"), node(redis, "n3")];
+    let users = [("alice", 0), ("bob", 1), ("carol", 2)];
+    let clients = users.map(|(nick, n)| Client::register(nodes[n].addr, nick));
+    (nodes, clients)
+}
+
 /// Waits until `c` has seen a line ending with `tail` (a channel change
 /// every member gets): from then on its node's view includes it.
 fn saw(c: &mut Client, tail: &str) {
@@ -315,10 +323,7 @@ fn names_who_topic_modes_and_list_agree_on_every_node() {
     let Some(redis) = RedisServer::start() else {
         return;
     };
-    let nodes = [node(&redis, "n1"), node(&redis, "n2"), node(&redis, "n3")];
-    let mut a = Client::register(nodes[0].addr, "alice");
-    let mut b = Client::register(nodes[1].addr, "bob");
-    let mut c = Client::register(nodes[2].addr, "carol");
+    let (nodes, [mut a, mut b, mut c]) = three_users(&redis);
     join(&mut a, "#State");
     join(&mut b, "#state");
     saw(&mut a, " JOIN #State");
@@ -391,10 +396,7 @@ fn keys_limits_invites_bans_and_kicks_act_across_nodes() {
     let Some(redis) = RedisServer::start() else {
         return;
     };
-    let nodes = [node(&redis, "n1"), node(&redis, "n2"), node(&redis, "n3")];
-    let mut a = Client::register(nodes[0].addr, "alice");
-    let mut b = Client::register(nodes[1].addr, "bob");
-    let mut c = Client::register(nodes[2].addr, "carol");
+    let (nodes, [mut a, mut b, mut c]) = three_users(&redis);
     let mut d = Client::register(nodes[1].addr, "dave");
     join(&mut a, "#gate");
     a.send("MODE #gate +k sesame");
