@@ -302,10 +302,10 @@ fn redis_restart_tells_users_and_chat_resumes() {
     thief.expect(|l| code(l) == "433");
 }
 
-/// Three nodes, with alice on n1, bob on n2 and carol on n3.
+/// Three nodes, with alice on n1, Bob on n2 and carol on n3.
 fn three_users(redis: &RedisServer) -> ([Server; 3], [Client; 3]) {
     let nodes = [node(redis, "n1"), node(redis, "n2"), node(redis, "n3")];
-    let users = [("alice", 0), ("bob", 1), ("carol", 2)];
+    let users = [("alice", 0), ("Bob", 1), ("carol", 2)];
     let clients = users.map(|(nick, n)| Client::register(nodes[n].addr, nick));
     (nodes, clients)
 }
@@ -336,7 +336,7 @@ fn names_who_topic_modes_and_list_agree_on_every_node() {
     a.send("MODE #state +b evil!*@*");
     for cl in [&mut a, &mut b, &mut c] {
         saw(cl, " TOPIC #State :one topic for all");
-        saw(cl, " MODE #State +vk bob sesame");
+        saw(cl, " MODE #State +vk Bob sesame");
         saw(cl, " MODE #State +b evil!*@*");
     }
     // alice has #solo to herself on n1; nobody on n2 or n3 is in it.
@@ -366,11 +366,11 @@ fn names_who_topic_modes_and_list_agree_on_every_node() {
     }
     assert_eq!(
         answer(&mut b, "NAMES #state", "366")[0],
-        "353 = #State :@alice +bob carol"
+        "353 = #State :@alice +Bob carol"
     );
     let who = answer(&mut c, "WHO #state", "315");
     assert_eq!(who.len(), 4, "{who:?}");
-    assert!(who[1].contains(" bob H+ :0 Real bob"), "{who:?}");
+    assert!(who[1].contains(" Bob H+ :0 Real Bob"), "{who:?}");
     let list = answer(&mut eve, "LIST", "323");
     assert!(
         list.contains(&"322 #State 3 :one topic for all".to_string()),
@@ -397,7 +397,7 @@ fn keys_limits_invites_bans_and_kicks_act_across_nodes() {
         return;
     };
     let (nodes, [mut a, mut b, mut c]) = three_users(&redis);
-    let mut d = Client::register(nodes[1].addr, "dave");
+    let mut d = Client::register(nodes[1].addr, "Dave");
     join(&mut a, "#gate");
     a.send("MODE #gate +k sesame");
     saw(&mut a, " MODE #gate +k sesame");
@@ -424,6 +424,7 @@ fn keys_limits_invites_bans_and_kicks_act_across_nodes() {
 
     a.send("MODE #gate -i+b dave!*@*");
     saw(&mut a, " MODE #gate -i+b dave!*@*");
+    // (Ban masks ignore case: Dave is dave.)
     d.send("JOIN #gate sesame");
     d.expect(|l| code(l) == "474");
 
@@ -433,7 +434,7 @@ fn keys_limits_invites_bans_and_kicks_act_across_nodes() {
     b.send("MODE #gate +m");
     b.expect(|l| code(l) == "482");
     a.send("MODE #gate +o bob");
-    saw(&mut b, " MODE #gate +o bob");
+    saw(&mut b, " MODE #gate +o Bob");
     b.send("TOPIC #gate :set on n2");
     for cl in [&mut a, &mut c] {
         saw(cl, " TOPIC #gate :set on n2");
@@ -447,6 +448,6 @@ fn keys_limits_invites_bans_and_kicks_act_across_nodes() {
     c.send("PRIVMSG #gate :still in?");
     c.expect(|l| code(l) == "404");
     for cl in [&mut a, &mut b] {
-        assert_eq!(names(cl, "#gate"), ["alice", "bob"]);
+        assert_eq!(names(cl, "#gate"), ["alice", "Bob"]);
     }
 }

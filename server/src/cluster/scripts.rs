@@ -230,6 +230,7 @@ return 0
 "#;
 
 /// ARGV: P, chan, by, owner, prefix, then pairs ("+o", "nick"), ("-k", "").
+/// A +o/+v target is its folded nick; the line shows it as its member spells it.
 /// Returns {code, line, missing...}: code 0 (line = the MODE line as
 /// applied, '' if nothing changed), 403, 442 or 482; `missing` are the
 /// nicks of +o/+v targets not on the channel (441 each). The envelope's
@@ -259,7 +260,7 @@ for i = 6, #ARGV - 1, 2 do
       if f == '' then f = '-' end
       if f ~= t.flags then
         redis.call('HSET', P..'members:'..c, arg, pack(t.owner, f, t.prefix, t.realname))
-        applied(sign, m, arg)
+        applied(sign, m, string.match(t.prefix, '^([^!]+)') or arg)
       end
     end
   elseif m == 'k' or m == 'l' then
