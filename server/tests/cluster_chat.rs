@@ -257,7 +257,8 @@ fn loadgen_across_three_nodes_sees_one_order_per_channel() {
 }
 
 /// Redis restarted (its data lost) mid-chat: each user is told the link is
-/// lost and back, keeps its nick, and the channel carries messages again.
+/// lost and back, channel changes are refused (437) meanwhile, users keep
+/// their nicks, and the channel carries messages again.
 #[test]
 fn redis_restart_tells_users_and_chat_resumes() {
     let Some(mut redis) = RedisServer::start() else {
@@ -271,9 +272,17 @@ fn redis_restart_tells_users_and_chat_resumes() {
     a.send("PRIVMSG #r :before");
     assert_eq!(channel_texts(&mut b, "#r", 1), ["before"]);
 
-    redis.restart();
+    redis.stop();
     for cl in [&mut a, &mut b] {
         cl.expect(|l| l.contains(" NOTICE ") && l.contains("Lost the link"));
+    }
+    // Channel changes need Redis: refused meanwhile, and said why.
+    a.send("JOIN #new");
+    a.expect(|l| code(l) == "437" && l.contains(" #new :"));
+    a.send("TOPIC #r :while away");
+    a.expect(|l| code(l) == "437" && l.contains(" #r :"));
+    redis.restart();
+    for cl in [&mut a, &mut b] {
         cl.expect(|l| {
             l.contains(" NOTICE ") && l.contains("Link to the rest of the network restored")
         });
