@@ -304,13 +304,15 @@ impl Channels {
     ) {
         let joiner = (key.to_string(), fold(&info.nick));
         let ChanAnswer::Joined { state, already } = answer else {
-            self.cluster.joining.remove(&joiner);
-            let to = To {
-                server,
-                nick: &req.nick,
-            };
-            let chan = self.map.get(key).map_or(name, |c| c.name().to_string());
-            mail.answer(&req, vec![refused(&to, &chan, &answer)], None);
+            // (Not there: `link_lost` answered it already.)
+            if self.cluster.joining.remove(&joiner).is_some() {
+                let to = To {
+                    server,
+                    nick: &req.nick,
+                };
+                let chan = self.map.get(key).map_or(name, |c| c.name().to_string());
+                mail.answer(&req, vec![refused(&to, &chan, &answer)], None);
+            }
             return self.drop_unused(key, mail);
         };
         if !self.map.contains_key(key) {
@@ -511,6 +513,32 @@ impl Channels {
         }
     }
 
+    /// The link to Redis is lost: a JOIN whose own line may never come
+    /// back on the topic is answered 437 (should it come, it leaves again
+    /// as a ghost), and no view waits for one any more.
+    pub fn link_lost(&mut self, mail: &mut Mail, server: &str) {
+        for ((key, _), (req, _)) in std::mem::take(&mut self.cluster.joining) {
+            let to = To {
+                server,
+                nick: &req.nick,
+            };
+            let line = refused(&to, &self.name_of(&key), &ChanAnswer::Unavailable);
+            mail.answer(&req, vec![line], None);
+        }
+        for ch in self.map.values_mut() {
+            ch.marker = None;
+        }
+        let keys: Vec<String> = self
+            .map
+            .keys()
+            .chain(self.cluster.syncing.keys())
+            .cloned()
+            .collect();
+        for key in keys {
+            self.drop_unused(&key, mail);
+        }
+    }
+
     /// The link to Redis is back: every view is read again (what happened
     /// meanwhile did not reach this node's topics).
     pub fn resync(&mut self, mail: &mut Mail) {
@@ -540,6 +568,7 @@ impl Channels {
             return;
         };
         ch.reset(&st);
+        ch.marker = None;
         let ghosts: Vec<String> = mine
             .iter()
             .map(|n| String::from_utf8_lossy(n).into_owned())
@@ -549,6 +578,7 @@ impl Channels {
             let line = format!(":{nick} JOIN");
             self.ghost(key, &nick, line.as_bytes(), mail);
         }
+        self.drop_unused(key, mail);
     }
 
     /// Clustered LIST: this node's core 0 asks Redis for every channel.
@@ -817,5 +847,34 @@ mod tests {
             mail.take_cluster()[..],
             [ClusterReq::Unsubscribe { .. }]
         ));
+    }
+
+    #[test]
+    fn a_join_caught_by_a_lost_link_is_answered_once_and_its_ghost_leaves() {
+        let (mut chans, mut mail, call) = start();
+        chans.link_lost(&mut mail, "srv");
+        let answers = |mail: &mut Mail| -> Vec<Vec<Bytes>> {
+            mail.take()
+                .into_iter()
+                .filter_map(|(_, m)| match m {
+                    Msg::Home(HomeMsg::Reply { lines, .. }) => Some(lines),
+                    _ => None,
+                })
+                .collect()
+        };
+        let first = answers(&mut mail);
+        assert_eq!(first.len(), 1);
+        assert!(first[0][0].starts_with(b":srv 437 alice #c :"));
+        // Redis ran the JOIN after all, and it comes back on the topic.
+        chans.on_chan_answer(call, snapshot(), &mut mail, "srv");
+        let (join, own) = events().swap_remove(1);
+        chans.on_event(&join, own, None, &mut mail, "srv");
+        assert!(answers(&mut mail).is_empty(), "answered once");
+        let sent = mail.take_cluster();
+        assert!(
+            sent.iter().any(|r| matches!(r,
+                ClusterReq::Chan(ChanCall { what: ChanWhat::Quit { nick, .. }, .. }) if nick == "alice")),
+            "the ghost leaves: {sent:?}"
+        );
     }
 }

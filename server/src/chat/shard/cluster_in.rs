@@ -87,6 +87,8 @@ impl Shard {
         let text = match &why {
             Some(why) => {
                 tracing::warn!("cluster: Redis lost ({why}); reconnecting");
+                let server = &self.cfg.name;
+                self.channels.link_lost(&mut self.mail, server);
                 LINK_LOST
             }
             None => {
