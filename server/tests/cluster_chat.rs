@@ -17,6 +17,15 @@ use std::time::{Duration, Instant};
 use chat_support::{code, Client, Server};
 use redis::RedisServer;
 
+/// One test at a time: each starts up to three nodes, and the loadgen
+/// test's drain (a second without deliveries ends it) must not starve
+/// behind the others' nodes on a small machine.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The nick lease the nodes run with: short, so the SIGKILL case is quick.
 const LEASE_MS: u64 = 1500;
 /// Messages each of the three talkers sends to the shared channel.
@@ -92,6 +101,7 @@ fn channel_texts(c: &mut Client, chan: &str, n: usize) -> Vec<String> {
 
 #[test]
 fn three_nodes_share_nicks_channels_and_survive_a_killed_node() {
+    let _serial = serial();
     let Some(redis) = RedisServer::start() else {
         return;
     };
@@ -230,6 +240,7 @@ fn three_nodes_share_nicks_channels_and_survive_a_killed_node() {
 /// for, and every receiver saw each channel's messages in one order.
 #[test]
 fn loadgen_across_three_nodes_sees_one_order_per_channel() {
+    let _serial = serial();
     let Some(redis) = RedisServer::start() else {
         return;
     };
@@ -261,6 +272,7 @@ fn loadgen_across_three_nodes_sees_one_order_per_channel() {
 /// their nicks, and the channel carries messages again.
 #[test]
 fn redis_restart_tells_users_and_chat_resumes() {
+    let _serial = serial();
     let Some(mut redis) = RedisServer::start() else {
         return;
     };
@@ -329,6 +341,7 @@ fn saw(c: &mut Client, tail: &str) {
 /// every node, for members and for a user whose node has none of them.
 #[test]
 fn names_who_topic_modes_and_list_agree_on_every_node() {
+    let _serial = serial();
     let Some(redis) = RedisServer::start() else {
         return;
     };
@@ -402,6 +415,7 @@ fn names_who_topic_modes_and_list_agree_on_every_node() {
 /// any node; op status, KICK, TOPIC and INVITE act across nodes.
 #[test]
 fn keys_limits_invites_bans_and_kicks_act_across_nodes() {
+    let _serial = serial();
     let Some(redis) = RedisServer::start() else {
         return;
     };

@@ -65,6 +65,24 @@ pub enum ChanWhat {
     Resync,
 }
 
+impl ChanWhat {
+    /// What it is, for logs.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            ChanWhat::Join { .. } => "JOIN",
+            ChanWhat::Part { .. } => "PART",
+            ChanWhat::Quit { .. } => "QUIT",
+            ChanWhat::Rename { .. } => "NICK",
+            ChanWhat::Kick { .. } => "KICK",
+            ChanWhat::Topic { .. } => "TOPIC",
+            ChanWhat::Mode { .. } => "MODE",
+            ChanWhat::Invite { .. } => "INVITE",
+            ChanWhat::View { .. } => "a query",
+            ChanWhat::Resync => "re-reading the state",
+        }
+    }
+}
+
 /// What Redis said.
 #[derive(Debug)]
 pub enum ChanAnswer {
