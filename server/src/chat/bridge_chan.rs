@@ -118,11 +118,7 @@ pub async fn call(cluster: &Cluster, c: &ChanCall) -> ChanAnswer {
     match run(cluster, c).await {
         Ok(answer) => answer,
         Err(e) => {
-            tracing::warn!(
-                "cluster: {:?} on {}: {e}",
-                std::mem::discriminant(&c.what),
-                c.chan
-            );
+            tracing::warn!("cluster: {} on {}: {e}", c.what.verb(), c.chan);
             ChanAnswer::Unavailable
         }
     }
