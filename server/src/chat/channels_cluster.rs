@@ -34,6 +34,13 @@ use crate::cluster::{ChannelState, Envelope, Kind, ListEntry};
 /// Topic events held per channel while its snapshot is on its way.
 const SYNC_BUFFER: usize = 4096;
 
+/// Where a channel operation is decided.
+enum Routed {
+    Redis(ChanWhat),
+    /// On the view here (a query, or a member that is not one).
+    Here(ChanOp),
+}
+
 /// What a clustered core tracks beside its views.
 #[derive(Default)]
 pub struct ClusterView {
@@ -87,8 +94,8 @@ impl Channels {
                 }
             }
             op => match self.change_call(key, &name, &req, op) {
-                Ok(what) => what,
-                Err(op) => return Some((req, op)),
+                Routed::Redis(what) => what,
+                Routed::Here(op) => return Some((req, op)),
             },
         };
         let chan = key.to_string();
@@ -128,17 +135,11 @@ impl Channels {
     }
 
     /// The Redis request for `op`, or `op` back to run on the view here.
-    fn change_call(
-        &self,
-        key: &str,
-        name: &str,
-        req: &Req,
-        op: ChanOp,
-    ) -> Result<ChanWhat, ChanOp> {
+    fn change_call(&self, key: &str, name: &str, req: &Req, op: ChanOp) -> Routed {
         let ch = self.map.get(key);
         let member = ch.and_then(|c| c.local_member(req.from)).cloned();
         let by = |verb: &str| LineBuilder::new(Some(req.prefix.as_bytes()), verb).param(name);
-        Ok(match (op, member) {
+        Routed::Redis(match (op, member) {
             (ChanOp::Part { reason }, Some(m)) => ChanWhat::Part {
                 nick: fold(&m.nick),
                 line: match reason {
@@ -179,7 +180,7 @@ impl Channels {
                 | ChanOp::Privmsg { .. }),
                 _,
             ) if ch.is_none() => ChanWhat::View { op },
-            (op, _) => return Err(op),
+            (op, _) => return Routed::Here(op),
         })
     }
 
