@@ -243,7 +243,8 @@ impl Channel {
                 'l' => self.limit = None,
                 'b' => {
                     let Some(mask) = params.next() else { break };
-                    self.bans.retain(|b| fold(&b.mask) != fold(mask));
+                    // Exactly as Redis keeps them (a mask is matched ignoring case).
+                    self.bans.retain(|b| b.mask != *mask);
                     if plus {
                         let (mask, setter) = (mask.clone(), src.clone());
                         self.bans.push(Ban { mask, setter, time });
