@@ -19,6 +19,7 @@ use std::rc::Rc;
 use bytes::{Bytes, BytesMut};
 use uringo::chan::{Receiver, Sender};
 
+use super::bridge_chan::{ChanAnswer, ChanCall, ListCall};
 use super::bridge_users::{UserMsg, UserReq};
 use super::casemap::fold;
 use super::msg::{ClientRef, Msg, NickOp, Req};
@@ -59,6 +60,10 @@ pub enum ClusterReq {
     },
     /// Users' public information (`bridge_users`).
     Users(UserReq),
+    /// A channel's state asked or changed in Redis (`bridge_chan`).
+    Chan(ChanCall),
+    /// LIST of every channel of the network.
+    List(ListCall),
 }
 
 /// What the bridge hands back to the shard.
@@ -70,16 +75,27 @@ pub enum ClusterMsg {
         ok: bool,
     },
     /// The direct message went to the node holding the nick.
-    Sent { req: Req },
+    Sent {
+        req: Req,
+    },
+    /// The INVITE went to the node holding `target` (341 for `req`).
+    Invited {
+        req: Req,
+        target: String,
+        chan: String,
+    },
     DirectFailed {
         target: String,
         req: Req,
         op: NickOp,
     },
     /// Subscribed to `chan` (empty: not subscribed, no room); run `then`.
-    Subscribed { chan: String, then: Option<Msg> },
-    /// A line published by a node (`own`: this core of this node) for a
-    /// channel's members or for the holder of a nick (`Kind::Direct`).
+    Subscribed {
+        chan: String,
+        then: Option<Msg>,
+    },
+    /// A line published by a node (`own`: this one) for a channel's members
+    /// or for the holder of a nick (`Kind::Direct`).
     Received {
         env: Envelope,
         own: bool,
@@ -92,6 +108,8 @@ pub enum ClusterMsg {
     /// A nick this core held was taken by another node while Redis was
     /// split: its local holder becomes a guest.
     NickLost(String),
+    Chan(Box<(ChanCall, ChanAnswer)>),
+    Listed(ListCall, Vec<crate::cluster::ListEntry>),
 }
 
 /// Most requests queued for the bridge before the shard's are dropped.
@@ -134,15 +152,19 @@ async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
             None
         }
         ClusterReq::Direct { target, req, op } => {
-            let NickOp::Privmsg { line, meta, .. } = &op else {
-                return Some(ClusterMsg::DirectFailed { target, req, op });
+            let line = match &op {
+                NickOp::Privmsg { line, meta, .. } => meta.to_wire(trim(line)),
+                NickOp::Invite { line, .. } => Bytes::copy_from_slice(trim(line)),
+                _ => return Some(ClusterMsg::DirectFailed { target, req, op }),
             };
             let (from, to) = (fold(&req.nick), fold(&target));
-            let line = meta.to_wire(trim(line));
             let sent = cluster.send_to_nick(from.as_bytes(), to.as_bytes(), &line);
-            match sent.await {
-                Ok(true) => Some(ClusterMsg::Sent { req }),
-                _ => Some(ClusterMsg::DirectFailed { target, req, op }),
+            match (sent.await, op) {
+                (Ok(true), NickOp::Invite { chan, .. }) => {
+                    Some(ClusterMsg::Invited { req, target, chan })
+                }
+                (Ok(true), _) => Some(ClusterMsg::Sent { req }),
+                (_, op) => Some(ClusterMsg::DirectFailed { target, req, op }),
             }
         }
         ClusterReq::Subscribe { chan, then } => {
@@ -162,6 +184,14 @@ async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
             None
         }
         ClusterReq::Users(req) => super::bridge_users::call(cluster, req).await,
+        ClusterReq::Chan(c) => {
+            let answer = super::bridge_chan::call(cluster, &c).await;
+            Some(ClusterMsg::Chan(Box::new((c, answer))))
+        }
+        ClusterReq::List(l) => {
+            let entries = super::bridge_chan::list(cluster, &l).await;
+            Some(ClusterMsg::Listed(l, entries))
+        }
     }
 }
 
@@ -183,6 +213,8 @@ pub fn refuse(req: ClusterReq) -> Option<ClusterMsg> {
             then,
         }),
         ClusterReq::Users(req) => super::bridge_users::refuse(req),
+        ClusterReq::Chan(c) => Some(ClusterMsg::Chan(Box::new((c, ChanAnswer::Unavailable)))),
+        ClusterReq::List(l) => Some(ClusterMsg::Listed(l, Vec::new())),
         ClusterReq::Release { .. }
         | ClusterReq::Unsubscribe { .. }
         | ClusterReq::Publish { .. } => None,
@@ -203,6 +235,7 @@ pub fn with_crlf(line: &[u8]) -> Bytes {
 }
 
 async fn receive(node: Rc<Node>, cluster: Rc<Cluster>, events: Receiver<Event>) {
+    let node_name = node_of(cluster.owner()).to_vec();
     while let Some(event) = events.recv().await {
         let back = match event {
             Event::Up => ClusterMsg::Link(None),
@@ -213,15 +246,15 @@ async fn receive(node: Rc<Node>, cluster: Rc<Cluster>, events: Receiver<Event>) 
                 ClusterMsg::NickLost(String::from_utf8_lossy(&nick).into_owned())
             }
             Event::Message(env) if matches!(env.kind, Kind::Online | Kind::Offline) => {
-                let own_node = node_of(cluster.owner());
-                match super::bridge_users::presence(&env, own_node) {
+                match super::bridge_users::presence(&env, &node_name) {
                     Some(msg) => msg,
                     None => continue,
                 }
             }
             Event::Message(env) => {
-                let own = env.origin == *cluster.owner();
-                let dedup = matches!(env.kind, Kind::Msg).then(|| event_id(&env));
+                let own = node_of(&env.origin) == node_name.as_slice();
+                let dedup =
+                    matches!(env.kind, Kind::Msg | Kind::Quit | Kind::Nick).then(|| event_id(&env));
                 ClusterMsg::Received { env, own, dedup }
             }
         };
@@ -242,9 +275,9 @@ fn node_of(owner: &[u8]) -> &[u8] {
     owner.split(|&b| b == b':').next().unwrap_or(owner)
 }
 
-/// An id for a QUIT or NICK line that arrives through several channels
-/// (published by several cores of its node), so each member writes it once
-/// (high bit set: apart from local ids).
+/// An id for a QUIT or NICK line that arrives through several channels, so
+/// each member writes it once (high bit set: apart from local ids). By node,
+/// not owner: each channel's core of a node publishes its own copy.
 fn event_id(env: &Envelope) -> u64 {
     let mut h = DefaultHasher::new();
     node_of(&env.origin).hash(&mut h);

@@ -1,28 +1,21 @@
-//! Clustered (`--cluster`): every line a channel shows its members goes
+//! Clustered (`--cluster`): the lines a channel's view decides here
+//! (PRIVMSG, NOTICE, TAGMSG, and the AWAY/SETNAME notifications) go
 //! through the channel's Redis topic, and every node (the sender's own
-//! included) writes it to its members from there, so all members
-//! network-wide see one order of JOIN, PART, QUIT, NICK, KICK, TOPIC,
-//! MODE and messages alike.
+//! included) writes them to its members from there, in the one order in
+//! which Redis also publishes the JOIN, PART, KICK, TOPIC and MODE its
+//! scripts decide (`channels_cluster`).
 //!
 //! What stays immediate on the sender's node is what answers the sender:
-//! its own JOIN/PART/KICK/TOPIC/MODE line (with the numerics after it) and
-//! a KICK victim's KICK line (it leaves the channel's mirror at once). A
-//! labeled PRIVMSG's echo stays immediate too, inside its label; an
-//! unlabeled echo (echo-message) comes back through the topic like
-//! everyone's copy, with the same tags.
-//!
-//! A joiner gets its JOIN at once, but lines the others saw before it may
-//! still be on their way from Redis: until its JOIN comes back from the
-//! topic ([`Joining`]), the joiner is left out of what the topic brings.
+//! a labeled PRIVMSG's echo, inside its label (and, where a line of the
+//! view names the requester or a KICK victim, that line). An unlabeled
+//! echo (echo-message) comes back through the topic like everyone's
+//! copy, with the same tags.
 //!
 //! On the wire the line carries its tags (`time`, `msgid`, client-only
 //! `+tags`) and two of this server's own: `uringo/except=CORE.ID` (the
 //! member of the publishing node that got it already) and
 //! `uringo/alt=CAP` with a second line after a `\n` (what members with
 //! that cap get instead: extended-join, away-notify, TAGMSG).
-
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
@@ -48,7 +41,6 @@ pub fn publish(
     fx: &mut Effects,
     is_msg: bool,
     labeled: bool,
-    joining: &mut Joining,
     mail: &mut Mail,
 ) {
     let sender = fold(&req.nick);
@@ -61,9 +53,6 @@ pub fn publish(
         }
         if e.meta.time.is_empty() {
             e.meta.time = now.get_or_insert_with(Meta::time_now).clone();
-        }
-        if matches!(e.change, Change::Join { who, .. } if who == actor) {
-            joining.add(key, actor);
         }
         let mut at_once = Vec::new();
         if e.except != Some(actor) && (!is_msg || labeled) {
@@ -93,19 +82,9 @@ pub fn publish(
 
 /// The effects of a line from `ch`'s topic for the members here. `own`:
 /// this node published it (its `uringo/except` member got it already).
-pub fn relay(
-    ch: &Channel,
-    key: &str,
-    env: &Envelope,
-    own: bool,
-    dedup: Option<u64>,
-    joining: &mut Joining,
-) -> Effects {
+pub fn relay(ch: &Channel, env: &Envelope, own: bool, dedup: Option<u64>) -> Effects {
     let wire = from_wire(&env.line);
     let sender = String::from_utf8_lossy(&env.subject);
-    let own_join = (own && is_join(&wire.line))
-        .then_some(wire.except)
-        .flatten();
     let mut fx = ch.relay(wire.line, &sender, dedup);
     if let Some(d) = fx.deliveries.first_mut() {
         if own {
@@ -113,73 +92,8 @@ pub fn relay(
         }
         d.event.meta = wire.meta;
         d.event.alt = wire.alt;
-        joining.leave_out(key, ch, &mut d.event);
-    }
-    if let Some(joiner) = own_join {
-        joining.arrived(key, joiner);
     }
     fx
-}
-
-/// Local joiners whose own JOIN has not come back from the channel's
-/// topic yet, by folded channel, since when (one entry per JOIN: a quick
-/// PART and JOIN waits for the second JOIN). One left out longer than
-/// [`JOINING_MAX`] (its JOIN was dropped from a full outbox) is let in.
-#[derive(Default)]
-pub struct Joining(HashMap<String, Vec<(ClientRef, Instant)>>);
-
-/// How long a joiner waits at most for its JOIN to come back.
-const JOINING_MAX: Duration = Duration::from_secs(10);
-
-impl Joining {
-    fn add(&mut self, key: &str, who: ClientRef) {
-        let list = self.0.entry(key.to_string()).or_default();
-        list.retain(|(_, since)| since.elapsed() < JOINING_MAX);
-        list.push((who, Instant::now()));
-    }
-
-    /// The channel is gone here.
-    pub fn forget(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-
-    fn arrived(&mut self, key: &str, who: ClientRef) {
-        if let Some(list) = self.0.get_mut(key) {
-            if let Some(i) = list.iter().position(|(j, _)| *j == who) {
-                list.remove(i); // the oldest: a rejoin waits for its own
-            }
-            if list.is_empty() {
-                self.0.remove(key);
-            }
-        }
-    }
-
-    /// Restricts `e` to the members of `ch` who are not waiting for their
-    /// JOIN (nothing to do, the usual case, when nobody is).
-    fn leave_out(&mut self, key: &str, ch: &Channel, e: &mut Event) {
-        let Some(list) = self.0.get_mut(key) else {
-            return;
-        };
-        list.retain(|(_, since)| since.elapsed() < JOINING_MAX);
-        if list.is_empty() {
-            self.0.remove(key);
-            return;
-        }
-        let waiting = |m: &ClientRef| list.iter().any(|(j, _)| j == m);
-        e.only = ch
-            .member_refs()
-            .filter(|m| !waiting(m) && e.except != Some(*m))
-            .collect();
-        if e.only.is_empty() {
-            e.line = Bytes::new();
-            e.alt = None;
-        }
-    }
-}
-
-/// Whether `line` (`:prefix JOIN #chan`) is a JOIN.
-fn is_join(line: &[u8]) -> bool {
-    line.split(|&b| b == b' ').nth(1) == Some(b"JOIN")
 }
 
 /// A line from a channel's topic, taken apart.

@@ -18,6 +18,7 @@
 
 mod at_client;
 mod bridge;
+mod bridge_chan;
 mod bridge_users;
 mod cap_cmd;
 mod caps;
@@ -25,6 +26,7 @@ pub mod casemap;
 mod chan_cmds;
 mod channel;
 mod channels;
+mod channels_cluster;
 pub mod cli;
 mod client;
 mod clock;
