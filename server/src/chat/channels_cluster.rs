@@ -281,7 +281,8 @@ impl Channels {
         };
         // A message from outside to a -n channel: to its members.
         for d in fx.deliveries.drain(..).filter(|d| !d.event.line.is_empty()) {
-            let (chan, sender, line) = (key.to_string(), fold(&req.nick), d.event.line);
+            let line = super::cluster_lines::to_wire(&d.event, None);
+            let (chan, sender) = (key.to_string(), fold(&req.nick));
             mail.send_cluster(ClusterReq::Publish { chan, sender, line });
         }
         if ack {

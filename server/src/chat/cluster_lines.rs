@@ -127,7 +127,7 @@ fn from_wire(wire: &Bytes) -> Wire {
 }
 
 /// `e`'s line and alternative as they travel (see the module docs).
-fn to_wire(e: &Event, except: Option<ClientRef>) -> Bytes {
+pub fn to_wire(e: &Event, except: Option<ClientRef>) -> Bytes {
     let trim = |l: &Bytes| -> Bytes {
         let n = l.len() - usize::from(l.ends_with(b"\r\n")) * 2;
         l.slice(..n)
