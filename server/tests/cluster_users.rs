@@ -15,6 +15,14 @@ use std::net::SocketAddr;
 use chat_support::{code, Client, Server};
 use redis::RedisServer;
 
+/// One test at a time: each starts three nodes, and a small machine
+/// shared with other builds runs them slowly enough as it is.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn node(redis: &RedisServer, name: &str) -> Server {
     let url = format!("redis://{}", redis.addr);
     Server::start(&[
@@ -89,6 +97,7 @@ fn channel_events(c: &mut Client, n: usize) -> Vec<String> {
 
 #[test]
 fn every_node_shows_joins_parts_and_messages_in_one_order() {
+    let _serial = serial();
     let Some((_redis, nodes)) = three_nodes() else {
         return;
     };
@@ -187,6 +196,7 @@ fn every_node_shows_joins_parts_and_messages_in_one_order() {
 
 #[test]
 fn echo_and_tags_cross_nodes() {
+    let _serial = serial();
     let Some((_redis, nodes)) = three_nodes() else {
         return;
     };
@@ -252,6 +262,7 @@ fn echo_and_tags_cross_nodes() {
 
 #[test]
 fn whois_ison_userhost_monitor_and_whowas_see_other_nodes() {
+    let _serial = serial();
     let Some((_redis, nodes)) = three_nodes() else {
         return;
     };
@@ -333,6 +344,7 @@ fn signal(node: &Server, signal: &str) {
 /// to a guest nick, which it and its channels see.
 #[test]
 fn a_nick_lost_in_a_split_becomes_a_guest() {
+    let _serial = serial();
     let Some((_redis, nodes)) = three_nodes() else {
         return;
     };
@@ -393,6 +405,7 @@ fn a_nick_lost_in_a_split_becomes_a_guest() {
 /// line once.
 #[test]
 fn nick_and_quit_reach_each_member_once_across_channels() {
+    let _serial = serial();
     let Some((_redis, nodes)) = three_nodes() else {
         return;
     };
