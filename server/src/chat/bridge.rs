@@ -9,8 +9,10 @@
 //! sends its members. Channel PRIVMSG/NOTICE are delivered only from the
 //! channel's Redis topic, on every node (the sender's included), so all
 //! members network-wide see them in the order Redis published them.
-//! So do JOIN, PART, QUIT, NICK, KICK, TOPIC and MODE lines: only what
-//! answers the requester stays immediate (see `cluster_lines`).
+//! So do JOIN, PART, QUIT, NICK, KICK, TOPIC and MODE lines, which Redis
+//! scripts decide and publish (`bridge_chan`); messages carry their IRCv3
+//! tags (`cluster_lines`), and users' public information is shared for
+//! WHOIS and the like (`bridge_users`).
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
