@@ -136,17 +136,19 @@ impl BridgeTx {
         BridgeTx { tx, counters }
     }
 
-    /// Queues `req`; the queue full, `Err` with what the refusal answers
-    /// (`refuse`), and a channel line dropped is counted as dropped.
-    pub fn offer(&self, req: ClusterReq) -> Result<(), Option<ClusterMsg>> {
+    /// Queues `req`; `false` if the queue is full: then what the refusal
+    /// answers (`refuse`) goes to `refused`, and a dropped channel line is
+    /// counted.
+    pub fn offer(&self, req: ClusterReq, refused: &mut Vec<ClusterMsg>) -> bool {
         let Err(e) = self.tx.try_send(req) else {
-            return Ok(());
+            return true;
         };
         let req = e.into_inner();
         if matches!(req, ClusterReq::Publish { .. }) {
             self.counters.dropped.fetch_add(1, Relaxed);
         }
-        Err(refuse(req))
+        refused.extend(refuse(req));
+        false
     }
 }
 

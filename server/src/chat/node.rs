@@ -88,16 +88,13 @@ impl Node {
             return;
         };
         let mut refused = Vec::new();
-        for req in reqs {
-            if let Err(answer) = bridge.offer(req) {
-                refused.extend(answer);
-            }
-        }
-        if !refused.is_empty() {
-            tracing::warn!(
-                "cluster: bridge queue full; {} requests refused",
-                refused.len()
-            );
+        let full = reqs
+            .into_iter()
+            .map(|req| !bridge.offer(req, &mut refused))
+            .filter(|&full| full)
+            .count();
+        if full > 0 {
+            tracing::warn!("cluster: bridge queue full; {full} requests refused");
             self.with(|s| refused.into_iter().for_each(|m| s.on_cluster(m)));
         }
     }
