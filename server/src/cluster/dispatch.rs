@@ -1,5 +1,6 @@
 //! The pub/sub connection's frames turned into [`Event`]s, keeping the
-//! member mirror in step with what other nodes did to this node's members.
+//! member mirror in step with what other nodes did to this node's members
+//! (except reaping it while it is alive: `link::rejoin` undoes that).
 
 use std::rc::Rc;
 
@@ -28,6 +29,9 @@ pub async fn dispatch(inner: Rc<Inner>, frames: Receiver<Reply>) {
                     tracing::warn!("cluster: ignoring a message that is not an envelope");
                     continue;
                 };
+                if reaped_alive(&inner, &envelope) {
+                    continue; // `link::rejoin` puts them back
+                }
                 for chan in track(&inner, &envelope) {
                     inner.unsubscribe(inner.topic(&chan)).await;
                 }
@@ -43,6 +47,13 @@ pub async fn dispatch(inner: Rc<Inner>, frames: Receiver<Reply>) {
             _ => {}
         }
     }
+}
+
+/// A QUIT the reaper published for one of this client's own users: it
+/// was taken for dead while alive (frozen past its lease). Its users have
+/// not left: the mirror and the chat server's views keep them.
+fn reaped_alive(inner: &Inner, e: &Envelope) -> bool {
+    e.kind == Kind::Quit && e.origin == inner.owner && &e.extra[..] == b"split"
 }
 
 /// Applies a membership change to the mirror; returns the channels that

@@ -2,6 +2,15 @@
 //! re-claim nicks and restore members, flush the outbox; when the link is
 //! lost, tell the chat server and reconnect with backoff. A second task
 //! renews the leases and reaps dead nodes every `lease / 3`.
+//!
+//! A client alive but unable to renew for longer than its lease (the
+//! process frozen or starved of CPU) has been reaped by another node: its
+//! users were parted from every channel with `*.net *.split`. Its own
+//! dispatch drops those QUITs (`dispatch`), so the member mirror and the
+//! chat server's views still hold them; when its next renewal finds its
+//! node lease gone it takes the path of a Redis restart without
+//! reconnecting: [`Event::Down`], members put back (each a JOIN on its
+//! channel), [`Event::Up`], on which the chat server re-reads its views.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -13,7 +22,7 @@ use super::backoff::Backoff;
 use super::conn::{Conn, Sink};
 use super::counters::ClusterCounters;
 use super::error::ClusterError;
-use super::resp::{as_array, as_bytes, command};
+use super::resp::{as_array, as_bytes, as_int, command};
 use super::scripts::Script;
 use super::state::{Inner, Link};
 use super::Event;
@@ -125,6 +134,12 @@ async fn restore(inner: &Inner) -> Result<(), ClusterError> {
     topics.extend(inner.channels.borrow().iter().map(|c| inner.topic(c)));
     inner.subscribe(&topics).await?;
     renew(inner).await?;
+    restore_members(inner).await
+}
+
+/// Puts back in Redis this client's members it lost (a Redis restart, or
+/// this client reaped as dead), each with a JOIN on its channel's topic.
+async fn restore_members(inner: &Inner) -> Result<(), ClusterError> {
     let triples: Vec<Bytes> = inner
         .mirror
         .borrow()
@@ -145,21 +160,47 @@ async fn restore(inner: &Inner) -> Result<(), ClusterError> {
 
 /// Renews the node lease and every nick; a nick someone else took while
 /// this node could not renew is dropped and reported as [`Event::NickLost`].
-pub async fn renew(inner: &Inner) -> Result<(), ClusterError> {
+/// `true` if this client had been registered and its node lease was gone:
+/// it was reaped as dead (or Redis lost its data).
+pub async fn renew(inner: &Inner) -> Result<bool, ClusterError> {
     let lease = inner.cfg.lease.as_millis().to_string();
     let nicks: Vec<Bytes> = inner.nicks.borrow().iter().cloned().collect();
     let mut args: Vec<&[u8]> = vec![&inner.owner, lease.as_bytes()];
     args.extend(nicks.iter().map(|n| &n[..]));
+    let was_registered = inner.registered.get();
     let reply = inner.eval(Script::Renew, &args).await?;
-    for lost in as_array(&reply)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(as_bytes)
-    {
+    let items = as_array(&reply).unwrap_or_default();
+    let still_registered = items.first().and_then(as_int) == Some(1);
+    inner.registered.set(true);
+    for lost in items.iter().skip(1).filter_map(as_bytes) {
         inner.nicks.borrow_mut().remove(lost);
         let _ = inner.events.send(Event::NickLost(lost.clone())).await;
     }
-    Ok(())
+    Ok(was_registered && !still_registered)
+}
+
+/// This client was reaped while alive (see the module docs): its users are
+/// told as for a lost link and put back in their channels. Should Redis
+/// fail meanwhile, the link is dropped and a reconnect restores them.
+async fn rejoin(inner: &Inner) {
+    tracing::warn!(
+        "cluster: {} was taken for dead (no lease renewal for over {:?}); rejoining",
+        String::from_utf8_lossy(&inner.owner),
+        inner.cfg.lease
+    );
+    let why = "taken for dead after missing its lease".to_string();
+    let _ = inner.events.send(Event::Down(why)).await;
+    match restore_members(inner).await {
+        Ok(()) => {
+            let _ = inner.events.send(Event::Up).await;
+        }
+        Err(e) => {
+            tracing::warn!("cluster: restoring members after being reaped: {e}");
+            if let Ok(link) = inner.live() {
+                link.cmd.abandon();
+            }
+        }
+    }
 }
 
 /// Renews and reaps every `lease / 3` while the link is up.
@@ -170,9 +211,13 @@ pub async fn keep_leases(inner: Rc<Inner>) {
         if inner.live().is_err() {
             continue;
         }
-        if let Err(e) = renew(&inner).await {
-            tracing::debug!("cluster: lease renewal failed: {e}");
-            continue;
+        match renew(&inner).await {
+            Ok(true) => rejoin(&inner).await,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::debug!("cluster: lease renewal failed: {e}");
+                continue;
+            }
         }
         if let Err(e) = inner.eval(Script::Reap, &[]).await {
             tracing::debug!("cluster: reaping dead nodes failed: {e}");

@@ -140,6 +140,7 @@ impl Cluster {
             events,
             counters: Arc::default(),
             claims_closed_until: Cell::new(None),
+            registered: Cell::new(false),
         });
         let profiles = users::Profiles::default();
         let tasks = vec![
@@ -290,6 +291,7 @@ impl Cluster {
     /// Leaves the network now instead of when the lease runs out: this
     /// client's users quit every channel (a QUIT each) and its nicks are freed.
     pub async fn leave(&self) -> Result<(), ClusterError> {
+        self.inner.registered.set(false); // reaped on purpose: nothing to restore
         self.inner
             .call(&[
                 b"ZADD",

@@ -106,10 +106,14 @@ return 0
 
 /// ARGV: P, owner, lease_ms, nicks... Renews the owner's node lease and
 /// every nick still its own; re-claims nicks whose key vanished (a Redis
-/// restart). Returns the nicks another owner now holds.
+/// restart). Returns {registered, lost...}: `registered` 0 if the owner was
+/// not in `nodes` (reaped as dead, or a Redis that lost its data), then
+/// the nicks another owner now holds.
 const RENEW: &str = r#"
+local registered = 1
+if not redis.call('ZSCORE', P..'nodes', ARGV[2]) then registered = 0 end
 redis.call('ZADD', P..'nodes', now_ms() + tonumber(ARGV[3]), ARGV[2])
-local lost = {}
+local lost = {registered}
 for i = 4, #ARGV do
   local k = P..'nick:'..ARGV[i]
   local v = redis.call('GET', k)
@@ -367,7 +371,8 @@ return 1
 "#;
 
 /// ARGV: P. Removes the members of every owner whose lease ended and
-/// publishes a QUIT for each of their users. Returns how many owners.
+/// publishes a QUIT for each of their users, marked `extra` = `split` (an
+/// owner alive after all knows it was reaped). Returns how many owners.
 const REAP: &str = r#"
 local dead = redis.call('ZRANGEBYSCORE', P..'nodes', '-inf', now_ms())
 for _, o in ipairs(dead) do
@@ -386,7 +391,7 @@ for _, o in ipairs(dead) do
     end
   end
   for _, n in ipairs(order) do
-    to_network(envelope('QUIT', o, n, '-', table.concat(gone[n], ','), ':'..prefixes[n]..' QUIT :*.net *.split'))
+    to_network(envelope('QUIT', o, n, 'split', table.concat(gone[n], ','), ':'..prefixes[n]..' QUIT :*.net *.split'))
   end
   redis.call('DEL', P..'chans-by:'..o)
   redis.call('ZREM', P..'nodes', o)

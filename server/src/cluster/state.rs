@@ -59,6 +59,9 @@ pub struct Inner {
     /// have restarted empty, and every node's cores need their backoff's
     /// worth of time to re-claim the nicks they hold (see `RECLAIM_GRACE`).
     pub claims_closed_until: Cell<Option<std::time::Instant>>,
+    /// This client's node lease has been renewed (it is in `nodes`): a
+    /// renewal that then finds it missing means it was reaped as dead.
+    pub registered: Cell<bool>,
 }
 
 impl Inner {

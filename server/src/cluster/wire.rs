@@ -7,7 +7,8 @@
 //! - `JOIN` (`extra` = the member's flags), `PART`, `KICK` (`subject` = the
 //!   user kicked, `extra` = by whom), `TOPIC`, `MODE`: a channel change.
 //! - `QUIT` and `NICK` (`extra` = the new `nick!user@host`) on the network
-//!   topic, with `chans` = every channel the user was in.
+//!   topic, with `chans` = every channel the user was in; a QUIT the reaper
+//!   published for a node taken for dead has `extra` = `split`.
 //! - `DIRECT`: a PRIVMSG/NOTICE to the nick `subject` (`extra` = the
 //!   sender), on the inbox of the client holding the nick.
 //! - `ONLINE` and `OFFLINE` on the network topic: the folded nick
