@@ -97,7 +97,7 @@ fn a_node_frozen_past_its_lease_puts_its_users_back() {
     );
     // The others see her JOIN again.
     for c in [&mut bob, &mut carol] {
-        c.expect(|l| l.starts_with(":alice!") && l.contains(" JOIN #r"));
+        c.expect(|l| l.starts_with(":alice!") && l.ends_with(" JOIN #r"));
     }
     let all = ["alice", "bob", "carol"].map(String::from).to_vec();
     for c in [&mut alice, &mut bob, &mut carol] {
@@ -111,4 +111,62 @@ fn a_node_frozen_past_its_lease_puts_its_users_back() {
     }
     bob.send("PRIVMSG #r :welcome back");
     alice.expect(|l| l.starts_with(":bob!") && l.ends_with(" PRIVMSG #r :welcome back"));
+}
+
+/// The same, but another node's user took the frozen user's nick
+/// meanwhile: it comes back as a guest, in its channel on every node.
+#[test]
+fn a_reaped_user_whose_nick_was_taken_comes_back_as_a_guest() {
+    let _serial = serial();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let nodes = [node(&redis, "n1"), node(&redis, "n2"), node(&redis, "n3")];
+    let mut alice = Client::register(nodes[0].addr, "alice");
+    let mut carol = Client::register(nodes[2].addr, "carol");
+    for c in [&mut alice, &mut carol] {
+        join(c, "#g");
+    }
+    alice.expect(|l| l.starts_with(":carol!") && code(l) == "JOIN");
+
+    signal(&nodes[0], "STOP");
+    carol.expect(|l| l.starts_with(":alice!") && l.ends_with(" QUIT :*.net *.split"));
+    // The nick's lease (held by alice's core, maybe not the channel's)
+    // ends about then too; nothing signals it: ask until it is free.
+    let mut thief = Client::connect(nodes[1].addr);
+    thief.send("USER t 0 * :t");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        thief.send("NICK alice");
+        let lines = thief.expect(|l| code(l) == "433" || code(l) == "001");
+        if code(lines.last().unwrap()) == "001" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "alice never freed");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    signal(&nodes[0], "CONT");
+
+    let lines = alice.expect(|l| l.starts_with(":alice!") && code(l) == "NICK");
+    let guest = lines
+        .last()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(guest.starts_with("Guest"), "{guest}");
+    carol.expect(|l| l.contains(&format!(" NICK :{guest}")) || l.contains(&format!(":{guest}!")));
+    let want = {
+        let mut v = vec!["carol".to_string(), guest.clone()];
+        v.sort();
+        v
+    };
+    for c in [&mut alice, &mut carol] {
+        let nick = c.nick.clone();
+        assert_eq!(names(c, "#g"), want, "NAMES #g on {nick}'s node");
+    }
+    alice.send("PRIVMSG #g :guest here");
+    carol.expect(|l| l.starts_with(&format!(":{guest}!")) && l.ends_with(" :guest here"));
+    thief.send("QUIT");
 }
