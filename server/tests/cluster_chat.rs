@@ -9,65 +9,18 @@
 //! fails.
 
 mod chat_support;
+mod cluster_support;
 #[path = "../src/cluster/tests/redis.rs"]
 mod redis;
 
 use std::time::{Duration, Instant};
 
 use chat_support::{code, Client, Server};
+use cluster_support::{join, names, node, node_leased, serial, LEASE_MS};
 use redis::RedisServer;
 
-/// One test at a time: each starts up to three nodes, and the loadgen
-/// test's must not starve behind the others' nodes on a small machine.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The nick lease the nodes run with: short, so the SIGKILL case is quick.
-const LEASE_MS: u64 = 1500;
 /// Messages each of the three talkers sends to the shared channel.
 const PER_SENDER: usize = 30;
-
-fn node(redis: &RedisServer, name: &str) -> Server {
-    node_leased(redis, name, LEASE_MS)
-}
-
-fn node_leased(redis: &RedisServer, name: &str, lease_ms: u64) -> Server {
-    let url = format!("redis://{}", redis.addr);
-    let lease = lease_ms.to_string();
-    Server::start(&[
-        "--cluster",
-        &url,
-        "--node",
-        name,
-        "--cluster-lease-ms",
-        &lease,
-        "--flood-rate",
-        "0",
-    ])
-}
-
-/// Joins `chan` and returns once the server answered (end of NAMES): from
-/// then on this client's node receives the channel's messages.
-fn join(c: &mut Client, chan: &str) {
-    c.send(&format!("JOIN {chan}"));
-    c.expect(|l| code(l) == "366");
-}
-
-/// The nicks NAMES lists for `chan` (status prefixes kept).
-fn names(c: &mut Client, chan: &str) -> Vec<String> {
-    c.send(&format!("NAMES {chan}"));
-    let lines = c.expect(|l| code(l) == "366");
-    lines
-        .iter()
-        .filter(|l| code(l) == "353")
-        .flat_map(|l| l.rsplit_once(" :").map_or("", |(_, n)| n).split(' '))
-        .filter(|n| !n.is_empty())
-        .map(|n| n.trim_start_matches(['@', '+']).to_string())
-        .collect()
-}
 
 /// The answer to `query` up to the line with code `end`, without the
 /// server and the asking nick (`:irc.test 353 bob ...` → `353 ...`), so

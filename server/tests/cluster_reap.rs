@@ -7,58 +7,16 @@
 //! it fails.
 
 mod chat_support;
+mod cluster_support;
 #[path = "../src/cluster/tests/redis.rs"]
 mod redis;
 
-use chat_support::{code, Client, Server};
-use redis::RedisServer;
+use chat_support::{code, Client};
+use cluster_support::{join, names, serial, signal, three_nodes};
 
-/// One test at a time, like the other cluster tests: each starts three
-/// nodes on a small shared machine.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn node(redis: &RedisServer, name: &str) -> Server {
-    let url = format!("redis://{}", redis.addr);
-    Server::start(&[
-        "--cluster",
-        &url,
-        "--node",
-        name,
-        "--cluster-lease-ms",
-        "1500",
-        "--flood-rate",
-        "0",
-    ])
-}
-
-fn signal(node: &Server, signal: &str) {
-    let ok = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &node.pid().to_string()])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "kill -{signal} failed");
-}
-
-fn join(c: &mut Client, chan: &str) {
-    c.send(&format!("JOIN {chan}"));
-    c.expect(|l| code(l) == "366");
-}
-
-/// The nicks NAMES `chan` lists to `c` (without `@`/`+`).
-fn names(c: &mut Client, chan: &str) -> Vec<String> {
-    c.send(&format!("NAMES {chan}"));
-    let lines = c.expect(|l| code(l) == "366");
-    let mut nicks: Vec<String> = lines
-        .iter()
-        .filter(|l| code(l) == "353")
-        .flat_map(|l| l.rsplit(" :").next().unwrap_or("").split(' '))
-        .filter(|n| !n.is_empty())
-        .map(|n| n.trim_start_matches(['@', '+']).to_string())
-        .collect();
+/// NAMES `chan` as `c` sees it, sorted.
+fn sorted_names(c: &mut Client, chan: &str) -> Vec<String> {
+    let mut nicks = names(c, chan);
     nicks.sort();
     nicks
 }
@@ -66,10 +24,9 @@ fn names(c: &mut Client, chan: &str) -> Vec<String> {
 #[test]
 fn a_node_frozen_past_its_lease_puts_its_users_back() {
     let _serial = serial();
-    let Some(redis) = RedisServer::start() else {
+    let Some((_redis, nodes)) = three_nodes() else {
         return;
     };
-    let nodes = [node(&redis, "n1"), node(&redis, "n2"), node(&redis, "n3")];
     let mut alice = Client::register(nodes[0].addr, "alice");
     let mut bob = Client::register(nodes[1].addr, "bob");
     let mut carol = Client::register(nodes[2].addr, "carol");
@@ -102,7 +59,7 @@ fn a_node_frozen_past_its_lease_puts_its_users_back() {
     let all = ["alice", "bob", "carol"].map(String::from).to_vec();
     for c in [&mut alice, &mut bob, &mut carol] {
         let nick = c.nick.clone();
-        assert_eq!(names(c, "#r"), all, "NAMES #r on {nick}'s node");
+        assert_eq!(sorted_names(c, "#r"), all, "NAMES #r on {nick}'s node");
     }
     // And she can talk there again.
     alice.send("PRIVMSG #r :back again");
@@ -111,62 +68,4 @@ fn a_node_frozen_past_its_lease_puts_its_users_back() {
     }
     bob.send("PRIVMSG #r :welcome back");
     alice.expect(|l| l.starts_with(":bob!") && l.ends_with(" PRIVMSG #r :welcome back"));
-}
-
-/// The same, but another node's user took the frozen user's nick
-/// meanwhile: it comes back as a guest, in its channel on every node.
-#[test]
-fn a_reaped_user_whose_nick_was_taken_comes_back_as_a_guest() {
-    let _serial = serial();
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
-    let nodes = [node(&redis, "n1"), node(&redis, "n2"), node(&redis, "n3")];
-    let mut alice = Client::register(nodes[0].addr, "alice");
-    let mut carol = Client::register(nodes[2].addr, "carol");
-    for c in [&mut alice, &mut carol] {
-        join(c, "#g");
-    }
-    alice.expect(|l| l.starts_with(":carol!") && code(l) == "JOIN");
-
-    signal(&nodes[0], "STOP");
-    carol.expect(|l| l.starts_with(":alice!") && l.ends_with(" QUIT :*.net *.split"));
-    // The nick's lease (held by alice's core, maybe not the channel's)
-    // ends about then too; nothing signals it: ask until it is free.
-    let mut thief = Client::connect(nodes[1].addr);
-    thief.send("USER t 0 * :t");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        thief.send("NICK alice");
-        let lines = thief.expect(|l| code(l) == "433" || code(l) == "001");
-        if code(lines.last().unwrap()) == "001" {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "alice never freed");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    signal(&nodes[0], "CONT");
-
-    let lines = alice.expect(|l| l.starts_with(":alice!") && code(l) == "NICK");
-    let guest = lines
-        .last()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_string();
-    assert!(guest.starts_with("Guest"), "{guest}");
-    carol.expect(|l| l.contains(&format!(" NICK :{guest}")) || l.contains(&format!(":{guest}!")));
-    let want = {
-        let mut v = vec!["carol".to_string(), guest.clone()];
-        v.sort();
-        v
-    };
-    for c in [&mut alice, &mut carol] {
-        let nick = c.nick.clone();
-        assert_eq!(names(c, "#g"), want, "NAMES #g on {nick}'s node");
-    }
-    alice.send("PRIVMSG #g :guest here");
-    carol.expect(|l| l.starts_with(&format!(":{guest}!")) && l.ends_with(" :guest here"));
-    thief.send("QUIT");
 }

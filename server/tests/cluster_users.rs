@@ -7,41 +7,14 @@
 //! fails.
 
 mod chat_support;
+mod cluster_support;
 #[path = "../src/cluster/tests/redis.rs"]
 mod redis;
 
 use std::net::SocketAddr;
 
-use chat_support::{code, Client, Server};
-use redis::RedisServer;
-
-/// One test at a time: each starts three nodes, and a small machine
-/// shared with other builds runs them slowly enough as it is.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn node(redis: &RedisServer, name: &str) -> Server {
-    let url = format!("redis://{}", redis.addr);
-    Server::start(&[
-        "--cluster",
-        &url,
-        "--node",
-        name,
-        "--cluster-lease-ms",
-        "1500",
-        "--flood-rate",
-        "0",
-    ])
-}
-
-fn three_nodes() -> Option<(RedisServer, [Server; 3])> {
-    let redis = RedisServer::start()?;
-    let nodes = [node(&redis, "n1"), node(&redis, "n2"), node(&redis, "n3")];
-    Some((redis, nodes))
-}
+use chat_support::{code, Client};
+use cluster_support::{join, serial, signal, three_nodes};
 
 /// Registers `nick` with the IRCv3 capabilities `caps` enabled.
 fn with_caps(addr: SocketAddr, nick: &str, caps: &str) -> Client {
@@ -54,11 +27,6 @@ fn with_caps(addr: SocketAddr, nick: &str, caps: &str) -> Client {
     c.expect(|l| code(l) == "376" || code(l) == "422");
     c.nick = nick.into();
     c
-}
-
-fn join(c: &mut Client, chan: &str) {
-    c.send(&format!("JOIN {chan}"));
-    c.expect(|l| code(l) == "366");
 }
 
 /// `line` without its tag section.
@@ -331,14 +299,6 @@ fn whois_ison_userhost_monitor_and_whowas_see_other_nodes() {
 }
 
 /// Sends `signal` (`STOP`, `CONT`) to the node's process.
-fn signal(node: &Server, signal: &str) {
-    let ok = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &node.pid().to_string()])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "kill -{signal} failed");
-}
-
 /// A node frozen past its lease (as if cut off from Redis) loses its
 /// user's nick to another node; when it comes back, that user is renamed
 /// to a guest nick, which it and its channels see.
