@@ -7,6 +7,7 @@
 //! on the same core, put it in an `Rc`.
 
 mod acceptor;
+mod behind;
 mod conn;
 mod datagram;
 mod listener;

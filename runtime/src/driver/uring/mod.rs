@@ -40,6 +40,8 @@ const MSG_SENT: u64 = 1 << 63;
 /// cancelled (and re-armed once the stream has drained them): bounds what
 /// one slow stream takes of the core's pool (`Builder::recv_buffers`).
 const MULTISHOT_BACKLOG: usize = 8;
+/// CQEs copied out of the CQ at a time (see `reap`).
+const REAP_BATCH: usize = 64;
 
 pub(crate) struct Driver {
     // Field order is drop order: the ring closes before the memory the
@@ -63,6 +65,8 @@ pub(crate) struct Driver {
     woken: Vec<Waker>,
     /// Multishot ops to cancel once the CQ is reaped (see `MULTISHOT_BACKLOG`).
     throttled: Vec<usize>,
+    /// Reused by `reap` for the CQEs it copies out.
+    reaped: Vec<cqueue::Entry>,
     pub(crate) counters: Counters,
 }
 
@@ -95,6 +99,7 @@ impl Driver {
             closing: false,
             woken: Vec::new(),
             throttled: Vec::new(),
+            reaped: Vec::with_capacity(REAP_BATCH),
             counters: Counters::default(),
         };
         driver.arm_wake_read();
@@ -161,6 +166,18 @@ impl Driver {
         key
     }
 
+    /// Makes one-shot op `key` complete without waking its task when its
+    /// result is `expected` (see [`Slot::Quiet`]); `None` makes every
+    /// completion wake it again.
+    pub(crate) fn quiet_on(&mut self, key: usize, expected: Option<i32>) {
+        let slot = &mut self.ops[key];
+        *slot = match (std::mem::replace(slot, Slot::Waiting(None)), expected) {
+            (Slot::Waiting(waker), Some(result)) => Slot::Quiet(waker, result),
+            (Slot::Quiet(waker, _), None) => Slot::Waiting(waker),
+            (other, _) => other,
+        };
+    }
+
     /// Polls a one-shot op: its CQE, once it came (the slot is then freed).
     pub(crate) fn poll_op(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Cqe> {
         match &mut self.ops[key] {
@@ -169,7 +186,7 @@ impl Driver {
                 self.ops.remove(key);
                 Poll::Ready(cqe)
             }
-            Slot::Waiting(waker) => {
+            Slot::Waiting(waker) | Slot::Quiet(waker, _) => {
                 set_waker(waker, cx);
                 Poll::Pending
             }
@@ -213,6 +230,7 @@ impl Driver {
                 set_waker(waker, cx);
                 Poll::Pending
             }
+            Slot::Quiet(..) => unreachable!("a one-shot op polled as multishot"),
             Slot::Orphaned(_) => unreachable!("polled an orphaned op"),
         }
     }
@@ -238,7 +256,7 @@ impl Driver {
                     self.cancel(key);
                 }
             }
-            Slot::Waiting(_) => {
+            Slot::Waiting(_) | Slot::Quiet(..) => {
                 self.ops[key] = Slot::Orphaned(resources);
                 self.cancel(key);
             }
@@ -269,6 +287,7 @@ impl Driver {
                 self.ops.get(key),
                 Some(
                     Slot::Waiting(_)
+                        | Slot::Quiet(..)
                         | Slot::Multi {
                             finished: false,
                             ..
@@ -396,15 +415,21 @@ impl Driver {
     }
 
     fn reap(&mut self) {
+        // CQEs are copied out in batches, so the CQ head is published once
+        // per batch rather than once per CQE (dispatching needs `&mut self`,
+        // which the CQ view borrows).
+        let mut batch = std::mem::take(&mut self.reaped);
         loop {
-            let mut completion = self.ring.completion();
-            let Some(entry) = completion.next() else {
+            batch.extend(self.ring.completion().take(REAP_BATCH));
+            if batch.is_empty() {
                 break;
-            };
-            drop(completion);
-            self.counters.cqes += 1;
-            self.dispatch(entry);
+            }
+            self.counters.cqes += batch.len() as u64;
+            for entry in batch.drain(..) {
+                self.dispatch(entry);
+            }
         }
+        self.reaped = batch;
         self.cancel_throttled();
     }
 
