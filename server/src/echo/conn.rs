@@ -1,4 +1,5 @@
-//! One echo connection: each provided buffer the kernel fills is written back as it is.
+//! One echo connection: each provided buffer the kernel fills is written back as it is, in the
+//! background (`write_behind`), so an echo that goes through in full costs the task one poll.
 
 use super::shutdown::{Pass, Shutdown};
 use super::stats::CoreCounters;
@@ -17,8 +18,9 @@ pub async fn serve(
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!("set_nodelay: {e}");
     }
+    let mut watch = shutdown.watch();
     loop {
-        let buf = match shutdown.unless_triggered(stream.recv()).await {
+        let buf = match watch.unless_triggered(stream.recv()).await {
             None => break,
             Some(Ok(Some(buf))) => buf,
             Some(Ok(None)) => break, // peer finished sending (FIN); everything received is echoed
@@ -28,9 +30,9 @@ pub async fn serve(
             }
         };
         let len = buf.len();
-        // The buffer goes to the kernel and back to its ring once the write completes.
-        let (result, _buf) = stream.write_all(buf).await;
-        if let Err(e) = result {
+        // The buffer goes to the kernel and back to its ring once the write completes; an
+        // error of an earlier write shows up here.
+        if let Err(e) = stream.write_behind(buf).await {
             tracing::debug!("send: {e}");
             break;
         }
@@ -39,6 +41,8 @@ pub async fn serve(
             break; // that was the echo in flight; a client that never pauses must not stall exit
         }
     }
+    drop(watch);
+    // Sends what is still in flight, then closes.
     if let Err(e) = stream.close().await {
         tracing::debug!("close: {e}");
     }
