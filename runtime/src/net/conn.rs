@@ -128,8 +128,7 @@ pub(crate) use stream_io_methods;
 pub(crate) struct Conn {
     fd: SharedFd,
     recv: RefCell<RecvState>,
-    /// Allocated at the first `write_behind` (idle connections stay small).
-    behind: RefCell<Option<Box<Behind>>>,
+    behind: RefCell<Behind>,
 }
 
 #[derive(Default)]
@@ -230,8 +229,7 @@ impl Conn {
     pub(crate) async fn write_behind(&self, buf: RecvBuf) -> io::Result<()> {
         let mut buf = Some(buf);
         poll_fn(|cx| {
-            let mut slot = self.behind.borrow_mut();
-            let behind = slot.get_or_insert_with(Box::default);
+            let mut behind = self.behind.borrow_mut();
             std::task::ready!(behind.poll_idle(&self.fd, cx, Wait::ForIt));
             behind.take_error()?;
             let buf = buf.take().expect("write_behind polled after completion");
@@ -242,12 +240,10 @@ impl Conn {
     }
 
     pub(crate) async fn flush_behind(&self) -> io::Result<()> {
-        poll_fn(|cx| match self.behind.borrow_mut().as_mut() {
-            None => Poll::Ready(Ok(())),
-            Some(behind) => {
-                std::task::ready!(behind.poll_idle(&self.fd, cx, Wait::ForIt));
-                Poll::Ready(behind.take_error())
-            }
+        poll_fn(|cx| {
+            let mut behind = self.behind.borrow_mut();
+            std::task::ready!(behind.poll_idle(&self.fd, cx, Wait::ForIt));
+            Poll::Ready(behind.take_error())
         })
         .await
     }
@@ -257,10 +253,11 @@ impl Conn {
     }
 
     fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<io::Result<Option<RecvBuf>>> {
-        if let Some(behind) = self.behind.borrow_mut().as_mut() {
-            // A short background send goes on while the task waits here.
-            let _ = behind.poll_idle(&self.fd, cx, Wait::Passing);
-        }
+        // A short background send goes on while the task waits here.
+        let _ = self
+            .behind
+            .borrow_mut()
+            .poll_idle(&self.fd, cx, Wait::Passing);
         std::task::ready!(coop_proceed(cx));
         let mut state = self.recv.borrow_mut();
         if state.eof {

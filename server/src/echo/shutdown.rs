@@ -35,15 +35,26 @@ impl Waiters {
 struct Registration<'a> {
     waiters: &'a Waiters,
     key: Option<usize>,
+    /// What the slot holds, kept here too: a re-poll with the same waker (the usual case)
+    /// stays in the future's own memory and never touches the shared slab.
+    last: Option<Waker>,
 }
 
 impl<'a> Registration<'a> {
     fn new(waiters: &'a Waiters) -> Self {
-        Registration { waiters, key: None }
+        Registration {
+            waiters,
+            key: None,
+            last: None,
+        }
     }
 
     /// Makes `w` the waker this future's slot holds.
     fn set(&mut self, w: &Waker) {
+        if self.last.as_ref().is_some_and(|last| last.will_wake(w)) {
+            return;
+        }
+        self.last = Some(w.clone());
         let mut slab = self.waiters.0.borrow_mut();
         match self.key {
             Some(key) => {

@@ -23,7 +23,7 @@ use slab::Slab;
 
 pub(crate) use buf_ring::KernelRing;
 pub(crate) use probe::Wanted;
-use slot::Slot;
+use slot::{CqeQueue, Slot};
 
 use super::{BufPool, Config, Counters, Cqe, Features, Release};
 
@@ -208,7 +208,7 @@ impl Driver {
                 let cqe = *cqe;
                 *slot = Slot::Multi {
                     waker: None,
-                    queue: Default::default(),
+                    queue: CqeQueue::default(),
                     finished: true,
                     throttled: false,
                 };
