@@ -309,16 +309,6 @@ impl Driver {
         }
     }
 
-    /// Lets a started one-shot op complete without waking its task when its
-    /// result is `expected` (the task finds it at its next poll); `None`
-    /// makes every completion wake it again. Epoll runs an op only when it
-    /// is polled, so there is nothing to hush.
-    pub(crate) fn quiet_on(&mut self, ticket: &Ticket, expected: Option<i32>) {
-        if let (Driver::Uring(d), Ticket::Uring(key)) = (self, ticket) {
-            d.quiet_on(*key, expected);
-        }
-    }
-
     /// Polls a one-shot op for its completion.
     pub(crate) fn poll_op(
         &mut self,

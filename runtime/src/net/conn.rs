@@ -13,7 +13,6 @@ use std::task::{Context, Poll};
 
 use socket2::SockRef;
 
-use super::behind::{Behind, Wait};
 use super::SharedFd;
 use crate::buf::{IoBuf, IoBufMut, RecvBuf};
 use crate::op::{coop_proceed, Multi, Op, Recv, RecvMulti, Send, SendMsg};
@@ -68,27 +67,6 @@ macro_rules! stream_io_methods {
             self.conn.write_all_vectored(bufs).await
         }
 
-        /// Writes all of `buf` in the background, in order after earlier
-        /// background writes: returns once the send is submitted (after
-        /// the previous background write has finished), without waiting
-        /// for it. A send that goes through in full wakes nobody, so an
-        /// echo costs its task one poll, not two. The rest of a short send
-        /// goes out while the task awaits [`recv`](Self::recv), the next
-        /// `write_behind`, [`flush_behind`](Self::flush_behind) or
-        /// [`close`](Self::close); an error is returned by the next of
-        /// these writes (or `flush_behind`, `close`). Dropping the stream
-        /// drops what is still unsent.
-        pub async fn write_behind(&self, buf: $crate::buf::RecvBuf) -> std::io::Result<()> {
-            self.conn.write_behind(buf).await
-        }
-
-        /// Waits until every background write
-        /// ([`write_behind`](Self::write_behind)) has gone out, and
-        /// returns the error of one that failed.
-        pub async fn flush_behind(&self) -> std::io::Result<()> {
-            self.conn.flush_behind().await
-        }
-
         /// Receives the next chunk of bytes, `None` once the peer has
         /// closed its side.
         ///
@@ -114,9 +92,8 @@ macro_rules! stream_io_methods {
             $crate::net::split::split(self.conn)
         }
 
-        /// Finishes the background writes, then closes the socket once
-        /// every op using it has finished, through the driver; reports a
-        /// background write's error, else the result of close.
+        /// Closes the socket once every op using it has finished, through
+        /// the driver, and reports the result of close.
         pub async fn close(self) -> std::io::Result<()> {
             self.conn.close().await
         }
@@ -128,7 +105,6 @@ pub(crate) use stream_io_methods;
 pub(crate) struct Conn {
     fd: SharedFd,
     recv: RefCell<RecvState>,
-    behind: RefCell<Behind>,
 }
 
 #[derive(Default)]
@@ -144,7 +120,6 @@ impl Conn {
         Conn {
             fd: SharedFd::new(fd.into_raw_fd()),
             recv: RefCell::default(),
-            behind: RefCell::default(),
         }
     }
 
@@ -226,38 +201,11 @@ impl Conn {
         (Ok(()), bufs)
     }
 
-    pub(crate) async fn write_behind(&self, buf: RecvBuf) -> io::Result<()> {
-        let mut buf = Some(buf);
-        poll_fn(|cx| {
-            let mut behind = self.behind.borrow_mut();
-            std::task::ready!(behind.poll_idle(&self.fd, cx, Wait::ForIt));
-            behind.take_error()?;
-            let buf = buf.take().expect("write_behind polled after completion");
-            behind.start(&self.fd, buf, cx);
-            Poll::Ready(Ok(()))
-        })
-        .await
-    }
-
-    pub(crate) async fn flush_behind(&self) -> io::Result<()> {
-        poll_fn(|cx| {
-            let mut behind = self.behind.borrow_mut();
-            std::task::ready!(behind.poll_idle(&self.fd, cx, Wait::ForIt));
-            Poll::Ready(behind.take_error())
-        })
-        .await
-    }
-
     pub(crate) async fn recv(&self) -> io::Result<Option<RecvBuf>> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
     fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<io::Result<Option<RecvBuf>>> {
-        // A short background send goes on while the task waits here.
-        let _ = self
-            .behind
-            .borrow_mut()
-            .poll_idle(&self.fd, cx, Wait::Passing);
         std::task::ready!(coop_proceed(cx));
         let mut state = self.recv.borrow_mut();
         if state.eof {
@@ -306,11 +254,9 @@ impl Conn {
 
     /// Closes the socket once every op using it has finished.
     pub(crate) async fn close(self) -> io::Result<()> {
-        let flushed = self.flush_behind().await;
-        let Conn { fd, recv, behind } = self;
-        drop((recv, behind));
-        let closed = fd.close().await;
-        flushed.and(closed)
+        let Conn { fd, recv } = self;
+        drop(recv);
+        fd.close().await
     }
 }
 
@@ -322,7 +268,7 @@ impl std::fmt::Debug for Conn {
 
 /// Counts the bytes a send wrote towards `offset`; a send of nothing is
 /// WriteZero, EINTR is retried.
-pub(super) fn advance(offset: &mut usize, sent: io::Result<usize>) -> io::Result<()> {
+fn advance(offset: &mut usize, sent: io::Result<usize>) -> io::Result<()> {
     match sent {
         Ok(0) => Err(io::ErrorKind::WriteZero.into()),
         Ok(n) => {

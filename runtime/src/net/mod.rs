@@ -7,7 +7,6 @@
 //! on the same core, put it in an `Rc`.
 
 mod acceptor;
-mod behind;
 mod conn;
 mod datagram;
 mod listener;

@@ -94,16 +94,6 @@ impl<T: OneShot + 'static> Op<T> {
             data: Some(data),
         }
     }
-
-    /// Makes a completion with result `expected` wake nobody: the task
-    /// that polled the op sees it at its next poll, for whatever reason it
-    /// runs. Any other result wakes it as usual. `None` undoes it, for a
-    /// task that now waits for this very op.
-    pub(crate) fn quiet_on(&mut self, expected: Option<i32>) {
-        if let Some(ticket) = &self.ticket {
-            current::driver(|d| d.quiet_on(ticket, expected));
-        }
-    }
 }
 
 impl<T: OneShot> Unpin for Op<T> {}

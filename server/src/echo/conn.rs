@@ -1,5 +1,4 @@
-//! One echo connection: each provided buffer the kernel fills is written back as it is, in the
-//! background (`write_behind`), so an echo that goes through in full costs the task one poll.
+//! One echo connection: each provided buffer the kernel fills is written back as it is.
 
 use super::shutdown::{Pass, Shutdown};
 use super::stats::CoreCounters;
@@ -30,9 +29,9 @@ pub async fn serve(
             }
         };
         let len = buf.len();
-        // The buffer goes to the kernel and back to its ring once the write completes; an
-        // error of an earlier write shows up here.
-        if let Err(e) = stream.write_behind(buf).await {
+        // The buffer goes to the kernel and back to its ring once the write completes.
+        let (result, _buf) = stream.write_all(buf).await;
+        if let Err(e) = result {
             tracing::debug!("send: {e}");
             break;
         }
@@ -42,7 +41,6 @@ pub async fn serve(
         }
     }
     drop(watch);
-    // Sends what is still in flight, then closes.
     if let Err(e) = stream.close().await {
         tracing::debug!("close: {e}");
     }

@@ -166,18 +166,6 @@ impl Driver {
         key
     }
 
-    /// Makes one-shot op `key` complete without waking its task when its
-    /// result is `expected` (see [`Slot::Quiet`]); `None` makes every
-    /// completion wake it again.
-    pub(crate) fn quiet_on(&mut self, key: usize, expected: Option<i32>) {
-        let slot = &mut self.ops[key];
-        *slot = match (std::mem::replace(slot, Slot::Waiting(None)), expected) {
-            (Slot::Waiting(waker), Some(result)) => Slot::Quiet(waker, result),
-            (Slot::Quiet(waker, _), None) => Slot::Waiting(waker),
-            (other, _) => other,
-        };
-    }
-
     /// Polls a one-shot op: its CQE, once it came (the slot is then freed).
     pub(crate) fn poll_op(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Cqe> {
         match &mut self.ops[key] {
@@ -186,7 +174,7 @@ impl Driver {
                 self.ops.remove(key);
                 Poll::Ready(cqe)
             }
-            Slot::Waiting(waker) | Slot::Quiet(waker, _) => {
+            Slot::Waiting(waker) => {
                 set_waker(waker, cx);
                 Poll::Pending
             }
@@ -230,7 +218,6 @@ impl Driver {
                 set_waker(waker, cx);
                 Poll::Pending
             }
-            Slot::Quiet(..) => unreachable!("a one-shot op polled as multishot"),
             Slot::Orphaned(_) => unreachable!("polled an orphaned op"),
         }
     }
@@ -256,7 +243,7 @@ impl Driver {
                     self.cancel(key);
                 }
             }
-            Slot::Waiting(_) | Slot::Quiet(..) => {
+            Slot::Waiting(_) => {
                 self.ops[key] = Slot::Orphaned(resources);
                 self.cancel(key);
             }
@@ -287,7 +274,6 @@ impl Driver {
                 self.ops.get(key),
                 Some(
                     Slot::Waiting(_)
-                        | Slot::Quiet(..)
                         | Slot::Multi {
                             finished: false,
                             ..

@@ -7,9 +7,6 @@
 //!     ▼
 //!  Orphaned(resources) ──last CQE: release what it carries──▶ freed
 //!
-//!  Quiet(waker, result) ──CQE with `result`──▶ Done, nobody woken
-//!                       ──any other CQE──▶ Done, waker woken
-//!
 //!  Multi { queue } ──CQE with MORE──▶ queued for the stream
 //!                  ──CQE without MORE──▶ finished (freed once drained)
 //!                  ──MULTISHOT_BACKLOG buffers queued──▶ throttled: cancelled,
@@ -27,10 +24,6 @@ use crate::driver::{Cqe, Release};
 
 pub(crate) enum Slot {
     Waiting(Option<Waker>),
-    /// A one-shot op whose expected result needs no reaction from its task
-    /// (a background write sent in full): that CQE wakes nobody, any other
-    /// one wakes the waker. The task finds the result at its next poll.
-    Quiet(Option<Waker>, i32),
     Done(Cqe),
     Multi {
         waker: Option<Waker>,
@@ -61,11 +54,6 @@ impl Slot {
                 } else {
                     *self = Slot::Done(cqe);
                 }
-                (waker, false)
-            }
-            Slot::Quiet(waker, expected) => {
-                let waker = waker.take().filter(|_| cqe.result != *expected);
-                *self = Slot::Done(cqe);
                 (waker, false)
             }
             Slot::Multi {
