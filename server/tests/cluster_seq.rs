@@ -1,7 +1,7 @@
 //! Clustered (`--cluster`): a client's channel changes reach Redis in the
 //! order it sent them, even when one follows another before the first has
 //! come back on the channel's topic (PART then JOIN, NICK then QUIT, NICK
-//! then NICK, PART then QUIT, JOIN then PART). Two nodes on one real
+//! then NICK, NICK then PART, PART then QUIT, JOIN then PART). Two nodes on one real
 //! `redis-server`: `a` (and a witness `w`) on the first, `b` on the second,
 //! which sees only what Redis published.
 //! redis-server missing: the test is skipped, except under `CI`, where it
@@ -197,5 +197,25 @@ fn part_right_behind_join_is_published() {
             .b
             .expect(|l| l.starts_with(":alice!") && code(l) == "PART");
         assert_eq!(count(&seen, ":alice!", "JOIN"), 1, "b, {i}: {seen:?}");
+    }
+}
+
+#[test]
+fn part_right_behind_nick_is_published() {
+    let Some((_serial, mut net)) = net() else {
+        return;
+    };
+    for i in 0..ROUNDS {
+        let mut a = net.actor(&format!("m{i}"));
+        a.send_raw(format!("NICK s{i}\r\nPART {CHAN}\r\n").as_bytes());
+        let part = format!(":s{i}!");
+        a.expect(|l| l.starts_with(&part) && code(l) == "PART");
+        let (seen, _) = net.published_until(
+            |l| l.starts_with(&part) && code(l) == "PART",
+            &format!("mark{i}"),
+        );
+        let got = format!("round {i}: {seen:?}");
+        assert_eq!(count(&seen, &format!(":m{i}!"), "NICK"), 1, "{got}");
+        assert_eq!(count(&seen, &part, "PART"), 1, "{got}");
     }
 }
