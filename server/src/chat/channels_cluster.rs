@@ -27,7 +27,7 @@ use super::channels::{deliver, missing, run, Channels};
 use super::cluster_pending::{Ahead, InFlight};
 use super::counters::Counters;
 use super::mail::Mail;
-use super::msg::{ChanOp, ClientRef, MemberInfo, Req};
+use super::msg::{ChanOp, ClientRef, MemberInfo, Msg, Req};
 use super::numerics::*;
 use super::parse::LineBuilder;
 use crate::cluster::{ChannelState, Envelope, Kind, ListEntry};
@@ -579,6 +579,22 @@ impl Channels {
             let chan = key.to_string();
             mail.send_cluster(ClusterReq::Unsubscribe { chan });
         }
+    }
+
+    /// A JOIN whose SUBSCRIBE the bridge's queue had no room for: refused
+    /// with 437 here and now. Retrying it from inside the shard would find
+    /// the queue as full (the bridge cannot run meanwhile): a livelock.
+    pub fn join_refused(&mut self, then: Msg, mail: &mut Mail, server: &str) {
+        let Msg::Chan { chan, req, .. } = then else {
+            return;
+        };
+        let to = To {
+            server,
+            nick: &req.nick,
+        };
+        let why = "Channel is temporarily unavailable (the server is overloaded)";
+        let line = to.about(ERR_UNAVAILRESOURCE, &chan, why);
+        mail.answer(&req, vec![line], None);
     }
 
     /// The link to Redis is lost: a JOIN whose own line may never come

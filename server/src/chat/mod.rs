@@ -58,6 +58,8 @@ mod throttle;
 mod welcome;
 
 #[cfg(test)]
+mod node_tests;
+#[cfg(test)]
 mod sim;
 #[cfg(test)]
 mod sim_commands;
