@@ -80,6 +80,22 @@ impl Net {
     }
 }
 
+impl Net {
+    /// `old` renames itself `new` with `next` right behind: `b` gets the
+    /// NICK and then `new`'s `verb` (what `next` does), as `w` does.
+    fn rename_then(&mut self, old: &str, new: &str, next: &str, verb: &str) -> Client {
+        let mut a = self.actor(old);
+        a.send_raw(format!("NICK {new}\r\n{next}\r\n").as_bytes());
+        let then = format!(":{new}!");
+        let mark = format!("mark-{old}");
+        let (seen, _) = self.published_until(|l| l.starts_with(&then) && code(l) == verb, &mark);
+        let got = format!("{old} -> {new}, {next}: {seen:?}");
+        assert_eq!(count(&seen, &format!(":{old}!"), "NICK"), 1, "{got}");
+        assert_eq!(count(&seen, &then, verb), 1, "{got}");
+        a
+    }
+}
+
 fn count(lines: &[String], prefix: &str, verb: &str) -> usize {
     lines
         .iter()
@@ -118,17 +134,8 @@ fn quit_right_behind_nick_is_published() {
         return;
     };
     for i in 0..ROUNDS {
-        let mut a = net.actor(&format!("q{i}"));
-        a.send_raw(format!("NICK r{i}\r\nQUIT :bye{i}\r\n").as_bytes());
-        a.expect(|l| l.starts_with("ERROR"));
-        let quit = format!(":r{i}!");
-        let (seen, _) = net.published_until(
-            |l| l.starts_with(&quit) && code(l) == "QUIT",
-            &format!("mark{i}"),
-        );
-        let got = format!("round {i}: {seen:?}");
-        assert_eq!(count(&seen, &format!(":q{i}!"), "NICK"), 1, "{got}");
-        assert_eq!(count(&seen, &quit, "QUIT"), 1, "{got}");
+        let (old, new) = (format!("q{i}"), format!("r{i}"));
+        net.rename_then(&old, &new, &format!("QUIT :bye{i}"), "QUIT");
     }
 }
 
@@ -138,20 +145,22 @@ fn nick_right_behind_nick_is_published() {
         return;
     };
     for i in 0..ROUNDS {
-        let mut a = net.actor(&format!("n{i}"));
-        a.send_raw(format!("NICK x{i}\r\nNICK y{i}\r\n").as_bytes());
-        a.expect(|l| l.starts_with(&format!(":x{i}!")) && code(l) == "NICK");
-        let second = format!(":x{i}!");
-        let (seen, _) = net.published_until(
-            |l| l.starts_with(&second) && code(l) == "NICK",
-            &format!("mark{i}"),
-        );
-        let got = format!("round {i}: {seen:?}");
-        assert_eq!(count(&seen, &format!(":n{i}!"), "NICK"), 1, "{got}");
-        assert_eq!(count(&seen, &second, "NICK"), 1, "{got}");
+        let (old, new) = (format!("n{i}"), format!("x{i}"));
+        let mut a = net.rename_then(&old, &new, &format!("NICK y{i}"), "NICK");
         a.send("QUIT");
         let quit = format!(":y{i}!");
         net.b.expect(|l| l.starts_with(&quit) && code(l) == "QUIT");
+    }
+}
+
+#[test]
+fn part_right_behind_nick_is_published() {
+    let Some((_serial, mut net)) = net() else {
+        return;
+    };
+    for i in 0..ROUNDS {
+        let (old, new) = (format!("m{i}"), format!("s{i}"));
+        net.rename_then(&old, &new, &format!("PART {CHAN}"), "PART");
     }
 }
 
@@ -197,25 +206,5 @@ fn part_right_behind_join_is_published() {
             .b
             .expect(|l| l.starts_with(":alice!") && code(l) == "PART");
         assert_eq!(count(&seen, ":alice!", "JOIN"), 1, "b, {i}: {seen:?}");
-    }
-}
-
-#[test]
-fn part_right_behind_nick_is_published() {
-    let Some((_serial, mut net)) = net() else {
-        return;
-    };
-    for i in 0..ROUNDS {
-        let mut a = net.actor(&format!("m{i}"));
-        a.send_raw(format!("NICK s{i}\r\nPART {CHAN}\r\n").as_bytes());
-        let part = format!(":s{i}!");
-        a.expect(|l| l.starts_with(&part) && code(l) == "PART");
-        let (seen, _) = net.published_until(
-            |l| l.starts_with(&part) && code(l) == "PART",
-            &format!("mark{i}"),
-        );
-        let got = format!("round {i}: {seen:?}");
-        assert_eq!(count(&seen, &format!(":m{i}!"), "NICK"), 1, "{got}");
-        assert_eq!(count(&seen, &part, "PART"), 1, "{got}");
     }
 }
