@@ -60,6 +60,11 @@ impl LineReader {
                     self.buf.clear();
                     self.scanned = 0;
                 }
+                if self.buf.is_empty() {
+                    // Lets go of the receive buffer the lines were split
+                    // from: an idle client holds no input buffer.
+                    self.buf = BytesMut::new();
+                }
                 return None;
             };
             let end = self.scanned + rel;

@@ -4,7 +4,7 @@
 //! what they need from other cores leaves through `Mail`, and answers come
 //! back as `HomeMsg`s.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -126,6 +126,8 @@ impl Home {
             return None;
         }
         let Some(line) = c.inq.pop_front() else {
+            // Drained: an idle client keeps no queue capacity.
+            c.inq = VecDeque::new();
             c.wake_reader();
             return None;
         };
@@ -227,7 +229,8 @@ impl Home {
         match self.clients.get_mut(&id) {
             Some(c) => {
                 c.out_bytes = 0;
-                (c.out.drain(..).collect(), c.closing)
+                // Taken whole (no copy) so an idle client keeps no capacity.
+                (Vec::from(std::mem::take(&mut c.out)), c.closing)
             }
             None => (Vec::new(), true),
         }
