@@ -31,7 +31,9 @@ pub struct Home {
     core: usize,
     cfg: Arc<Config>,
     counters: Arc<Counters>,
-    clients: HashMap<ClientId, Client>,
+    /// Boxed: the table keeps slack slots (up to half of them empty after
+    /// it grows), and an empty slot then costs a pointer, not a client.
+    clients: HashMap<ClientId, Box<Client>>,
     next_id: ClientId,
     mirror: Mirror,
     next_event: u64,
@@ -81,17 +83,17 @@ impl Home {
     pub fn connect(&mut self, host: String) -> ClientId {
         let id = self.next_id;
         self.next_id += 1;
-        self.clients.insert(id, Client::new(host, now_secs()));
+        self.clients.insert(id, Box::new(Client::new(host, now_secs())));
         Counters::add(&self.counters.unknown, 1);
         id
     }
 
     pub fn client(&self, id: ClientId) -> Option<&Client> {
-        self.clients.get(&id)
+        self.clients.get(&id).map(|c| &**c)
     }
 
     pub fn client_mut(&mut self, id: ClientId) -> Option<&mut Client> {
-        self.clients.get_mut(&id)
+        self.clients.get_mut(&id).map(|c| &mut **c)
     }
 
     /// Local client ids in a stable order.
