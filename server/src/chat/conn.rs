@@ -1,11 +1,12 @@
-//! One client connection: a reader that splits lines, throttles and hands
-//! them to the shard, and a writer that drains the client's queue to the
-//! socket. Back-pressure both ways: the reader stops reading while the
+//! One client connection, one task: a reader that splits lines, throttles
+//! and hands them to the shard, and a writer that drains the client's queue
+//! to the socket. Back-pressure both ways: the reader stops reading while the
 //! client has too much unprocessed input; the shard drops the client when
 //! its queue passes sendq.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::net::{Shutdown, SocketAddr};
+use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::task::Poll;
 use std::time::Instant;
@@ -22,21 +23,57 @@ use crate::metrics::{count, ChatCore};
 /// Coalesce queued lines into one write up to this size.
 const WRITE_BATCH: usize = 64 * 1024;
 
-pub async fn serve(net: Rc<Node>, stream: TcpStream, peer: SocketAddr) {
+/// Sets the connection up and returns its task: the reader and the writer
+/// in one future, so an idle client costs one task, and the future keeps
+/// only what both need (not the stream's own value or the peer address).
+pub fn serve(net: Rc<Node>, stream: TcpStream, peer: SocketAddr) -> impl Future<Output = ()> {
     let _ = stream.set_nodelay(true);
     let stream = Rc::new(stream);
     let id = net.with(|s| s.connect(peer.ip().to_string()));
     count(ChatCore::client_connected);
     net.add_stream(id, stream.clone());
-    let writer = uringo::spawn(write_loop(net.clone(), stream.clone(), id));
-    let reason = read_loop(&net, &stream, id).await;
-    // Starts the quit if the client did not (EOF, error); the writer then
-    // flushes the ERROR line and shuts the socket down.
-    net.with(|s| s.close(id, &reason));
-    writer.await;
-    net.with(|s| s.remove(id));
-    net.remove_stream(id);
-    count(ChatCore::client_gone);
+    async move {
+        // Pinned where they are built: moving a future into another one
+        // would keep room for both copies in the task.
+        let reader = pin!(read_loop(&net, &stream, id));
+        let writer = pin!(write_loop(&net, &stream, id));
+        // Starts the quit if the client did not (EOF, error); the writer then
+        // flushes the ERROR line and shuts the socket down.
+        let close = |reason: String| net.with(|s| s.close(id, &reason));
+        reader_and_writer(reader, writer, close).await;
+        net.with(|s| s.remove(id));
+        net.remove_stream(id);
+        count(ChatCore::client_gone);
+    }
+}
+
+/// Polls `reader` and `writer` until both have ended; `on_read_end` gets
+/// the reader's reason as soon as it ends.
+fn reader_and_writer<'a>(
+    mut reader: Pin<&'a mut impl Future<Output = String>>,
+    mut writer: Pin<&'a mut impl Future<Output = ()>>,
+    on_read_end: impl FnOnce(String) + 'a,
+) -> impl Future<Output = ()> + 'a {
+    // `on_read_end` is there while the reader runs.
+    let mut on_read_end = Some(on_read_end);
+    let mut write_done = false;
+    poll_fn(move |cx| {
+        if on_read_end.is_some() {
+            if let Poll::Ready(reason) = reader.as_mut().poll(cx) {
+                if let Some(f) = on_read_end.take() {
+                    f(reason);
+                }
+            }
+        }
+        // Polled after the reader, so replies to what it just handed over
+        // go out in this same poll.
+        write_done = write_done || writer.as_mut().poll(cx).is_ready();
+        if write_done && on_read_end.is_none() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
 }
 
 /// Waits until the shard takes more input; false once the client is closing.
@@ -98,9 +135,9 @@ async fn output(net: &Node, id: ClientId) -> (Vec<Bytes>, bool) {
     .await
 }
 
-async fn write_loop(net: Rc<Node>, stream: Rc<TcpStream>, id: ClientId) {
+async fn write_loop(net: &Node, stream: &TcpStream, id: ClientId) {
     'outer: loop {
-        let (lines, closing) = output(&net, id).await;
+        let (lines, closing) = output(net, id).await;
         let mut i = 0;
         while i < lines.len() {
             // A lone line goes out as the shared Bytes itself; several are
