@@ -101,22 +101,23 @@ async fn read_loop(net: &Node, stream: &TcpStream, id: ClientId) -> String {
         if !input_wanted(net, id).await {
             return "Client closing".into();
         }
-        match stream.recv().await {
-            Ok(Some(buf)) => lines.push(&buf),
-            Ok(None) => return "Connection closed".into(),
-            Err(e) => return format!("Read error: {e}"),
-        }
-        while let Some(frame) = lines.next_frame() {
-            if let Some(wait) = throttle.take(Instant::now()) {
-                count(ChatCore::throttled);
-                uringo::time::sleep(wait).await;
+        // A frame is bound only between here and the loop's end, so the
+        // task keeps no room for one while it waits for input.
+        let Some(frame) = lines.next_frame() else {
+            match stream.recv().await {
+                Ok(Some(buf)) => lines.push(&buf),
+                Ok(None) => return "Connection closed".into(),
+                Err(e) => return format!("Read error: {e}"),
             }
-            count(ChatCore::line_in);
-            net.with(|s| s.input(id, frame));
-            if !input_wanted(net, id).await {
-                return "Client closing".into();
-            }
+            continue;
+        };
+        if let Some(wait) = throttle.take(Instant::now()) {
+            count(ChatCore::throttled);
+            // Boxed: a flooder's wait, for which other tasks keep no room.
+            Box::pin(uringo::time::sleep(wait)).await;
         }
+        count(ChatCore::line_in);
+        net.with(|s| s.input(id, frame));
     }
 }
 
@@ -136,43 +137,100 @@ async fn output(net: &Node, id: ClientId) -> (Vec<Bytes>, bool) {
 }
 
 async fn write_loop(net: &Node, stream: &TcpStream, id: ClientId) {
-    'outer: loop {
+    loop {
         let (lines, closing) = output(net, id).await;
-        let mut i = 0;
-        while i < lines.len() {
-            // A lone line goes out as the shared Bytes itself; several are
-            // copied into one buffer so one send carries them all.
-            if i + 1 == lines.len() || lines[i].len() >= WRITE_BATCH {
-                let (r, _) = stream.write_all(lines[i].clone()).await;
-                if r.is_err() {
-                    break 'outer;
-                }
-                i += 1;
-                continue;
-            }
-            // Sized per batch and freed after it: an idle client holds no buffer.
-            let n = lines[i..]
-                .iter()
-                .scan(0, |total, l| {
-                    *total += l.len();
-                    (*total <= WRITE_BATCH).then_some(l.len())
-                })
-                .count();
-            let mut batch = Vec::with_capacity(lines[i..i + n].iter().map(|l| l.len()).sum());
-            for l in &lines[i..i + n] {
-                batch.extend_from_slice(l);
-            }
-            i += n;
-            let (r, _) = stream.write_all(batch).await;
-            if r.is_err() {
-                break 'outer;
-            }
-        }
-        if closing {
+        // Boxed, and kept only while output keeps coming: the task of an
+        // idle client has no room for a send in flight.
+        if Box::pin(write_until_idle(net, stream, id, lines, closing)).await {
             break;
         }
     }
     // Wakes the reader (EOF) if it is still waiting on the socket.
     let _ = stream.shutdown(Shutdown::Both);
     net.with(|s| s.close(id, "Write error"));
+}
+
+/// Writes `lines`, then whatever was queued meanwhile, until the queue is
+/// empty. True once the connection is done: flushed while closing, or a
+/// write failed.
+async fn write_until_idle(
+    net: &Node,
+    stream: &TcpStream,
+    id: ClientId,
+    mut lines: Vec<Bytes>,
+    mut closing: bool,
+) -> bool {
+    loop {
+        if write_lines(stream, &lines).await.is_err() || closing {
+            return true;
+        }
+        match net.with(|s| s.has_output(id).then(|| s.take_output(id))) {
+            Some((more, c)) => (lines, closing) = (more, c),
+            None => return false,
+        }
+    }
+}
+
+async fn write_lines(stream: &TcpStream, lines: &[Bytes]) -> std::io::Result<()> {
+    let mut i = 0;
+    while i < lines.len() {
+        // A lone line goes out as the shared Bytes itself; several are
+        // copied into one buffer so one send carries them all.
+        if i + 1 == lines.len() || lines[i].len() >= WRITE_BATCH {
+            stream.write_all(lines[i].clone()).await.0?;
+            i += 1;
+            continue;
+        }
+        // Sized per batch and freed after it: an idle client holds no buffer.
+        let n = lines[i..]
+            .iter()
+            .scan(0, |total, l| {
+                *total += l.len();
+                (*total <= WRITE_BATCH).then_some(l.len())
+            })
+            .count();
+        let mut batch = Vec::with_capacity(lines[i..i + n].iter().map(|l| l.len()).sum());
+        for l in &lines[i..i + n] {
+            batch.extend_from_slice(l);
+        }
+        i += n;
+        stream.write_all(batch).await.0?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::cli::ChatArgs;
+    use crate::chat::config::Config;
+    use crate::chat::mailbox::{inboxes, Outbox};
+    use crate::chat::shard::Shard;
+    use clap::Parser;
+    use std::sync::Arc;
+    use uringo::net::TcpListener;
+
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        chat: ChatArgs,
+    }
+
+    /// An idle client's connection is this one future in one task: every
+    /// byte of it is paid per client (chat-mem, README "Memory").
+    #[test]
+    fn connection_future_stays_small() {
+        let rt = uringo::Builder::new().cores(1).build().expect("runtime");
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let _client = TcpStream::connect(addr).await.expect("connect");
+            let (stream, peer) = listener.accept().await.expect("accept");
+            let shard = Shard::new(0, Arc::new(Config::new("irc.test", 1)), Default::default());
+            let outbox = Outbox::start(inboxes(1).0);
+            let net = Rc::new(Node::new(shard, Args::parse_from(["t"]).chat, outbox, 1));
+            let size = std::mem::size_of_val(&serve(net, stream, peer));
+            assert!(size <= 400, "the connection future is {size} bytes");
+        });
+    }
 }
