@@ -121,3 +121,14 @@ impl Client {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Each idle client keeps one of these (boxed, in its home): rarely
+    /// used state belongs behind a pointer, not inline.
+    #[test]
+    fn client_record_stays_compact() {
+        let size = std::mem::size_of::<super::Client>();
+        assert!(size <= 536, "Client is {size} bytes");
+    }
+}

@@ -83,7 +83,8 @@ impl Home {
     pub fn connect(&mut self, host: String) -> ClientId {
         let id = self.next_id;
         self.next_id += 1;
-        self.clients.insert(id, Box::new(Client::new(host, now_secs())));
+        self.clients
+            .insert(id, Box::new(Client::new(host, now_secs())));
         Counters::add(&self.counters.unknown, 1);
         id
     }
@@ -573,5 +574,29 @@ pub fn was(c: &Client, nick: &str) -> Was {
         user,
         host: c.host.clone(),
         realname,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// After a burst both ways (registration, say), an idle client keeps no
+    /// queue capacity: its queues cost nothing until the next line.
+    #[test]
+    fn drained_queues_keep_no_capacity() {
+        let cfg = Arc::new(Config::new("irc.test", 1));
+        let mut home = Home::new(0, cfg, Arc::default());
+        let mut mail = Mail::new(0, 1);
+        let id = home.connect("127.0.0.1".into());
+        for i in 0..20 {
+            home.input(id, Frame::Line(Bytes::from(format!("PING {i}"))));
+            home.send(&mut mail, id, Bytes::from(format!("PONG {i}\r\n")));
+        }
+        while home.next_line(id).is_some() {}
+        let (lines, closing) = home.take_output(id);
+        assert_eq!((lines.len(), closing), (20, false));
+        let c = home.client(id).expect("client");
+        assert_eq!((c.inq.capacity(), c.out.capacity()), (0, 0));
     }
 }
