@@ -139,36 +139,15 @@ async fn output(net: &Node, id: ClientId) -> (Vec<Bytes>, bool) {
 async fn write_loop(net: &Node, stream: &TcpStream, id: ClientId) {
     loop {
         let (lines, closing) = output(net, id).await;
-        // Boxed, and kept only while output keeps coming: the task of an
-        // idle client has no room for a send in flight.
-        if Box::pin(write_until_idle(net, stream, id, lines, closing)).await {
+        // Boxed: a send in flight is the largest state of this future, and
+        // the task of an idle client keeps no room for it.
+        if Box::pin(write_lines(stream, &lines)).await.is_err() || closing {
             break;
         }
     }
     // Wakes the reader (EOF) if it is still waiting on the socket.
     let _ = stream.shutdown(Shutdown::Both);
     net.with(|s| s.close(id, "Write error"));
-}
-
-/// Writes `lines`, then whatever was queued meanwhile, until the queue is
-/// empty. True once the connection is done: flushed while closing, or a
-/// write failed.
-async fn write_until_idle(
-    net: &Node,
-    stream: &TcpStream,
-    id: ClientId,
-    mut lines: Vec<Bytes>,
-    mut closing: bool,
-) -> bool {
-    loop {
-        if write_lines(stream, &lines).await.is_err() || closing {
-            return true;
-        }
-        match net.with(|s| s.has_output(id).then(|| s.take_output(id))) {
-            Some((more, c)) => (lines, closing) = (more, c),
-            None => return false,
-        }
-    }
 }
 
 async fn write_lines(stream: &TcpStream, lines: &[Bytes]) -> std::io::Result<()> {
