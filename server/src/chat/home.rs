@@ -172,13 +172,15 @@ impl Home {
         if c.out_bytes + line.len() > limit {
             c.out.clear();
             c.out_bytes = 0;
-            c.labeled.clear();
+            if let Some(x) = &mut c.collected {
+                x.labeled.clear();
+            }
             count(ChatCore::sendq_disconnect);
             return self.quit(mail, id, "Max SendQ exceeded", "Max SendQ exceeded");
         }
         c.out_bytes += line.len();
         if c.label.is_some() {
-            c.labeled.push(line);
+            c.collected().labeled.push(line);
             return;
         }
         c.out.push_back(line);
@@ -205,7 +207,9 @@ impl Home {
         let Some(label) = c.label.take() else {
             return;
         };
-        let lines = std::mem::take(&mut c.labeled);
+        let lines =
+            (c.collected.as_mut()).map_or_else(Vec::new, |x| std::mem::take(&mut x.labeled));
+        c.tidy_collected();
         for l in super::tags::labeled(&server, &label, lines, self.next_event) {
             c.out.push_back(l);
         }
@@ -296,7 +300,7 @@ impl Home {
             return false;
         };
         if let Some(f) = frag {
-            c.frags.push(f);
+            c.collected().frags.push(f);
         }
         if !done {
             return false;
@@ -305,14 +309,19 @@ impl Home {
         if c.pending > 0 {
             return false;
         }
-        match c.finish.take() {
+        // The command is done: what it collected goes with it.
+        let (finish, mut frags) = match c.collected.as_mut() {
+            Some(x) => (x.finish.take(), std::mem::take(&mut x.frags)),
+            None => (None, Vec::new()),
+        };
+        c.tidy_collected();
+        match finish {
             Some(Finish::Lines(lines)) => {
                 for l in lines {
                     self.send(mail, id, l);
                 }
             }
             Some(Finish::Joined(code)) => {
-                let mut frags = std::mem::take(&mut c.frags);
                 frags.sort_unstable();
                 let frags: Vec<String> = frags.into_iter().map(|(_, f)| f).collect();
                 let frags = frags.join(" ");
