@@ -87,7 +87,7 @@ struct Common {
     /// [default: the directory of this program].
     #[arg(long, global = true)]
     bin_dir: Option<PathBuf>,
-    /// Directory for loadgen JSON files, logs and the table [default: BIN_DIR/compare-runs/<time>].
+    /// Directory for loadgen JSON files, logs and the table [default: BIN_DIR/compare-runs/TIME].
     #[arg(long, global = true)]
     out: Option<PathBuf>,
 }

@@ -1,4 +1,4 @@
-//! CAP negotiation (https://ircv3.net/specs/extensions/capability-negotiation):
+//! CAP negotiation (<https://ircv3.net/specs/extensions/capability-negotiation>):
 //! LS (with values from version 302), LIST, REQ (all or nothing), END.
 //! `CAP LS` or `REQ` before registration holds it until `CAP END`.
 

@@ -1,4 +1,4 @@
-//! IRCv3 capabilities (https://ircv3.net/specs/extensions/capability-negotiation):
+//! IRCv3 capabilities (<https://ircv3.net/specs/extensions/capability-negotiation>):
 //! the ones this server offers, and the set a client has enabled.
 
 /// A capability the server offers.

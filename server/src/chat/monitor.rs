@@ -1,4 +1,4 @@
-//! MONITOR (https://ircv3.net/specs/extensions/monitor): a client's list
+//! MONITOR (<https://ircv3.net/specs/extensions/monitor>): a client's list
 //! of nicks whose coming and going it is told of (730/731). The list lives
 //! with the client; each nick's registry keeps who watches it.
 

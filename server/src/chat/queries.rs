@@ -131,7 +131,7 @@ pub fn away(s: &mut Session, m: &Message) {
     update_channels(s, Some((Cap::AwayNotify, notify)));
 }
 
-/// SETNAME (https://ircv3.net/specs/extensions/setname): a new realname,
+/// SETNAME (<https://ircv3.net/specs/extensions/setname>): a new realname,
 /// seen by the client and by channel members with the cap.
 pub fn setname(s: &mut Session, m: &Message) {
     let Some(real) = m.params.first().filter(|p| !p.is_empty()) else {
