@@ -19,6 +19,8 @@ use uringo_benches::irc::{IrcKind, IrcServer};
 use uringo_benches::server::default_bin_dir;
 
 // A crate root finds submodules beside itself: point at this bin's own directory.
+#[path = "chat_compare/quiet.rs"]
+mod quiet;
 #[path = "chat_compare/report.rs"]
 mod report;
 #[path = "chat_compare/workload.rs"]
@@ -52,7 +54,7 @@ pub struct Cli {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "50000,100000,150000,200000,300000"
+        default_value = "100000,200000,300000,400000,500000,600000,800000,1000000"
     )]
     ladder: Vec<u64>,
     /// Sending time of each ladder step, seconds.
@@ -72,6 +74,10 @@ pub struct Cli {
     /// wait; the kernel's RT throttling still leaves 5% of each CPU to everything else.
     #[arg(long)]
     realtime: bool,
+    /// With --realtime, before each run wait up to this many seconds for other real-time
+    /// processes (another benchmark) to end; they would preempt the runs.
+    #[arg(long, default_value_t = 90.0)]
+    rt_wait: f64,
     /// Directory of uringo-server and uringo-loadgen [default: this program's].
     #[arg(long)]
     bin_dir: Option<PathBuf>,
@@ -108,6 +114,8 @@ struct Harness {
     bin_dir: PathBuf,
     out: PathBuf,
     runs: usize,
+    /// Time spent waiting for other real-time processes.
+    waited: std::time::Duration,
 }
 
 fn main() {
@@ -156,6 +164,7 @@ impl Harness {
             bin_dir,
             out,
             runs: 0,
+            waited: std::time::Duration::ZERO,
         })
     }
 
@@ -184,8 +193,10 @@ impl Harness {
         }
         println!("{}", report::tables(&self.cli, &m));
         println!(
-            "total time {:.0} s; load average after: {}",
+            "total time {:.0} s (of which {:.0} s waiting for other real-time processes); \
+             load average after: {}",
             began.elapsed().as_secs_f64(),
+            self.waited.as_secs_f64(),
             report::loadavg()
         );
         Ok(())
@@ -206,7 +217,11 @@ impl Harness {
             match workload::shortfall(&run.result, &step, self.cli.ladder_p99_ms) {
                 None => climb.kept_up = Some((deliveries, run)),
                 Some(why) => {
-                    climb.missed = Some((deliveries, why));
+                    let busy = run.result.loadgen_cpu_s / step.duration.as_secs_f64();
+                    climb.missed = Some((
+                        deliveries,
+                        format!("{why}; loadgen {:.0}% busy", busy * 100.0),
+                    ));
                     break;
                 }
             }
@@ -217,6 +232,10 @@ impl Harness {
     /// Starts `kind` afresh, drives `step` through it, reads its peak RSS and stops it.
     fn measure(&mut self, kind: IrcKind, step: Step, round: usize) -> io::Result<Run> {
         self.runs += 1;
+        if self.cli.realtime {
+            self.waited +=
+                quiet::wait_for_others(std::time::Duration::from_secs_f64(self.cli.rt_wait));
+        }
         let tag = format!("{:03}-{}-{}", self.runs, step.tag(), kind.name());
         let server = IrcServer::start(
             kind,

@@ -180,6 +180,16 @@ fn capacity(c: &Climb) -> f64 {
     c.kept_up.as_ref().map_or(0.0, |(d, _)| *d as f64)
 }
 
+/// The median capacity; "≥" when some round kept up with the top step (the capacity may be
+/// higher), "<" the first step when the median round missed even that.
+fn capacity_cell(cap: Option<f64>, climbs: &[Climb], first_step: f64) -> String {
+    match cap {
+        Some(cap) if climbs.iter().any(|x| x.missed.is_none()) => format!("≥ {}", thousands(cap)),
+        Some(cap) if cap == 0.0 => format!("< {}", thousands(first_step)),
+        cap => cap.map_or("-".into(), thousands),
+    }
+}
+
 fn ladder_table(cli: &Cli, climbs: &[Vec<Climb>]) -> (Table, Vec<Option<f64>>) {
     let caps: Vec<Option<f64>> = climbs
         .iter()
@@ -198,6 +208,7 @@ fn ladder_table(cli: &Cli, climbs: &[Vec<Climb>]) -> (Table, Vec<Option<f64>>) {
         "vs best peer",
     ]);
     let window = cli.ladder_duration;
+    let first_step = cli.ladder.first().copied().unwrap_or(0) as f64;
     for (i, kind) in cli.servers.iter().enumerate() {
         let c = &climbs[i];
         let at_cap: Vec<Run> = c.iter().filter_map(|x| x.kept_up.map(|k| k.1)).collect();
@@ -211,13 +222,7 @@ fn ladder_table(cli: &Cli, climbs: &[Vec<Climb>]) -> (Table, Vec<Option<f64>>) {
             .collect();
         t.row([
             kind.name().to_string(),
-            // "≥": some round kept up with the top step, so the capacity may be higher.
-            match caps[i] {
-                Some(cap) if c.iter().any(|x| x.missed.is_none()) => {
-                    format!("≥ {}", thousands(cap))
-                }
-                cap => cap.map_or("-".into(), thousands),
-            },
+            capacity_cell(caps[i], c, first_step),
             per_round.join(" / "),
             missed.join("; "),
             fixed(med(&at_cap, |x| x.result.server_us_per_delivery()), 2),
@@ -270,10 +275,12 @@ pub fn tables(cli: &Cli, m: &Measured) -> String {
     if !cli.ladder.is_empty() {
         let (t, caps) = ladder_table(cli, &m.ladder);
         let (clients, channels) = cli.ladder_shape;
-        out += &format!(
+        out +=
+            &format!(
             "\nRate ladder, {} clients / {} channels, steps {} deliveries/s of {} s each; a step \
              is kept up with if nothing is lost, no error is counted and p99 ≤ {} ms (medians \
-             of {} rounds; the loadgen CPU column is loadgen's CPU time over the sending time)\n\n{}",
+             of {} rounds; loadgen's CPU is its CPU time over the sending time, and near 100% \
+             loadgen rather than the server may be what fell behind)\n\n{}",
             thousands(clients as f64),
             thousands(channels as f64),
             cli.ladder.iter().map(|d| thousands(*d as f64)).collect::<Vec<_>>().join(", "),
