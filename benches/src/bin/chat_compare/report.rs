@@ -185,7 +185,7 @@ fn capacity(c: &Climb) -> f64 {
 fn capacity_cell(cap: Option<f64>, climbs: &[Climb], first_step: f64) -> String {
     match cap {
         Some(cap) if climbs.iter().any(|x| x.missed.is_none()) => format!("≥ {}", thousands(cap)),
-        Some(cap) if cap == 0.0 => format!("< {}", thousands(first_step)),
+        Some(0.0) => format!("< {}", thousands(first_step)),
         cap => cap.map_or("-".into(), thousands),
     }
 }
