@@ -8,10 +8,14 @@
 //! on the machine does not always hit the same server; the tables show medians over rounds.
 //! ngIRCd listens with a backlog of 10, so loadgen connects its clients at most 10 at a time
 //! (`--connect-concurrency`, from `IrcKind::loadgen_connect_concurrency`).
+//!
+//! On a machine shared with other work, `--realtime` runs everything under SCHED_FIFO (and
+//! first waits for other real-time benchmarks to end): without it the servers and loadgen
+//! spend longer waiting for a CPU than running, and latency and capacity measure that wait.
 
 use std::io;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use uringo_benches::irc::chat_load::{ChatLoad, ChatResult};
@@ -115,7 +119,7 @@ struct Harness {
     out: PathBuf,
     runs: usize,
     /// Time spent waiting for other real-time processes.
-    waited: std::time::Duration,
+    waited: Duration,
 }
 
 fn main() {
@@ -164,7 +168,7 @@ impl Harness {
             bin_dir,
             out,
             runs: 0,
-            waited: std::time::Duration::ZERO,
+            waited: Duration::ZERO,
         })
     }
 
@@ -233,8 +237,7 @@ impl Harness {
     fn measure(&mut self, kind: IrcKind, step: Step, round: usize) -> io::Result<Run> {
         self.runs += 1;
         if self.cli.realtime {
-            self.waited +=
-                quiet::wait_for_others(std::time::Duration::from_secs_f64(self.cli.rt_wait));
+            self.waited += quiet::wait_for_others(Duration::from_secs_f64(self.cli.rt_wait));
         }
         let tag = format!("{:03}-{}-{}", self.runs, step.tag(), kind.name());
         let server = IrcServer::start(

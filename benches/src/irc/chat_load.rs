@@ -4,10 +4,11 @@
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
+
+use crate::loadgen::run_pinned;
 
 /// One loadgen invocation: `clients` in `channels` (one channel each), `rate` PRIVMSGs/s.
 #[derive(Debug, Clone)]
@@ -62,19 +63,7 @@ impl ChatLoad {
     /// when something was lost or an error counted; its summary still says what happened.
     pub fn run(&self, exe: &Path, cpu: usize, log: &Path) -> io::Result<ChatResult> {
         let _ = std::fs::remove_file(&self.json);
-        let out = std::fs::File::options()
-            .create(true)
-            .append(true)
-            .open(log)?;
-        let status = Command::new("taskset")
-            .arg("-c")
-            .arg(cpu.to_string())
-            .arg(exe)
-            .args(self.args())
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .status()?;
+        let status = run_pinned(exe, cpu, &self.args(), log)?;
         let text = std::fs::read_to_string(&self.json).map_err(|e| {
             io::Error::other(format!(
                 "loadgen chat wrote no summary ({status}, {e}); see {}",
