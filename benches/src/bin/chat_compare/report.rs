@@ -302,3 +302,71 @@ pub fn tables(cli: &Cli, m: &Measured) -> String {
     }
     out + "\nGoals (issue 13):\n\n" + &goals.join("\n") + "\n"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use uringo_benches::irc::chat_load::ChatResult;
+
+    fn run(p99_ms: f64, cpu_s: f64) -> Run {
+        Run {
+            result: ChatResult {
+                expected: 100_000,
+                delivered: 100_000,
+                lost: 0,
+                misordered: 0,
+                deliveries_per_s: 20_000.0,
+                p50_us: 500.0,
+                p99_us: p99_ms * 1e3,
+                server_user_s: cpu_s / 2.0,
+                server_system_s: cpu_s / 2.0,
+                loadgen_cpu_s: 1.5,
+                errors: 0,
+            },
+            peak_rss_kib: 10_240,
+        }
+    }
+
+    fn climb(kept_up: Option<u64>, missed: Option<u64>) -> Climb {
+        Climb {
+            kept_up: kept_up.map(|d| (d, run(50.0, 2.0))),
+            missed: missed.map(|d| (d, "p99 150 ms".to_string())),
+        }
+    }
+
+    #[test]
+    fn ratios_are_against_the_best_peer_and_goals_follow() {
+        // uringo, inspircd, ngircd; one 5,000-client workload; a ladder of 100k..300k.
+        let cli = Cli::parse_from([
+            "chat-compare",
+            "--fixed",
+            "5000/100/24500",
+            "--ladder",
+            "100000,200000,300000",
+        ]);
+        let m = Measured {
+            // CPU 0.6 s vs the best peer's 1.0 s (ngIRCd 2.0 s is not the best): 0.60x.
+            fixed: vec![vec![
+                vec![run(2.0, 0.6)],
+                vec![run(5.0, 1.0)],
+                vec![run(9.0, 2.0)],
+            ]],
+            ladder: vec![
+                vec![climb(Some(300_000), None)],
+                vec![climb(Some(100_000), Some(200_000))],
+                vec![climb(None, Some(100_000))],
+            ],
+        };
+        let out = tables(&cli, &m);
+        assert!(out.contains("uringo 2.00 ms, met"), "{out}");
+        assert!(out.contains("5,000 clients: 0.60×, met"), "{out}");
+        assert!(
+            out.contains("capacity ≥ 2× InspIRCd's on one CPU: 3.00×, met"),
+            "{out}"
+        );
+        assert!(out.contains("| ≥ 300,000"), "{out}");
+        assert!(out.contains("| < 100,000"), "{out}");
+        assert!(out.contains("200,000 (p99 150 ms)"), "{out}");
+    }
+}
