@@ -85,7 +85,7 @@ pub struct Cli {
     /// Directory of uringo-server and uringo-loadgen [default: this program's].
     #[arg(long)]
     bin_dir: Option<PathBuf>,
-    /// Where configs, logs, loadgen JSON and histograms go [default: BIN_DIR/chat-compare].
+    /// Where configs, logs, loadgen JSON and histograms go [default: BIN_DIR/chat-compare-runs].
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -153,7 +153,7 @@ impl Harness {
         let out = cli
             .out
             .clone()
-            .unwrap_or_else(|| bin_dir.join("chat-compare"));
+            .unwrap_or_else(|| bin_dir.join("chat-compare-runs"));
         std::fs::create_dir_all(&out)?;
         for exe in ["uringo-server", "uringo-loadgen"] {
             if !bin_dir.join(exe).exists() {
