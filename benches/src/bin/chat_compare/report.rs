@@ -278,7 +278,8 @@ pub fn tables(cli: &Cli, m: &Measured) -> String {
         out +=
             &format!(
             "\nRate ladder, {} clients / {} channels, steps {} deliveries/s of {} s each; a step \
-             is kept up with if nothing is lost, no error is counted and p99 ≤ {} ms (medians \
+             is kept up with if nothing is lost, no error is counted and p99 ≤ {} ms, in one of \
+             two tries (medians \
              of {} rounds; loadgen's CPU is its CPU time over the sending time, and near 100% \
              loadgen rather than the server may be what fell behind)\n\n{}",
             thousands(clients as f64),
