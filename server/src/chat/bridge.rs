@@ -19,6 +19,7 @@ use std::rc::Rc;
 use bytes::{Bytes, BytesMut};
 use uringo::chan::{Receiver, Sender};
 
+use super::bridge_chan::{ChanAnswer, ChanCall, ListCall};
 use super::casemap::fold;
 use super::msg::{ClientRef, Msg, NickOp, Req};
 use super::node::Node;
@@ -56,6 +57,10 @@ pub enum ClusterReq {
         sender: String,
         line: Bytes,
     },
+    /// A channel's state asked or changed in Redis (`bridge_chan`).
+    Chan(ChanCall),
+    /// LIST of every channel of the network.
+    List(ListCall),
 }
 
 /// What the bridge hands back to the shard.
@@ -67,14 +72,25 @@ pub enum ClusterMsg {
         ok: bool,
     },
     /// The direct message went to the node holding the nick.
-    Sent { req: Req },
+    Sent {
+        req: Req,
+    },
+    /// The INVITE went to the node holding `target` (341 for `req`).
+    Invited {
+        req: Req,
+        target: String,
+        chan: String,
+    },
     DirectFailed {
         target: String,
         req: Req,
         op: NickOp,
     },
     /// Subscribed to `chan` (empty: not subscribed, no room); run `then`.
-    Subscribed { chan: String, then: Option<Msg> },
+    Subscribed {
+        chan: String,
+        then: Option<Msg>,
+    },
     /// A line published by a node (`own`: this one) for a channel's members
     /// or for the holder of a nick (`Kind::Direct`).
     Received {
@@ -84,6 +100,8 @@ pub enum ClusterMsg {
     },
     /// Redis lost (`Some(reason)`) or back (`None`).
     Link(Option<String>),
+    Chan(Box<(ChanCall, ChanAnswer)>),
+    Listed(ListCall, Vec<crate::cluster::ListEntry>),
 }
 
 /// Most requests queued for the bridge before the shard's are dropped.
@@ -123,14 +141,17 @@ async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
             None
         }
         ClusterReq::Direct { target, req, op } => {
-            let NickOp::Privmsg { line, .. } = &op else {
+            let (NickOp::Privmsg { line, .. } | NickOp::Invite { line, .. }) = &op else {
                 return Some(ClusterMsg::DirectFailed { target, req, op });
             };
             let (from, to) = (fold(&req.nick), fold(&target));
             let sent = cluster.send_to_nick(from.as_bytes(), to.as_bytes(), trim(line));
-            match sent.await {
-                Ok(true) => Some(ClusterMsg::Sent { req }),
-                _ => Some(ClusterMsg::DirectFailed { target, req, op }),
+            match (sent.await, op) {
+                (Ok(true), NickOp::Invite { chan, .. }) => {
+                    Some(ClusterMsg::Invited { req, target, chan })
+                }
+                (Ok(true), _) => Some(ClusterMsg::Sent { req }),
+                (_, op) => Some(ClusterMsg::DirectFailed { target, req, op }),
             }
         }
         ClusterReq::Subscribe { chan, then } => {
@@ -148,6 +169,14 @@ async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
                 .publish(chan.as_bytes(), sender.as_bytes(), trim(&line))
                 .await;
             None
+        }
+        ClusterReq::Chan(c) => {
+            let answer = super::bridge_chan::call(cluster, &c).await;
+            Some(ClusterMsg::Chan(Box::new((c, answer))))
+        }
+        ClusterReq::List(l) => {
+            let entries = super::bridge_chan::list(cluster, &l).await;
+            Some(ClusterMsg::Listed(l, entries))
         }
     }
 }
@@ -169,6 +198,8 @@ pub fn refuse(req: ClusterReq) -> Option<ClusterMsg> {
             chan: String::new(),
             then,
         }),
+        ClusterReq::Chan(c) => Some(ClusterMsg::Chan(Box::new((c, ChanAnswer::Unavailable)))),
+        ClusterReq::List(l) => Some(ClusterMsg::Listed(l, Vec::new())),
         ClusterReq::Release { .. }
         | ClusterReq::Unsubscribe { .. }
         | ClusterReq::Publish { .. } => None,
@@ -200,7 +231,8 @@ async fn receive(node: Rc<Node>, cluster: Rc<Cluster>, events: Receiver<Event>) 
             }
             Event::Message(env) => {
                 let own = node_of(&env.origin) == node_name.as_slice();
-                let dedup = matches!(env.kind, Kind::Msg).then(|| event_id(&env));
+                let dedup =
+                    matches!(env.kind, Kind::Msg | Kind::Quit | Kind::Nick).then(|| event_id(&env));
                 ClusterMsg::Received { env, own, dedup }
             }
         };
@@ -214,10 +246,11 @@ fn node_of(owner: &[u8]) -> &[u8] {
 }
 
 /// An id for a QUIT or NICK line that arrives through several channels, so
-/// each member writes it once (high bit set: apart from local ids).
+/// each member writes it once (high bit set: apart from local ids). By node,
+/// not owner: each channel's core of a node publishes its own copy.
 fn event_id(env: &Envelope) -> u64 {
     let mut h = DefaultHasher::new();
-    env.origin.hash(&mut h);
+    node_of(&env.origin).hash(&mut h);
     env.line.hash(&mut h);
     h.finish() | 1 << 63
 }

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use super::bridge::{with_crlf, ClusterReq};
 use super::casemap::fold;
 use super::channel::{Channel, Effects};
+use super::channels_cluster::ClusterView;
 use super::clock::now_secs;
 use super::counters::Counters;
 use super::mail::Mail;
@@ -22,10 +23,12 @@ use crate::cluster::Envelope;
 
 pub struct Channels {
     /// Owned channels by folded name.
-    map: HashMap<String, Channel>,
-    counters: Arc<Counters>,
+    pub(super) map: HashMap<String, Channel>,
+    pub(super) counters: Arc<Counters>,
     /// Clustered: the channels whose Redis topic this core receives.
-    subscribed: HashSet<String>,
+    pub(super) subscribed: HashSet<String>,
+    /// Clustered: JOINs in flight and views waiting for their snapshot.
+    pub(super) cluster: ClusterView,
 }
 
 impl Channels {
@@ -34,6 +37,7 @@ impl Channels {
             map: HashMap::new(),
             counters,
             subscribed: HashSet::new(),
+            cluster: ClusterView::default(),
         }
     }
 
@@ -46,6 +50,13 @@ impl Channels {
             mail.send_cluster(ClusterReq::Subscribe { chan: key, then });
             return;
         }
+        let (req, op) = match mail.is_clustered() {
+            true => match self.route_cluster(&chan, &key, req, op, mail, server) {
+                Some(back) => back,
+                None => return,
+            },
+            false => (req, op),
+        };
         let is_msg = matches!(op, ChanOp::Privmsg { .. });
         if join && !self.map.contains_key(&key) {
             let ch = Channel::new(chan.clone(), mail.cores(), now_secs());
@@ -67,17 +78,10 @@ impl Channels {
         }
         let name = self.map.get(&key).map_or(chan, |c| c.name().to_string());
         self.carry_out(&key, name, &req, fx, ack, mail);
-        if self.map.get(&key).is_some_and(Channel::is_empty) {
-            self.map.remove(&key);
-            if self.subscribed.remove(&key) {
-                mail.send_cluster(ClusterReq::Unsubscribe { chan: key });
-            }
-            Counters::add(&self.counters.channels, -1);
-            crate::metrics::count(|m| m.set_channels(self.map.len()));
-        }
+        self.drop_unused(&key, mail);
     }
 
-    fn carry_out(
+    pub(super) fn carry_out(
         &self,
         key: &str,
         name: String,
@@ -148,7 +152,7 @@ impl Channels {
 }
 
 /// Sends `fx`'s lines to the member cores.
-fn deliver(key: &str, fx: &mut Effects, mail: &mut Mail) {
+pub(super) fn deliver(key: &str, fx: &mut Effects, mail: &mut Mail) {
     let mut now: Option<Meta> = None;
     for d in fx.deliveries.drain(..) {
         let mut event = d.event;
@@ -191,7 +195,7 @@ fn is_command(line: &[u8], commands: &[&[u8]]) -> bool {
     command.is_some_and(|c| commands.contains(&c))
 }
 
-fn run(ch: &mut Channel, to: &To, req: &Req, op: ChanOp) -> Effects {
+pub(super) fn run(ch: &mut Channel, to: &To, req: &Req, op: ChanOp) -> Effects {
     let me = req.from;
     match op {
         ChanOp::Join { info, key } => ch.join(to, req, info, key),
@@ -221,7 +225,7 @@ fn run(ch: &mut Channel, to: &To, req: &Req, op: ChanOp) -> Effects {
 }
 
 /// The answer for a channel that does not exist.
-fn missing(to: &To, chan: &str, op: ChanOp) -> Effects {
+pub(super) fn missing(to: &To, chan: &str, op: ChanOp) -> Effects {
     match op {
         ChanOp::Names => Effects::reply(to.end_of_names(chan)),
         ChanOp::Who => Effects::reply(to.end_of_who(chan)),

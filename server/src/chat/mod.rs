@@ -18,12 +18,14 @@
 
 mod at_client;
 mod bridge;
+mod bridge_chan;
 mod cap_cmd;
 mod caps;
 pub mod casemap;
 mod chan_cmds;
 mod channel;
 mod channels;
+mod channels_cluster;
 pub mod cli;
 mod client;
 mod clock;

@@ -114,7 +114,9 @@ impl NickRegistry {
                     };
                     mail.post(r.core, Msg::Home(msg));
                 }
-                None if mail.is_clustered() && matches!(op, NickOp::Privmsg { .. }) => {
+                None if mail.is_clustered()
+                    && matches!(op, NickOp::Privmsg { .. } | NickOp::Invite { .. }) =>
+                {
                     mail.send_cluster(ClusterReq::Direct { target, req, op });
                 }
                 None => no_such_nick(mail, server, &target, req, op),

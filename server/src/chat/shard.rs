@@ -162,6 +162,13 @@ impl Shard {
                     nick: &req.nick,
                 };
                 let lines = match op {
+                    // Clustered: one core answers for the network, from Redis.
+                    ScatterOp::List(f) if self.mail.is_clustered() => {
+                        if self.channels.list_cluster(&req, &f, &mut self.mail) {
+                            return;
+                        }
+                        Vec::new()
+                    }
                     ScatterOp::List(f) => self.channels.list(&to, req.from, &f),
                     ScatterOp::Who { mask } => at_client::who_mask(&self.home, &req, &mask),
                 };

@@ -35,6 +35,14 @@ impl Shard {
                 mail.post(from.core, Msg::Home(msg));
             }
             ClusterMsg::Sent { req } => mail.answer(&req, Vec::new(), None),
+            ClusterMsg::Invited { req, target, chan } => {
+                let to = crate::chat::numerics::To {
+                    server,
+                    nick: &req.nick,
+                };
+                let line = to.num(crate::chat::numerics::RPL_INVITING);
+                mail.answer(&req, vec![line.param(&target).param(&chan).finish()], None);
+            }
             ClusterMsg::DirectFailed { target, req, op } => {
                 no_such_nick(mail, server, &target, req, op)
             }
@@ -60,9 +68,16 @@ impl Shard {
                     }
                 }
                 Kind::Msg => self.channels.relay(&env, own, dedup, mail),
-                _ => {}
+                _ => self.channels.on_event(&env, own, dedup, mail, server),
             },
             ClusterMsg::Link(why) => self.on_link(why),
+            ClusterMsg::Chan(done) => {
+                let (call, answer) = *done;
+                self.channels.on_chan_answer(call, answer, mail, server)
+            }
+            ClusterMsg::Listed(call, entries) => {
+                self.channels.on_listed(call, entries, mail, server)
+            }
         }
     }
 
@@ -72,10 +87,13 @@ impl Shard {
         let text = match &why {
             Some(why) => {
                 tracing::warn!("cluster: Redis lost ({why}); reconnecting");
+                let server = &self.cfg.name;
+                self.channels.link_lost(&mut self.mail, server);
                 LINK_LOST
             }
             None => {
                 tracing::info!("cluster: connected to Redis again");
+                self.channels.resync(&mut self.mail);
                 LINK_BACK
             }
         };
