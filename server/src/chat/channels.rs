@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::bridge::{with_crlf, ClusterReq};
+use super::bridge::ClusterReq;
 use super::casemap::fold;
 use super::channel::{Channel, Effects};
 use super::channels_cluster::ClusterView;
@@ -74,7 +74,7 @@ impl Channels {
             None => missing(&to, &chan, op),
         };
         if mail.is_clustered() {
-            publish(&key, &req.nick, &mut fx, is_msg, mail);
+            super::cluster_lines::publish(&key, &req, &mut fx, is_msg, ack, mail);
         }
         let name = self.map.get(&key).map_or(chan, |c| c.name().to_string());
         self.carry_out(&key, name, &req, fx, ack, mail);
@@ -122,19 +122,18 @@ impl Channels {
         self.subscribed.insert(chan);
     }
 
-    /// Clustered: a line from `chan`'s topic for the members here. Lines
-    /// other than PRIVMSG/NOTICE from this node reached them already.
+    /// Clustered: a line from `chan`'s topic for the members here (`own`:
+    /// published by this node; see `cluster_lines`).
     pub fn relay(&self, env: &Envelope, own: bool, dedup: Option<u64>, mail: &mut Mail) {
-        let (Some(chan), false) = (env.chans.first(), own && !is_message(&env.line)) else {
+        let Some(chan) = env.chans.first() else {
             return;
         };
         let key = String::from_utf8_lossy(chan).into_owned();
         let Some(ch) = self.map.get(&key) else {
             return;
         };
-        let sender = String::from_utf8_lossy(&env.subject);
         let dedup = dedup.filter(|_| is_command(&env.line, &[b"QUIT", b"NICK"]));
-        let mut fx = ch.relay(with_crlf(&env.line), &sender, dedup);
+        let mut fx = super::cluster_lines::relay(ch, env, own, dedup);
         deliver(&key, &mut fx, mail);
     }
 
@@ -165,27 +164,6 @@ pub(super) fn deliver(key: &str, fx: &mut Effects, mail: &mut Mail) {
             mail.post(core, Msg::Home(HomeMsg::Deliver(Deliver { chan, event })));
         }
     }
-}
-
-/// Clustered: `fx`'s lines also go to the channel's topic, for the other
-/// nodes' members; a PRIVMSG/NOTICE goes only there (every node, this one
-/// included, delivers it from the topic, in Redis's one order).
-fn publish(key: &str, nick: &str, fx: &mut Effects, is_msg: bool, mail: &mut Mail) {
-    let sender = fold(nick);
-    for d in &fx.deliveries {
-        if d.event.line.is_empty() || d.event.ops_only {
-            continue;
-        }
-        let (chan, sender, line) = (key.to_string(), sender.clone(), d.event.line.clone());
-        mail.send_cluster(ClusterReq::Publish { chan, sender, line });
-    }
-    if is_msg {
-        fx.deliveries.retain(|d| d.event.line.is_empty());
-    }
-}
-
-fn is_message(line: &[u8]) -> bool {
-    is_command(line, &[b"PRIVMSG", b"NOTICE"])
 }
 
 /// Whether `line` (`[@tags] [:prefix] COMMAND ...`) is one of `commands`.

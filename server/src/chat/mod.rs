@@ -19,6 +19,7 @@
 mod at_client;
 mod bridge;
 mod bridge_chan;
+mod bridge_users;
 mod cap_cmd;
 mod caps;
 pub mod casemap;
@@ -29,6 +30,8 @@ mod channels_cluster;
 pub mod cli;
 mod client;
 mod clock;
+mod cluster_lines;
+mod cluster_pending;
 mod commands;
 mod config;
 mod conn;
@@ -54,6 +57,8 @@ mod tags;
 mod throttle;
 mod welcome;
 
+#[cfg(test)]
+mod node_tests;
 #[cfg(test)]
 mod sim;
 #[cfg(test)]

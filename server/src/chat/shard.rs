@@ -24,6 +24,7 @@ use super::registry::NickRegistry;
 use super::session::Session;
 
 mod cluster_in;
+mod cluster_users;
 
 pub struct Shard {
     core: usize,
@@ -185,6 +186,13 @@ impl Shard {
         let mail = &mut self.mail;
         match msg {
             HomeMsg::Deliver(d) => self.home.on_deliver(mail, d),
+            HomeMsg::NickLost { id, nick } => self.become_guest(id, nick),
+            HomeMsg::Afar {
+                id,
+                line,
+                meta,
+                tags_only,
+            } => self.direct_from_afar(id, line, meta, tags_only),
             HomeMsg::Monitor { id, nick, online } => self.home.on_monitor(mail, id, nick, online),
             HomeMsg::AtClient {
                 id,

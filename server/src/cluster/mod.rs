@@ -35,6 +35,9 @@
 //! - **Direct messages** go to the inbox topic of the nick's owner
 //!   ([`Cluster::send_to_nick`]); QUIT and NICK changes go to the network
 //!   topic that every client receives, with the user's channels.
+//! - **Users' public information** (WHOIS, ISON, USERHOST, MONITOR,
+//!   WHOWAS): the holder of a nick's claim keeps its user's [`Profile`]
+//!   in Redis, with `ONLINE`/`OFFLINE` on the network topic (`users.rs`).
 //! - **Redis unreachable or restarted**: [`Event::Down`], then reconnects
 //!   with backoff (50 ms doubling to 2 s, jittered); on [`Event::Up`] the
 //!   subscriptions, nick claims and this client's channel members are back
@@ -62,6 +65,7 @@ mod resp;
 mod scripts;
 mod state;
 mod subs;
+mod users;
 mod wire;
 
 use std::cell::{Cell, RefCell};
@@ -78,6 +82,7 @@ pub use config::{parse_redis_url, ClusterConfig};
 pub use counters::ClusterCounters;
 pub use error::ClusterError;
 pub use membership::{JoinArgs, ListEntry};
+pub use users::{Found, Profile};
 pub use wire::{Envelope, Kind};
 
 use resp::as_int;
@@ -103,6 +108,8 @@ pub enum Event {
 /// connections and stops its tasks (its leases then run out).
 pub struct Cluster {
     inner: Rc<Inner>,
+    /// The profiles of the users whose nicks this client holds.
+    profiles: users::Profiles,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -134,11 +141,18 @@ impl Cluster {
             counters: Arc::default(),
             claims_closed_until: Cell::new(None),
         });
+        let profiles = users::Profiles::default();
         let tasks = vec![
             uringo::spawn(link::supervise(inner.clone())),
             uringo::spawn(link::keep_leases(inner.clone())),
+            uringo::spawn(users::keep_profiles(inner.clone(), profiles.clone())),
         ];
-        (Cluster { inner, tasks }, rx)
+        let cluster = Cluster {
+            inner,
+            profiles,
+            tasks,
+        };
+        (cluster, rx)
     }
 
     /// This client's owner id (`node:core:incarnation`).
