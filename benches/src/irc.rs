@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use crate::server::free_local_addr;
 
+pub mod chat_load;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IrcKind {
     Uringo,
@@ -39,6 +41,11 @@ impl IrcKind {
             IrcKind::NgIrcd => 10,
             IrcKind::Uringo | IrcKind::InspIrcd => 500,
         }
+    }
+
+    /// loadgen's `--connect-concurrency` for this server: ngIRCd's backlog, no limit elsewhere.
+    pub fn loadgen_connect_concurrency(self) -> Option<usize> {
+        (self == IrcKind::NgIrcd).then(|| self.connect_batch())
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -61,20 +61,8 @@ impl LoadgenRun {
     /// CPU time loadgen itself used (from the children's rusage, so warmup included).
     pub fn run(&self, exe: &Path, cpu: usize, log: &Path) -> io::Result<(Summary, Duration)> {
         let _ = std::fs::remove_file(&self.json);
-        let out = std::fs::File::options()
-            .create(true)
-            .append(true)
-            .open(log)?;
         let before = children_cpu()?;
-        let status = Command::new("taskset")
-            .arg("-c")
-            .arg(cpu.to_string())
-            .arg(exe)
-            .args(self.args())
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .status()?;
+        let status = run_pinned(exe, cpu, &self.args(), log)?;
         let cpu_used = children_cpu()?.saturating_sub(before);
         if !status.success() {
             return Err(io::Error::other(format!(
@@ -87,6 +75,23 @@ impl LoadgenRun {
             Summary::parse(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         Ok((summary, cpu_used))
     }
+}
+
+/// Runs `exe args` pinned to `cpu` (taskset), its output appended to `log`.
+pub fn run_pinned(exe: &Path, cpu: usize, args: &[String], log: &Path) -> io::Result<ExitStatus> {
+    let out = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    Command::new("taskset")
+        .arg("-c")
+        .arg(cpu.to_string())
+        .arg(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out)
+        .status()
 }
 
 fn secs(d: Duration) -> String {

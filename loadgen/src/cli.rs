@@ -110,6 +110,10 @@ pub struct ChatArgs {
     /// Server process id (repeat for several): report its CPU time per delivery.
     #[arg(long, value_delimiter = ',')]
     pub server_pid: Vec<u32>,
+    /// At most this many clients between connect and 001 at once [default: no limit]; for
+    /// servers with a short listen backlog (ngIRCd's is 10), which drop connects beyond it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connect_concurrency: Option<u64>,
 }
 
 impl Default for ChatArgs {
@@ -303,6 +307,8 @@ mod tests {
             panic!("not chat")
         };
         assert_eq!((c.in_flight, c.server_pid), (Some(4), vec![7, 8]));
+        assert_eq!(c.connect_concurrency, None);
+        assert!(parse(&["chat", "--connect-concurrency", "0"]).is_err());
         assert!(parse(&["chat", "--in-flight", "4", "--rate", "10"]).is_err());
         assert_eq!(ChatArgs::default().clients, 100);
     }

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use uringo::net::TcpStream;
+use uringo::sync::SemaphorePermit;
 
 /// Longest a client may take to connect, register and join.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -63,6 +64,7 @@ async fn setup(
     splitter: &mut LineSplitter,
     outbox: &Outbox,
     stage: &Cell<&'static str>,
+    slot: Option<SemaphorePermit<'_>>,
 ) -> io::Result<TcpStream> {
     stage.set("connecting");
     let addrs = &core.args.addr;
@@ -86,6 +88,7 @@ async fn setup(
         .await?;
         flush_outbox(&stream, outbox).await?;
     }
+    drop(slot);
     if let Some(f) = failure {
         return Err(io::Error::other(format!("registering {nick}: {f}")));
     }
@@ -119,7 +122,12 @@ pub async fn client(core: Rc<ChatCore>, id: u64) {
     let mut splitter = LineSplitter::default();
     let outbox: Outbox = Rc::default();
     let stage = Cell::new("");
-    let setup = setup(&core, id, &mut splitter, &outbox, &stage);
+    // The setup timeout starts once the client may connect, not while it waits its turn.
+    let slot = match &core.shared.connecting {
+        Some(s) => s.acquire().await.ok(),
+        None => None,
+    };
+    let setup = setup(&core, id, &mut splitter, &outbox, &stage, slot);
     let setup = uringo::time::timeout(SETUP_TIMEOUT, setup).await;
     let stream = match setup {
         Ok(Ok(s)) => Some(Rc::new(s)),

@@ -52,6 +52,8 @@ pub struct Shared {
     pub progress: Vec<Progress>,
     /// Closed loop only: per sender, the deliveries its messages still owe (else empty).
     pub windows: Vec<Window>,
+    /// With `--connect-concurrency`: one permit per client between connect and 001.
+    pub connecting: Option<uringo::sync::Semaphore>,
 }
 
 impl Shared {

@@ -159,6 +159,9 @@ fn new_shared(args: &ChatArgs, cores: usize) -> Shared {
             Some(_) => (0..args.clients).map(|_| Window::default()).collect(),
             None => Vec::new(),
         },
+        connecting: args
+            .connect_concurrency
+            .map(|n| uringo::sync::Semaphore::new(n as usize)),
     }
 }
 
