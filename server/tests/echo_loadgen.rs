@@ -50,25 +50,21 @@ fn open_loop_sends_at_the_requested_rate() {
     let run = uringo_loadgen::echo::run(&args).expect("loadgen runs");
     let s = &run.summary;
     assert_eq!(s.error_total, 0, "errors: {}", s.errors);
-    // Judged against the schedule and the loadgen's own lateness, not a count of messages in
+    // Judged against the schedule and the loadgen's own lateness, not by messages counted in
     // the window: on a loaded machine the sender falls behind, and says by how much.
     let sched = s.schedule.expect("open loop reports its schedule");
     assert!(
         (1999..=2001).contains(&sched.due),
         "2000 msg/s for 1 s: {s}"
     );
-    // Never ahead of the schedule: a limiter that lets messages out early fails here.
-    assert_eq!(sched.early, 0, "sends before their due time: {s}");
     // Every message due in the window was sent, and echoed.
     assert_eq!(sched.lateness.count, sched.due, "{s}");
     assert_eq!(s.latency.count, sched.due, "{s}");
-    // What was not sent by the end was due within the lateness the loadgen reports.
-    let unsent = sched.due - sched.sent_by_end;
-    let explained = (2000.0 * (sched.lateness.max_us / 1e6 + 0.001)).ceil() as u64;
-    assert!(unsent <= explained, "{unsent} unsent: {s}");
-    // A limiter running slow falls behind steadily (at half the rate the median send here is
-    // ~350 ms late); a loaded machine delays sends in bursts and then catches up.
-    assert!(sched.lateness.p50_us < 250_000.0, "{s}");
+    // A limiter that lets messages out early fails here...
+    assert_eq!(sched.early, 0, "sends before their due time: {s}");
+    // ...and one that sleeps past the due times (runs slow) here: a working one is late only
+    // by as much as its own wake-ups were (a late timer or CPU on a busy machine).
+    assert_eq!(sched.late_beyond_wakeup, 0, "{s}");
     let service = s
         .service_latency
         .expect("open loop reports service latency too");

@@ -196,8 +196,11 @@ async fn send_scheduled(
     let mut spare = Vec::new();
     let mut k = 0u64;
     while k < last {
-        uringo::time::sleep_until(tl.start + schedule.due(k)).await;
+        let wake_at = tl.start + schedule.due(k);
+        uringo::time::sleep_until(wake_at).await;
         let now = Instant::now();
+        // How late the sender itself woke: the part of any lateness the machine is to blame for.
+        let woke_late = now.saturating_duration_since(wake_at);
         let upto = schedule
             .due_by(now - tl.start)
             .clamp(k + 1, last)
@@ -205,7 +208,7 @@ async fn send_scheduled(
         let n = upto - k;
         pending.borrow_mut().extend((k..upto).map(|i| {
             let intended = tl.start + schedule.due(i);
-            st.sent_at(intended, now);
+            st.sent_at(intended, now, woke_late);
             (intended, now)
         }));
         let (pos, len) = (k * size as u64, n as usize * size);

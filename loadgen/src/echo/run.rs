@@ -227,6 +227,7 @@ fn schedule_report(rate: u64, tl: &Timeline, lateness: &Lateness) -> ScheduleRep
         due,
         sent_by_end: lateness.sent_by_end,
         early: lateness.early,
+        late_beyond_wakeup: lateness.late_beyond_wakeup,
         lateness: Percentiles::of(&lateness.hist),
     }
 }

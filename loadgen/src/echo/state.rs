@@ -7,7 +7,7 @@ use crate::ticker::Tick;
 use hdrhistogram::Histogram;
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub struct CoreState {
     pub addr: SocketAddr,
@@ -38,6 +38,8 @@ pub struct Lateness {
     pub sent_by_end: u64,
     /// Sent before their due time.
     pub early: u64,
+    /// Sent later after their due time than the sender woke after the time it slept until.
+    pub late_beyond_wakeup: u64,
 }
 
 impl Default for Lateness {
@@ -46,6 +48,7 @@ impl Default for Lateness {
             hist: latency::histogram(),
             sent_by_end: 0,
             early: 0,
+            late_beyond_wakeup: 0,
         }
     }
 }
@@ -55,6 +58,7 @@ impl Lateness {
         latency::merge(&mut self.hist, &o.hist);
         self.sent_by_end += o.sent_by_end;
         self.early += o.early;
+        self.late_beyond_wakeup += o.late_beyond_wakeup;
     }
 }
 
@@ -95,14 +99,18 @@ impl CoreState {
         self.tick.borrow_mut().sent += count;
     }
 
-    /// Open loop: a message due at `intended` was sent at `actual`.
-    pub fn sent_at(&self, intended: Instant, actual: Instant) {
+    /// Open loop: a message due at `intended` was sent at `actual` by a sender that woke
+    /// `woke_late` after the time it slept until.
+    pub fn sent_at(&self, intended: Instant, actual: Instant, woke_late: Duration) {
         if !self.timeline.measured(intended) {
             return;
         }
         let mut l = self.lateness.borrow_mut();
         match actual.checked_duration_since(intended) {
-            Some(late) => latency::record(&mut l.hist, late),
+            Some(late) => {
+                latency::record(&mut l.hist, late);
+                l.late_beyond_wakeup += u64::from(late > woke_late);
+            }
             None => l.early += 1,
         }
         if actual < self.timeline.end {

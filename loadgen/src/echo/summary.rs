@@ -23,6 +23,10 @@ pub struct ScheduleReport {
     pub sent_by_end: u64,
     /// Sends made before their due time (a working rate limiter makes none).
     pub early: u64,
+    /// Sends later after their due time than the sender woke after the time it slept until. A
+    /// working limiter makes none: on a busy machine its sends are late only by its own late
+    /// wake-ups (a late timer or CPU), and it then sends everything due at once.
+    pub late_beyond_wakeup: u64,
     /// How long after its due time each of them was sent (the loadgen falling behind).
     pub lateness: Percentiles,
 }
@@ -114,10 +118,12 @@ impl fmt::Display for EchoSummary {
                 f,
                 "schedule",
                 format_args!(
-                    "{} due, {} sent in time, {} early; late p50 {}  p99 {}  max {}",
+                    "{} due, {} sent in time, {} early, {} late beyond the sender's wake-up; \
+                     late p50 {}  p99 {}  max {}",
                     s.due,
                     s.sent_by_end,
                     s.early,
+                    s.late_beyond_wakeup,
                     human_us(s.lateness.p50_us),
                     human_us(s.lateness.p99_us),
                     human_us(s.lateness.max_us)
@@ -175,6 +181,7 @@ mod tests {
                 due: 400_010,
                 sent_by_end: 400_000,
                 early: 0,
+                late_beyond_wakeup: 0,
                 lateness: Percentiles::of(&h),
             }),
             errors: Errors {
@@ -203,7 +210,8 @@ mod tests {
             "server cpu",
             "2.50 us/msg",
             "latency (service)",
-            "400010 due, 400000 sent in time, 0 early; late p50 120us",
+            "400010 due, 400000 sent in time, 0 early, 0 late beyond",
+            "late p50 120us",
         ] {
             assert!(text.contains(want), "missing {want:?} in\n{text}");
         }
