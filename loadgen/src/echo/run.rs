@@ -119,14 +119,16 @@ async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>, live: Arc<Live>
     ticker::report_seconds(st.timeline, &st.tick, tx, Some(&live)).await;
 }
 
-/// Provided receive buffers per core: about two per connection, so that the few the kernel
-/// fills in turn stay in cache (the runtime's default of 1024 spreads 128 connections' echoes
-/// over 4 MiB), each big enough for a connection's whole pipeline, at most 16 MiB a core.
+/// Provided receive buffers per core: about two per connection, each just big enough for a
+/// connection's whole pipeline (at least 256 B, at most 64 KiB), at most 16 MiB a core. The
+/// kernel fills them in ring order, so the pool is the memory every echo lands in: 128
+/// connections of 64 B cycle through 64 KiB, where the runtime's default of 1024 × 4 KiB
+/// would spread them over 4 MiB (a page, and a TLB entry, per echo).
 fn recv_buffers(args: &EchoArgs, cores: usize) -> (u16, u32) {
     let per_core = args.conns.div_ceil(cores as u64);
     let size = (args.size * args.pipeline)
         .next_power_of_two()
-        .clamp(4096, 64 * 1024);
+        .clamp(256, 64 * 1024);
     let count = (2 * per_core)
         .next_power_of_two()
         .clamp(64, 16 * 1024)
