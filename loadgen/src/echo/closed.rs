@@ -8,7 +8,9 @@
 //! wakes the task, which then sees the SEND done (and resends the rest of a short one). The
 //! one exception, echoed bytes seen before their SEND's completion was reaped, is detected
 //! (more bytes back than known sent) and then the SEND is polled with the real waker. A
-//! server that stops answering is caught by the drain deadline, as before.
+//! server that stops answering is caught by the drain deadline, as before. On the epoll
+//! backend a SEND only progresses when polled (a full socket buffer waits for writability),
+//! so there it always gets the real waker.
 
 use super::conn::connect;
 use super::state::CoreState;
@@ -34,6 +36,9 @@ struct Flow<'a> {
     acked: u64,
     /// Stream bytes let out so far: `acked` plus what is being or is still to be sent.
     target: u64,
+    /// Whether a SEND runs in the kernel without being polled (io_uring), so that it may be
+    /// polled with a no-op waker.
+    quiet_sends: bool,
 }
 
 /// What one item of the receive stream did to the connection.
@@ -53,6 +58,7 @@ impl<'a> Flow<'a> {
             in_flight: VecDeque::with_capacity(st.pipeline),
             acked: 0,
             target: 0,
+            quiet_sends: uringo::features().backend == uringo::Backend::IoUring,
         }
     }
 
@@ -76,10 +82,11 @@ impl<'a> Flow<'a> {
         })
     }
 
-    /// Whether echoed bytes outran the completed SENDs: the pending SEND's completion is then
-    /// the only event still to come for sure, so it must wake the task.
+    /// Whether the pending SEND must wake the task: on epoll always; on io_uring when echoed
+    /// bytes outran the completed SENDs, as its completion is then the only event still to
+    /// come for sure.
     fn send_must_wake(&self) -> bool {
-        self.verifier.position() > self.acked
+        !self.quiet_sends || self.verifier.position() > self.acked
     }
 
     /// Verifies one receive, records the messages it completed and lets as many new ones out.
