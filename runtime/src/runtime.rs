@@ -248,6 +248,7 @@ fn make_core(
         signal_waiters: RefCell::new(Vec::new()),
         scratch_wakers: RefCell::new(Vec::with_capacity(256)),
         signal_slot,
+        sched: Default::default(),
     })
 }
 

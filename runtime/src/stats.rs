@@ -1,5 +1,7 @@
 //! Per-core counters.
 
+use std::cell::Cell;
+
 use crate::current;
 use crate::executor::with_current;
 
@@ -21,6 +23,33 @@ pub struct CoreStats {
     pub enters: u64,
     /// Polls the stall detector reported as running past its threshold.
     pub stalls: u64,
+    /// Tasks queued to run on the core when asked, not counting the caller:
+    /// its local run queue plus what other threads queued for it.
+    pub run_queue: u64,
+    /// Times the core blocked in the kernel with nothing to run.
+    pub parks: u64,
+    /// Tasks that reached the core through its remote queue: woken, or
+    /// spawned with `spawn_on`, from another thread.
+    pub remote_wakes: u64,
+}
+
+/// The scheduler's own counters, kept in core-local cells: only the core's
+/// thread touches them, so counting is a plain add.
+#[derive(Debug, Default)]
+pub(crate) struct SchedCounters {
+    parks: Cell<u64>,
+    remote_wakes: Cell<u64>,
+}
+
+impl SchedCounters {
+    pub(crate) fn parked(&self) {
+        self.parks.set(self.parks.get() + 1);
+    }
+
+    pub(crate) fn remote_woken(&self, tasks: usize) {
+        self.remote_wakes
+            .set(self.remote_wakes.get() + tasks as u64);
+    }
 }
 
 /// The calling core's counters.
@@ -29,9 +58,15 @@ pub struct CoreStats {
 /// Outside a runtime thread.
 #[track_caller]
 pub fn stats() -> CoreStats {
-    let (core, tasks, stalls) = with_current(|core| {
+    let (core, tasks, stalls, sched) = with_current(|core| {
         let tasks = core.registry.borrow().len() as u64;
-        (core.id, tasks, core.shared.poll_seq.stalls())
+        let run_queue = core.local.borrow().len() + core.shared.parker.queued();
+        let sched = (
+            run_queue as u64,
+            core.sched.parks.get(),
+            core.sched.remote_wakes.get(),
+        );
+        (core.id, tasks, core.shared.poll_seq.stalls(), sched)
     });
     let (ops_in_flight, counters) = current::driver(|d| (d.ops_in_flight(), d.counters()));
     CoreStats {
@@ -42,6 +77,9 @@ pub fn stats() -> CoreStats {
         cqes: counters.cqes,
         enters: counters.enters,
         stalls,
+        run_queue: sched.0,
+        parks: sched.1,
+        remote_wakes: sched.2,
     }
 }
 

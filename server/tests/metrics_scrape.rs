@@ -99,13 +99,34 @@ fn chat_metrics_move_with_the_load_and_pass_promtool() {
     );
     assert!(total(&after, "uringo_chat_fanout_seconds_count") > 0);
     assert!(total(&after, "uringo_ring_enters_total") > total(&before, "uringo_ring_enters_total"));
+    for counter in ["uringo_parks_total", "uringo_remote_wakes_total"] {
+        assert!(
+            total(&after, counter) > total(&before, counter),
+            "{counter} moved under load"
+        );
+    }
+    for core in 0..2 {
+        let gauge = format!("uringo_run_queue{{core=\"{core}\"}} ");
+        assert!(
+            after.lines().any(|l| l.starts_with(&gauge)),
+            "{gauge}is exported"
+        );
+    }
+    assert!(
+        during.iter().any(|t| total(t, "uringo_run_queue") > 0),
+        "a fan-out queued tasks while some scrape looked"
+    );
     assert!(
         during.iter().any(|t| total(t, "uringo_chat_clients") > 0),
         "clients were counted while connected"
     );
     println!(
-        "scraped {} times during load; lines in {} -> {}",
+        "scraped {} times during load; run queue {:?}; lines in {} -> {}",
         during.len(),
+        during
+            .iter()
+            .map(|t| total(t, "uringo_run_queue"))
+            .collect::<Vec<_>>(),
         lines(&before),
         lines(&after)
     );

@@ -305,21 +305,7 @@ fn measure(
         case.conns,
         case.rate.map(|r| format!("-{r}ps")).unwrap_or_default()
     );
-    let server = ServerProcess::start(
-        kind,
-        bin_dir,
-        c.server_cpu,
-        &out.join(format!("{}.log", kind.name())),
-    )?;
-    let stray = server.unpinned_threads(c.server_cpu)?;
-    if !stray.is_empty() && !warned_pinning.contains(&kind) {
-        warned_pinning.push(kind);
-        eprintln!(
-            "WARNING: {} has threads allowed on CPUs {stray:?}, not only CPU {}: it re-pinned itself",
-            kind.name(),
-            c.server_cpu
-        );
-    }
+    let server = start_pinned(kind, bin_dir, c.server_cpu, out, warned_pinning)?;
     let run = LoadgenRun {
         addr: server.addr(),
         conns: case.conns,
@@ -337,18 +323,60 @@ fn measure(
     let cpu_after = procfs::cpu_split(server.pid())?;
     let server_user = cpu_after.0.saturating_sub(cpu_before.0);
     let server_kernel = cpu_after.1.saturating_sub(cpu_before.1);
-    let server_cpu = server_user + server_kernel;
     let enters_per_msg = server.output().ok().as_deref().and_then(enters_per_msg);
     let status = server.stop(Duration::from_secs(5))?;
     if !status.success() {
         eprintln!("WARNING: {} exited with {status} on SIGTERM", kind.name());
     }
     let (summary, loadgen_cpu) = result?;
-    // Fallbacks over the whole loadgen run, warmup included, when loadgen does not report them.
-    let run_msgs = summary.msgs_per_sec * (c.duration + c.warmup);
+    Ok(measurement_of(
+        summary,
+        c.duration + c.warmup,
+        (server_user, server_kernel),
+        loadgen_cpu,
+        enters_per_msg,
+    ))
+}
+
+/// Starts `kind` on `cpu`, warning once per server kind when it re-pinned its threads.
+fn start_pinned(
+    kind: ServerKind,
+    bin_dir: &Path,
+    cpu: usize,
+    out: &Path,
+    warned_pinning: &mut Vec<ServerKind>,
+) -> io::Result<ServerProcess> {
+    let server = ServerProcess::start(
+        kind,
+        bin_dir,
+        cpu,
+        &out.join(format!("{}.log", kind.name())),
+    )?;
+    let stray = server.unpinned_threads(cpu)?;
+    if !stray.is_empty() && !warned_pinning.contains(&kind) {
+        warned_pinning.push(kind);
+        eprintln!(
+            "WARNING: {} has threads allowed on CPUs {stray:?}, not only CPU {cpu}: it re-pinned itself",
+            kind.name()
+        );
+    }
+    Ok(server)
+}
+
+/// Per-message figures from loadgen's summary, falling back to CPU over the whole run
+/// (`run_secs`, warmup included) when loadgen does not report them.
+fn measurement_of(
+    summary: Summary,
+    run_secs: f64,
+    (server_user, server_kernel): (Duration, Duration),
+    loadgen_cpu: Duration,
+    enters_per_msg: Option<f64>,
+) -> Measurement {
+    let server_cpu = server_user + server_kernel;
+    let run_msgs = summary.msgs_per_sec * run_secs;
     let per_msg = |cpu: Duration| (run_msgs > 0.0).then(|| cpu.as_secs_f64() * 1e6 / run_msgs);
-    // The split covers loadgen's whole run (warmup included), like the fallback below: a
-    // share of the per-message total, not a second measurement of it.
+    // The split covers loadgen's whole run (warmup included), like the fallback: a share of
+    // the per-message total, not a second measurement of it.
     let share = |part: Duration| {
         let total = server_cpu.as_secs_f64();
         (total > 0.0).then(|| part.as_secs_f64() / total)
@@ -356,18 +384,16 @@ fn measure(
     let total_us = summary
         .server_cpu_us_per_msg
         .or_else(|| per_msg(server_cpu));
-    Ok(Measurement {
+    Measurement {
         server_user_us_per_msg: total_us.zip(share(server_user)).map(|(t, s)| t * s),
         server_kernel_us_per_msg: total_us.zip(share(server_kernel)).map(|(t, s)| t * s),
-        server_cpu_us_per_msg: summary
-            .server_cpu_us_per_msg
-            .or_else(|| per_msg(server_cpu)),
+        server_cpu_us_per_msg: total_us,
         loadgen_cpu_us_per_msg: summary
             .loadgen_cpu_us_per_msg
             .or_else(|| per_msg(loadgen_cpu)),
         enters_per_msg,
         summary,
-    })
+    }
 }
 
 fn med(ms: &[Measurement], f: impl Fn(&Measurement) -> Option<f64>) -> Option<f64> {

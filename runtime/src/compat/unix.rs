@@ -1,5 +1,5 @@
 //! `compat::unix::UnixStream` and its split halves: a native
-//! [`net::UnixStream`](crate::net::UnixStream) behind the poll-based I/O
+//! [`crate::net::UnixStream`] behind the poll-based I/O
 //! traits, exactly as the TCP stream.
 
 use std::io;

@@ -53,6 +53,8 @@ pub(crate) struct Core {
     pub(crate) scratch_wakers: RefCell<Vec<std::task::Waker>>,
     /// This core's slot in the signal handler's eventfd table.
     pub(crate) signal_slot: Option<usize>,
+    /// Parks and remote wakes, for `crate::stats`.
+    pub(crate) sched: crate::stats::SchedCounters,
 }
 
 thread_local! {

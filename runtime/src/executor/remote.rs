@@ -113,6 +113,11 @@ impl<S: Signal, T> Parker<S, T> {
         }
     }
 
+    /// How many items wait in the queue (takes the lock: for stats only).
+    pub(crate) fn queued(&self) -> usize {
+        lock(&self.queue).len()
+    }
+
     /// Announces that the core is about to block. Returns false (and stays
     /// running) if work arrived meanwhile, in which case it must not block.
     pub(crate) fn prepare_park(&self) -> bool {

@@ -104,6 +104,7 @@ impl Core {
     fn run_remote(&self) {
         let mut remote = Vec::new();
         self.shared.parker.drain(&mut remote);
+        self.sched.remote_woken(remote.len());
         for task in remote {
             self.accept_remote(task);
         }
@@ -119,6 +120,7 @@ impl Core {
     /// run, so that a wake from this very core (the block_on waker) does not
     /// signal the ring it has just left.
     fn park(&self, timeout: Option<Duration>) {
+        self.sched.parked();
         let wakers = self.turn(timeout);
         self.shared.parker.unparked();
         self.wake_all(wakers);

@@ -4,7 +4,7 @@
 //! it runs (fd, buffer, sockaddr) and implements the driver's op contract
 //! (`crate::driver::Operation` and `OneShot` or `MultiShot`): its io_uring
 //! SQE, its epoll attempt, and how its completion becomes a result.
-//! [`Op`] is the future of a one-shot op, [`Multi`] the stream of a
+//! `Op` is the future of a one-shot op, `Multi` the stream of a
 //! multishot one. Dropping either before the op is done hands the struct to
 //! the driver (io_uring keeps it in the op table until the kernel lets go),
 //! so the kernel never writes to freed memory.

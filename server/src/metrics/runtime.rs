@@ -1,9 +1,6 @@
 //! The runtime's per-core counters (`uringo::stats()`), asked of every core
 //! at scrape time: one small task per core per scrape, nothing on the hot
 //! path.
-//!
-//! Not exported yet because the runtime does not count them:
-//! run-queue length, parks and remote wakes.
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
@@ -68,6 +65,30 @@ impl Collector for RuntimeCollector {
             "Polls that ran past the stall threshold without yielding.",
             Type::Counter,
         );
-        per_core(&mut e, stalls, each(|s| s.stalls))
+        per_core(&mut e, stalls, each(|s| s.stalls))?;
+        per_core(
+            &mut e,
+            (
+                "run_queue",
+                "Tasks queued to run on the core, local and from other threads.",
+                Type::Gauge,
+            ),
+            each(|s| s.run_queue),
+        )?;
+        per_core(
+            &mut e,
+            (
+                "parks",
+                "Times the core blocked in the kernel with nothing to run.",
+                Type::Counter,
+            ),
+            each(|s| s.parks),
+        )?;
+        let remote_wakes = (
+            "remote_wakes",
+            "Tasks woken or spawned on the core from another thread.",
+            Type::Counter,
+        );
+        per_core(&mut e, remote_wakes, each(|s| s.remote_wakes))
     }
 }

@@ -20,6 +20,9 @@ fn core_stats(core: usize) -> uringo::CoreStats {
         cqes: 90,
         enters: 40,
         stalls: 1,
+        run_queue: 4,
+        parks: 50,
+        remote_wakes: 6,
     }
 }
 
@@ -60,6 +63,9 @@ fn chat_metrics_pass_promtool_and_show_what_each_core_counted() {
         "uringo_ring_enters_total{core=\"0\"} 40",
         "uringo_tasks{core=\"0\"} 3",
         "uringo_stalls_total{core=\"1\"} 1",
+        "uringo_run_queue{core=\"0\"} 4",
+        "uringo_parks_total{core=\"1\"} 50",
+        "uringo_remote_wakes_total{core=\"0\"} 6",
     ] {
         assert!(
             text.lines().any(|l| l == line),
