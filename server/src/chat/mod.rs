@@ -31,6 +31,7 @@ pub mod cli;
 mod client;
 mod clock;
 mod cluster_lines;
+mod cluster_pending;
 mod commands;
 mod config;
 mod conn;
