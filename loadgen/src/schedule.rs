@@ -46,6 +46,14 @@ impl Schedule {
     }
 }
 
+/// How many messages, over all connections, `rate` per second makes due strictly before
+/// `elapsed`: global message `n` is due at `floor(n * 1e9 / rate)` ns, which is below `t` iff
+/// `n * 1e9 < t * rate`.
+pub fn due_before(rate: u64, elapsed: Duration) -> u64 {
+    let limit = elapsed.as_nanos() * rate as u128;
+    u64::try_from(limit.div_ceil(1_000_000_000)).unwrap_or(u64::MAX)
+}
+
 /// The connection ids (of `0..conns`) that core `core` of `cores` runs.
 pub fn conns_of_core(core: usize, cores: usize, conns: usize) -> impl Iterator<Item = usize> {
     (core..conns).step_by(cores.max(1))
@@ -99,6 +107,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn due_before_adds_up_the_connections() {
+        for (conns, rate) in [(1, 3), (5, 1000), (5, 7), (128, 50_000)] {
+            for t in [0, 1, 333_333_333, 1_000_000_000, 2_500_000_017] {
+                let t = Duration::from_nanos(t);
+                let sum: u64 = (0..conns)
+                    .map(|c| Schedule::new(c, conns, rate).due_by(t))
+                    .sum();
+                // due_by counts up to and including t; due_before stops short of it.
+                let at_t = (0..conns)
+                    .filter(|&c| {
+                        let s = Schedule::new(c, conns, rate);
+                        let k = s.due_by(t);
+                        k > 0 && s.due(k - 1) == t
+                    })
+                    .count() as u64;
+                assert_eq!(due_before(rate, t), sum - at_t, "{conns}@{rate} t={t:?}");
+            }
+        }
+        assert_eq!(due_before(2000, Duration::from_secs(1)), 2000);
     }
 
     #[test]

@@ -42,7 +42,7 @@ impl Tick {
             done: 0,
             bytes: 0,
             errors: 0,
-            hist: latency::histogram(),
+            hist: latency::progress_histogram(),
         }
     }
 

@@ -1,4 +1,4 @@
-//! Connection tasks: connect, then closed loop (K in flight) or open loop (on a schedule).
+//! Connecting, and the open loop: a sender on the schedule, a reader measuring from it.
 
 use super::state::CoreState;
 use crate::latch::Latch;
@@ -14,7 +14,7 @@ use uringo::net::TcpStream;
 /// Most messages one write carries when the open-loop sender catches up after a stall.
 const MAX_BATCH: u64 = 256;
 
-async fn connect(st: &CoreState) -> Option<TcpStream> {
+pub(super) async fn connect(st: &CoreState) -> Option<TcpStream> {
     match uringo::time::timeout(Duration::from_secs(10), TcpStream::connect(st.addr)).await {
         Ok(Ok(stream)) => {
             let _ = stream.set_nodelay(true);
@@ -109,62 +109,6 @@ impl Reader<'_> {
     }
 }
 
-/// Closed loop: keep `pipeline` messages in flight; each echo completed sends one more.
-pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
-    let Some(stream) = connect(&st).await else {
-        return;
-    };
-    let (size, k) = (st.size, st.pipeline);
-    let pattern = Pattern::new(id);
-    let mut reader = Reader {
-        st: &st,
-        stream: &stream,
-        verifier: Verifier::new(pattern, size),
-        deadline: None,
-    };
-    let mut in_flight: VecDeque<Instant> = VecDeque::with_capacity(k);
-    let mut spare = Vec::new();
-    let mut sent_pos = 0u64;
-    let mut to_send = k;
-    // The clock is read once per round trip: the moment an echo completes is also the send
-    // time of the messages it lets out.
-    let mut now = Instant::now();
-    loop {
-        let sending = std::mem::take(&mut to_send);
-        if sending > 0 && now < st.timeline.end {
-            in_flight.extend(std::iter::repeat_n(now, sending));
-            let len = sending * size;
-            if let Err(err) = send_stream(&stream, &pattern, sent_pos, len, &mut spare).await {
-                st.error(|e| e.count_io(&err));
-                break;
-            }
-            sent_pos += (sending * size) as u64;
-            st.sent(sending as u64);
-        }
-        if in_flight.is_empty() {
-            break; // past the end and everything answered
-        }
-        match reader
-            .read(st.timeline.drain_until, in_flight.len() as u64)
-            .await
-        {
-            ReadOutcome::Completed(n) => {
-                now = Instant::now();
-                for sent in in_flight.drain(..n as usize) {
-                    st.completed(now, sent, sent);
-                }
-                to_send = n as usize;
-            }
-            ReadOutcome::Closed => break,
-            ReadOutcome::TimedOut => {
-                st.error(|e| e.timeouts += in_flight.len() as u64);
-                break;
-            }
-        }
-    }
-    let _ = stream.close().await;
-}
-
 /// Open loop: a sender task writes each message at its scheduled time (catching up in one
 /// write when late); this task reads and measures from the scheduled time.
 pub async fn open_loop(st: Rc<CoreState>, id: u64) {
@@ -252,16 +196,21 @@ async fn send_scheduled(
     let mut spare = Vec::new();
     let mut k = 0u64;
     while k < last {
-        uringo::time::sleep_until(tl.start + schedule.due(k)).await;
+        let wake_at = tl.start + schedule.due(k);
+        uringo::time::sleep_until(wake_at).await;
         let now = Instant::now();
+        // How late the sender itself woke: the part of any lateness the machine is to blame for.
+        let woke_late = now.saturating_duration_since(wake_at);
         let upto = schedule
             .due_by(now - tl.start)
             .clamp(k + 1, last)
             .min(k + MAX_BATCH);
         let n = upto - k;
-        pending
-            .borrow_mut()
-            .extend((k..upto).map(|i| (tl.start + schedule.due(i), now)));
+        pending.borrow_mut().extend((k..upto).map(|i| {
+            let intended = tl.start + schedule.due(i);
+            st.sent_at(intended, now, woke_late);
+            (intended, now)
+        }));
         let (pos, len) = (k * size as u64, n as usize * size);
         if let Err(err) = send_stream(&stream, &pattern, pos, len, &mut spare).await {
             let mut q = pending.borrow_mut();

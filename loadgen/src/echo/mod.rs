@@ -1,5 +1,6 @@
 //! `uringo-loadgen echo`: drive an echo server, verify every byte, measure latency.
 
+mod closed;
 mod conn;
 mod run;
 mod state;

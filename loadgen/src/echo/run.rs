@@ -1,16 +1,16 @@
 //! Running an echo load: set up the cores, sample CPU around the measured window, merge.
 
-use super::conn;
-use super::state::{CoreResult, CoreState};
-use super::summary::{CpuReport, EchoSummary};
+use super::state::{CoreResult, CoreState, Lateness};
+use super::summary::{CpuReport, EchoSummary, ScheduleReport};
 use super::timeline::Timeline;
+use super::{closed, conn};
 use crate::cli::EchoArgs;
 use crate::cpu;
 use crate::errors::Errors;
 use crate::latency::{self, human_us, Percentiles};
 use crate::live::Live;
 use crate::output;
-use crate::schedule::conns_of_core;
+use crate::schedule::{self, conns_of_core};
 use crate::ticker::{self, Tick};
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -87,6 +87,7 @@ async fn core_main(
         tick: RefCell::new(Tick::new(1, tl.second_is_warmup(1))),
         hist: RefCell::new(latency::histogram()),
         service: RefCell::new(latency::histogram()),
+        lateness: RefCell::default(),
         errors: RefCell::new(Errors::default()),
         messages: Cell::new(0),
         bytes: Cell::new(0),
@@ -100,7 +101,7 @@ async fn core_main(
                 if open_loop {
                     conn::open_loop(st, id as u64).await;
                 } else {
-                    conn::closed_loop(st, id as u64).await;
+                    closed::closed_loop(st, id as u64).await;
                 }
                 live.conn_done();
             })
@@ -118,14 +119,16 @@ async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>, live: Arc<Live>
     ticker::report_seconds(st.timeline, &st.tick, tx, Some(&live)).await;
 }
 
-/// Provided receive buffers per core: about two per connection, so that the few the kernel
-/// fills in turn stay in cache (the runtime's default of 1024 spreads 128 connections' echoes
-/// over 4 MiB), each big enough for a connection's whole pipeline, at most 16 MiB a core.
+/// Provided receive buffers per core: about two per connection, each just big enough for a
+/// connection's whole pipeline (at least 256 B, at most 64 KiB), at most 16 MiB a core. The
+/// kernel fills them in ring order, so the pool is the memory every echo lands in: 128
+/// connections of 64 B cycle through 64 KiB, where the runtime's default of 1024 × 4 KiB
+/// would spread them over 4 MiB (a page, and a TLB entry, per echo).
 fn recv_buffers(args: &EchoArgs, cores: usize) -> (u16, u32) {
     let per_core = args.conns.div_ceil(cores as u64);
     let size = (args.size * args.pipeline)
         .next_power_of_two()
-        .clamp(4096, 64 * 1024);
+        .clamp(256, 64 * 1024);
     let count = (2 * per_core)
         .next_power_of_two()
         .clamp(64, 16 * 1024)
@@ -170,6 +173,7 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
     let Merged {
         hist,
         service,
+        lateness,
         errors,
         messages,
         bytes,
@@ -198,6 +202,7 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
         mb_per_s: bytes as f64 / secs / 1e6,
         latency: Percentiles::of(&hist),
         service_latency: args.rate.map(|_| Percentiles::of(&service)),
+        schedule: args.rate.map(|rate| schedule_report(rate, &tl, &lateness)),
         error_total: errors.total(),
         errors,
         cpu: CpuReport {
@@ -216,10 +221,24 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
     Ok(run)
 }
 
+/// Open loop: what the schedule made due in the measured window against what was sent.
+fn schedule_report(rate: u64, tl: &Timeline, lateness: &Lateness) -> ScheduleReport {
+    let due = schedule::due_before(rate, tl.end - tl.start)
+        - schedule::due_before(rate, tl.measure_from - tl.start);
+    ScheduleReport {
+        due,
+        sent_by_end: lateness.sent_by_end,
+        early: lateness.early,
+        late_beyond_wakeup: lateness.late_beyond_wakeup,
+        lateness: Percentiles::of(&lateness.hist),
+    }
+}
+
 /// The cores' results added up.
 struct Merged {
     hist: hdrhistogram::Histogram<u64>,
     service: hdrhistogram::Histogram<u64>,
+    lateness: Lateness,
     errors: Errors,
     messages: u64,
     bytes: u64,
@@ -229,6 +248,7 @@ fn merge(results: &[CoreResult]) -> Merged {
     let mut m = Merged {
         hist: latency::histogram(),
         service: latency::histogram(),
+        lateness: Lateness::default(),
         errors: Errors::default(),
         messages: 0,
         bytes: 0,
@@ -236,6 +256,7 @@ fn merge(results: &[CoreResult]) -> Merged {
     for r in results {
         latency::merge(&mut m.hist, &r.hist);
         latency::merge(&mut m.service, &r.service);
+        m.lateness.add(&r.lateness);
         m.errors.add(&r.errors);
         m.messages += r.messages;
         m.bytes += r.bytes;

@@ -7,7 +7,7 @@ use crate::ticker::Tick;
 use hdrhistogram::Histogram;
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub struct CoreState {
     pub addr: SocketAddr,
@@ -22,16 +22,51 @@ pub struct CoreState {
     pub hist: RefCell<Histogram<u64>>,
     /// Open loop only: the same messages, measured from the actual send.
     pub service: RefCell<Histogram<u64>>,
+    /// Open loop only: how the sends of those messages kept to the schedule.
+    pub lateness: RefCell<Lateness>,
     pub errors: RefCell<Errors>,
     /// Messages and bytes completed within the measured window.
     pub messages: Cell<u64>,
     pub bytes: Cell<u64>,
 }
 
+/// Open loop: sends against the schedule, for messages due in the measured window.
+pub struct Lateness {
+    /// How long after its due time each was sent.
+    pub hist: Histogram<u64>,
+    /// Sent before the window ended.
+    pub sent_by_end: u64,
+    /// Sent before their due time.
+    pub early: u64,
+    /// Sent later after their due time than the sender woke after the time it slept until.
+    pub late_beyond_wakeup: u64,
+}
+
+impl Default for Lateness {
+    fn default() -> Self {
+        Lateness {
+            hist: latency::histogram(),
+            sent_by_end: 0,
+            early: 0,
+            late_beyond_wakeup: 0,
+        }
+    }
+}
+
+impl Lateness {
+    pub fn add(&mut self, o: &Lateness) {
+        latency::merge(&mut self.hist, &o.hist);
+        self.sent_by_end += o.sent_by_end;
+        self.early += o.early;
+        self.late_beyond_wakeup += o.late_beyond_wakeup;
+    }
+}
+
 /// What a core hands back at the end: plain data, sent to the main thread.
 pub struct CoreResult {
     pub hist: Histogram<u64>,
     pub service: Histogram<u64>,
+    pub lateness: Lateness,
     pub errors: Errors,
     pub messages: u64,
     pub bytes: u64,
@@ -64,6 +99,25 @@ impl CoreState {
         self.tick.borrow_mut().sent += count;
     }
 
+    /// Open loop: a message due at `intended` was sent at `actual` by a sender that woke
+    /// `woke_late` after the time it slept until.
+    pub fn sent_at(&self, intended: Instant, actual: Instant, woke_late: Duration) {
+        if !self.timeline.measured(intended) {
+            return;
+        }
+        let mut l = self.lateness.borrow_mut();
+        match actual.checked_duration_since(intended) {
+            Some(late) => {
+                latency::record(&mut l.hist, late);
+                l.late_beyond_wakeup += u64::from(late > woke_late);
+            }
+            None => l.early += 1,
+        }
+        if actual < self.timeline.end {
+            l.sent_by_end += 1;
+        }
+    }
+
     /// Counts an error of the kind `f` picks.
     pub fn error(&self, f: impl FnOnce(&mut Errors)) {
         let mut e = self.errors.borrow_mut();
@@ -77,6 +131,7 @@ impl CoreState {
         CoreResult {
             hist: self.hist.replace(latency::histogram()),
             service: self.service.replace(latency::histogram()),
+            lateness: self.lateness.take(),
             errors: self.errors.take(),
             messages: self.messages.take(),
             bytes: self.bytes.take(),

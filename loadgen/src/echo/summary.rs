@@ -14,6 +14,23 @@ pub struct CpuReport {
     pub server_us_per_msg: Option<f64>,
 }
 
+/// Open loop: how the sends kept to the schedule over the measured window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ScheduleReport {
+    /// Messages the schedule made due within the measured window.
+    pub due: u64,
+    /// Of those, the ones sent before the window ended.
+    pub sent_by_end: u64,
+    /// Sends made before their due time (a working rate limiter makes none).
+    pub early: u64,
+    /// Sends later after their due time than the sender woke after the time it slept until. A
+    /// working limiter makes none: on a busy machine its sends are late only by its own late
+    /// wake-ups (a late timer or CPU), and it then sends everything due at once.
+    pub late_beyond_wakeup: u64,
+    /// How long after its due time each of them was sent (the loadgen falling behind).
+    pub lateness: Percentiles,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EchoSummary {
     pub addr: String,
@@ -37,6 +54,8 @@ pub struct EchoSummary {
     pub latency: Percentiles,
     /// Open loop only: latency from the actual send, for comparison.
     pub service_latency: Option<Percentiles>,
+    /// Open loop only: the schedule and how late the sends were against it.
+    pub schedule: Option<ScheduleReport>,
     pub errors: Errors,
     pub error_total: u64,
     pub cpu: CpuReport,
@@ -94,6 +113,23 @@ impl fmt::Display for EchoSummary {
         if let Some(s) = &self.service_latency {
             latency_row(f, "latency (service)", s)?;
         }
+        if let Some(s) = &self.schedule {
+            row(
+                f,
+                "schedule",
+                format_args!(
+                    "{} due, {} sent in time, {} early, {} late beyond the sender's wake-up; \
+                     late p50 {}  p99 {}  max {}",
+                    s.due,
+                    s.sent_by_end,
+                    s.early,
+                    s.late_beyond_wakeup,
+                    human_us(s.lateness.p50_us),
+                    human_us(s.lateness.p99_us),
+                    human_us(s.lateness.max_us)
+                ),
+            )?;
+        }
         row(f, "errors", self.errors)?;
         let per_msg = |v: Option<f64>| v.map_or("n/a".to_string(), |us| format!("{us:.2} us/msg"));
         row(
@@ -141,6 +177,13 @@ mod tests {
             mb_per_s: 3.2,
             latency: Percentiles::of(&h),
             service_latency: Some(Percentiles::of(&h)),
+            schedule: Some(ScheduleReport {
+                due: 400_010,
+                sent_by_end: 400_000,
+                early: 0,
+                late_beyond_wakeup: 0,
+                lateness: Percentiles::of(&h),
+            }),
             errors: Errors {
                 resets: 2,
                 ..Errors::default()
@@ -167,6 +210,8 @@ mod tests {
             "server cpu",
             "2.50 us/msg",
             "latency (service)",
+            "400010 due, 400000 sent in time, 0 early, 0 late beyond",
+            "late p50 120us",
         ] {
             assert!(text.contains(want), "missing {want:?} in\n{text}");
         }
@@ -181,5 +226,7 @@ mod tests {
         assert_eq!(v["cpu"]["server_us_per_msg"], 2.5);
         assert_eq!(v["latency"]["count"], 1);
         assert_eq!(v["mode"], "open");
+        assert_eq!(v["schedule"]["due"], 400_010);
+        assert_eq!(v["schedule"]["lateness"]["count"], 1);
     }
 }
