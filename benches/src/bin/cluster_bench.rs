@@ -44,7 +44,7 @@ struct Cli {
     #[arg(long, default_value_t = 50)]
     channels: u64,
     /// The fixed-rate workload: PRIVMSGs per second over all clients (0: skip it).
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 1000)]
     rate: u64,
     /// The closed-loop workload: messages in flight per client (0: skip it).
     #[arg(long, default_value_t = 1)]
