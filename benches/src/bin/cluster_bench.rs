@@ -111,10 +111,19 @@ impl Setup {
     }
 }
 
-/// One chat server process.
+/// One chat server process; dropping it kills the process if it still runs.
 struct Node {
     child: Child,
     addr: SocketAddr,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 fn main() {
@@ -257,11 +266,7 @@ fn start_node(
         .spawn()?;
     let mut node = Node { child, addr };
     let name = format!("uringo-server node {}", k + 1);
-    if let Err(e) = wait_accepting(&mut node.child, addr, &name, Duration::from_secs(10)) {
-        let _ = node.child.kill();
-        let _ = node.child.wait();
-        return Err(e);
-    }
+    wait_accepting(&mut node.child, addr, &name, Duration::from_secs(10))?;
     Ok(node)
 }
 
