@@ -1,7 +1,10 @@
 //! Three `uringo-server chat --cluster` nodes on one real `redis-server`:
 //! nicks are unique across the nodes, channel messages reach every node in
-//! one order, direct messages and QUITs cross nodes, and a node killed with
-//! SIGKILL frees its nicks within the lease while the others serve on.
+//! one order, direct messages and QUITs cross nodes, channel state (members,
+//! topic, modes, keys, limits, invites, bans, op status) is the same on
+//! every node and enforced for users of every node, and a node killed with
+//! SIGKILL frees its nicks, and its users leave every channel with a QUIT,
+//! within the lease bound while the others serve on.
 //! redis-server missing: the test is skipped, except under `CI`, where it
 //! fails.
 
@@ -13,6 +16,15 @@ use std::time::{Duration, Instant};
 
 use chat_support::{code, Client, Server};
 use redis::RedisServer;
+
+/// One test at a time: each starts up to three nodes, and the loadgen
+/// test's drain (a second without deliveries ends it) must not starve
+/// behind the others' nodes on a small machine.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// The nick lease the nodes run with: short, so the SIGKILL case is quick.
 const LEASE_MS: u64 = 1500;
@@ -41,6 +53,39 @@ fn join(c: &mut Client, chan: &str) {
     c.expect(|l| code(l) == "366");
 }
 
+/// The nicks NAMES lists for `chan` (status prefixes kept).
+fn names(c: &mut Client, chan: &str) -> Vec<String> {
+    c.send(&format!("NAMES {chan}"));
+    let lines = c.expect(|l| code(l) == "366");
+    lines
+        .iter()
+        .filter(|l| code(l) == "353")
+        .flat_map(|l| l.rsplit_once(" :").map_or("", |(_, n)| n).split(' '))
+        .filter(|n| !n.is_empty())
+        .map(|n| n.trim_start_matches(['@', '+']).to_string())
+        .collect()
+}
+
+/// The answer to `query` up to the line with code `end`, without the
+/// server and the asking nick (`:irc.test 353 bob ...` → `353 ...`), so
+/// answers to users on different nodes compare.
+fn answer(c: &mut Client, query: &str, end: &str) -> Vec<String> {
+    c.send(query);
+    let lines = c.expect(|l| code(l) == end);
+    let skip = format!(" {} ", c.nick);
+    lines
+        .iter()
+        .filter(|l| l.starts_with(":irc.test "))
+        .map(|l| {
+            let rest = l.trim_start_matches(":irc.test ");
+            match rest.split_once(&skip) {
+                Some((num, tail)) => format!("{num} {tail}"),
+                None => rest.to_string(),
+            }
+        })
+        .collect()
+}
+
 /// The channel PRIVMSG texts `c` receives until it has `n` of them.
 fn channel_texts(c: &mut Client, chan: &str, n: usize) -> Vec<String> {
     let needle = format!(" PRIVMSG {chan} :");
@@ -56,6 +101,7 @@ fn channel_texts(c: &mut Client, chan: &str, n: usize) -> Vec<String> {
 
 #[test]
 fn three_nodes_share_nicks_channels_and_survive_a_killed_node() {
+    let _serial = serial();
     let Some(redis) = RedisServer::start() else {
         return;
     };
@@ -149,11 +195,27 @@ fn three_nodes_share_nicks_channels_and_survive_a_killed_node() {
     // and the other nodes keep serving their users.
     let n2_nick = on_n2.nick.clone();
     let [n1, n2, n3] = nodes;
+    let killed = Instant::now();
     drop(n2);
     drop(on_n2);
     a.send("PRIVMSG #room :still here");
     let got = channel_texts(&mut on_n3, "#room", 1);
     assert_eq!(got, ["still here"]);
+    // Its users leave the channels on the other nodes, each with a QUIT,
+    // once its lease ends and a survivor reaps it: lease + lease / 3.
+    let split = format!(":{n2_nick}!");
+    for cl in [&mut a, &mut on_n3] {
+        cl.expect(|l| l.starts_with(&split) && l.ends_with(" QUIT :*.net *.split"));
+    }
+    let took = killed.elapsed();
+    assert!(
+        took < Duration::from_millis(LEASE_MS * 3),
+        "the QUIT came {took:?} after the kill"
+    );
+    for cl in [&mut a, &mut on_n3] {
+        let names = names(cl, "#room");
+        assert!(!names.contains(&n2_nick), "{n2_nick} still in {names:?}");
+    }
     let deadline = Instant::now() + Duration::from_millis(LEASE_MS * 3);
     let mut again = Client::connect(n3.addr);
     again.send("USER y 0 * :y");
@@ -178,6 +240,7 @@ fn three_nodes_share_nicks_channels_and_survive_a_killed_node() {
 /// for, and every receiver saw each channel's messages in one order.
 #[test]
 fn loadgen_across_three_nodes_sees_one_order_per_channel() {
+    let _serial = serial();
     let Some(redis) = RedisServer::start() else {
         return;
     };
@@ -205,9 +268,11 @@ fn loadgen_across_three_nodes_sees_one_order_per_channel() {
 }
 
 /// Redis restarted (its data lost) mid-chat: each user is told the link is
-/// lost and back, keeps its nick, and the channel carries messages again.
+/// lost and back, channel changes are refused (437) meanwhile, users keep
+/// their nicks, and the channel carries messages again.
 #[test]
 fn redis_restart_tells_users_and_chat_resumes() {
+    let _serial = serial();
     let Some(mut redis) = RedisServer::start() else {
         return;
     };
@@ -219,9 +284,17 @@ fn redis_restart_tells_users_and_chat_resumes() {
     a.send("PRIVMSG #r :before");
     assert_eq!(channel_texts(&mut b, "#r", 1), ["before"]);
 
-    redis.restart();
+    redis.stop();
     for cl in [&mut a, &mut b] {
         cl.expect(|l| l.contains(" NOTICE ") && l.contains("Lost the link"));
+    }
+    // Channel changes need Redis: refused meanwhile, and said why.
+    a.send("JOIN #new");
+    a.expect(|l| code(l) == "437" && l.contains(" #new :"));
+    a.send("TOPIC #r :while away");
+    a.expect(|l| code(l) == "437" && l.contains(" #r :"));
+    redis.restart();
+    for cl in [&mut a, &mut b] {
         cl.expect(|l| {
             l.contains(" NOTICE ") && l.contains("Link to the rest of the network restored")
         });
@@ -248,4 +321,156 @@ fn redis_restart_tells_users_and_chat_resumes() {
     thief.send("NICK alice");
     thief.send("USER t 0 * :t");
     thief.expect(|l| code(l) == "433");
+}
+
+/// Three nodes, with alice on n1, Bob on n2 and carol on n3.
+fn three_users(redis: &RedisServer) -> ([Server; 3], [Client; 3]) {
+    let nodes = [node(redis, "n1"), node(redis, "n2"), node(redis, "n3")];
+    let users = [("alice", 0), ("Bob", 1), ("carol", 2)];
+    let clients = users.map(|(nick, n)| Client::register(nodes[n].addr, nick));
+    (nodes, clients)
+}
+
+/// Waits until `c` has seen a line ending with `tail` (a channel change
+/// every member gets): from then on its node's view includes it.
+fn saw(c: &mut Client, tail: &str) {
+    c.expect(|l| l.ends_with(tail));
+}
+
+/// NAMES, WHO, TOPIC, MODE and the ban list of a channel read the same on
+/// every node, for members and for a user whose node has none of them.
+#[test]
+fn names_who_topic_modes_and_list_agree_on_every_node() {
+    let _serial = serial();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let (nodes, [mut a, mut b, mut c]) = three_users(&redis);
+    join(&mut a, "#State");
+    join(&mut b, "#state");
+    saw(&mut a, " JOIN #State");
+    join(&mut c, "#STATE");
+    for cl in [&mut a, &mut b] {
+        cl.expect(|l| l.starts_with(":carol!") && code(l) == "JOIN");
+    }
+    a.send("TOPIC #state :one topic for all");
+    a.send("MODE #state +vk bob sesame");
+    a.send("MODE #state +b evil!*@*");
+    for cl in [&mut a, &mut b, &mut c] {
+        saw(cl, " TOPIC #State :one topic for all");
+        saw(cl, " MODE #State +vk Bob sesame");
+        saw(cl, " MODE #State +b evil!*@*");
+    }
+    // alice has #solo to herself on n1; nobody on n2 or n3 is in it.
+    join(&mut a, "#solo");
+    a.send("TOPIC #solo :lonely");
+    saw(&mut a, " TOPIC #solo :lonely");
+
+    let queries = [
+        ("NAMES #state", "366"),
+        ("WHO #state", "315"),
+        ("TOPIC #state", "333"),
+        ("MODE #state", "329"),
+        ("MODE #state +b", "368"),
+        ("NAMES #solo", "366"),
+        ("TOPIC #solo", "333"),
+        ("LIST", "323"),
+    ];
+    let mut eve = Client::register(nodes[1].addr, "eve");
+    for (query, end) in queries {
+        let want = answer(&mut a, query, end);
+        for cl in [&mut b, &mut c] {
+            assert_eq!(answer(cl, query, end), want, "{query} on another node");
+        }
+        if query.ends_with("#state") && !query.starts_with("MODE") {
+            assert_eq!(answer(&mut eve, query, end), want, "{query} by an outsider");
+        }
+    }
+    assert_eq!(
+        answer(&mut b, "NAMES #state", "366")[0],
+        "353 = #State :@alice +Bob carol"
+    );
+    let who = answer(&mut c, "WHO #state", "315");
+    assert_eq!(who.len(), 4, "{who:?}");
+    assert!(who[1].contains(" Bob H+ :0 Real Bob"), "{who:?}");
+    let list = answer(&mut eve, "LIST", "323");
+    assert!(
+        list.contains(&"322 #State 3 :one topic for all".to_string()),
+        "{list:?}"
+    );
+    assert!(
+        list.contains(&"322 #solo 1 :lonely".to_string()),
+        "{list:?}"
+    );
+    let modes = answer(&mut c, "MODE #state", "329");
+    assert!(modes[0].starts_with("324 #State +knt sesame"), "{modes:?}");
+    let bans = answer(&mut b, "MODE #state +b", "368");
+    assert!(
+        bans[0].starts_with("367 #State evil!*@* alice!alice@"),
+        "{bans:?}"
+    );
+}
+
+/// +k, +l, +i and +b are decided with the network-wide state for joiners on
+/// any node; op status, KICK, TOPIC and INVITE act across nodes.
+#[test]
+fn keys_limits_invites_bans_and_kicks_act_across_nodes() {
+    let _serial = serial();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let (nodes, [mut a, mut b, mut c]) = three_users(&redis);
+    let mut d = Client::register(nodes[1].addr, "Dave");
+    join(&mut a, "#gate");
+    a.send("MODE #gate +k sesame");
+    saw(&mut a, " MODE #gate +k sesame");
+    b.send("JOIN #gate");
+    b.expect(|l| code(l) == "475");
+    b.send("JOIN #gate sesame");
+    b.expect(|l| code(l) == "366");
+    saw(&mut a, " JOIN #gate");
+
+    // +l counts the members of every node: alice (n1) and bob (n2).
+    a.send("MODE #gate +l 2");
+    saw(&mut a, " MODE #gate +l 2");
+    c.send("JOIN #gate sesame");
+    c.expect(|l| code(l) == "471");
+    a.send("MODE #gate -l+i");
+    saw(&mut a, " MODE #gate -l+i");
+    c.send("JOIN #gate sesame");
+    c.expect(|l| code(l) == "473");
+    a.send("INVITE carol #gate");
+    a.expect(|l| code(l) == "341");
+    c.expect(|l| l.starts_with(":alice!") && l.ends_with(" INVITE carol :#gate"));
+    c.send("JOIN #gate sesame");
+    c.expect(|l| code(l) == "366");
+
+    a.send("MODE #gate -i+b dave!*@*");
+    saw(&mut a, " MODE #gate -i+b dave!*@*");
+    // (Ban masks ignore case: Dave is dave.)
+    d.send("JOIN #gate sesame");
+    d.expect(|l| code(l) == "474");
+
+    // bob is no operator anywhere; once alice (n1) ops him he is on n2 too.
+    b.send("KICK #gate carol");
+    b.expect(|l| code(l) == "482");
+    b.send("MODE #gate +m");
+    b.expect(|l| code(l) == "482");
+    a.send("MODE #gate +o bob");
+    saw(&mut b, " MODE #gate +o Bob");
+    b.send("TOPIC #gate :set on n2");
+    for cl in [&mut a, &mut c] {
+        saw(cl, " TOPIC #gate :set on n2");
+    }
+
+    // A KICK from n1 of a user on n3: its node removes and tells it.
+    a.send("KICK #gate carol :out you go");
+    for cl in [&mut a, &mut b, &mut c] {
+        saw(cl, " KICK #gate carol :out you go");
+    }
+    c.send("PRIVMSG #gate :still in?");
+    c.expect(|l| code(l) == "404");
+    for cl in [&mut a, &mut b] {
+        assert_eq!(names(cl, "#gate"), ["alice", "Bob"]);
+    }
 }

@@ -9,8 +9,10 @@
 //! sends its members. Channel PRIVMSG/NOTICE are delivered only from the
 //! channel's Redis topic, on every node (the sender's included), so all
 //! members network-wide see them in the order Redis published them.
-//! JOIN, PART, QUIT and NICK lines reach the sender's own node's members at
-//! once and the other nodes' through the topic.
+//! So do JOIN, PART, QUIT, NICK, KICK, TOPIC and MODE lines, which Redis
+//! scripts decide and publish (`bridge_chan`); messages carry their IRCv3
+//! tags (`cluster_lines`), and users' public information is shared for
+//! WHOIS and the like (`bridge_users`).
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -19,6 +21,8 @@ use std::rc::Rc;
 use bytes::{Bytes, BytesMut};
 use uringo::chan::{Receiver, Sender};
 
+use super::bridge_chan::{ChanAnswer, ChanCall, ListCall};
+use super::bridge_users::{UserMsg, UserReq};
 use super::casemap::fold;
 use super::msg::{ClientRef, Msg, NickOp, Req};
 use super::node::Node;
@@ -56,6 +60,12 @@ pub enum ClusterReq {
         sender: String,
         line: Bytes,
     },
+    /// Users' public information (`bridge_users`).
+    Users(UserReq),
+    /// A channel's state asked or changed in Redis (`bridge_chan`).
+    Chan(ChanCall),
+    /// LIST of every channel of the network.
+    List(ListCall),
 }
 
 /// What the bridge hands back to the shard.
@@ -67,14 +77,25 @@ pub enum ClusterMsg {
         ok: bool,
     },
     /// The direct message went to the node holding the nick.
-    Sent { req: Req },
+    Sent {
+        req: Req,
+    },
+    /// The INVITE went to the node holding `target` (341 for `req`).
+    Invited {
+        req: Req,
+        target: String,
+        chan: String,
+    },
     DirectFailed {
         target: String,
         req: Req,
         op: NickOp,
     },
     /// Subscribed to `chan` (empty: not subscribed, no room); run `then`.
-    Subscribed { chan: String, then: Option<Msg> },
+    Subscribed {
+        chan: String,
+        then: Option<Msg>,
+    },
     /// A line published by a node (`own`: this one) for a channel's members
     /// or for the holder of a nick (`Kind::Direct`).
     Received {
@@ -84,6 +105,13 @@ pub enum ClusterMsg {
     },
     /// Redis lost (`Some(reason)`) or back (`None`).
     Link(Option<String>),
+    /// Answers about users (`bridge_users`).
+    Users(UserMsg),
+    /// A nick this core held was taken by another node while Redis was
+    /// split: its local holder becomes a guest.
+    NickLost(String),
+    Chan(Box<(ChanCall, ChanAnswer)>),
+    Listed(ListCall, Vec<crate::cluster::ListEntry>),
 }
 
 /// Most requests queued for the bridge before the shard's are dropped.
@@ -117,20 +145,28 @@ async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
             Some(ClusterMsg::Claimed { nick, from, ok })
         }
         ClusterReq::Release { folded } => {
+            if let Err(e) = cluster.drop_profile(folded.as_bytes()).await {
+                tracing::debug!("cluster: dropping {folded}'s profile: {e}");
+            }
             if let Err(e) = cluster.release_nick(folded.as_bytes()).await {
                 tracing::warn!("cluster: releasing {folded}: {e}");
             }
             None
         }
         ClusterReq::Direct { target, req, op } => {
-            let NickOp::Privmsg { line, .. } = &op else {
-                return Some(ClusterMsg::DirectFailed { target, req, op });
+            let line = match &op {
+                NickOp::Privmsg { line, meta, .. } => meta.to_wire(trim(line)),
+                NickOp::Invite { line, .. } => Bytes::copy_from_slice(trim(line)),
+                _ => return Some(ClusterMsg::DirectFailed { target, req, op }),
             };
             let (from, to) = (fold(&req.nick), fold(&target));
-            let sent = cluster.send_to_nick(from.as_bytes(), to.as_bytes(), trim(line));
-            match sent.await {
-                Ok(true) => Some(ClusterMsg::Sent { req }),
-                _ => Some(ClusterMsg::DirectFailed { target, req, op }),
+            let sent = cluster.send_to_nick(from.as_bytes(), to.as_bytes(), &line);
+            match (sent.await, op) {
+                (Ok(true), NickOp::Invite { chan, .. }) => {
+                    Some(ClusterMsg::Invited { req, target, chan })
+                }
+                (Ok(true), _) => Some(ClusterMsg::Sent { req }),
+                (_, op) => Some(ClusterMsg::DirectFailed { target, req, op }),
             }
         }
         ClusterReq::Subscribe { chan, then } => {
@@ -148,6 +184,15 @@ async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
                 .publish(chan.as_bytes(), sender.as_bytes(), trim(&line))
                 .await;
             None
+        }
+        ClusterReq::Users(req) => super::bridge_users::call(cluster, req).await,
+        ClusterReq::Chan(c) => {
+            let answer = super::bridge_chan::call(cluster, &c).await;
+            Some(ClusterMsg::Chan(Box::new((c, answer))))
+        }
+        ClusterReq::List(l) => {
+            let entries = super::bridge_chan::list(cluster, &l).await;
+            Some(ClusterMsg::Listed(l, entries))
         }
     }
 }
@@ -169,6 +214,9 @@ pub fn refuse(req: ClusterReq) -> Option<ClusterMsg> {
             chan: String::new(),
             then,
         }),
+        ClusterReq::Users(req) => super::bridge_users::refuse(req),
+        ClusterReq::Chan(c) => Some(ClusterMsg::Chan(Box::new((c, ChanAnswer::Unavailable)))),
+        ClusterReq::List(l) => Some(ClusterMsg::Listed(l, Vec::new())),
         ClusterReq::Release { .. }
         | ClusterReq::Unsubscribe { .. }
         | ClusterReq::Publish { .. } => None,
@@ -196,15 +244,31 @@ async fn receive(node: Rc<Node>, cluster: Rc<Cluster>, events: Receiver<Event>) 
             Event::Down(why) => ClusterMsg::Link(Some(why)),
             Event::NickLost(nick) => {
                 tracing::warn!("cluster: nick {:?} lost to another node", nick);
-                continue;
+                cluster.forget_profile(&nick);
+                ClusterMsg::NickLost(String::from_utf8_lossy(&nick).into_owned())
+            }
+            Event::Message(env) if matches!(env.kind, Kind::Online | Kind::Offline) => {
+                match super::bridge_users::presence(&env, &node_name) {
+                    Some(msg) => msg,
+                    None => continue,
+                }
             }
             Event::Message(env) => {
                 let own = node_of(&env.origin) == node_name.as_slice();
-                let dedup = matches!(env.kind, Kind::Msg).then(|| event_id(&env));
+                let dedup =
+                    matches!(env.kind, Kind::Msg | Kind::Quit | Kind::Nick).then(|| event_id(&env));
                 ClusterMsg::Received { env, own, dedup }
             }
         };
         node.with(|s| s.on_cluster(back));
+    }
+}
+
+/// `line` without its tag section (each channel's copy has its own time).
+fn untagged(line: &[u8]) -> &[u8] {
+    match line.strip_prefix(b"@") {
+        Some(rest) => rest.splitn(2, |&b| b == b' ').nth(1).unwrap_or(b""),
+        None => line,
     }
 }
 
@@ -214,10 +278,11 @@ fn node_of(owner: &[u8]) -> &[u8] {
 }
 
 /// An id for a QUIT or NICK line that arrives through several channels, so
-/// each member writes it once (high bit set: apart from local ids).
+/// each member writes it once (high bit set: apart from local ids). By node,
+/// not owner: each channel's core of a node publishes its own copy.
 fn event_id(env: &Envelope) -> u64 {
     let mut h = DefaultHasher::new();
-    env.origin.hash(&mut h);
-    env.line.hash(&mut h);
+    node_of(&env.origin).hash(&mut h);
+    untagged(&env.line).hash(&mut h);
     h.finish() | 1 << 63
 }

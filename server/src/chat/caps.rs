@@ -47,6 +47,13 @@ impl Cap {
             .map(|(c, _, _)| *c)
     }
 
+    pub fn name(self) -> &'static str {
+        OFFERED
+            .iter()
+            .find(|(c, _, _)| *c == self)
+            .map_or("", |(_, n, _)| *n)
+    }
+
     fn bit(self) -> u32 {
         1 << (self as u32)
     }

@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::bridge::{with_crlf, ClusterReq};
+use super::bridge::ClusterReq;
 use super::casemap::fold;
 use super::channel::{Channel, Effects};
+use super::channels_cluster::ClusterView;
 use super::clock::now_secs;
 use super::counters::Counters;
 use super::mail::Mail;
@@ -22,10 +23,12 @@ use crate::cluster::Envelope;
 
 pub struct Channels {
     /// Owned channels by folded name.
-    map: HashMap<String, Channel>,
-    counters: Arc<Counters>,
+    pub(super) map: HashMap<String, Channel>,
+    pub(super) counters: Arc<Counters>,
     /// Clustered: the channels whose Redis topic this core receives.
-    subscribed: HashSet<String>,
+    pub(super) subscribed: HashSet<String>,
+    /// Clustered: JOINs in flight and views waiting for their snapshot.
+    pub(super) cluster: ClusterView,
 }
 
 impl Channels {
@@ -34,6 +37,7 @@ impl Channels {
             map: HashMap::new(),
             counters,
             subscribed: HashSet::new(),
+            cluster: ClusterView::default(),
         }
     }
 
@@ -46,6 +50,13 @@ impl Channels {
             mail.send_cluster(ClusterReq::Subscribe { chan: key, then });
             return;
         }
+        let (req, op) = match mail.is_clustered() {
+            true => match self.route_cluster(&chan, &key, req, op, mail, server) {
+                Some(back) => back,
+                None => return,
+            },
+            false => (req, op),
+        };
         let is_msg = matches!(op, ChanOp::Privmsg { .. });
         if join && !self.map.contains_key(&key) {
             let ch = Channel::new(chan.clone(), mail.cores(), now_secs());
@@ -63,21 +74,14 @@ impl Channels {
             None => missing(&to, &chan, op),
         };
         if mail.is_clustered() {
-            publish(&key, &req.nick, &mut fx, is_msg, mail);
+            super::cluster_lines::publish(&key, &req, &mut fx, is_msg, ack, mail);
         }
         let name = self.map.get(&key).map_or(chan, |c| c.name().to_string());
         self.carry_out(&key, name, &req, fx, ack, mail);
-        if self.map.get(&key).is_some_and(Channel::is_empty) {
-            self.map.remove(&key);
-            if self.subscribed.remove(&key) {
-                mail.send_cluster(ClusterReq::Unsubscribe { chan: key });
-            }
-            Counters::add(&self.counters.channels, -1);
-            crate::metrics::count(|m| m.set_channels(self.map.len()));
-        }
+        self.drop_unused(&key, mail);
     }
 
-    fn carry_out(
+    pub(super) fn carry_out(
         &self,
         key: &str,
         name: String,
@@ -118,19 +122,18 @@ impl Channels {
         self.subscribed.insert(chan);
     }
 
-    /// Clustered: a line from `chan`'s topic for the members here. Lines
-    /// other than PRIVMSG/NOTICE from this node reached them already.
+    /// Clustered: a line from `chan`'s topic for the members here (`own`:
+    /// published by this node; see `cluster_lines`).
     pub fn relay(&self, env: &Envelope, own: bool, dedup: Option<u64>, mail: &mut Mail) {
-        let (Some(chan), false) = (env.chans.first(), own && !is_message(&env.line)) else {
+        let Some(chan) = env.chans.first() else {
             return;
         };
         let key = String::from_utf8_lossy(chan).into_owned();
         let Some(ch) = self.map.get(&key) else {
             return;
         };
-        let sender = String::from_utf8_lossy(&env.subject);
         let dedup = dedup.filter(|_| is_command(&env.line, &[b"QUIT", b"NICK"]));
-        let mut fx = ch.relay(with_crlf(&env.line), &sender, dedup);
+        let mut fx = super::cluster_lines::relay(ch, env, own, dedup);
         deliver(&key, &mut fx, mail);
     }
 
@@ -148,7 +151,7 @@ impl Channels {
 }
 
 /// Sends `fx`'s lines to the member cores.
-fn deliver(key: &str, fx: &mut Effects, mail: &mut Mail) {
+pub(super) fn deliver(key: &str, fx: &mut Effects, mail: &mut Mail) {
     let mut now: Option<Meta> = None;
     for d in fx.deliveries.drain(..) {
         let mut event = d.event;
@@ -163,27 +166,6 @@ fn deliver(key: &str, fx: &mut Effects, mail: &mut Mail) {
     }
 }
 
-/// Clustered: `fx`'s lines also go to the channel's topic, for the other
-/// nodes' members; a PRIVMSG/NOTICE goes only there (every node, this one
-/// included, delivers it from the topic, in Redis's one order).
-fn publish(key: &str, nick: &str, fx: &mut Effects, is_msg: bool, mail: &mut Mail) {
-    let sender = fold(nick);
-    for d in &fx.deliveries {
-        if d.event.line.is_empty() || d.event.ops_only {
-            continue;
-        }
-        let (chan, sender, line) = (key.to_string(), sender.clone(), d.event.line.clone());
-        mail.send_cluster(ClusterReq::Publish { chan, sender, line });
-    }
-    if is_msg {
-        fx.deliveries.retain(|d| d.event.line.is_empty());
-    }
-}
-
-fn is_message(line: &[u8]) -> bool {
-    is_command(line, &[b"PRIVMSG", b"NOTICE"])
-}
-
 /// Whether `line` (`[@tags] [:prefix] COMMAND ...`) is one of `commands`.
 fn is_command(line: &[u8], commands: &[&[u8]]) -> bool {
     let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
@@ -191,7 +173,7 @@ fn is_command(line: &[u8], commands: &[&[u8]]) -> bool {
     command.is_some_and(|c| commands.contains(&c))
 }
 
-fn run(ch: &mut Channel, to: &To, req: &Req, op: ChanOp) -> Effects {
+pub(super) fn run(ch: &mut Channel, to: &To, req: &Req, op: ChanOp) -> Effects {
     let me = req.from;
     match op {
         ChanOp::Join { info, key } => ch.join(to, req, info, key),
@@ -221,7 +203,7 @@ fn run(ch: &mut Channel, to: &To, req: &Req, op: ChanOp) -> Effects {
 }
 
 /// The answer for a channel that does not exist.
-fn missing(to: &To, chan: &str, op: ChanOp) -> Effects {
+pub(super) fn missing(to: &To, chan: &str, op: ChanOp) -> Effects {
     match op {
         ChanOp::Names => Effects::reply(to.end_of_names(chan)),
         ChanOp::Who => Effects::reply(to.end_of_who(chan)),

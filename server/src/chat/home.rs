@@ -506,7 +506,8 @@ impl Home {
         let quits = self.quits;
         let mut built: [Option<Bytes>; 8] = Default::default();
         for &m in &members {
-            if d.except == Some(self.me(m)) {
+            let me = self.me(m);
+            if d.except == Some(me) || !(d.only.is_empty() || d.only.contains(&me)) {
                 continue;
             }
             let Some(c) = self.clients.get(&m) else {

@@ -18,15 +18,19 @@
 
 mod at_client;
 mod bridge;
+mod bridge_chan;
+mod bridge_users;
 mod cap_cmd;
 mod caps;
 pub mod casemap;
 mod chan_cmds;
 mod channel;
 mod channels;
+mod channels_cluster;
 pub mod cli;
 mod client;
 mod clock;
+mod cluster_lines;
 mod commands;
 mod config;
 mod conn;

@@ -74,6 +74,11 @@ pub enum NickMsg {
         from: ClientRef,
         was: Option<Was>,
     },
+    /// Clustered: `from`'s public information, to share if it holds the nick.
+    Profile {
+        from: ClientRef,
+        profile: crate::cluster::Profile,
+    },
     /// WHOWAS: the last `count` users of `nick`.
     Whowas {
         nick: String,
@@ -127,6 +132,17 @@ pub enum HomeMsg {
     },
     /// From a channel owner: write `line` to the local members.
     Deliver(Deliver),
+    /// Clustered: another node took the client's (folded) nick while
+    /// Redis was split; it becomes a guest.
+    NickLost { id: ClientId, nick: String },
+    /// Clustered: a PRIVMSG/NOTICE/TAGMSG from another node for local
+    /// client `id`, with its tags.
+    Afar {
+        id: ClientId,
+        line: Bytes,
+        meta: Meta,
+        tags_only: bool,
+    },
     /// Answer lines for client `id`; `done` ends one pending request.
     Reply {
         id: ClientId,
@@ -288,6 +304,9 @@ pub struct Event {
     pub alt: Option<(Cap, Bytes)>,
     /// Only channel operators get it (invite-notify).
     pub ops_only: bool,
+    /// If not empty, only these members get the line on this core
+    /// (clustered: the others get it from the channel's Redis topic).
+    pub only: Vec<ClientRef>,
 }
 
 /// Membership change a member core applies to its local mirror.

@@ -146,6 +146,7 @@ pub const ERR_BANNEDFROMCHAN: &str = "474";
 pub const ERR_CHANNELISFULL: &str = "471";
 pub const ERR_INVITEONLYCHAN: &str = "473";
 pub const ERR_USERONCHANNEL: &str = "443";
+pub const ERR_UNAVAILRESOURCE: &str = "437";
 pub const RPL_INVITING: &str = "341";
 pub const RPL_ISON: &str = "303";
 pub const RPL_WHOWASUSER: &str = "314";

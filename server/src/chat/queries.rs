@@ -162,6 +162,7 @@ pub fn setname(s: &mut Session, m: &Message) {
 /// Tells the client's channels its away/invisible/realname state (for
 /// WHO), with the line members with the cap see.
 fn update_channels(s: &mut Session, notify: Option<(Cap, Bytes)>) {
+    super::bridge_users::share_profile(s);
     let Some(info) = s.home().member_info(s.me().id) else {
         return;
     };

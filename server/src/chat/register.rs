@@ -137,6 +137,7 @@ fn apply_nick(s: &mut Session, new: String) {
     // with one channel there is nothing to de-duplicate.
     let dedup = (chans.len() > 1).then(|| s.new_event());
     s.send(line.clone());
+    super::bridge_users::share_profile(s);
     for chan in chans {
         let (new_nick, line) = (new.clone(), line.clone());
         s.tell_chan(

@@ -9,6 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use bytes::Bytes;
 
 use super::bridge::ClusterReq;
+use super::bridge_users::UserReq;
 use super::casemap::fold;
 use super::mail::Mail;
 use super::msg::{ClientRef, HomeMsg, Msg, NickMsg, NickOp, Req, Was};
@@ -81,6 +82,14 @@ impl NickRegistry {
         self.nicks.get(&fold(nick)).map(|h| h.who)
     }
 
+    /// Clustered: another node's user came online or went offline; this
+    /// core's watchers of the nick hear it (unless a local client holds it).
+    pub fn presence(&self, mail: &mut Mail, folded: &str, spelled: &str, online: bool) {
+        if !self.nicks.contains_key(folded) {
+            self.notify(mail, folded, spelled, online);
+        }
+    }
+
     fn notify(&self, mail: &mut Mail, key: &str, nick: &str, online: bool) {
         for w in self.watchers.get(key).into_iter().flatten() {
             let (id, nick) = (w.id, nick.to_string());
@@ -103,6 +112,13 @@ impl NickRegistry {
                 mail.post(from.core, Msg::Home(msg));
             }
             NickMsg::Release { folded, from, was } => self.release(&folded, from, was, mail),
+            NickMsg::Profile { from, profile } => {
+                let folded = fold(&String::from_utf8_lossy(&profile.nick));
+                if self.holder(&folded) == Some(from) {
+                    let req = UserReq::Profile { folded, profile };
+                    mail.send_cluster(ClusterReq::Users(req));
+                }
+            }
             NickMsg::Route { target, req, op } => match self.holder(&target) {
                 Some(r) => {
                     let id = r.id;
@@ -114,8 +130,19 @@ impl NickRegistry {
                     };
                     mail.post(r.core, Msg::Home(msg));
                 }
-                None if mail.is_clustered() && matches!(op, NickOp::Privmsg { .. }) => {
+                None if mail.is_clustered()
+                    && matches!(op, NickOp::Privmsg { .. } | NickOp::Invite { .. }) =>
+                {
                     mail.send_cluster(ClusterReq::Direct { target, req, op });
+                }
+                None if mail.is_clustered()
+                    && matches!(
+                        op,
+                        NickOp::Whois | NickOp::Ison { .. } | NickOp::Userhost { .. }
+                    ) =>
+                {
+                    let req = UserReq::Lookup { target, req, op };
+                    mail.send_cluster(ClusterReq::Users(req));
                 }
                 None => no_such_nick(mail, server, &target, req, op),
             },
@@ -126,8 +153,18 @@ impl NickRegistry {
                 targets,
             } => self.check(mail, server, req, lines, chan, targets),
             NickMsg::Whowas { nick, count, req } => {
-                let lines = self.whowas(server, &nick, count, &req);
-                mail.answer(&req, lines, None);
+                let local = self.whowas(server, &nick, count, &req);
+                if mail.is_clustered() {
+                    let req = UserReq::Whowas {
+                        nick,
+                        count,
+                        req,
+                        local,
+                    };
+                    mail.send_cluster(ClusterReq::Users(req));
+                } else {
+                    mail.answer(&req, local, None);
+                }
             }
             NickMsg::Watch {
                 nick,
@@ -159,6 +196,10 @@ impl NickRegistry {
         };
         let (online, nick) = match self.nicks.get(&key) {
             Some(h) => (true, h.nick.clone()),
+            None if mail.is_clustered() => {
+                mail.send_cluster(ClusterReq::Users(UserReq::Watch { nick, from, req }));
+                return;
+            }
             None => (false, nick),
         };
         let id = from.id;

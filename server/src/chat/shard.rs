@@ -24,6 +24,7 @@ use super::registry::NickRegistry;
 use super::session::Session;
 
 mod cluster_in;
+mod cluster_users;
 
 pub struct Shard {
     core: usize,
@@ -162,6 +163,13 @@ impl Shard {
                     nick: &req.nick,
                 };
                 let lines = match op {
+                    // Clustered: one core answers for the network, from Redis.
+                    ScatterOp::List(f) if self.mail.is_clustered() => {
+                        if self.channels.list_cluster(&req, &f, &mut self.mail) {
+                            return;
+                        }
+                        Vec::new()
+                    }
                     ScatterOp::List(f) => self.channels.list(&to, req.from, &f),
                     ScatterOp::Who { mask } => at_client::who_mask(&self.home, &req, &mask),
                 };
@@ -178,6 +186,13 @@ impl Shard {
         let mail = &mut self.mail;
         match msg {
             HomeMsg::Deliver(d) => self.home.on_deliver(mail, d),
+            HomeMsg::NickLost { id, nick } => self.become_guest(id, nick),
+            HomeMsg::Afar {
+                id,
+                line,
+                meta,
+                tags_only,
+            } => self.direct_from_afar(id, line, meta, tags_only),
             HomeMsg::Monitor { id, nick, online } => self.home.on_monitor(mail, id, nick, online),
             HomeMsg::AtClient {
                 id,

@@ -1,6 +1,6 @@
-//! IRCv3 message tags on what the server sends: `time` (server-time), the
-//! client-only `+tags` a sender attached (message-tags), and `label` /
-//! `batch` (labeled-response). Tags are added per recipient to a line
+//! IRCv3 message tags on what the server sends: `time` (server-time),
+//! `msgid` and the client-only `+tags` a sender attached (message-tags),
+//! and `label` / `batch` (labeled-response). Tags are added per recipient to a line
 //! built once: `Meta::render` gives each combination of caps its bytes,
 //! and a fan-out builds each combination at most once per core.
 
@@ -14,23 +14,33 @@ use super::parse::{LineBuilder, MAX_TAGS};
 pub struct Meta {
     /// `2026-12-01T22:43:26.123Z`, or empty for none.
     pub time: Bytes,
+    /// `msgid`: unique network-wide, or empty for none.
+    pub id: Bytes,
     /// `+a=b;+c`, the sender's client-only tags, or empty.
     pub client: Bytes,
 }
 
 impl Meta {
-    /// Stamped now, with the sender's client-only tags (if any).
+    /// Stamped now with a fresh msgid, with the sender's client-only tags
+    /// (if any).
     pub fn now(client: Bytes) -> Meta {
         Meta {
             time: Bytes::from(iso8601_now()),
+            id: next_msgid(),
             client,
         }
+    }
+
+    /// Server-time now, for an event without a msgid (JOIN, PART...).
+    pub fn time_now() -> Bytes {
+        Bytes::from(iso8601_now())
     }
 
     /// Which of the four renderings a client with `caps` gets (0: none).
     pub fn variant(&self, caps: Caps) -> usize {
         let time = !self.time.is_empty() && caps.has(Cap::ServerTime);
-        let client = !self.client.is_empty() && caps.has(Cap::MessageTags);
+        let tagged = !self.client.is_empty() || !self.id.is_empty();
+        let client = tagged && caps.has(Cap::MessageTags);
         usize::from(time) | usize::from(client) << 1
     }
 
@@ -44,11 +54,81 @@ impl Meta {
         if v & 1 != 0 {
             tags.push([&b"time="[..], &self.time].concat());
         }
-        if v & 2 != 0 {
+        if v & 2 != 0 && !self.id.is_empty() {
+            tags.push([&b"msgid="[..], &self.id].concat());
+        }
+        if v & 2 != 0 && !self.client.is_empty() {
             tags.push(self.client.to_vec());
         }
         with_tags(line, &tags.join(&b';'))
     }
+
+    /// `line` carrying these tags, as it travels between cluster nodes
+    /// (`@time=..;msgid=..;+a=b line`, or `line` if there are none).
+    pub fn to_wire(&self, line: &[u8]) -> Bytes {
+        let mut tags: Vec<Vec<u8>> = Vec::with_capacity(3);
+        if !self.time.is_empty() {
+            tags.push([&b"time="[..], &self.time].concat());
+        }
+        if !self.id.is_empty() {
+            tags.push([&b"msgid="[..], &self.id].concat());
+        }
+        if !self.client.is_empty() {
+            tags.push(self.client.to_vec());
+        }
+        let line = Bytes::copy_from_slice(line);
+        match tags.is_empty() {
+            true => line,
+            false => with_tags(&line, &tags.join(&b';')),
+        }
+    }
+
+    /// The tags and the bare line of what [`Meta::to_wire`] made (a line
+    /// without a tag section has none; unknown tags are dropped).
+    pub fn from_wire(line: &Bytes) -> (Meta, Bytes) {
+        let Some(rest) = line.strip_prefix(b"@") else {
+            return (Meta::default(), line.clone());
+        };
+        let Some(space) = rest.iter().position(|&b| b == b' ') else {
+            return (Meta::default(), line.clone());
+        };
+        let raw = &rest[..space];
+        let value = |key: &[u8]| tag_value(Some(raw), key).map(Bytes::copy_from_slice);
+        let meta = Meta {
+            time: value(b"time").unwrap_or_default(),
+            id: value(b"msgid").unwrap_or_default(),
+            client: client_only(Some(raw)),
+        };
+        (meta, line.slice(1 + space + 1..))
+    }
+}
+
+/// A msgid unique network-wide: this thread's random start (process id,
+/// thread, clock) and a count.
+fn next_msgid() -> Bytes {
+    use std::cell::Cell;
+    thread_local! {
+        static NEXT: Cell<(u64, u64)> = Cell::new((msgid_seed(), 0));
+    }
+    let (seed, n) = NEXT.with(|c| {
+        let (seed, n) = c.get();
+        c.set((seed, n.wrapping_add(1)));
+        (seed, n)
+    });
+    Bytes::from(format!("{seed:016x}{n:x}"))
+}
+
+fn msgid_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
 }
 
 /// The client-only tags (`+name[=value]`) of a client's raw tag section,
@@ -167,6 +247,7 @@ mod tests {
     fn tags_render_per_caps() {
         let meta = Meta {
             time: Bytes::from("T"),
+            id: Bytes::new(),
             client: Bytes::from("+typing=active"),
         };
         let line = Bytes::from(":a PRIVMSG #c :x\r\n");
@@ -206,6 +287,26 @@ mod tests {
                 ":s BATCH -L7"
             ]
         );
+    }
+
+    #[test]
+    fn tags_cross_the_wire_and_msgids_differ() {
+        let meta = Meta::now(Bytes::from("+a=1"));
+        let wire = meta.to_wire(b":a PRIVMSG #c :x y");
+        assert!(wire.starts_with(b"@time="), "{wire:?}");
+        assert_eq!(
+            Meta::from_wire(&wire),
+            (meta.clone(), Bytes::from(":a PRIVMSG #c :x y"))
+        );
+        let bare = Bytes::from(":a JOIN #c");
+        assert_eq!(Meta::from_wire(&bare), (Meta::default(), bare.clone()));
+        assert_eq!(Meta::default().to_wire(&bare), bare);
+        assert_ne!(Meta::now(Bytes::new()).id, meta.id);
+        let mut caps = Caps::default();
+        caps.set(Cap::MessageTags, true);
+        let shown = meta.render(&Bytes::from(":a PRIVMSG #c :x\r\n"), caps);
+        let want = format!("@msgid={};+a=1 :a", String::from_utf8_lossy(&meta.id));
+        assert!(shown.starts_with(want.as_bytes()), "{shown:?}");
     }
 
     #[test]

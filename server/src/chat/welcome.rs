@@ -59,6 +59,7 @@ pub fn try_register(s: &mut Session) {
     isupport(s, net);
     lusers(s);
     motd(s);
+    super::bridge_users::share_profile(s);
 }
 
 /// User modes the server knows (004).

@@ -39,11 +39,25 @@ pub struct Member {
     pub prefix: Bytes,
     /// The owner id of the client it joined through.
     pub owner: Bytes,
+    /// The realname given at JOIN (for WHO); may be empty.
+    pub realname: Bytes,
+}
+
+/// One ban-list entry: mask, who set it, when (s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BanEntry {
+    pub mask: Bytes,
+    pub setter: Bytes,
+    pub time: u64,
 }
 
 /// A channel's state, read in one script (a consistent snapshot).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChannelState {
+    /// The name as the channel's creator spelled it.
+    pub name: Bytes,
+    /// Creation time (s).
+    pub created: u64,
     /// Mode letters without arguments (`nt`, `int`...).
     pub modes: Bytes,
     pub key: Option<Bytes>,
@@ -52,14 +66,16 @@ pub struct ChannelState {
     pub topic_by: Option<Bytes>,
     pub topic_at: Option<u64>,
     pub members: Vec<Member>,
+    /// Ban masks (in `ban_list`'s order).
     pub bans: Vec<Bytes>,
+    pub ban_list: Vec<BanEntry>,
 }
 
 /// A script's numeric reply: `Ok(())` for 0, `Err(code)` otherwise.
 fn numeric(reply: &Reply) -> Result<Result<(), u16>, ClusterError> {
     match as_int(reply) {
         Some(0) => Ok(Ok(())),
-        Some(code) => Ok(Err(code as u16)),
+        Some(code) => Ok(Err(code.clamp(0, 999) as u16)),
         None => Err(ClusterError::Protocol(format!("{reply:?}"))),
     }
 }
@@ -166,9 +182,9 @@ impl Cluster {
         match items.first().and_then(as_int) {
             Some(0) => Ok(Ok(ModeOutcome {
                 line: items.get(1).and_then(as_bytes).cloned().unwrap_or_default(),
-                not_on_channel: items[2..].iter().filter_map(as_bytes).cloned().collect(),
+                not_on_channel: items.iter().skip(2).filter_map(as_bytes).cloned().collect(),
             })),
-            Some(code) => Ok(Err(code as u16)),
+            Some(code) => Ok(Err(code.clamp(0, 999) as u16)),
             None => Err(ClusterError::Protocol(format!("{reply:?}"))),
         }
     }
@@ -187,49 +203,66 @@ impl Cluster {
     /// The state of `chan` as every node sees it; `None` if it does not exist.
     pub async fn channel(&self, chan: &[u8]) -> Result<Option<ChannelState>, ClusterError> {
         let reply = self.inner.eval(Script::State, &[chan]).await?;
-        let items = as_array(&reply).unwrap_or_default();
-        if items.is_empty() {
-            return Ok(None);
-        }
-        let text = |i: usize| items.get(i).and_then(as_bytes).cloned();
-        let num = |i: usize| items.get(i).and_then(as_int);
-        let list = |i: usize| -> Vec<Bytes> {
-            items
-                .get(i)
-                .and_then(as_array)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(as_bytes)
-                .cloned()
-                .collect()
-        };
-        let members = list(6)
-            .chunks_exact(4)
-            .map(|m| Member {
-                nick: m[0].clone(),
-                flags: if &m[1][..] == b"-" {
-                    Bytes::new()
-                } else {
-                    m[1].clone()
-                },
-                prefix: m[2].clone(),
-                owner: m[3].clone(),
-            })
-            .collect();
-        Ok(Some(ChannelState {
-            modes: text(0).unwrap_or_default(),
-            key: text(1),
-            limit: num(2).map(|l| l as u32),
-            topic: text(3),
-            topic_by: text(4),
-            topic_at: num(5).map(|t| t as u64),
-            members,
-            bans: list(7),
-        }))
+        Ok(parse_state(&reply))
     }
 }
 
-fn join_outcome(reply: &Reply) -> Result<JoinOutcome, ClusterError> {
+/// A `state_of` reply from a script; `None` if empty or malformed.
+pub(super) fn parse_state(reply: &Reply) -> Option<ChannelState> {
+    let items = as_array(reply).filter(|i| i.len() >= 10)?;
+    let text = |i: usize| items.get(i).and_then(as_bytes).cloned();
+    let num = |i: usize| items.get(i).and_then(as_int);
+    let list = |i: usize| -> Vec<Bytes> {
+        items
+            .get(i)
+            .and_then(as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(as_bytes)
+            .cloned()
+            .collect()
+    };
+    let members = list(8)
+        .chunks_exact(5)
+        .map(|m| Member {
+            nick: m[0].clone(),
+            flags: if &m[1][..] == b"-" {
+                Bytes::new()
+            } else {
+                m[1].clone()
+            },
+            prefix: m[2].clone(),
+            owner: m[3].clone(),
+            realname: m[4].clone(),
+        })
+        .collect();
+    let ban_list: Vec<BanEntry> = list(9)
+        .chunks_exact(3)
+        .map(|b| BanEntry {
+            mask: b[0].clone(),
+            setter: b[1].clone(),
+            time: std::str::from_utf8(&b[2])
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0),
+        })
+        .collect();
+    Some(ChannelState {
+        name: text(0).unwrap_or_default(),
+        modes: text(1).unwrap_or_default(),
+        key: text(2),
+        limit: num(3).map(|l: i64| l.clamp(0, i64::from(u32::MAX)) as u32),
+        topic: text(4).filter(|t| !t.is_empty()),
+        topic_by: text(5),
+        topic_at: num(6).map(|t: i64| t.max(0) as u64),
+        created: num(7).map_or(0, |t: i64| t.max(0) as u64),
+        members,
+        bans: ban_list.iter().map(|b| b.mask.clone()).collect(),
+        ban_list,
+    })
+}
+
+pub(super) fn join_outcome(reply: &Reply) -> Result<JoinOutcome, ClusterError> {
     let items = as_array(reply).unwrap_or_default();
     match (
         items.first().and_then(as_int),
@@ -239,13 +272,14 @@ fn join_outcome(reply: &Reply) -> Result<JoinOutcome, ClusterError> {
             op: flags.contains(&b'@'),
         }),
         (Some(1), _) => Ok(JoinOutcome::AlreadyMember),
-        (Some(code), _) => Ok(JoinOutcome::Refused(code as u16)),
+        (Some(code), _) => Ok(JoinOutcome::Refused(code.clamp(0, 999) as u16)),
         _ => Err(ClusterError::Protocol(format!("{reply:?}"))),
     }
 }
 
-/// Removes a member that did not make it in; unsubscribes if it was the last.
-async fn forget_member(inner: &Inner, chan: &Bytes, nick: &Bytes) {
+/// Removes a member that did not make it in; unsubscribes if it was the
+/// last and nobody subscribed to the channel itself (`Cluster::subscribe`).
+pub(super) async fn forget_member(inner: &Inner, chan: &Bytes, nick: &Bytes) {
     let emptied = {
         let mut mirror = inner.mirror.borrow_mut();
         let members = mirror.entry(chan.clone()).or_default();
@@ -256,7 +290,7 @@ async fn forget_member(inner: &Inner, chan: &Bytes, nick: &Bytes) {
         }
         empty
     };
-    if emptied {
+    if emptied && !inner.channels.borrow().contains(chan) {
         inner.unsubscribe(inner.topic(chan)).await;
     }
 }

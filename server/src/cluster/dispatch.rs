@@ -67,7 +67,10 @@ fn track(inner: &Inner, e: &Envelope) -> Vec<Bytes> {
         }
         if members.is_empty() {
             mirror.remove(chan);
-            emptied.push(chan.clone());
+            // A channel subscribed through `Cluster::subscribe` stays so.
+            if !inner.channels.borrow().contains(chan) {
+                emptied.push(chan.clone());
+            }
         }
     }
     emptied

@@ -14,13 +14,20 @@
 //!   atomic script (`SET NX PX`); of concurrent claims exactly one wins.
 //!   The claim is a lease of `lease` (10 s by default) renewed every
 //!   `lease / 3`; a node that dies frees its nicks at most `lease` after its
-//!   last renewal, and its users leave every channel (a QUIT is published
-//!   for each) at most `lease + lease / 3` after it, when the next live
-//!   node reaps its node lease.
+//!   last renewal, and its users leave every channel (a QUIT
+//!   `:*.net *.split` is published for each) at most `lease + lease / 3`
+//!   after it, when the next live node reaps its node lease.
 //! - **Channel state changes atomically** in Lua scripts (`scripts.rs`):
 //!   members across nodes, topic, modes, key, limit, bans, invites. The
-//!   script publishes the change on the channel's topic, so JOIN, PART,
-//!   KICK, TOPIC and MODE are ordered with the messages.
+//!   script decides with the network-wide state (a JOIN against +k/+i/+l/+b,
+//!   op status for MODE/KICK/TOPIC) and publishes the change on the
+//!   channel's topic, so JOIN, PART, KICK, TOPIC and MODE are ordered with
+//!   the messages. Reads: the chat server keeps a per-node view of each
+//!   channel with local members, fed by that topic and started from the
+//!   snapshot [`Cluster::join_member`] returns in the JOIN's own script
+//!   (queries cost no round trip and every node answers alike once the
+//!   topic's events arrived); [`Cluster::channel`] and [`Cluster::list`]
+//!   read Redis for the rest.
 //! - **One order per channel.** [`Cluster::publish`] sends a channel message
 //!   to the channel's topic; every node receives it in the order Redis
 //!   applied it. A client subscribes to the topic of every channel that has
@@ -28,6 +35,9 @@
 //! - **Direct messages** go to the inbox topic of the nick's owner
 //!   ([`Cluster::send_to_nick`]); QUIT and NICK changes go to the network
 //!   topic that every client receives, with the user's channels.
+//! - **Users' public information** (WHOIS, ISON, USERHOST, MONITOR,
+//!   WHOWAS): the holder of a nick's claim keeps its user's [`Profile`]
+//!   in Redis, with `ONLINE`/`OFFLINE` on the network topic (`users.rs`).
 //! - **Redis unreachable or restarted**: [`Event::Down`], then reconnects
 //!   with backoff (50 ms doubling to 2 s, jittered); on [`Event::Up`] the
 //!   subscriptions, nick claims and this client's channel members are back
@@ -49,11 +59,13 @@ mod counters;
 mod dispatch;
 mod error;
 mod link;
+mod membership;
 mod outbox;
 mod resp;
 mod scripts;
 mod state;
 mod subs;
+mod users;
 mod wire;
 
 use std::cell::{Cell, RefCell};
@@ -65,10 +77,12 @@ use bytes::Bytes;
 use uringo::chan::Receiver;
 use uringo::JoinHandle;
 
-pub use channels::{ChannelState, JoinOutcome, Member, ModeOutcome};
+pub use channels::{BanEntry, ChannelState, JoinOutcome, Member, ModeOutcome};
 pub use config::{parse_redis_url, ClusterConfig};
 pub use counters::ClusterCounters;
 pub use error::ClusterError;
+pub use membership::{JoinArgs, ListEntry};
+pub use users::{Found, Profile};
 pub use wire::{Envelope, Kind};
 
 use resp::as_int;
@@ -94,6 +108,8 @@ pub enum Event {
 /// connections and stops its tasks (its leases then run out).
 pub struct Cluster {
     inner: Rc<Inner>,
+    /// The profiles of the users whose nicks this client holds.
+    profiles: users::Profiles,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -125,11 +141,18 @@ impl Cluster {
             counters: Arc::default(),
             claims_closed_until: Cell::new(None),
         });
+        let profiles = users::Profiles::default();
         let tasks = vec![
             uringo::spawn(link::supervise(inner.clone())),
             uringo::spawn(link::keep_leases(inner.clone())),
+            uringo::spawn(users::keep_profiles(inner.clone(), profiles.clone())),
         ];
-        (Cluster { inner, tasks }, rx)
+        let cluster = Cluster {
+            inner,
+            profiles,
+            tasks,
+        };
+        (cluster, rx)
     }
 
     /// This client's owner id (`node:core:incarnation`).
@@ -171,9 +194,15 @@ impl Cluster {
         Ok(won)
     }
 
-    /// Frees `nick` (a client that leaves without having joined anything).
+    /// Frees `nick` if this client holds it. Its channel memberships are
+    /// left alone: they go channel by channel (`leave_channel`,
+    /// `rename_in`), so a NICK change keeps them.
     pub async fn release_nick(&self, nick: &[u8]) -> Result<(), ClusterError> {
-        self.quit(nick, b"").await.map(drop)
+        self.inner
+            .eval(Script::Release, &[nick, &self.inner.owner])
+            .await?;
+        self.inner.nicks.borrow_mut().remove(nick);
+        Ok(())
     }
 
     /// Renames `old` to `new` (folded forms) if `new` is free: moves the

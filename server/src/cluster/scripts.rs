@@ -10,10 +10,12 @@
 //! Keys (`P` = prefix):
 //! - `P nick:<nick>` → owner id; the claim, with a `PX` lease.
 //! - `P nodes` → sorted set of owner ids scored by lease end (Redis time, ms).
-//! - `P chan:<c>` → hash: `modes`, `key`, `limit`, `topic`, `topic_by`, `topic_at`.
-//! - `P members:<c>` → hash: nick → `"<owner> <flags> <nick!user@host>"`
-//!   (flags `@`, `+`, `@+` or `-`).
-//! - `P bans:<c>`, `P invites:<c>` → sets; `P chans-of:<nick>` and
+//! - `P chan:<c>` → hash: `name` (as its creator spelled it), `modes`,
+//!   `key`, `limit`, `topic`, `topic_by`, `topic_at`, `created`.
+//! - `P members:<c>` → hash: nick → `"<owner> <flags> <nick!user@host> <realname>"`
+//!   (flags `@`, `+`, `@+` or `-`; the realname may hold spaces).
+//! - `P bans:<c>` → hash: mask → `"<setter> <time>"`; `P invites:<c>` → set.
+//! - `P chans` → set of every channel (LIST); `P chans-of:<nick>` and
 //!   `P chans-by:<owner>` → sets of channel names (the indexes QUIT, NICK and
 //!   the reaper walk).
 //!
@@ -23,6 +25,7 @@
 /// Helpers shared by every script (prepended to each).
 const PRELUDE: &str = r#"
 local P = ARGV[1]
+local MEMBER = '^(%S+) (%S+) (%S+) ?(.*)$'
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -30,10 +33,10 @@ end
 local function member(c, n)
   local v = redis.call('HGET', P..'members:'..c, n)
   if not v then return nil end
-  local o, f, p = string.match(v, '^(%S+) (%S+) (%S+)$')
-  return {owner = o, flags = f, prefix = p}
+  local o, f, p, r = string.match(v, MEMBER)
+  return {owner = o, flags = f, prefix = p, realname = r or ''}
 end
-local function pack(o, f, p) return o..' '..f..' '..p end
+local function pack(o, f, p, r) return o..' '..f..' '..p..' '..(r or '') end
 local function envelope(kind, origin, subject, extra, chans, line)
   return kind..' '..origin..' '..subject..' '..extra..' '..chans..' '..line
 end
@@ -58,7 +61,35 @@ local function remove_member(c, n)
   redis.call('SREM', P..'chans-of:'..n, c)
   if redis.call('HLEN', P..'members:'..c) == 0 then
     redis.call('DEL', P..'chan:'..c, P..'members:'..c, P..'bans:'..c, P..'invites:'..c)
+    redis.call('SREM', P..'chans', c)
   end
+end
+local function create(c, name)
+  redis.call('HSET', P..'chan:'..c, 'name', name, 'modes', 'nt', 'created', math.floor(now_ms() / 1000))
+  redis.call('SADD', P..'chans', c)
+end
+local function name_of(c) return redis.call('HGET', P..'chan:'..c, 'name') or c end
+-- {name, modes, key, limit, topic, topic_by, topic_at, created,
+--  {nick, flags, prefix, owner, realname, ...}, {mask, setter, time, ...}}
+local function state_of(c)
+  local st = redis.call('HMGET', P..'chan:'..c, 'name', 'modes', 'key', 'limit', 'topic', 'topic_by', 'topic_at', 'created')
+  local members = {}
+  local all = redis.call('HGETALL', P..'members:'..c)
+  for i = 1, #all, 2 do
+    local o, f, p, r = string.match(all[i + 1], MEMBER)
+    for _, x in ipairs({all[i], f, p, o, r or ''}) do members[#members + 1] = x end
+  end
+  local bans = {}
+  local b = redis.call('HGETALL', P..'bans:'..c)
+  for i = 1, #b, 2 do
+    local setter, t = string.match(b[i + 1], '^(%S+) (%S+)$')
+    for _, x in ipairs({b[i], setter or '*', t or '0'}) do bans[#bans + 1] = x end
+  end
+  st[1] = st[1] or c
+  for i = 2, 8 do st[i] = st[i] or false end
+  st[9] = members
+  st[10] = bans
+  return st
 end
 local function to_channel(c, payload) redis.call('PUBLISH', P..'topic:'..c, payload) end
 local function to_network(payload) redis.call('PUBLISH', P..'network', payload) end
@@ -102,7 +133,7 @@ for _, c in ipairs(chans) do
   local m = member(c, old)
   if m then
     redis.call('HDEL', P..'members:'..c, old)
-    redis.call('HSET', P..'members:'..c, new, pack(m.owner, m.flags, ARGV[6]))
+    redis.call('HSET', P..'members:'..c, new, pack(m.owner, m.flags, ARGV[6], m.realname))
   end
 end
 if #chans > 0 and old ~= new then redis.call('RENAME', P..'chans-of:'..old, P..'chans-of:'..new) end
@@ -125,8 +156,10 @@ end
 return chans
 "#;
 
-/// ARGV: P, chan, nick, owner, prefix, key, line. Returns {code, flags,
-/// created}: code 0 joined, 1 already a member, or the refusal numeric.
+/// ARGV: P, chan, nick, owner, prefix, key, line, [name, realname, want_state].
+/// Returns {code, flags, created[, state]}: code 0 joined, 1 already a
+/// member, or the refusal numeric; `state` (see `state_of`) if asked for.
+/// An empty `line` is built here: `:prefix JOIN <name> * :<realname>`.
 const JOIN: &str = r#"
 local c, n, owner = ARGV[2], ARGV[3], ARGV[4]
 if member(c, n) then return {1, '', 0} end
@@ -134,13 +167,13 @@ local ck = P..'chan:'..c
 local created = 0
 if not exists(c) then
   created = 1
-  redis.call('HSET', ck, 'modes', 'nt', 'created', now_ms())
+  create(c, ARGV[8] or c)
 else
   local st = redis.call('HMGET', ck, 'modes', 'key', 'limit')
   local invited = redis.call('SISMEMBER', P..'invites:'..c, n) == 1
   local who = string.lower(ARGV[5])
   if not invited then
-    for _, mask in ipairs(redis.call('SMEMBERS', P..'bans:'..c)) do
+    for _, mask in ipairs(redis.call('HKEYS', P..'bans:'..c)) do
       if glob(string.lower(mask), who) then return {474, '', 0} end
     end
     if string.find(st[1] or '', 'i', 1, true) then return {473, '', 0} end
@@ -150,11 +183,14 @@ else
 end
 local flags = '-'
 if created == 1 then flags = '@' end
-redis.call('HSET', P..'members:'..c, n, pack(owner, flags, ARGV[5]))
+redis.call('HSET', P..'members:'..c, n, pack(owner, flags, ARGV[5], ARGV[9]))
 redis.call('SADD', P..'chans-of:'..n, c)
 redis.call('SADD', P..'chans-by:'..owner, c)
 redis.call('SREM', P..'invites:'..c, n)
-to_channel(c, envelope('JOIN', owner, n, flags, c, ARGV[7]))
+local line = ARGV[7]
+if line == '' then line = ':'..ARGV[5]..' JOIN '..name_of(c)..' * :'..(ARGV[9] or '') end
+to_channel(c, envelope('JOIN', owner, n, flags, c, line))
+if ARGV[10] == '1' then return {0, flags, created, state_of(c)} end
 return {0, flags, created}
 "#;
 
@@ -181,20 +217,24 @@ return 0
 "#;
 
 /// ARGV: P, chan, by, text, setter, owner, line. 0, 403, 442 or 482.
+/// The envelope's `extra` is the topic's time (s), the same on every node.
 const TOPIC: &str = r#"
 local c, by = ARGV[2], ARGV[3]
 local b, err = on_channel(c, by)
 if not b then return err end
 if string.find(modes_of(c), 't', 1, true) and not is_op(b) then return 482 end
-redis.call('HSET', P..'chan:'..c, 'topic', ARGV[4], 'topic_by', ARGV[5], 'topic_at', math.floor(now_ms() / 1000))
-to_channel(c, envelope('TOPIC', ARGV[6], by, '-', c, ARGV[7]))
+local at = math.floor(now_ms() / 1000)
+redis.call('HSET', P..'chan:'..c, 'topic', ARGV[4], 'topic_by', ARGV[5], 'topic_at', at)
+to_channel(c, envelope('TOPIC', ARGV[6], by, at, c, ARGV[7]))
 return 0
 "#;
 
 /// ARGV: P, chan, by, owner, prefix, then pairs ("+o", "nick"), ("-k", "").
+/// A +o/+v target is its folded nick; the line shows it as its member spells it.
 /// Returns {code, line, missing...}: code 0 (line = the MODE line as
 /// applied, '' if nothing changed), 403, 442 or 482; `missing` are the
-/// nicks of +o/+v targets not on the channel (441 each).
+/// nicks of +o/+v targets not on the channel (441 each). The envelope's
+/// `extra` is the time (s), which new bans carry.
 const MODE: &str = r#"
 local c, by = ARGV[2], ARGV[3]
 local b, err = on_channel(c, by)
@@ -202,6 +242,7 @@ if not b then return {err, ''} end
 if not is_op(b) then return {482, ''} end
 local ck = P..'chan:'..c
 local modes = modes_of(c)
+local at = math.floor(now_ms() / 1000)
 local out, args, missing, last = '', {}, {}, ''
 local function applied(sign, m, arg)
   if sign ~= last then out = out..sign last = sign end
@@ -218,8 +259,8 @@ for i = 6, #ARGV - 1, 2 do
       if sign == '+' then f = f..sym end
       if f == '' then f = '-' end
       if f ~= t.flags then
-        redis.call('HSET', P..'members:'..c, arg, pack(t.owner, f, t.prefix))
-        applied(sign, m, arg)
+        redis.call('HSET', P..'members:'..c, arg, pack(t.owner, f, t.prefix, t.realname))
+        applied(sign, m, string.match(t.prefix, '^([^!]+)') or arg)
       end
     end
   elseif m == 'k' or m == 'l' then
@@ -227,7 +268,7 @@ for i = 6, #ARGV - 1, 2 do
     if sign == '+' then redis.call('HSET', ck, field, arg) applied(sign, m, arg)
     elseif redis.call('HDEL', ck, field) == 1 then applied(sign, m, (m == 'k') and '*' or '') end
   elseif m == 'b' then
-    local changed = (sign == '+') and redis.call('SADD', P..'bans:'..c, arg) or redis.call('SREM', P..'bans:'..c, arg)
+    local changed = (sign == '+') and redis.call('HSETNX', P..'bans:'..c, arg, ARGV[5]..' '..at) or redis.call('HDEL', P..'bans:'..c, arg)
     if changed == 1 then applied(sign, m, arg) end
   else
     local has = string.find(modes, m, 1, true) ~= nil
@@ -238,9 +279,9 @@ end
 redis.call('HSET', ck, 'modes', modes)
 local line = ''
 if out ~= '' then
-  line = ':'..ARGV[5]..' MODE '..c..' '..out
+  line = ':'..ARGV[5]..' MODE '..name_of(c)..' '..out
   if #args > 0 then line = line..' '..table.concat(args, ' ') end
-  to_channel(c, envelope('MODE', ARGV[4], by, '-', c, line))
+  to_channel(c, envelope('MODE', ARGV[4], by, at, c, line))
 end
 local reply = {0, line}
 for _, n in ipairs(missing) do reply[#reply + 1] = n end
@@ -258,22 +299,62 @@ redis.call('SADD', P..'invites:'..c, t)
 return 0
 "#;
 
-/// ARGV: P, chan. Returns {} if the channel does not exist, else
-/// {modes, key, limit, topic, topic_by, topic_at, {nick, flags, prefix, owner, ...}, {bans...}}.
+/// ARGV: P, chan. Returns {} if the channel does not exist, else its
+/// `state_of` (name, modes, key, limit, topic, topic_by, topic_at,
+/// created, members, bans).
 const STATE: &str = r#"
 local c = ARGV[2]
 if not exists(c) then return {} end
-local st = redis.call('HMGET', P..'chan:'..c, 'modes', 'key', 'limit', 'topic', 'topic_by', 'topic_at')
-local members = {}
-local all = redis.call('HGETALL', P..'members:'..c)
-for i = 1, #all, 2 do
-  local o, f, p = string.match(all[i + 1], '^(%S+) (%S+) (%S+)$')
-  members[#members + 1] = all[i]
-  members[#members + 1] = f
-  members[#members + 1] = p
-  members[#members + 1] = o
+return state_of(c)
+"#;
+
+/// ARGV: P, chan, nick, owner, kind, line. `nick` (a member joined through
+/// `owner`) leaves `chan`; the envelope `kind` (PART or QUIT) carries
+/// `line`. 0, or 442 if it was not such a member.
+const LEAVE: &str = r#"
+local c, n, owner = ARGV[2], ARGV[3], ARGV[4]
+local m = member(c, n)
+if not m or m.owner ~= owner then return 442 end
+remove_member(c, n)
+to_channel(c, envelope(ARGV[5], owner, n, '-', c, ARGV[6]))
+return 0
+"#;
+
+/// ARGV: P, chan, old, new, owner, new_prefix, line. The member `old`
+/// (joined through `owner`) of `chan` is now `new`, keeping its status;
+/// publishes the NICK line on the channel. 0, or 442.
+const RENAME_IN: &str = r#"
+local c, old, new, owner = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local m = member(c, old)
+if not m or m.owner ~= owner then return 442 end
+redis.call('HDEL', P..'members:'..c, old)
+redis.call('HSET', P..'members:'..c, new, pack(owner, m.flags, ARGV[6], m.realname))
+redis.call('SREM', P..'chans-of:'..old, c)
+redis.call('SADD', P..'chans-of:'..new, c)
+to_channel(c, envelope('NICK', owner, old, ARGV[6], c, ARGV[7]))
+return 0
+"#;
+
+/// ARGV: P, nick, owner. Frees the nick if `owner` holds it (its channel
+/// memberships leave through LEAVE, channel by channel).
+const RELEASE: &str = r#"
+local k = P..'nick:'..ARGV[2]
+if redis.call('GET', k) == ARGV[3] then redis.call('DEL', k) end
+return 0
+"#;
+
+/// ARGV: P, nick. Every channel: {name, members, topic, modes, nick is a
+/// member (0/1), ...}.
+const LIST: &str = r#"
+local out = {}
+for _, c in ipairs(redis.call('SMEMBERS', P..'chans')) do
+  local st = redis.call('HMGET', P..'chan:'..c, 'name', 'topic', 'modes')
+  local isin = redis.call('HEXISTS', P..'members:'..c, ARGV[2])
+  for _, x in ipairs({st[1] or c, redis.call('HLEN', P..'members:'..c), st[2] or '', st[3] or '', isin}) do
+    out[#out + 1] = x
+  end
 end
-return {st[1], st[2], st[3], st[4], st[5], st[6], members, redis.call('SMEMBERS', P..'bans:'..c)}
+return out
 "#;
 
 /// ARGV: P, nick, payload. Publishes to the inbox of the nick's owner:
@@ -294,7 +375,7 @@ for _, o in ipairs(dead) do
   for _, c in ipairs(redis.call('SMEMBERS', P..'chans-by:'..o)) do
     local all = redis.call('HGETALL', P..'members:'..c)
     for i = 1, #all, 2 do
-      local mo, f, p = string.match(all[i + 1], '^(%S+) (%S+) (%S+)$')
+      local mo, f, p = string.match(all[i + 1], MEMBER)
       if mo == o then
         local n = all[i]
         remove_member(c, n)
@@ -315,13 +396,17 @@ return #dead
 
 /// ARGV: P, owner, then triples (chan, nick, prefix). After Redis lost its
 /// data: puts this owner's members back (without their channel modes, which
-/// are lost with the data). Returns how many were missing.
+/// are lost with the data) and publishes a JOIN for each one re-added, so
+/// the other nodes' views have it again. Returns how many were missing.
 const RESTORE: &str = r#"
 local owner, added = ARGV[2], 0
 for i = 3, #ARGV - 2, 3 do
   local c, n, p = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if not exists(c) then redis.call('HSET', P..'chan:'..c, 'modes', 'nt', 'created', now_ms()) end
-  added = added + redis.call('HSETNX', P..'members:'..c, n, pack(owner, '-', p))
+  if not exists(c) then create(c, c) end
+  if redis.call('HSETNX', P..'members:'..c, n, pack(owner, '-', p, '')) == 1 then
+    added = added + 1
+    to_channel(c, envelope('JOIN', owner, n, '-', c, ':'..p..' JOIN '..name_of(c)..' * :'))
+  end
   redis.call('SADD', P..'chans-of:'..n, c)
   redis.call('SADD', P..'chans-by:'..owner, c)
 end
@@ -345,11 +430,15 @@ pub enum Script {
     Direct,
     Reap,
     Restore,
+    Leave,
+    RenameIn,
+    Release,
+    List,
 }
 
 impl Script {
     /// Every script, in a fixed order (the index of [`Script::index`]).
-    pub const ALL: [Script; 14] = [
+    pub const ALL: [Script; 18] = [
         Script::Claim,
         Script::Renew,
         Script::Rename,
@@ -364,6 +453,10 @@ impl Script {
         Script::Direct,
         Script::Reap,
         Script::Restore,
+        Script::Leave,
+        Script::RenameIn,
+        Script::Release,
+        Script::List,
     ];
 
     pub fn index(self) -> usize {
@@ -387,6 +480,10 @@ impl Script {
             Script::Direct => DIRECT,
             Script::Reap => REAP,
             Script::Restore => RESTORE,
+            Script::Leave => LEAVE,
+            Script::RenameIn => RENAME_IN,
+            Script::Release => RELEASE,
+            Script::List => LIST,
         };
         format!("{PRELUDE}{body}")
     }

@@ -10,6 +10,8 @@
 //!   topic, with `chans` = every channel the user was in.
 //! - `DIRECT`: a PRIVMSG/NOTICE to the nick `subject` (`extra` = the
 //!   sender), on the inbox of the client holding the nick.
+//! - `ONLINE` and `OFFLINE` on the network topic: the folded nick
+//!   `subject` (`extra` = as spelled) came or went (MONITOR).
 
 use bytes::{Bytes, BytesMut};
 
@@ -25,6 +27,8 @@ pub enum Kind {
     Quit,
     Nick,
     Direct,
+    Online,
+    Offline,
 }
 
 impl Kind {
@@ -39,6 +43,8 @@ impl Kind {
             Kind::Quit => b"QUIT",
             Kind::Nick => b"NICK",
             Kind::Direct => b"DIRECT",
+            Kind::Online => b"ONLINE",
+            Kind::Offline => b"OFFLINE",
         }
     }
 
@@ -53,6 +59,8 @@ impl Kind {
             Kind::Quit,
             Kind::Nick,
             Kind::Direct,
+            Kind::Online,
+            Kind::Offline,
         ]
         .into_iter()
         .find(|k| k.name() == name)

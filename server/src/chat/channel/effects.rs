@@ -62,6 +62,7 @@ impl Effects {
             meta: Meta::default(),
             alt: None,
             ops_only: false,
+            only: Vec::new(),
         };
         self.deliveries.push(Delivery { cores, event });
         &mut self.deliveries.last_mut().expect("just pushed").event

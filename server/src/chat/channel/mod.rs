@@ -9,9 +9,10 @@
 mod effects;
 mod mode;
 mod ops;
+mod remote;
 mod replies;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 
@@ -91,6 +92,14 @@ pub struct Channel {
     limit: Option<usize>,
     key: Option<String>,
     bans: Vec<Ban>,
+    /// Clustered: the members on other nodes, by folded nick.
+    remote: BTreeMap<String, Member>,
+    /// Clustered: NAMES and WHO list every member by nick, the same on
+    /// every node.
+    clustered: bool,
+    /// Clustered, while the view waits for the JOIN of this folded nick on
+    /// the channel's topic: what came before it is in the snapshot.
+    pub marker: Option<String>,
 }
 
 impl Channel {
@@ -111,6 +120,9 @@ impl Channel {
             limit: None,
             key: None,
             bans: Vec::new(),
+            remote: BTreeMap::new(),
+            clustered: false,
+            marker: None,
         }
     }
 
@@ -118,10 +130,12 @@ impl Channel {
         &self.name
     }
 
+    /// Members network-wide.
     pub fn len(&self) -> usize {
-        self.members.len()
+        self.members.len() + self.remote.len()
     }
 
+    /// No member on this node (members on other nodes do not count).
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()
     }
@@ -226,10 +240,9 @@ impl Channel {
     fn nick_list(&self, caps: Caps) -> Vec<String> {
         let multi = caps.has(Cap::MultiPrefix);
         let full = caps.has(Cap::UserhostInNames);
-        let mut v: Vec<(&ClientRef, &Member)> = self.members.iter().collect();
-        v.sort_by_key(|(r, _)| **r);
-        v.iter()
-            .map(|(_, m)| {
+        self.listed()
+            .iter()
+            .map(|m| {
                 let i = &m.info;
                 match full {
                     true => format!("{}{}!{}@{}", m.prefix(multi), i.nick, i.user, i.host),
@@ -237,6 +250,23 @@ impl Channel {
                 }
             })
             .collect()
+    }
+
+    /// Every member in NAMES/WHO order: by client alone, by nick (the same
+    /// on every node) when clustered.
+    fn listed(&self) -> Vec<&Member> {
+        let mut v: Vec<(&ClientRef, &Member)> = self.members.iter().collect();
+        v.sort_by_key(|(r, _)| **r);
+        if !self.clustered {
+            return v.into_iter().map(|(_, m)| m).collect();
+        }
+        let mut all: Vec<(String, &Member)> = v
+            .into_iter()
+            .map(|(_, m)| (fold(&m.info.nick), m))
+            .chain(self.remote.iter().map(|(n, m)| (n.clone(), m)))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all.into_iter().map(|(_, m)| m).collect()
     }
 }
 

@@ -270,3 +270,72 @@ fn mode_line(prefix: &str, chan: &str, applied: &[Applied]) -> Option<Bytes> {
     }
     Some(b.finish())
 }
+
+/// A MODE change as the cluster sends it to Redis: (`+o`, nick), (`-k`, ``)...
+pub type ModeChange = (String, String);
+
+impl Channel {
+    /// Clustered MODE from `req`: `Err` with the answer for a query or a
+    /// ban-list listing (from this view); else the changes for Redis to
+    /// apply (op status is Redis's to check) and the replies about what was
+    /// not understood (461, 472, 478, 525).
+    pub fn mode_request(
+        &self,
+        to: &To,
+        req: &Req,
+        args: &[String],
+    ) -> Result<(Vec<ModeChange>, Vec<Bytes>), Vec<Bytes>> {
+        let Some(modes) = args.first() else {
+            return Err(self.mode_query(to, self.is_member(req.from)));
+        };
+        if modes.trim_start_matches(['+', '-']) == "b" && args.len() == 1 {
+            return Err(self.ban_list(to));
+        }
+        let (mut changes, mut replies) = (Vec::new(), Vec::new());
+        let mut params = args[1..].iter();
+        let mut plus = true;
+        for c in modes.chars() {
+            let sign = if plus { '+' } else { '-' };
+            let mut change = |arg: &str| changes.push((format!("{sign}{c}"), arg.to_string()));
+            match c {
+                '+' | '-' => plus = c == '+',
+                'o' | 'v' => match params.next() {
+                    Some(t) => change(&fold(t)),
+                    None => replies.push(to.need_more_params("MODE")),
+                },
+                'k' if plus => match params.next() {
+                    Some(k) if !k.trim().is_empty() && !k.contains([' ', ',']) && k.len() <= 23 => {
+                        change(k)
+                    }
+                    Some(_) => replies.push(
+                        to.num(ERR_INVALIDKEY)
+                            .param(&self.name)
+                            .trailing("Key is not well-formed"),
+                    ),
+                    None => replies.push(to.need_more_params("MODE")),
+                },
+                'k' | 'l' if !plus => change(""),
+                'l' => match params.next().and_then(|l| l.parse::<u32>().ok()) {
+                    Some(n) if n > 0 => change(&n.to_string()),
+                    _ => replies.push(to.need_more_params("MODE")),
+                },
+                'b' => match params.next() {
+                    Some(_) if plus && self.bans.len() >= MAX_BANS => replies.push(
+                        to.num(ERR_BANLISTFULL)
+                            .param(&self.name)
+                            .trailing("Channel ban list is full"),
+                    ),
+                    Some(m) => change(&ban_mask(&String::from_utf8_lossy(echo_word(m.as_bytes())))),
+                    None => replies.extend(self.ban_list(to)),
+                },
+                't' | 'n' | 's' | 'm' | 'i' => change(""),
+                _ => replies.push(to.about(
+                    ERR_UNKNOWNMODE,
+                    c.to_string(),
+                    "is unknown mode char to me",
+                )),
+            }
+        }
+        Ok((changes, replies))
+    }
+}

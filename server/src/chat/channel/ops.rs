@@ -25,6 +25,13 @@ impl Channel {
             return Effects::reply(refusal);
         }
         let op = self.members.is_empty();
+        self.admit(to, req, info, op)
+    }
+
+    /// The JOIN of `req` once it may join (`op`: as operator): its JOIN
+    /// line for every member, topic and names for it.
+    pub fn admit(&mut self, to: &To, req: &Req, info: MemberInfo, op: bool) -> Effects {
+        let me = req.from;
         let realname = info.realname.clone();
         self.add(me, info, op);
         let join = LineBuilder::new(Some(req.prefix.as_bytes()), "JOIN").param(&self.name);
@@ -204,10 +211,8 @@ impl Channel {
     pub fn who(&self, to: &To, req: &Req) -> Effects {
         let member = self.is_member(req.from);
         let multi = req.caps.has(Cap::MultiPrefix);
-        let mut v: Vec<_> = self.members.iter().collect();
-        v.sort_by_key(|(r, _)| **r);
         let mut lines = Vec::new();
-        for (_, mb) in v {
+        for mb in self.listed() {
             if member || (!mb.info.invisible && !self.secret) {
                 let away = if mb.info.away { "G" } else { "H" };
                 let flags = format!("{away}{}", mb.prefix(multi));

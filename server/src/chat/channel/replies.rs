@@ -63,7 +63,7 @@ pub fn list_line(to: &To, ch: &Channel) -> Bytes {
         .unwrap_or_default();
     to.num(RPL_LIST)
         .param(&ch.name)
-        .param(ch.members.len().to_string())
+        .param(ch.len().to_string())
         .trailing(topic)
 }
 

@@ -5,6 +5,7 @@ use crate::chat::bridge::{with_crlf, ClusterMsg, ClusterReq};
 use crate::chat::casemap::fold;
 use crate::chat::msg::{HomeMsg, Msg};
 use crate::chat::registry::no_such_nick;
+use crate::chat::tags::Meta;
 use crate::cluster::Kind;
 
 impl Shard {
@@ -35,6 +36,14 @@ impl Shard {
                 mail.post(from.core, Msg::Home(msg));
             }
             ClusterMsg::Sent { req } => mail.answer(&req, Vec::new(), None),
+            ClusterMsg::Invited { req, target, chan } => {
+                let to = crate::chat::numerics::To {
+                    server,
+                    nick: &req.nick,
+                };
+                let line = to.num(crate::chat::numerics::RPL_INVITING);
+                mail.answer(&req, vec![line.param(&target).param(&chan).finish()], None);
+            }
             ClusterMsg::DirectFailed { target, req, op } => {
                 no_such_nick(mail, server, &target, req, op)
             }
@@ -50,19 +59,29 @@ impl Shard {
                 Kind::Direct => {
                     let nick = String::from_utf8_lossy(&env.subject);
                     if let Some(to) = self.registry.holder(&nick) {
-                        let msg = HomeMsg::Reply {
+                        let (meta, line) = Meta::from_wire(&env.line);
+                        let msg = HomeMsg::Afar {
                             id: to.id,
-                            lines: vec![with_crlf(&env.line)],
-                            frag: None,
-                            done: false,
+                            tags_only: is_tagmsg(&line),
+                            line: with_crlf(&line),
+                            meta,
                         };
                         mail.post(to.core, Msg::Home(msg));
                     }
                 }
                 Kind::Msg => self.channels.relay(&env, own, dedup, mail),
-                _ => {}
+                _ => self.channels.on_event(&env, own, dedup, mail, server),
             },
             ClusterMsg::Link(why) => self.on_link(why),
+            ClusterMsg::Users(m) => self.on_users(m),
+            ClusterMsg::NickLost(nick) => self.on_nick_lost(nick),
+            ClusterMsg::Chan(done) => {
+                let (call, answer) = *done;
+                self.channels.on_chan_answer(call, answer, mail, server)
+            }
+            ClusterMsg::Listed(call, entries) => {
+                self.channels.on_listed(call, entries, mail, server)
+            }
         }
     }
 
@@ -72,10 +91,13 @@ impl Shard {
         let text = match &why {
             Some(why) => {
                 tracing::warn!("cluster: Redis lost ({why}); reconnecting");
+                let server = &self.cfg.name;
+                self.channels.link_lost(&mut self.mail, server);
                 LINK_LOST
             }
             None => {
                 tracing::info!("cluster: connected to Redis again");
+                self.channels.resync(&mut self.mail);
                 LINK_BACK
             }
         };
@@ -84,6 +106,11 @@ impl Shard {
                 .reply(&mut self.mail, id, |to| to.text("NOTICE", text));
         }
     }
+}
+
+/// Whether `line` (`:prefix TAGMSG target`) is a TAGMSG.
+fn is_tagmsg(line: &[u8]) -> bool {
+    line.split(|&b| b == b' ').nth(1) == Some(b"TAGMSG")
 }
 
 /// What every local client is told when Redis goes away and comes back.

@@ -5,6 +5,7 @@ mod channels;
 mod faults;
 mod nicks;
 mod redis;
+mod users;
 
 use std::future::Future;
 use std::net::SocketAddr;
