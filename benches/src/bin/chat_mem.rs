@@ -2,17 +2,19 @@
 //! ngIRCd. Each server, pinned to one CPU, gets N clients registered in batches (10 at a time
 //! for ngIRCd, whose listen backlog is 10; see `IrcKind::connect_batch`), left idle; its RSS
 //! growth over N is the figure. Afterwards every tenth client must still answer a PING.
+//! With `--rounds R` the servers take turns R times and the table shows medians, with the
+//! spread of bytes per client.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
 use uringo_benches::irc::{register_many, IrcKind, IrcServer};
 use uringo_benches::procfs;
 use uringo_benches::server::default_bin_dir;
-use uringo_benches::stats::{thousands, Table};
+use uringo_benches::stats::{median, thousands, Table};
 
 #[derive(Debug, Parser)]
 #[command(about = "Server RSS per idle registered IRC client: uringo, InspIRCd, ngIRCd")]
@@ -24,6 +26,9 @@ struct Cli {
     clients: usize,
     #[arg(long, default_value_t = 1)]
     server_cpu: usize,
+    /// Rounds; each round starts every server afresh, in turn.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
     /// Directory of uringo-server [default: this program's].
     #[arg(long)]
     bin_dir: Option<PathBuf>,
@@ -61,38 +66,77 @@ fn still_answering(clients: &[TcpStream]) -> usize {
         .count()
 }
 
+/// One server's figures in one round.
+struct Sample {
+    before_kib: u64,
+    after_kib: u64,
+    answering: usize,
+}
+
+impl Sample {
+    fn bytes_per_client(&self, clients: usize) -> f64 {
+        self.after_kib.saturating_sub(self.before_kib) as f64 * 1024.0 / clients as f64
+    }
+}
+
+fn measure(cli: &Cli, kind: IrcKind, bin_dir: &Path, out: &Path) -> io::Result<Sample> {
+    let server = IrcServer::start(kind, bin_dir, cli.server_cpu, out)?;
+    let before_kib = procfs::rss_kib(server.pid())?;
+    let clients = register_many(server.addr, "idle", cli.clients, kind.connect_batch())?;
+    std::thread::sleep(Duration::from_millis(500)); // the last registrations settle
+    let after_kib = procfs::rss_kib(server.pid())?;
+    let answering = still_answering(&clients);
+    eprintln!("{}: {before_kib} -> {after_kib} KiB", kind.name());
+    Ok(Sample {
+        before_kib,
+        after_kib,
+        answering,
+    })
+}
+
 fn run(cli: Cli) -> io::Result<()> {
     let bin_dir = cli.bin_dir.clone().unwrap_or_else(default_bin_dir);
     let out = cli.out.clone().unwrap_or_else(|| bin_dir.join("chat-mem"));
+    let mut samples: Vec<Vec<Sample>> = cli.servers.iter().map(|_| Vec::new()).collect();
+    for _ in 0..cli.rounds.max(1) {
+        for (i, &kind) in cli.servers.iter().enumerate() {
+            samples[i].push(measure(&cli, kind, &bin_dir, &out)?);
+        }
+    }
     let mut t = Table::new([
         "server",
         "idle clients",
         "RSS before KiB",
         "RSS after KiB",
         "bytes/client",
+        "spread",
         "answering PING (1 in 10)",
     ]);
-    for &kind in &cli.servers {
-        let server = IrcServer::start(kind, &bin_dir, cli.server_cpu, &out)?;
-        let before = procfs::rss_kib(server.pid())?;
-        let clients = register_many(server.addr, "idle", cli.clients, kind.connect_batch())?;
-        std::thread::sleep(Duration::from_millis(500)); // the last registrations settle
-        let after = procfs::rss_kib(server.pid())?;
-        let answering = still_answering(&clients);
-        eprintln!("{}: {before} -> {after} KiB", kind.name());
+    let med = |v: Vec<f64>| median(&v).unwrap_or(0.0);
+    for (kind, runs) in cli.servers.iter().zip(&samples) {
+        let per_client: Vec<f64> = runs
+            .iter()
+            .map(|s| s.bytes_per_client(cli.clients))
+            .collect();
+        let (lo, hi) = per_client
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(lo, hi), &b| (lo.min(b), hi.max(b)));
+        let answering = runs.iter().map(|s| s.answering).min().unwrap_or(0);
         t.row([
             kind.name().to_string(),
             thousands(cli.clients as f64),
-            before.to_string(),
-            after.to_string(),
             format!(
                 "{:.0}",
-                after.saturating_sub(before) as f64 * 1024.0 / cli.clients as f64
+                med(runs.iter().map(|s| s.before_kib as f64).collect())
             ),
+            format!(
+                "{:.0}",
+                med(runs.iter().map(|s| s.after_kib as f64).collect())
+            ),
+            format!("{:.0}", med(per_client)),
+            format!("{lo:.0}-{hi:.0}"),
             format!("{answering}/{}", cli.clients.div_ceil(10)),
         ]);
-        drop(clients);
-        drop(server);
     }
     let command: Vec<String> = std::env::args().collect();
     println!("`{}`\n\n{}", command.join(" "), t.render());

@@ -109,9 +109,19 @@ pub(crate) struct Conn {
 
 #[derive(Default)]
 struct RecvState {
-    multi: Option<Multi<RecvMulti>>,
-    single: Option<Op<Recv<Vec<u8>>>>,
+    armed: Armed,
     eof: bool,
+}
+
+/// The receive op of a stream: the multishot recv into the core's pool, or
+/// (where the driver has no pool for it) one single-shot recv at a time.
+/// One or the other, so a connection pays for the larger only.
+#[derive(Default)]
+enum Armed {
+    #[default]
+    Idle,
+    Multi(Multi<RecvMulti>),
+    Single(Op<Recv<Vec<u8>>>),
 }
 
 impl Conn {
@@ -211,40 +221,34 @@ impl Conn {
         if state.eof {
             return Poll::Ready(Ok(None));
         }
-        let (pool, buf_size) = crate::current::driver(|d| (d.recv_pool(), d.recv_buf_size()));
-        let Some(pool) = pool else {
-            return self.poll_recv_single(&mut state, buf_size, cx);
+        if matches!(state.armed, Armed::Idle) {
+            let (pool, buf_size) = crate::current::driver(|d| (d.recv_pool(), d.recv_buf_size()));
+            state.armed = match pool {
+                Some(pool) => Armed::Multi(Multi::new(RecvMulti::new(self.fd.clone(), pool))),
+                None => {
+                    let buf = Vec::with_capacity(buf_size);
+                    Armed::Single(Op::submit(Recv::new(self.fd.clone(), buf)))
+                }
+            };
+        }
+        let item = match &mut state.armed {
+            Armed::Multi(multi) => std::task::ready!(multi.poll_next(cx)),
+            Armed::Single(op) => {
+                let (result, buf) = std::task::ready!(Pin::new(op).poll(cx));
+                state.armed = Armed::Idle;
+                match result {
+                    Ok(0) => Ok(None),
+                    Ok(_) => Ok(Some(RecvBuf::from_vec(buf))),
+                    Err(e) => Err(e),
+                }
+            }
+            Armed::Idle => unreachable!("armed above"),
         };
-        let multi = state
-            .multi
-            .get_or_insert_with(|| Multi::new(RecvMulti::new(self.fd.clone(), pool)));
-        let item = std::task::ready!(multi.poll_next(cx));
         if matches!(item, Ok(None)) {
             state.eof = true;
-            state.multi = None;
+            state.armed = Armed::Idle;
         }
         Poll::Ready(item)
-    }
-
-    fn poll_recv_single(
-        &self,
-        state: &mut RecvState,
-        buf_size: usize,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<Option<RecvBuf>>> {
-        let op = state.single.get_or_insert_with(|| {
-            Op::submit(Recv::new(self.fd.clone(), Vec::with_capacity(buf_size)))
-        });
-        let (result, buf) = std::task::ready!(Pin::new(op).poll(cx));
-        state.single = None;
-        Poll::Ready(match result {
-            Ok(0) => {
-                state.eof = true;
-                Ok(None)
-            }
-            Ok(_) => Ok(Some(RecvBuf::from_vec(buf))),
-            Err(e) => Err(e),
-        })
     }
 
     pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {

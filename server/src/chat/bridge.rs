@@ -17,6 +17,8 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use uringo::chan::{Receiver, Sender};
@@ -26,7 +28,7 @@ use super::bridge_users::{UserMsg, UserReq};
 use super::casemap::fold;
 use super::msg::{ClientRef, Msg, NickOp, Req};
 use super::node::Node;
-use crate::cluster::{Cluster, Envelope, Event, Kind};
+use crate::cluster::{Cluster, ClusterCounters, Envelope, Event, Kind};
 
 /// What a shard asks of the cluster.
 #[derive(Debug)]
@@ -117,19 +119,58 @@ pub enum ClusterMsg {
 /// Most requests queued for the bridge before the shard's are dropped.
 const QUEUE: usize = 65_536;
 
+/// Events the bridge hands the shard in one poll before it lets the
+/// core's other tasks run (a burst from Redis would otherwise hold the core
+/// past the stall watchdog: each one may fan out to many clients).
+const BATCH: usize = 32;
+
 /// Starts the bridge of this core; returns where the node sends requests.
-pub fn start(node: Rc<Node>, cluster: Cluster, events: Receiver<Event>) -> Sender<ClusterReq> {
+pub fn start(node: Rc<Node>, cluster: Cluster, events: Receiver<Event>) -> BridgeTx {
     let (tx, rx) = uringo::chan(QUEUE);
+    let bridge = BridgeTx::new(tx, cluster.counters());
     let cluster = Rc::new(cluster);
     uringo::spawn(perform(node.clone(), cluster.clone(), rx));
     uringo::spawn(receive(node, cluster, events));
-    tx
+    bridge
+}
+
+/// The shard's end of the bridge's bounded queue.
+#[derive(Clone)]
+pub struct BridgeTx {
+    tx: Sender<ClusterReq>,
+    counters: Arc<ClusterCounters>,
+}
+
+impl BridgeTx {
+    pub fn new(tx: Sender<ClusterReq>, counters: Arc<ClusterCounters>) -> BridgeTx {
+        BridgeTx { tx, counters }
+    }
+
+    /// Queues `req`; `false` if the queue is full: then what the refusal
+    /// answers (`refuse`) goes to `refused`, and a dropped channel line is
+    /// counted.
+    pub fn offer(&self, req: ClusterReq, refused: &mut Vec<ClusterMsg>) -> bool {
+        let Err(e) = self.tx.try_send(req) else {
+            return true;
+        };
+        let req = e.into_inner();
+        if matches!(req, ClusterReq::Publish { .. }) {
+            self.counters.dropped.fetch_add(1, Relaxed);
+        }
+        refused.extend(refuse(req));
+        false
+    }
 }
 
 async fn perform(node: Rc<Node>, cluster: Rc<Cluster>, rx: Receiver<ClusterReq>) {
+    let mut n = 0;
     while let Some(req) = rx.recv().await {
         if let Some(back) = call(&cluster, req).await {
             node.with(|s| s.on_cluster(back));
+        }
+        n += 1;
+        if n % BATCH == 0 {
+            uringo::yield_now().await;
         }
     }
 }
@@ -198,9 +239,9 @@ async fn call(cluster: &Cluster, req: ClusterReq) -> Option<ClusterMsg> {
 }
 
 /// The answer to a request the bridge had no room for: a claim is refused
-/// (433), a direct message fails (401), a JOIN runs without the topic; a
-/// line or a release is dropped.
-pub fn refuse(req: ClusterReq) -> Option<ClusterMsg> {
+/// (433), a direct message fails (401), a JOIN is refused (437, marked by an
+/// empty `chan`); a line or a release is dropped.
+fn refuse(req: ClusterReq) -> Option<ClusterMsg> {
     match req {
         ClusterReq::Claim { nick, from } => Some(ClusterMsg::Claimed {
             nick,
@@ -238,7 +279,12 @@ pub fn with_crlf(line: &[u8]) -> Bytes {
 
 async fn receive(node: Rc<Node>, cluster: Rc<Cluster>, events: Receiver<Event>) {
     let node_name = node_of(cluster.owner()).to_vec();
+    let mut n = 0;
     while let Some(event) = events.recv().await {
+        n += 1;
+        if n % BATCH == 0 {
+            uringo::yield_now().await;
+        }
         let back = match event {
             Event::Up => ClusterMsg::Link(None),
             Event::Down(why) => ClusterMsg::Link(Some(why)),

@@ -17,6 +17,7 @@ pub fn join(s: &mut Session, m: &Message) {
     let Some(list) = m.params.first().filter(|p| !p.is_empty()) else {
         return s.reply(|to| to.need_more_params("JOIN"));
     };
+    let clustered = s.mail().is_clustered();
     let Some(c) = s.client() else {
         return;
     };
@@ -35,7 +36,9 @@ pub fn join(s: &mut Session, m: &Message) {
         return s.reply(|to| to.no_such_channel(list));
     }
     let chan = String::from_utf8_lossy(list).into_owned();
-    if c.channels.contains_key(&casemap::fold(&chan)) {
+    // Clustered, a PART may be answered before its line is back here: the
+    // channel's core knows whether this JOIN is one again.
+    if c.channels.contains_key(&casemap::fold(&chan)) && !clustered {
         return;
     }
     if c.channels.len() >= CHANLIMIT {

@@ -24,9 +24,10 @@ use super::bridge_chan::{ChanAnswer, ChanCall, ChanWhat, ListCall};
 use super::casemap::fold;
 use super::channel::{Channel, Effects};
 use super::channels::{deliver, missing, run, Channels};
+use super::cluster_pending::{Ahead, InFlight};
 use super::counters::Counters;
 use super::mail::Mail;
-use super::msg::{ChanOp, ClientRef, MemberInfo, Req};
+use super::msg::{ChanOp, ClientRef, MemberInfo, Msg, Req};
 use super::numerics::*;
 use super::parse::LineBuilder;
 use crate::cluster::{ChannelState, Envelope, Kind, ListEntry};
@@ -39,6 +40,8 @@ enum Routed {
     Redis(ChanWhat),
     /// On the view here (a query, or a member that is not one).
     Here(ChanOp),
+    /// A PART, QUIT or NICK of a member whose leaving is on its way.
+    Left(ChanOp),
 }
 
 /// What a clustered core tracks beside its views.
@@ -49,6 +52,8 @@ pub struct ClusterView {
     /// Channels whose first local JOIN is in flight: their topic's events
     /// until the snapshot comes (with `own` and the dedup id).
     syncing: HashMap<String, Vec<(Envelope, bool, Option<u64>)>>,
+    /// Local members' PART, QUIT and NICK not yet in the view.
+    in_flight: InFlight,
 }
 
 impl Channels {
@@ -96,8 +101,17 @@ impl Channels {
             op => match self.change_call(key, &name, &req, op) {
                 Routed::Redis(what) => what,
                 Routed::Here(op) => return Some((req, op)),
+                Routed::Left(ChanOp::Part { .. }) => {
+                    let to = To {
+                        server,
+                        nick: &req.nick,
+                    };
+                    return answered(mail, &req, vec![to.not_on_channel(&name)]);
+                }
+                Routed::Left(_) => return None,
             },
         };
+        self.track(key, req.from, &what);
         let chan = key.to_string();
         mail.send_cluster(ClusterReq::Chan(ChanCall { chan, req, what }));
         None
@@ -114,7 +128,10 @@ impl Channels {
         mail: &mut Mail,
     ) -> Option<ChanWhat> {
         let ch = self.map.get(key);
-        if ch.is_some_and(|c| c.is_member(req.from)) {
+        let left = matches!(self.cluster.in_flight.ahead(key, req.from), Ahead::Gone);
+        if left {
+            self.cluster.in_flight.rejoin(key, req.from);
+        } else if ch.is_some_and(|c| c.is_member(req.from)) {
             mail.answer(req, Vec::new(), None);
             return None;
         }
@@ -137,7 +154,19 @@ impl Channels {
     /// The Redis request for `op`, or `op` back to run on the view here.
     fn change_call(&self, key: &str, name: &str, req: &Req, op: ChanOp) -> Routed {
         let ch = self.map.get(key);
-        let member = ch.and_then(|c| c.local_member(req.from)).cloned();
+        let mut member = ch.and_then(|c| c.local_member(req.from)).cloned();
+        match (self.cluster.in_flight.ahead(key, req.from), &mut member) {
+            (Ahead::Gone, _)
+                if matches!(
+                    op,
+                    ChanOp::Part { .. } | ChanOp::Leave { .. } | ChanOp::NickChange { .. }
+                ) =>
+            {
+                return Routed::Left(op)
+            }
+            (Ahead::Named(nick), Some(m)) => m.nick = nick.to_string(),
+            _ => {}
+        }
         let by = |verb: &str| LineBuilder::new(Some(req.prefix.as_bytes()), verb).param(name);
         Routed::Redis(match (op, member) {
             (ChanOp::Part { reason }, Some(m)) => ChanWhat::Part {
@@ -192,6 +221,21 @@ impl Channels {
         mail: &mut Mail,
         server: &str,
     ) {
+        let tracked = matches!(
+            call.what,
+            ChanWhat::Part { .. } | ChanWhat::Quit { .. } | ChanWhat::Rename { .. }
+        );
+        let (key, from) = (call.chan.clone(), call.req.from);
+        if tracked {
+            self.cluster.in_flight.answered(&key, from);
+        }
+        self.answer_chan(call, answer, mail, server);
+        if tracked {
+            self.settle(&key);
+        }
+    }
+
+    fn answer_chan(&mut self, call: ChanCall, answer: ChanAnswer, mail: &mut Mail, server: &str) {
         let ChanCall {
             chan: key,
             req,
@@ -247,6 +291,26 @@ impl Channels {
                 }
             }
         }
+    }
+
+    /// Notes what Redis will have for the member once `what` is applied.
+    fn track(&mut self, key: &str, who: ClientRef, what: &ChanWhat) {
+        let after = match what {
+            ChanWhat::Part { .. } | ChanWhat::Quit { .. } => None,
+            ChanWhat::Rename { new_nick, .. } => Some(new_nick.clone()),
+            _ => return,
+        };
+        self.cluster.in_flight.sent(key, who, after);
+    }
+
+    /// Forgets the calls in flight on `key` the view has caught up with.
+    fn settle(&mut self, key: &str) {
+        let ch = self.map.get(key);
+        let viewed = |who| {
+            ch.and_then(|c| c.local_member(who))
+                .map(|m| m.nick.as_str())
+        };
+        self.cluster.in_flight.settle(key, viewed);
     }
 
     fn name_of(&self, key: &str) -> String {
@@ -467,6 +531,7 @@ impl Channels {
             Kind::Msg | Kind::Direct | Kind::Online | Kind::Offline => return,
         };
         deliver(key, &mut fx, mail);
+        self.settle(key);
         self.drop_unused(key, mail);
     }
 
@@ -505,6 +570,7 @@ impl Channels {
             None => false,
         };
         self.cluster.syncing.remove(key);
+        self.cluster.in_flight.forget(key);
         if had {
             Counters::add(&self.counters.channels, -1);
             crate::metrics::count(|m| m.set_channels(self.map.len()));
@@ -513,6 +579,22 @@ impl Channels {
             let chan = key.to_string();
             mail.send_cluster(ClusterReq::Unsubscribe { chan });
         }
+    }
+
+    /// A JOIN whose SUBSCRIBE the bridge's queue had no room for: refused
+    /// with 437 here and now. Retrying it from inside the shard would find
+    /// the queue as full (the bridge cannot run meanwhile): a livelock.
+    pub fn join_refused(&mut self, then: Msg, mail: &mut Mail, server: &str) {
+        let Msg::Chan { chan, req, .. } = then else {
+            return;
+        };
+        let to = To {
+            server,
+            nick: &req.nick,
+        };
+        let why = "Channel is temporarily unavailable (the server is overloaded)";
+        let line = to.about(ERR_UNAVAILRESOURCE, &chan, why);
+        mail.answer(&req, vec![line], None);
     }
 
     /// The link to Redis is lost: a JOIN whose own line may never come
@@ -571,6 +653,7 @@ impl Channels {
         };
         ch.reset(&st);
         ch.marker = None;
+        self.cluster.in_flight.forget(key);
         let ghosts: Vec<String> = mine
             .iter()
             .map(|n| String::from_utf8_lossy(n).into_owned())

@@ -2,6 +2,7 @@
 //! progress, the input it has not run yet, and its outbound queue.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::task::Waker;
 use std::time::Instant;
 
@@ -21,6 +22,19 @@ pub enum Finish {
     /// USERHOST (302), ISON (303): each target's fragment, in request
     /// order, joined into one line with this numeric.
     Joined(&'static str),
+}
+
+/// What a command collects while it waits for other cores or runs under a
+/// labeled-response label. Boxed on first use and dropped once empty
+/// again: most clients, most of the time, have none.
+#[derive(Default)]
+pub struct Collected {
+    pub finish: Option<Finish>,
+    /// USERHOST, ISON: the fragments answered so far.
+    pub frags: Vec<(u8, String)>,
+    /// labeled-response: the lines the labeled command produced so far
+    /// (sent together when it completes).
+    pub labeled: Vec<Bytes>,
 }
 
 pub struct Client {
@@ -47,18 +61,17 @@ pub struct Client {
     /// Last input, or last PING sent: the idle clock.
     pub last_input: Instant,
     pub closing_since: Option<Instant>,
-    pub channels: HashMap<String, ChanView>,
+    /// Hashed with fixed keys: the map is the client's own and holds at
+    /// most CHANLIMIT names, and RandomState would cost 16 bytes a client.
+    pub channels: HashMap<String, ChanView, BuildHasherDefault<DefaultHasher>>,
     /// Lines received and not yet run: a command runs only after the
     /// previous one's remote requests answered, so replies keep their order.
     pub inq: VecDeque<Bytes>,
     pub inq_bytes: usize,
     pub pending: u32,
-    pub finish: Option<Finish>,
-    pub frags: Vec<(u8, String)>,
-    /// labeled-response: the label of the command running, and the lines
-    /// it produced so far (sent together when it completes).
+    pub collected: Option<Box<Collected>>,
+    /// labeled-response: the label of the command running.
     pub label: Option<Bytes>,
-    pub labeled: Vec<Bytes>,
     pub out: VecDeque<Bytes>,
     pub out_bytes: usize,
     /// Set once the client is quitting: nothing more is read or queued,
@@ -89,19 +102,30 @@ impl Client {
             ping_outstanding: false,
             last_input: Instant::now(),
             closing_since: None,
-            channels: HashMap::new(),
+            channels: HashMap::default(),
             inq: VecDeque::new(),
             inq_bytes: 0,
             pending: 0,
-            finish: None,
-            frags: Vec::new(),
+            collected: None,
             label: None,
-            labeled: Vec::new(),
             out: VecDeque::new(),
             out_bytes: 0,
             closing: false,
             writer: None,
             reader: None,
+        }
+    }
+
+    pub fn collected(&mut self) -> &mut Collected {
+        self.collected.get_or_insert_with(Box::default)
+    }
+
+    /// Drops the collected state once nothing is left in it.
+    pub fn tidy_collected(&mut self) {
+        let empty =
+            |x: &Collected| x.finish.is_none() && x.frags.is_empty() && x.labeled.is_empty();
+        if self.collected.as_deref().is_some_and(empty) {
+            self.collected = None;
         }
     }
 
@@ -119,5 +143,16 @@ impl Client {
         if let Some(w) = self.reader.take() {
             w.wake();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Each idle client keeps one of these (boxed, in its home): rarely
+    /// used state belongs behind a pointer, not inline.
+    #[test]
+    fn client_record_stays_compact() {
+        let size = std::mem::size_of::<super::Client>();
+        assert!(size <= 456, "Client is {size} bytes");
     }
 }

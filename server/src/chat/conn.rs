@@ -1,11 +1,12 @@
-//! One client connection: a reader that splits lines, throttles and hands
-//! them to the shard, and a writer that drains the client's queue to the
-//! socket. Back-pressure both ways: the reader stops reading while the
+//! One client connection, one task: a reader that splits lines, throttles
+//! and hands them to the shard, and a writer that drains the client's queue
+//! to the socket. Back-pressure both ways: the reader stops reading while the
 //! client has too much unprocessed input; the shard drops the client when
 //! its queue passes sendq.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::net::{Shutdown, SocketAddr};
+use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::task::Poll;
 use std::time::Instant;
@@ -22,21 +23,57 @@ use crate::metrics::{count, ChatCore};
 /// Coalesce queued lines into one write up to this size.
 const WRITE_BATCH: usize = 64 * 1024;
 
-pub async fn serve(net: Rc<Node>, stream: TcpStream, peer: SocketAddr) {
+/// Sets the connection up and returns its task: the reader and the writer
+/// in one future, so an idle client costs one task, and the future keeps
+/// only what both need (not the stream's own value or the peer address).
+pub fn serve(net: Rc<Node>, stream: TcpStream, peer: SocketAddr) -> impl Future<Output = ()> {
     let _ = stream.set_nodelay(true);
     let stream = Rc::new(stream);
     let id = net.with(|s| s.connect(peer.ip().to_string()));
     count(ChatCore::client_connected);
     net.add_stream(id, stream.clone());
-    let writer = uringo::spawn(write_loop(net.clone(), stream.clone(), id));
-    let reason = read_loop(&net, &stream, id).await;
-    // Starts the quit if the client did not (EOF, error); the writer then
-    // flushes the ERROR line and shuts the socket down.
-    net.with(|s| s.close(id, &reason));
-    writer.await;
-    net.with(|s| s.remove(id));
-    net.remove_stream(id);
-    count(ChatCore::client_gone);
+    async move {
+        // Pinned where they are built: moving a future into another one
+        // would keep room for both copies in the task.
+        let reader = pin!(read_loop(&net, &stream, id));
+        let writer = pin!(write_loop(&net, &stream, id));
+        // Starts the quit if the client did not (EOF, error); the writer then
+        // flushes the ERROR line and shuts the socket down.
+        let close = |reason: String| net.with(|s| s.close(id, &reason));
+        reader_and_writer(reader, writer, close).await;
+        net.with(|s| s.remove(id));
+        net.remove_stream(id);
+        count(ChatCore::client_gone);
+    }
+}
+
+/// Polls `reader` and `writer` until both have ended; `on_read_end` gets
+/// the reader's reason as soon as it ends.
+fn reader_and_writer<'a>(
+    mut reader: Pin<&'a mut impl Future<Output = String>>,
+    mut writer: Pin<&'a mut impl Future<Output = ()>>,
+    on_read_end: impl FnOnce(String) + 'a,
+) -> impl Future<Output = ()> + 'a {
+    // `on_read_end` is there while the reader runs.
+    let mut on_read_end = Some(on_read_end);
+    let mut write_done = false;
+    poll_fn(move |cx| {
+        if on_read_end.is_some() {
+            if let Poll::Ready(reason) = reader.as_mut().poll(cx) {
+                if let Some(f) = on_read_end.take() {
+                    f(reason);
+                }
+            }
+        }
+        // Polled after the reader, so replies to what it just handed over
+        // go out in this same poll.
+        write_done = write_done || writer.as_mut().poll(cx).is_ready();
+        if write_done && on_read_end.is_none() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
 }
 
 /// Waits until the shard takes more input; false once the client is closing.
@@ -64,22 +101,23 @@ async fn read_loop(net: &Node, stream: &TcpStream, id: ClientId) -> String {
         if !input_wanted(net, id).await {
             return "Client closing".into();
         }
-        match stream.recv().await {
-            Ok(Some(buf)) => lines.push(&buf),
-            Ok(None) => return "Connection closed".into(),
-            Err(e) => return format!("Read error: {e}"),
-        }
-        while let Some(frame) = lines.next_frame() {
-            if let Some(wait) = throttle.take(Instant::now()) {
-                count(ChatCore::throttled);
-                uringo::time::sleep(wait).await;
+        // A frame is bound only between here and the loop's end, so the
+        // task keeps no room for one while it waits for input.
+        let Some(frame) = lines.next_frame() else {
+            match stream.recv().await {
+                Ok(Some(buf)) => lines.push(&buf),
+                Ok(None) => return "Connection closed".into(),
+                Err(e) => return format!("Read error: {e}"),
             }
-            count(ChatCore::line_in);
-            net.with(|s| s.input(id, frame));
-            if !input_wanted(net, id).await {
-                return "Client closing".into();
-            }
+            continue;
+        };
+        if let Some(wait) = throttle.take(Instant::now()) {
+            count(ChatCore::throttled);
+            // Boxed: a flooder's wait, for which other tasks keep no room.
+            Box::pin(uringo::time::sleep(wait)).await;
         }
+        count(ChatCore::line_in);
+        net.with(|s| s.input(id, frame));
     }
 }
 
@@ -98,44 +136,80 @@ async fn output(net: &Node, id: ClientId) -> (Vec<Bytes>, bool) {
     .await
 }
 
-async fn write_loop(net: Rc<Node>, stream: Rc<TcpStream>, id: ClientId) {
-    'outer: loop {
-        let (lines, closing) = output(&net, id).await;
-        let mut i = 0;
-        while i < lines.len() {
-            // A lone line goes out as the shared Bytes itself; several are
-            // copied into one buffer so one send carries them all.
-            if i + 1 == lines.len() || lines[i].len() >= WRITE_BATCH {
-                let (r, _) = stream.write_all(lines[i].clone()).await;
-                if r.is_err() {
-                    break 'outer;
-                }
-                i += 1;
-                continue;
-            }
-            // Sized per batch and freed after it: an idle client holds no buffer.
-            let n = lines[i..]
-                .iter()
-                .scan(0, |total, l| {
-                    *total += l.len();
-                    (*total <= WRITE_BATCH).then_some(l.len())
-                })
-                .count();
-            let mut batch = Vec::with_capacity(lines[i..i + n].iter().map(|l| l.len()).sum());
-            for l in &lines[i..i + n] {
-                batch.extend_from_slice(l);
-            }
-            i += n;
-            let (r, _) = stream.write_all(batch).await;
-            if r.is_err() {
-                break 'outer;
-            }
-        }
-        if closing {
+async fn write_loop(net: &Node, stream: &TcpStream, id: ClientId) {
+    loop {
+        let (lines, closing) = output(net, id).await;
+        // Boxed: a send in flight is the largest state of this future, and
+        // the task of an idle client keeps no room for it.
+        if Box::pin(write_lines(stream, &lines)).await.is_err() || closing {
             break;
         }
     }
     // Wakes the reader (EOF) if it is still waiting on the socket.
     let _ = stream.shutdown(Shutdown::Both);
     net.with(|s| s.close(id, "Write error"));
+}
+
+async fn write_lines(stream: &TcpStream, lines: &[Bytes]) -> std::io::Result<()> {
+    let mut i = 0;
+    while i < lines.len() {
+        // A lone line goes out as the shared Bytes itself; several are
+        // copied into one buffer so one send carries them all.
+        if i + 1 == lines.len() || lines[i].len() >= WRITE_BATCH {
+            stream.write_all(lines[i].clone()).await.0?;
+            i += 1;
+            continue;
+        }
+        // Sized per batch and freed after it: an idle client holds no buffer.
+        let n = lines[i..]
+            .iter()
+            .scan(0, |total, l| {
+                *total += l.len();
+                (*total <= WRITE_BATCH).then_some(l.len())
+            })
+            .count();
+        let mut batch = Vec::with_capacity(lines[i..i + n].iter().map(|l| l.len()).sum());
+        for l in &lines[i..i + n] {
+            batch.extend_from_slice(l);
+        }
+        i += n;
+        stream.write_all(batch).await.0?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::cli::ChatArgs;
+    use crate::chat::config::Config;
+    use crate::chat::mailbox::{inboxes, Outbox};
+    use crate::chat::shard::Shard;
+    use clap::Parser;
+    use std::sync::Arc;
+    use uringo::net::TcpListener;
+
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        chat: ChatArgs,
+    }
+
+    /// An idle client's connection is this one future in one task: every
+    /// byte of it is paid per client (chat-mem, README "Memory").
+    #[test]
+    fn connection_future_stays_small() {
+        let rt = uringo::Builder::new().cores(1).build().expect("runtime");
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let _client = TcpStream::connect(addr).await.expect("connect");
+            let (stream, peer) = listener.accept().await.expect("accept");
+            let shard = Shard::new(0, Arc::new(Config::new("irc.test", 1)), Default::default());
+            let outbox = Outbox::start(inboxes(1).0);
+            let net = Rc::new(Node::new(shard, Args::parse_from(["t"]).chat, outbox, 1));
+            let size = std::mem::size_of_val(&serve(net, stream, peer));
+            assert!(size <= 400, "the connection future is {size} bytes");
+        });
+    }
 }

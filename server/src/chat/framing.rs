@@ -45,6 +45,12 @@ impl LineReader {
         self.buf.len()
     }
 
+    /// Bytes of buffer held, used or not.
+    #[cfg(test)]
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     pub fn next_frame(&mut self) -> Option<Frame> {
         loop {
             let found = self.buf[self.scanned..]
@@ -59,6 +65,11 @@ impl LineReader {
                     self.discarding = true;
                     self.buf.clear();
                     self.scanned = 0;
+                }
+                if self.buf.is_empty() {
+                    // Lets go of the receive buffer the lines were split
+                    // from: an idle client holds no input buffer.
+                    self.buf = BytesMut::new();
                 }
                 return None;
             };
@@ -110,6 +121,17 @@ mod tests {
             frames(&mut r),
             vec![Frame::Line(Bytes::from_static(b"PART #x"))]
         );
+    }
+
+    #[test]
+    fn no_buffer_is_held_between_lines() {
+        let mut r = LineReader::new();
+        r.push(b"NICK a\r\nUSER b 0 * :c\r\nPI");
+        assert_eq!(frames(&mut r).len(), 2);
+        assert!(r.capacity() > 0, "the partial line is kept");
+        r.push(b"NG x\r\n");
+        assert_eq!(frames(&mut r).len(), 1);
+        assert_eq!(r.capacity(), 0);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! what they need from other cores leaves through `Mail`, and answers come
 //! back as `HomeMsg`s.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,9 @@ pub struct Home {
     core: usize,
     cfg: Arc<Config>,
     counters: Arc<Counters>,
-    clients: HashMap<ClientId, Client>,
+    /// Boxed: the table keeps slack slots (up to half of them empty after
+    /// it grows), and an empty slot then costs a pointer, not a client.
+    clients: HashMap<ClientId, Box<Client>>,
     next_id: ClientId,
     mirror: Mirror,
     next_event: u64,
@@ -81,17 +83,18 @@ impl Home {
     pub fn connect(&mut self, host: String) -> ClientId {
         let id = self.next_id;
         self.next_id += 1;
-        self.clients.insert(id, Client::new(host, now_secs()));
+        self.clients
+            .insert(id, Box::new(Client::new(host, now_secs())));
         Counters::add(&self.counters.unknown, 1);
         id
     }
 
     pub fn client(&self, id: ClientId) -> Option<&Client> {
-        self.clients.get(&id)
+        self.clients.get(&id).map(|c| &**c)
     }
 
     pub fn client_mut(&mut self, id: ClientId) -> Option<&mut Client> {
-        self.clients.get_mut(&id)
+        self.clients.get_mut(&id).map(|c| &mut **c)
     }
 
     /// Local client ids in a stable order.
@@ -126,6 +129,8 @@ impl Home {
             return None;
         }
         let Some(line) = c.inq.pop_front() else {
+            // Drained: an idle client keeps no queue capacity.
+            c.inq = VecDeque::new();
             c.wake_reader();
             return None;
         };
@@ -167,13 +172,15 @@ impl Home {
         if c.out_bytes + line.len() > limit {
             c.out.clear();
             c.out_bytes = 0;
-            c.labeled.clear();
+            if let Some(x) = &mut c.collected {
+                x.labeled.clear();
+            }
             count(ChatCore::sendq_disconnect);
             return self.quit(mail, id, "Max SendQ exceeded", "Max SendQ exceeded");
         }
         c.out_bytes += line.len();
         if c.label.is_some() {
-            c.labeled.push(line);
+            c.collected().labeled.push(line);
             return;
         }
         c.out.push_back(line);
@@ -200,7 +207,9 @@ impl Home {
         let Some(label) = c.label.take() else {
             return;
         };
-        let lines = std::mem::take(&mut c.labeled);
+        let lines =
+            (c.collected.as_mut()).map_or_else(Vec::new, |x| std::mem::take(&mut x.labeled));
+        c.tidy_collected();
         for l in super::tags::labeled(&server, &label, lines, self.next_event) {
             c.out.push_back(l);
         }
@@ -227,7 +236,8 @@ impl Home {
         match self.clients.get_mut(&id) {
             Some(c) => {
                 c.out_bytes = 0;
-                (c.out.drain(..).collect(), c.closing)
+                // Taken whole (no copy) so an idle client keeps no capacity.
+                (Vec::from(std::mem::take(&mut c.out)), c.closing)
             }
             None => (Vec::new(), true),
         }
@@ -290,7 +300,7 @@ impl Home {
             return false;
         };
         if let Some(f) = frag {
-            c.frags.push(f);
+            c.collected().frags.push(f);
         }
         if !done {
             return false;
@@ -299,14 +309,19 @@ impl Home {
         if c.pending > 0 {
             return false;
         }
-        match c.finish.take() {
+        // The command is done: what it collected goes with it.
+        let (finish, mut frags) = match c.collected.as_mut() {
+            Some(x) => (x.finish.take(), std::mem::take(&mut x.frags)),
+            None => (None, Vec::new()),
+        };
+        c.tidy_collected();
+        match finish {
             Some(Finish::Lines(lines)) => {
                 for l in lines {
                     self.send(mail, id, l);
                 }
             }
             Some(Finish::Joined(code)) => {
-                let mut frags = std::mem::take(&mut c.frags);
                 frags.sort_unstable();
                 let frags: Vec<String> = frags.into_iter().map(|(_, f)| f).collect();
                 let frags = frags.join(" ");
@@ -569,5 +584,29 @@ pub fn was(c: &Client, nick: &str) -> Was {
         user,
         host: c.host.clone(),
         realname,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// After a burst both ways (registration, say), an idle client keeps no
+    /// queue capacity: its queues cost nothing until the next line.
+    #[test]
+    fn drained_queues_keep_no_capacity() {
+        let cfg = Arc::new(Config::new("irc.test", 1));
+        let mut home = Home::new(0, cfg, Arc::default());
+        let mut mail = Mail::new(0, 1);
+        let id = home.connect("127.0.0.1".into());
+        for i in 0..20 {
+            home.input(id, Frame::Line(Bytes::from(format!("PING {i}"))));
+            home.send(&mut mail, id, Bytes::from(format!("PONG {i}\r\n")));
+        }
+        while home.next_line(id).is_some() {}
+        let (lines, closing) = home.take_output(id);
+        assert_eq!((lines.len(), closing), (20, false));
+        let c = home.client(id).expect("client");
+        assert_eq!((c.inq.capacity(), c.out.capacity()), (0, 0));
     }
 }

@@ -31,6 +31,7 @@ pub mod cli;
 mod client;
 mod clock;
 mod cluster_lines;
+mod cluster_pending;
 mod commands;
 mod config;
 mod conn;
@@ -56,6 +57,8 @@ mod tags;
 mod throttle;
 mod welcome;
 
+#[cfg(test)]
+mod node_tests;
 #[cfg(test)]
 mod sim;
 #[cfg(test)]

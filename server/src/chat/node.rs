@@ -15,7 +15,7 @@ use std::task::{Poll, Waker};
 use uringo::chan::{Receiver, Sender};
 use uringo::net::TcpStream;
 
-use super::bridge::ClusterReq;
+use super::bridge::{BridgeTx, ClusterReq};
 use super::cli::ChatArgs;
 use super::mailbox::{Batch, Outbox};
 use super::msg::{ClientId, Msg};
@@ -33,7 +33,7 @@ pub struct Node {
     /// Closed once the server stops.
     stop: (Sender<()>, Receiver<()>),
     /// Clustered: where the shard's cluster requests go.
-    bridge: RefCell<Option<Sender<ClusterReq>>>,
+    bridge: RefCell<Option<BridgeTx>>,
 }
 
 impl Node {
@@ -51,7 +51,7 @@ impl Node {
     }
 
     /// Clustered: the shard's cluster requests go to `bridge` from now on.
-    pub fn set_bridge(&self, bridge: Sender<ClusterReq>) {
+    pub fn set_bridge(&self, bridge: BridgeTx) {
         *self.bridge.borrow_mut() = Some(bridge);
     }
 
@@ -88,16 +88,13 @@ impl Node {
             return;
         };
         let mut refused = Vec::new();
-        for req in reqs {
-            if let Err(e) = bridge.try_send(req) {
-                refused.extend(super::bridge::refuse(e.into_inner()));
-            }
-        }
-        if !refused.is_empty() {
-            tracing::warn!(
-                "cluster: bridge queue full; {} requests refused",
-                refused.len()
-            );
+        let full = reqs
+            .into_iter()
+            .map(|req| !bridge.offer(req, &mut refused))
+            .filter(|&full| full)
+            .count();
+        if full > 0 {
+            tracing::warn!("cluster: bridge queue full; {full} requests refused");
             self.with(|s| refused.into_iter().for_each(|m| s.on_cluster(m)));
         }
     }

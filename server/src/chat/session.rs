@@ -98,7 +98,7 @@ impl<'a> Session<'a> {
 
     pub fn set_finish(&mut self, f: Finish) {
         if let Some(c) = self.client_mut() {
-            c.finish = Some(f);
+            c.collected().finish = Some(f);
         }
     }
 
@@ -113,9 +113,10 @@ impl<'a> Session<'a> {
             return self.send(line);
         }
         if let Some(c) = self.client_mut() {
-            match &mut c.finish {
+            let collected = c.collected();
+            match &mut collected.finish {
                 Some(Finish::Lines(v)) => v.push(line),
-                _ => c.finish = Some(Finish::Lines(vec![line])),
+                _ => collected.finish = Some(Finish::Lines(vec![line])),
             }
         }
     }

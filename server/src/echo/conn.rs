@@ -17,8 +17,9 @@ pub async fn serve(
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!("set_nodelay: {e}");
     }
+    let mut watch = shutdown.watch();
     loop {
-        let buf = match shutdown.unless_triggered(stream.recv()).await {
+        let buf = match watch.unless_triggered(stream.recv()).await {
             None => break,
             Some(Ok(Some(buf))) => buf,
             Some(Ok(None)) => break, // peer finished sending (FIN); everything received is echoed
@@ -39,6 +40,7 @@ pub async fn serve(
             break; // that was the echo in flight; a client that never pauses must not stall exit
         }
     }
+    drop(watch);
     if let Err(e) = stream.close().await {
         tracing::debug!("close: {e}");
     }

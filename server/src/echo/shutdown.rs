@@ -35,15 +35,26 @@ impl Waiters {
 struct Registration<'a> {
     waiters: &'a Waiters,
     key: Option<usize>,
+    /// What the slot holds, kept here too: a re-poll with the same waker (the usual case)
+    /// stays in the future's own memory and never touches the shared slab.
+    last: Option<Waker>,
 }
 
 impl<'a> Registration<'a> {
     fn new(waiters: &'a Waiters) -> Self {
-        Registration { waiters, key: None }
+        Registration {
+            waiters,
+            key: None,
+            last: None,
+        }
     }
 
     /// Makes `w` the waker this future's slot holds.
     fn set(&mut self, w: &Waker) {
+        if self.last.as_ref().is_some_and(|last| last.will_wake(w)) {
+            return;
+        }
+        self.last = Some(w.clone());
         let mut slab = self.waiters.0.borrow_mut();
         match self.key {
             Some(key) => {
@@ -90,25 +101,46 @@ impl Shutdown {
     /// (cancelling its I/O) and `None` is returned. `fut` is polled first, so a result that is
     /// already there is never thrown away.
     pub async fn unless_triggered<F: Future>(&self, fut: F) -> Option<F::Output> {
-        let mut fut = pin!(fut);
-        let mut registration = Registration::new(&self.0.waiters);
-        poll_fn(|cx| {
-            if let Poll::Ready(v) = fut.as_mut().poll(cx) {
-                return Poll::Ready(Some(v));
-            }
-            if self.0.fired.get() {
-                return Poll::Ready(None);
-            }
-            registration.set(cx.waker());
-            Poll::Pending
-        })
-        .await
+        self.watch().unless_triggered(fut).await
+    }
+
+    /// A standing place on the latch for a task that waits on it over and over (a connection
+    /// between its reads): one waiter slot for its whole life instead of one per wait.
+    pub fn watch(&self) -> Watch<'_> {
+        Watch {
+            fired: &self.0.fired,
+            registration: Registration::new(&self.0.waiters),
+        }
     }
 
     /// Futures waiting on the latch right now.
     #[cfg(test)]
     pub fn waiting(&self) -> usize {
         self.0.waiters.len()
+    }
+}
+
+/// One task's slot on a [`Shutdown`] latch, kept between waits and freed on drop.
+pub struct Watch<'a> {
+    fired: &'a Cell<bool>,
+    registration: Registration<'a>,
+}
+
+impl Watch<'_> {
+    /// [`Shutdown::unless_triggered`] through this watch's slot.
+    pub async fn unless_triggered<F: Future>(&mut self, fut: F) -> Option<F::Output> {
+        let mut fut = pin!(fut);
+        poll_fn(|cx| {
+            if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Some(v));
+            }
+            if self.fired.get() {
+                return Poll::Ready(None);
+            }
+            self.registration.set(cx.waker());
+            Poll::Pending
+        })
+        .await
     }
 }
 
@@ -256,6 +288,28 @@ mod tests {
             drop(fut); // or the connection task went away mid-recv
             assert_eq!(sd.waiting(), 0, "connection {i} left its waker behind");
         }
+    }
+
+    #[test]
+    fn a_watch_keeps_one_slot_across_waits_and_frees_it_on_drop() {
+        let sd = Shutdown::default();
+        let waker = Waker::from(Arc::new(CountingWaker(AtomicUsize::new(0))));
+        let mut watch = sd.watch();
+        for _ in 0..3 {
+            let mut fut = Box::pin(watch.unless_triggered(std::future::pending::<()>()));
+            assert!(poll_once(fut.as_mut(), &waker).is_pending());
+            drop(fut);
+            assert_eq!(sd.waiting(), 1, "the slot outlives each wait");
+        }
+        let mut ready = Box::pin(watch.unless_triggered(async { 1 }));
+        assert_eq!(poll_once(ready.as_mut(), &waker), Poll::Ready(Some(1)));
+        drop(ready);
+        sd.trigger();
+        let mut fut = Box::pin(watch.unless_triggered(std::future::pending::<()>()));
+        assert_eq!(poll_once(fut.as_mut(), &waker), Poll::Ready(None));
+        drop(fut);
+        drop(watch);
+        assert_eq!(sd.waiting(), 0);
     }
 
     #[test]

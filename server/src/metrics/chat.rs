@@ -228,7 +228,7 @@ impl ChatCollector {
         )?;
         let dropped = (
             "cluster_dropped",
-            "Publishes dropped: Redis unreachable and the outbox full.",
+            "Channel lines dropped: outbox full (Redis away) or bridge queue full.",
             Type::Counter,
         );
         per_core(e, dropped, field(3))?;

@@ -23,7 +23,7 @@ use slab::Slab;
 
 pub(crate) use buf_ring::KernelRing;
 pub(crate) use probe::Wanted;
-use slot::Slot;
+use slot::{CqeQueue, Slot};
 
 use super::{BufPool, Config, Counters, Cqe, Features, Release};
 
@@ -40,6 +40,8 @@ const MSG_SENT: u64 = 1 << 63;
 /// cancelled (and re-armed once the stream has drained them): bounds what
 /// one slow stream takes of the core's pool (`Builder::recv_buffers`).
 const MULTISHOT_BACKLOG: usize = 8;
+/// CQEs copied out of the CQ at a time (see `reap`).
+const REAP_BATCH: usize = 64;
 
 pub(crate) struct Driver {
     // Field order is drop order: the ring closes before the memory the
@@ -63,6 +65,8 @@ pub(crate) struct Driver {
     woken: Vec<Waker>,
     /// Multishot ops to cancel once the CQ is reaped (see `MULTISHOT_BACKLOG`).
     throttled: Vec<usize>,
+    /// Reused by `reap` for the CQEs it copies out.
+    reaped: Vec<cqueue::Entry>,
     pub(crate) counters: Counters,
 }
 
@@ -95,6 +99,7 @@ impl Driver {
             closing: false,
             woken: Vec::new(),
             throttled: Vec::new(),
+            reaped: Vec::with_capacity(REAP_BATCH),
             counters: Counters::default(),
         };
         driver.arm_wake_read();
@@ -191,7 +196,7 @@ impl Driver {
                 let cqe = *cqe;
                 *slot = Slot::Multi {
                     waker: None,
-                    queue: Default::default(),
+                    queue: CqeQueue::default(),
                     finished: true,
                     throttled: false,
                 };
@@ -396,15 +401,21 @@ impl Driver {
     }
 
     fn reap(&mut self) {
+        // CQEs are copied out in batches, so the CQ head is published once
+        // per batch rather than once per CQE (dispatching needs `&mut self`,
+        // which the CQ view borrows).
+        let mut batch = std::mem::take(&mut self.reaped);
         loop {
-            let mut completion = self.ring.completion();
-            let Some(entry) = completion.next() else {
+            batch.extend(self.ring.completion().take(REAP_BATCH));
+            if batch.is_empty() {
                 break;
-            };
-            drop(completion);
-            self.counters.cqes += 1;
-            self.dispatch(entry);
+            }
+            self.counters.cqes += batch.len() as u64;
+            for entry in batch.drain(..) {
+                self.dispatch(entry);
+            }
         }
+        self.reaped = batch;
         self.cancel_throttled();
     }
 

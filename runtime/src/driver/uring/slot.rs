@@ -27,7 +27,7 @@ pub(crate) enum Slot {
     Done(Cqe),
     Multi {
         waker: Option<Waker>,
-        queue: VecDeque<Cqe>,
+        queue: CqeQueue,
         finished: bool,
         /// An ASYNC_CANCEL was sent because the queue held too many buffers.
         throttled: bool,
@@ -43,7 +43,7 @@ impl Slot {
                 let waker = waker.take();
                 if cqe.more() {
                     // A multishot op polled before its first CQE.
-                    let mut queue = VecDeque::new();
+                    let mut queue = CqeQueue::default();
                     queue.push_back(cqe);
                     *self = Slot::Multi {
                         waker: None,
@@ -90,10 +90,79 @@ impl Slot {
         else {
             return false;
         };
-        if queue.iter().filter(|c| c.buffer_id().is_some()).count() < limit {
+        if queue.len() < limit || queue.iter().filter(|c| c.buffer_id().is_some()).count() < limit {
             return false;
         }
         *throttled = true;
         true
+    }
+}
+
+/// The CQEs of a multishot op its stream has not taken yet, in order. The
+/// first sits inline (usually it is the only one), the rest in a
+/// `VecDeque`, so the common case touches no second allocation.
+#[derive(Default)]
+pub(crate) struct CqeQueue {
+    head: Option<Cqe>,
+    rest: VecDeque<Cqe>,
+}
+
+impl CqeQueue {
+    pub(crate) fn push_back(&mut self, cqe: Cqe) {
+        if self.head.is_none() && self.rest.is_empty() {
+            self.head = Some(cqe);
+        } else {
+            self.rest.push_back(cqe);
+        }
+    }
+
+    pub(crate) fn pop_front(&mut self) -> Option<Cqe> {
+        self.head.take().or_else(|| self.rest.pop_front())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.head.is_some()) + self.rest.len()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Cqe> {
+        self.head.iter().chain(&self.rest)
+    }
+}
+
+impl IntoIterator for CqeQueue {
+    type Item = Cqe;
+    type IntoIter =
+        std::iter::Chain<std::option::IntoIter<Cqe>, std::collections::vec_deque::IntoIter<Cqe>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.head.into_iter().chain(self.rest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cqe_queue_keeps_order_across_inline_and_spilled_entries() {
+        let mut q = CqeQueue::default();
+        let mut next = 0;
+        let mut expect = 0;
+        // Interleave pushes and pops so the inline slot empties and refills
+        // while entries wait in the spill.
+        for round in 0..50 {
+            for _ in 0..(round % 4) + 1 {
+                q.push_back(Cqe::new(next));
+                next += 1;
+            }
+            for _ in 0..(round % 3) {
+                if let Some(c) = q.pop_front() {
+                    assert_eq!(c.result, expect);
+                    expect += 1;
+                }
+            }
+            assert_eq!(q.len() as i32, next - expect);
+            assert!(q.iter().map(|c| c.result).eq(expect..next));
+        }
+        assert!(q.into_iter().map(|c| c.result).eq(expect..next));
     }
 }

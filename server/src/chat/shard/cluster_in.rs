@@ -47,10 +47,14 @@ impl Shard {
             ClusterMsg::DirectFailed { target, req, op } => {
                 no_such_nick(mail, server, &target, req, op)
             }
-            ClusterMsg::Subscribed { chan, then } => {
-                if !chan.is_empty() {
-                    self.channels.subscribed(chan);
+            // No room in the bridge's queue (`bridge::refuse`).
+            ClusterMsg::Subscribed { chan, then } if chan.is_empty() => {
+                if let Some(then) = then {
+                    self.channels.join_refused(then, mail, server);
                 }
+            }
+            ClusterMsg::Subscribed { chan, then } => {
+                self.channels.subscribed(chan);
                 if let Some(then) = then {
                     self.handle(then);
                 }
