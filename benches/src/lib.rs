@@ -8,6 +8,7 @@
 //! process control, loadgen's JSON summary and the median/table helpers.
 
 pub mod charts;
+pub mod chat_load;
 #[cfg(feature = "http")]
 pub mod http_app;
 pub mod irc;
@@ -15,5 +16,6 @@ pub mod loadgen;
 pub mod micro;
 pub mod peer;
 pub mod procfs;
+pub mod redis;
 pub mod server;
 pub mod stats;

@@ -150,29 +150,7 @@ impl ServerProcess {
     }
 
     fn wait_ready(&mut self, limit: Duration) -> io::Result<()> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                return Err(io::Error::other(format!(
-                    "{} exited at startup: {status}",
-                    self.kind.name()
-                )));
-            }
-            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(100)).is_ok() {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "{} did not listen on {} within {limit:?}",
-                        self.kind.name(),
-                        self.addr
-                    ),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_accepting(&mut self.child, self.addr, self.kind.name(), limit)
     }
 
     pub fn kind(&self) -> ServerKind {
@@ -208,20 +186,53 @@ impl ServerProcess {
 
     /// Sends SIGTERM and waits for the exit (SIGKILL after `grace`).
     pub fn stop(mut self, grace: Duration) -> io::Result<ExitStatus> {
-        let pid = self.child.id() as libc::pid_t;
-        // SAFETY: kill has no memory preconditions; `pid` is our own unreaped child.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-        let deadline = Instant::now() + grace;
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() > deadline {
-                self.child.kill()?;
-                return self.child.wait();
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        terminate(&mut self.child, grace)
+    }
+}
+
+/// Waits until `child` (called `name` in errors) accepts connections on `addr`; an error if
+/// it exits first or `limit` passes.
+pub fn wait_accepting(
+    child: &mut Child,
+    addr: SocketAddr,
+    name: &str,
+    limit: Duration,
+) -> io::Result<()> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Err(io::Error::other(format!(
+                "{name} exited at startup: {status}"
+            )));
         }
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("{name} did not listen on {addr} within {limit:?}"),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Sends `child` SIGTERM and waits for its exit (SIGKILL after `grace`).
+pub fn terminate(child: &mut Child, grace: Duration) -> io::Result<ExitStatus> {
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: kill has no memory preconditions; `pid` is our own unreaped child.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let deadline = Instant::now() + grace;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() > deadline {
+            child.kill()?;
+            return child.wait();
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
