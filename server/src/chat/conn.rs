@@ -126,14 +126,19 @@ async fn output(net: &Node, id: ClientId) -> (Vec<Bytes>, bool) {
     poll_fn(|cx| {
         net.with(|s| {
             if s.has_output(id) {
-                Poll::Ready(s.take_output(id))
+                Poll::Ready(())
             } else {
                 s.set_writer_waker(id, cx.waker());
                 Poll::Pending
             }
         })
     })
-    .await
+    .await;
+    // Behind the tasks that are ready now, as a writer task of its own would
+    // be: what their input adds for this client this turn goes out in the
+    // same send (without it, one task per connection sent ~1.5x as often).
+    uringo::yield_now().await;
+    net.with(|s| s.take_output(id))
 }
 
 async fn write_loop(net: &Node, stream: &TcpStream, id: ClientId) {
