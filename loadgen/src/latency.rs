@@ -21,7 +21,7 @@ pub fn histogram() -> Histogram<u64> {
 /// stays in cache.
 const PROGRESS_SIGFIG: u8 = 2;
 
-/// An empty per-second progress histogram (same range, [`PROGRESS_SIGFIG`] digits).
+/// An empty per-second progress histogram (same range, `PROGRESS_SIGFIG` digits).
 pub fn progress_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_NANOS, PROGRESS_SIGFIG)
         .expect("static histogram bounds are valid")

@@ -107,7 +107,7 @@ pub struct Climb {
     pub missed: Option<(u64, String)>,
 }
 
-/// Everything measured: fixed[w][s] and ladder[s] hold one entry per round.
+/// Everything measured: `fixed[w][s]` and `ladder[s]` hold one entry per round.
 pub struct Measured {
     pub fixed: Vec<Vec<Vec<Run>>>,
     pub ladder: Vec<Vec<Climb>>,

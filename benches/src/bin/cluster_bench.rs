@@ -70,7 +70,7 @@ struct Cli {
     /// Directory of uringo-server and uringo-loadgen [default: this program's].
     #[arg(long)]
     bin_dir: Option<PathBuf>,
-    /// Logs and loadgen JSON [default: BIN_DIR/cluster-runs/<unix time>].
+    /// Logs and loadgen JSON [default: BIN_DIR/cluster-runs/UNIX_TIME].
     #[arg(long)]
     out: Option<PathBuf>,
 }
