@@ -87,40 +87,8 @@ impl Runtime {
             saved_affinity,
         };
         for id in 1..builder.cores {
-            let (ready_tx, ready_rx) = mpsc::channel();
-            let builder = builder.clone();
-            let shared = shared.clone();
-            let blocking = runtime.blocking.clone();
-            let worker = thread::Builder::new()
-                .name(format!("uringo-core-{id}"))
-                .spawn(move || {
-                    if builder.pin {
-                        CpuSet::pin_current(id);
-                    }
-                    let core = match make_core(id, &builder, &shared, &blocking) {
-                        Ok(core) => core,
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    let _ = ready_tx.send(Ok(()));
-                    let me = core.shared.clone();
-                    let stop = poll_fn(|_| {
-                        if me.stop.load(Ordering::Acquire) {
-                            Poll::Ready(())
-                        } else {
-                            Poll::Pending
-                        }
-                    });
-                    core.block_on(stop, None);
-                    core.shutdown();
-                })?;
+            let worker = Self::start_worker(id, &builder, &shared, &runtime.blocking)?;
             runtime.workers.push(worker);
-            // Dropping `runtime` on error stops the cores started so far.
-            ready_rx.recv().map_err(|_| {
-                io::Error::other(format!("uringo core {id} thread died while starting"))
-            })??;
         }
         if builder.dump_on_sigquit {
             crate::signal::dump_on_sigquit()?;
@@ -194,6 +162,50 @@ impl Runtime {
     /// Number of cores.
     pub fn cores(&self) -> usize {
         self.shared.len()
+    }
+
+    /// Starts core `id` on a thread of its own and waits until its ring is set
+    /// up; a core that failed to start has ended its thread when this returns
+    /// its error.
+    fn start_worker(
+        id: usize,
+        builder: &Builder,
+        shared: &std::sync::Arc<[Arc<CoreShared>]>,
+        blocking: &std::sync::Arc<Pool>,
+    ) -> io::Result<thread::JoinHandle<()>> {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let builder = builder.clone();
+        let shared = shared.clone();
+        let blocking = blocking.clone();
+        let worker = thread::Builder::new()
+            .name(format!("uringo-core-{id}"))
+            .spawn(move || {
+                if builder.pin {
+                    CpuSet::pin_current(id);
+                }
+                let core = match make_core(id, &builder, &shared, &blocking) {
+                    Ok(core) => core,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                let me = core.shared.clone();
+                let stop = poll_fn(|_| {
+                    if me.stop.load(Ordering::Acquire) {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending
+                    }
+                });
+                core.block_on(stop, None);
+                core.shutdown();
+            })?;
+        ready_rx.recv().map_err(|_| {
+            io::Error::other(format!("uringo core {id} thread died while starting"))
+        })??;
+        Ok(worker)
     }
 
     /// The backend every core runs on ([`Backend::Auto`](crate::Backend)
