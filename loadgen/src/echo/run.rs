@@ -205,12 +205,7 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
         schedule: args.rate.map(|rate| schedule_report(rate, &tl, &lateness)),
         error_total: errors.total(),
         errors,
-        cpu: CpuReport {
-            loadgen_cpu_s: own_cpu.as_secs_f64(),
-            loadgen_us_per_msg: cpu::micros_per_msg(own_cpu, messages),
-            server_cpu_s: server_cpu.map(|d| d.as_secs_f64()),
-            server_us_per_msg: server_cpu.and_then(|d| cpu::micros_per_msg(d, messages)),
-        },
+        cpu: cpu_report(own_cpu, server_cpu, messages),
     };
     let run = EchoRun {
         summary,
@@ -219,6 +214,16 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
     };
     write_outputs(args, &run)?;
     Ok(run)
+}
+
+/// Loadgen's and (when sampled) the server's CPU, in all and per message.
+fn cpu_report(own_cpu: Duration, server_cpu: Option<Duration>, messages: u64) -> CpuReport {
+    CpuReport {
+        loadgen_cpu_s: own_cpu.as_secs_f64(),
+        loadgen_us_per_msg: cpu::micros_per_msg(own_cpu, messages),
+        server_cpu_s: server_cpu.map(|d| d.as_secs_f64()),
+        server_us_per_msg: server_cpu.and_then(|d| cpu::micros_per_msg(d, messages)),
+    }
 }
 
 /// Open loop: what the schedule made due in the measured window against what was sent.
