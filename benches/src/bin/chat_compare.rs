@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use uringo_benches::irc::chat_load::{ChatLoad, ChatResult, Pace};
 use uringo_benches::irc::{IrcKind, IrcServer};
-use uringo_benches::server::default_bin_dir;
+use uringo_benches::procfs::loadavg;
+use uringo_benches::server::{default_bin_dir, out_dir};
 
 // A crate root finds submodules beside itself: point at this bin's own directory.
 #[path = "chat_compare/quiet.rs"]
@@ -153,11 +154,7 @@ fn set_realtime(on: bool) -> io::Result<()> {
 impl Harness {
     fn new(cli: Cli) -> io::Result<Harness> {
         let bin_dir = cli.bin_dir.clone().unwrap_or_else(default_bin_dir);
-        let out = cli
-            .out
-            .clone()
-            .unwrap_or_else(|| bin_dir.join("chat-compare-runs"));
-        std::fs::create_dir_all(&out)?;
+        let out = out_dir(cli.out.as_deref(), &bin_dir, "chat-compare-runs")?;
         for exe in ["uringo-server", "uringo-loadgen"] {
             if !bin_dir.join(exe).exists() {
                 return Err(io::Error::other(format!(
@@ -204,7 +201,7 @@ impl Harness {
              load average after: {}",
             began.elapsed().as_secs_f64(),
             self.waited.as_secs_f64(),
-            report::loadavg()
+            loadavg()
         );
         Ok(())
     }

@@ -19,12 +19,15 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use uringo_benches::irc::chat_load::{ChatLoad, ChatResult, Pace};
+use uringo_benches::procfs::loadavg;
 use uringo_benches::redis::Redis;
-use uringo_benches::server::{default_bin_dir, free_local_addr, terminate, wait_accepting};
+use uringo_benches::server::{
+    default_bin_dir, free_local_addr, out_dir, terminate, unix_time, wait_accepting,
+};
 use uringo_benches::stats::{fixed, median, thousands, Table};
 
 #[derive(Debug, Parser)]
@@ -135,11 +138,11 @@ fn main() {
 
 fn run(cli: Cli) -> io::Result<()> {
     let bin_dir = cli.bin_dir.clone().unwrap_or_else(default_bin_dir);
-    let out = cli
-        .out
-        .clone()
-        .unwrap_or_else(|| bin_dir.join("cluster-runs").join(unix_time().to_string()));
-    std::fs::create_dir_all(&out)?;
+    let out = out_dir(
+        cli.out.as_deref(),
+        &bin_dir,
+        &format!("cluster-runs/{}", unix_time()),
+    )?;
     let paces = paces(&cli);
     if cli.setups.is_empty() || paces.is_empty() || cli.rounds == 0 {
         return Err(io::Error::other("nothing to measure"));
@@ -367,17 +370,4 @@ fn setup_tag(setup: Setup) -> String {
         Setup::Alone => "nocluster".into(),
         Setup::Nodes(n) => format!("{n}nodes"),
     }
-}
-
-/// The first three fields of /proc/loadavg.
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
-fn unix_time() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

@@ -4,17 +4,11 @@
 use std::time::Duration;
 
 use uringo_benches::irc::IrcKind;
+use uringo_benches::procfs::loadavg;
 use uringo_benches::stats::{fixed, median, ratio, thousands, Table};
 
 use super::workload::{Step, Workload};
 use super::{Cli, Climb, Measured, Run};
-
-/// `/proc/loadavg`'s three averages.
-pub fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
 
 fn package_version(name: &str) -> String {
     std::process::Command::new("dpkg-query")
