@@ -56,6 +56,7 @@ impl SharedFd {
     /// Waits until no op holds the fd, then closes it through the driver.
     /// An `async` block rather than an `async fn`, so that `self` is kept
     /// once, not also copied into the body (connection tasks end here).
+    #[allow(clippy::manual_async_fn)]
     pub(crate) fn close(self) -> impl Future<Output = io::Result<()>> {
         async move {
             poll_fn(|cx| {

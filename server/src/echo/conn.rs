@@ -14,6 +14,7 @@ use uringo::net::TcpStream;
 /// shutdown watch passed in (made here, it would sit beside its latch), a receive polled in
 /// place, and the runtime's flat `WriteAll`.
 /// `serve_future_stays_small` holds it there.
+#[allow(clippy::manual_async_fn)]
 pub fn serve(
     stream: TcpStream,
     mut watch: Watch,
