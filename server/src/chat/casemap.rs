@@ -2,6 +2,8 @@
 //! with `[]\~` the upper-case forms of `{}|^` (Scandinavian heritage of IRC).
 //! Every map key for a nick or a channel is the folded form.
 
+use std::borrow::Cow;
+
 /// Lower-cases one byte under rfc1459.
 pub fn fold_byte(b: u8) -> u8 {
     match b {
@@ -26,6 +28,15 @@ pub fn fold(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// `fold(s)`, borrowed when `s` is already folded (the usual spelling),
+/// so a lookup on the message path allocates nothing.
+pub fn folded(s: &str) -> Cow<'_, str> {
+    match s.bytes().all(|b| fold_byte(b) == b) {
+        true => Cow::Borrowed(s),
+        false => Cow::Owned(fold(s)),
+    }
 }
 
 /// True when `a` and `b` name the same nick or channel.
@@ -81,6 +92,12 @@ mod tests {
         assert!(eq("FOO[]", "foo{}"));
         assert!(!eq("foo", "fo0"));
         assert!(!eq("foo", "fooo"));
+    }
+
+    #[test]
+    fn folded_borrows_only_a_folded_name() {
+        assert!(matches!(folded("#lg4{x}"), Cow::Borrowed("#lg4{x}")));
+        assert!(matches!(folded("#Lg[4]"), Cow::Owned(ref s) if s == "#lg{4}"));
     }
 
     #[test]

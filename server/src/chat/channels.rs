@@ -10,7 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::bridge::ClusterReq;
-use super::casemap::fold;
+use super::casemap::folded;
 use super::channel::{Channel, Effects};
 use super::channels_cluster::ClusterView;
 use super::clock::now_secs;
@@ -42,25 +42,27 @@ impl Channels {
     }
 
     pub fn handle(&mut self, chan: String, req: Req, op: ChanOp, mail: &mut Mail, server: &str) {
-        let key = fold(&chan);
+        let folded_chan = folded(&chan);
+        let key: &str = &folded_chan;
         let join = matches!(op, ChanOp::Join { .. });
-        if join && mail.is_clustered() && !self.subscribed.contains(&key) {
+        if join && mail.is_clustered() && !self.subscribed.contains(key) {
             // Receive the channel's topic before the joiner is in it.
+            let key = key.to_string();
             let then = Some(Msg::Chan { chan, req, op });
             mail.send_cluster(ClusterReq::Subscribe { chan: key, then });
             return;
         }
         let (req, op) = match mail.is_clustered() {
-            true => match self.route_cluster(&chan, &key, req, op, mail, server) {
+            true => match self.route_cluster(&chan, key, req, op, mail, server) {
                 Some(back) => back,
                 None => return,
             },
             false => (req, op),
         };
         let is_msg = matches!(op, ChanOp::Privmsg { .. });
-        if join && !self.map.contains_key(&key) {
+        if join && !self.map.contains_key(key) {
             let ch = Channel::new(chan.clone(), mail.cores(), now_secs());
-            self.map.insert(key.clone(), ch);
+            self.map.insert(key.to_string(), ch);
             Counters::add(&self.counters.channels, 1);
             crate::metrics::count(|m| m.set_channels(self.map.len()));
         }
@@ -69,22 +71,22 @@ impl Channels {
             nick: &req.nick,
         };
         let ack = !matches!(op, ChanOp::Privmsg { ack: false, .. });
-        let mut fx = match self.map.get_mut(&key) {
+        let mut fx = match self.map.get_mut(key) {
             Some(ch) => run(ch, &to, &req, op),
             None => missing(&to, &chan, op),
         };
         if mail.is_clustered() {
-            super::cluster_lines::publish(&key, &req, &mut fx, is_msg, ack, mail);
+            super::cluster_lines::publish(key, &req, &mut fx, is_msg, ack, mail);
         }
-        let name = self.map.get(&key).map_or(chan, |c| c.name().to_string());
-        self.carry_out(&key, name, &req, fx, ack, mail);
-        self.drop_unused(&key, mail);
+        let name = self.map.get(key).map_or(chan.as_str(), |c| c.name());
+        self.carry_out(key, name, &req, fx, ack, mail);
+        self.drop_unused(key, mail);
     }
 
     pub(super) fn carry_out(
         &self,
         key: &str,
-        name: String,
+        name: &str,
         req: &Req,
         fx: Effects,
         ack: bool,
@@ -105,7 +107,7 @@ impl Channels {
             let msg = NickMsg::Check {
                 req: req.clone(),
                 lines: fx.replies,
-                chan: name,
+                chan: name.to_string(),
                 targets: fx.absent,
             };
             mail.send_registry(&first, msg);

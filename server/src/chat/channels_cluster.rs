@@ -421,7 +421,7 @@ impl Channels {
         };
         let fx = ch.admit(&to, &req, info, op);
         let name = ch.name().to_string();
-        self.carry_out(key, name, &req, fx, true, mail);
+        self.carry_out(key, &name, &req, fx, true, mail);
     }
 
     /// INVITE accepted by Redis: the line goes to the target (anywhere on
@@ -435,7 +435,7 @@ impl Channels {
             fx = ch.invite_notify(req.from, line.clone());
         }
         fx.forward = Some((target, line, name.clone()));
-        self.carry_out(key, name, req, fx, true, mail);
+        self.carry_out(key, &name, req, fx, true, mail);
     }
 
     /// An event as if it had come off the topic (Redis could not take it).

@@ -112,7 +112,21 @@ impl Mail {
         self.queue.is_empty()
     }
 
+    #[cfg(test)]
     pub fn take(&mut self) -> Vec<(usize, Msg)> {
         std::mem::take(&mut self.queue)
+    }
+
+    /// Swaps the queue with `spare` (empty): the caller drains what was
+    /// queued while new mail goes into `spare`'s capacity, so a shard that
+    /// alternates two buffers allocates none per message.
+    pub fn swap_queue(&mut self, spare: &mut Vec<(usize, Msg)>) {
+        debug_assert!(spare.is_empty());
+        std::mem::swap(&mut self.queue, spare);
+    }
+
+    /// Lets an empty queue keep at most `n` messages of capacity.
+    pub fn shrink_to(&mut self, n: usize) {
+        self.queue.shrink_to(n);
     }
 }

@@ -26,6 +26,9 @@ use super::session::Session;
 mod cluster_in;
 mod cluster_users;
 
+/// Messages of capacity `flush` keeps between calls.
+const SPARE_MAIL: usize = 256;
+
 pub struct Shard {
     core: usize,
     cfg: Arc<Config>,
@@ -33,6 +36,8 @@ pub struct Shard {
     channels: Channels,
     home: Home,
     mail: Mail,
+    /// The mail being handled by `flush`, kept to reuse its capacity.
+    spare: Vec<(usize, Msg)>,
     /// Set by `Shutdown`: the server is stopping.
     stopping: bool,
 }
@@ -45,6 +50,7 @@ impl Shard {
             channels: Channels::new(counters.clone()),
             home: Home::new(core, cfg.clone(), counters),
             mail: Mail::new(core, cfg.cores),
+            spare: Vec::new(),
             cfg,
             stopping: false,
         }
@@ -136,8 +142,10 @@ impl Shard {
     /// the ones for other cores, in the order they were produced.
     pub fn flush(&mut self) -> Vec<(usize, Msg)> {
         let mut remote = Vec::new();
+        let mut batch = std::mem::take(&mut self.spare);
         while !self.mail.is_empty() {
-            for (core, msg) in self.mail.take() {
+            self.mail.swap_queue(&mut batch);
+            for (core, msg) in batch.drain(..) {
                 if core == self.core {
                     self.handle(msg);
                 } else {
@@ -145,6 +153,10 @@ impl Shard {
                 }
             }
         }
+        // A burst (shutdown of many clients) leaves no large buffer behind.
+        batch.shrink_to(SPARE_MAIL);
+        self.mail.shrink_to(SPARE_MAIL);
+        self.spare = batch;
         remote
     }
 
