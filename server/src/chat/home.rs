@@ -200,7 +200,7 @@ impl Home {
     /// goes out tagged with the label, as one line, a `labeled-response`
     /// batch, or a bare ACK when it produced nothing.
     pub fn end_label(&mut self, id: ClientId) {
-        let server = self.cfg.name.clone();
+        let server = &self.cfg.name;
         let Some(c) = self.clients.get_mut(&id).filter(|c| c.pending == 0) else {
             return;
         };
@@ -210,7 +210,7 @@ impl Home {
         let lines =
             (c.collected.as_mut()).map_or_else(Vec::new, |x| std::mem::take(&mut x.labeled));
         c.tidy_collected();
-        for l in super::tags::labeled(&server, &label, lines, self.next_event) {
+        for l in super::tags::labeled(server, &label, lines, self.next_event) {
             c.out.push_back(l);
         }
         self.next_event += 1;

@@ -25,7 +25,7 @@ impl Meta {
     /// (if any).
     pub fn now(client: Bytes) -> Meta {
         Meta {
-            time: Bytes::from(iso8601_now()),
+            time: iso8601_now(),
             id: next_msgid(),
             client,
         }
@@ -33,7 +33,7 @@ impl Meta {
 
     /// Server-time now, for an event without a msgid (JOIN, PART...).
     pub fn time_now() -> Bytes {
-        Bytes::from(iso8601_now())
+        iso8601_now()
     }
 
     /// Which of the four renderings a client with `caps` gets (0: none).
@@ -115,7 +115,7 @@ fn next_msgid() -> Bytes {
         c.set((seed, n.wrapping_add(1)));
         (seed, n)
     });
-    Bytes::from(format!("{seed:016x}{n:x}"))
+    formatted(format_args!("{seed:016x}{n:x}"))
 }
 
 fn msgid_seed() -> u64 {
@@ -207,7 +207,23 @@ pub fn labeled(server: &str, label: &[u8], lines: Vec<Bytes>, batch: u64) -> Vec
     }
 }
 
-fn iso8601_now() -> String {
+/// `args` as bytes in one allocation of their exact length (a `format!`
+/// grows its String, and `Bytes::from` of a String with spare capacity
+/// allocates again): these are made for every message.
+fn formatted(args: std::fmt::Arguments) -> Bytes {
+    use std::io::Write;
+    let mut buf = [0u8; 40];
+    let mut rest = &mut buf[..];
+    match rest.write_fmt(args) {
+        Ok(()) => {
+            let len = 40 - rest.len();
+            Bytes::copy_from_slice(&buf[..len])
+        }
+        Err(_) => Bytes::from(args.to_string()),
+    }
+}
+
+fn iso8601_now() -> Bytes {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -216,7 +232,7 @@ fn iso8601_now() -> String {
 
 /// UTC `YYYY-MM-DDThh:mm:ss.mmmZ` of a Unix time (days to civil date as
 /// in H. Hinnant's `civil_from_days`).
-fn iso8601(secs: u64, millis: u32) -> String {
+fn iso8601(secs: u64, millis: u32) -> Bytes {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let z = days + 719_468;
@@ -229,7 +245,9 @@ fn iso8601(secs: u64, millis: u32) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     let (h, m, s) = (rem / 3600, rem / 60 % 60, rem % 60);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{millis:03}Z")
+    formatted(format_args!(
+        "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{millis:03}Z"
+    ))
 }
 
 #[cfg(test)]
