@@ -95,13 +95,13 @@ impl Shard {
 
     pub fn set_writer_waker(&mut self, id: ClientId, w: &std::task::Waker) {
         if let Some(c) = self.home.client_mut(id) {
-            c.writer = Some(w.clone());
+            c.writer_wait(w);
         }
     }
 
     pub fn set_reader_waker(&mut self, id: ClientId, w: &std::task::Waker) {
         if let Some(c) = self.home.client_mut(id) {
-            c.reader = Some(w.clone());
+            c.reader_wait(w);
         }
     }
 
