@@ -259,11 +259,19 @@ impl Client {
     }
 
     /// Wakes the task; both halves look again, and wait again if need be.
+    /// The waker stays: the task is woken through it also when neither
+    /// half waits here (`wake_task`).
     fn wake(&mut self) {
         self.reader_waits = false;
         self.writer_waits = false;
-        if let Some(w) = self.waker.take() {
-            w.wake();
+        self.wake_task();
+    }
+
+    /// Wakes the connection's task whatever it waits for (a socket to
+    /// shut down). Its writer waits here first thing, so the waker is set.
+    pub fn wake_task(&self) {
+        if let Some(w) = &self.waker {
+            w.wake_by_ref();
         }
     }
 }

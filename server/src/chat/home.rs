@@ -384,6 +384,21 @@ impl Home {
         }
     }
 
+    /// Wakes the connection tasks of `ids` (or of every client), whatever
+    /// they wait for.
+    pub fn wake_tasks(&mut self, ids: Option<&[ClientId]>) {
+        match ids {
+            Some(ids) => {
+                for id in ids {
+                    if let Some(c) = self.clients.get_mut(id) {
+                        c.wake_task();
+                    }
+                }
+            }
+            None => self.clients.values_mut().for_each(|c| c.wake_task()),
+        }
+    }
+
     /// Forgets a client whose connection task has ended.
     pub fn remove(&mut self, mail: &mut Mail, id: ClientId) {
         if self.clients.get(&id).is_some_and(|c| !c.closing) {

@@ -127,6 +127,11 @@ impl Shard {
         self.home.quit(&mut self.mail, id, reason, reason);
     }
 
+    /// Wakes the connection tasks of `ids` (or of every client).
+    pub fn wake_tasks(&mut self, ids: Option<&[ClientId]>) {
+        self.home.wake_tasks(ids);
+    }
+
     /// Forgets a client whose connection task has ended.
     pub fn remove(&mut self, id: ClientId) {
         self.home.remove(&mut self.mail, id);
