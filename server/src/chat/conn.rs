@@ -222,6 +222,14 @@ mod tests {
         chat: ChatArgs,
     }
 
+    /// Runs `test` on a one-core runtime with a listener on 127.0.0.1.
+    fn on_runtime<F: Future<Output = ()>>(test: impl FnOnce(TcpListener, SocketAddr) -> F) {
+        let rt = uringo::Builder::new().cores(1).build().expect("runtime");
+        let listener = TcpListener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        rt.block_on(test(listener, addr));
+    }
+
     fn node() -> Rc<Node> {
         let shard = Shard::new(0, Arc::new(Config::new("irc.test", 1)), Default::default());
         let outbox = Outbox::start(inboxes(1).0);
@@ -233,10 +241,7 @@ mod tests {
     /// own sockets and end; the peers see the connection close.
     #[test]
     fn shut_down_ends_the_connections_asked() {
-        let rt = uringo::Builder::new().cores(1).build().expect("runtime");
-        rt.block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
-            let addr = listener.local_addr().expect("addr");
+        on_runtime(|listener, addr| async move {
             let net = node();
             let mut peers = Vec::new();
             let mut tasks = Vec::new();
@@ -274,10 +279,7 @@ mod tests {
     /// byte of it is paid per client (chat-mem, README "Memory").
     #[test]
     fn connection_future_stays_small() {
-        let rt = uringo::Builder::new().cores(1).build().expect("runtime");
-        rt.block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
-            let addr = listener.local_addr().expect("addr");
+        on_runtime(|listener, addr| async move {
             let _client = TcpStream::connect(addr).await.expect("connect");
             let (stream, peer) = listener.accept().await.expect("accept");
             let net = node();
