@@ -362,23 +362,6 @@ impl Driver {
         }
     }
 
-    /// Whether a one-shot op can run on without its future ([`Driver::detach`]):
-    /// io_uring only (an epoll op runs only when its future polls it).
-    pub(crate) fn can_detach(&self) -> bool {
-        matches!(self, Driver::Uring(_))
-    }
-
-    /// Lets a submitted one-shot op finish without its future: the driver
-    /// keeps `resources` until the completion and hands it to
-    /// [`Release::release`]; nobody is woken. io_uring only (see
-    /// [`Driver::can_detach`]).
-    pub(crate) fn detach(&mut self, ticket: Ticket, resources: Box<dyn Release>) {
-        match (self, ticket) {
-            (Driver::Uring(d), Ticket::Uring(key)) => d.detach(key, resources),
-            _ => unreachable!("detach is io_uring only"),
-        }
-    }
-
     /// `fd` is about to be closed: drop any registration of it, so that a
     /// new fd with the same number starts afresh.
     pub(crate) fn forget_fd(&mut self, fd: RawFd) {

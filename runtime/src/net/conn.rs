@@ -15,7 +15,7 @@ use socket2::SockRef;
 
 use super::SharedFd;
 use crate::buf::{IoBuf, IoBufMut, RecvBuf};
-use crate::op::{coop_proceed, Behind, Multi, Op, Recv, RecvMulti, Send, SendMsg};
+use crate::op::{coop_proceed, Multi, Op, Recv, RecvMulti, Send, SendMsg};
 
 /// The public I/O of a stream type whose `conn` field is a [`Conn`]
 /// (`TcpStream`, `UnixStream`): written once, so the two cannot drift.
@@ -55,24 +55,6 @@ macro_rules! stream_io_methods {
         /// Writes all of `buf`.
         pub async fn write_all<B: $crate::buf::IoBuf>(&self, buf: B) -> (std::io::Result<()>, B) {
             self.conn.write_all(buf).await
-        }
-
-        /// Writes all of `buf` without waiting for it: returns once the
-        /// send is queued, after the previous write-behind of this stream
-        /// has finished (so bytes go out in order; one is in flight at a
-        /// time). The buffer is dropped when the kernel is done with it. An
-        /// error of a write-behind is returned by the next `write_behind`
-        /// or [`flush`](Self::flush). Saves the task the wake-up and poll
-        /// that awaiting [`write_all`](Self::write_all) costs (an echo or
-        /// relay loop); on epoll it is `write_all`.
-        pub async fn write_behind<B: $crate::buf::IoBuf>(&self, buf: B) -> std::io::Result<()> {
-            self.conn.write_behind(buf).await
-        }
-
-        /// Waits until the last [`write_behind`](Self::write_behind) has
-        /// finished; its error, if it failed.
-        pub async fn flush(&self) -> std::io::Result<()> {
-            self.conn.flush().await
         }
 
         /// Writes all bytes of `bufs`, in order, without copying them into
@@ -123,7 +105,6 @@ pub(crate) use stream_io_methods;
 pub(crate) struct Conn {
     fd: SharedFd,
     recv: RefCell<RecvState>,
-    behind: Behind,
 }
 
 #[derive(Default)]
@@ -149,7 +130,6 @@ impl Conn {
         Conn {
             fd: SharedFd::new(fd.into_raw_fd()),
             recv: RefCell::default(),
-            behind: Behind::default(),
         }
     }
 
@@ -209,22 +189,6 @@ impl Conn {
             }
         }
         (Ok(()), buf)
-    }
-
-    /// Queues all of `buf` to be written after what was written before;
-    /// returns once it is submitted (io_uring) or written (epoll).
-    pub(crate) async fn write_behind<B: IoBuf>(&self, buf: B) -> io::Result<()> {
-        self.flush().await?;
-        if !crate::current::driver(|d| d.can_detach()) {
-            return self.write_all(buf).await.0;
-        }
-        Op::submit(self.behind.op(Send::new(self.fd.clone(), buf, 0))).detach();
-        Ok(())
-    }
-
-    /// Waits for the write-behind in flight; the error of one that failed.
-    pub(crate) async fn flush(&self) -> io::Result<()> {
-        poll_fn(|cx| self.behind.poll_idle(cx)).await
     }
 
     /// Writes all bytes of `bufs`, in order, with as few sendmsg calls as
@@ -293,7 +257,7 @@ impl Conn {
 
     /// Closes the socket once every op using it has finished.
     pub(crate) async fn close(self) -> io::Result<()> {
-        let Conn { fd, recv, .. } = self;
+        let Conn { fd, recv } = self;
         drop(recv);
         fd.close().await
     }

@@ -19,7 +19,6 @@ mod recv_multi;
 mod recvmsg;
 mod recvmsg_multi;
 mod send;
-mod send_behind;
 mod sendmsg;
 
 use std::future::Future;
@@ -36,7 +35,6 @@ pub(crate) use recv_multi::RecvMulti;
 pub(crate) use recvmsg::{truncated as datagram_truncated, RecvMsg};
 pub(crate) use recvmsg_multi::{RecvMsgMulti, PAYLOAD_AT as RECVMSG_PAYLOAD_AT};
 pub(crate) use send::Send;
-pub(crate) use send_behind::{Behind, SendBehind};
 pub(crate) use sendmsg::SendMsg;
 
 use crate::current;
@@ -78,9 +76,6 @@ impl Kind for RecvMsgMulti {
 impl<B> Kind for Send<B> {
     const WAIT_ON: WaitOn = WaitOn::IoSend;
 }
-impl<B> Kind for SendBehind<B> {
-    const WAIT_ON: WaitOn = WaitOn::IoSend;
-}
 impl<B> Kind for SendMsg<B> {
     const WAIT_ON: WaitOn = WaitOn::IoSendMsg;
 }
@@ -102,18 +97,6 @@ impl<T: OneShot + 'static> Op<T> {
 }
 
 impl<T: OneShot> Unpin for Op<T> {}
-
-impl<T: OneShot + 'static> Op<T> {
-    /// Lets the op run to its completion without this future: the driver
-    /// keeps the op's resources and hands the completion to their
-    /// [`Release`](crate::driver::Release), waking nobody. io_uring only:
-    /// the caller checks `Driver::can_detach` first.
-    pub(crate) fn detach(mut self) {
-        if let (Some(ticket), Some(data)) = (self.ticket.take(), self.data.take()) {
-            current::driver(|d| d.detach(ticket, Box::new(data)));
-        }
-    }
-}
 
 impl<T: OneShot + Kind + 'static> Future for Op<T> {
     type Output = T::Output;

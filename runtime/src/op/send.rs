@@ -15,30 +15,12 @@ pub(crate) struct Send<B> {
     fd: SharedFd,
     buf: B,
     offset: usize,
-    flags: i32,
 }
 
 impl<B: IoBuf> Send<B> {
     /// Sends `buf[offset..]`.
     pub(crate) fn new(fd: SharedFd, buf: B, offset: usize) -> Send<B> {
-        Send {
-            fd,
-            buf,
-            offset,
-            flags: libc::MSG_NOSIGNAL,
-        }
-    }
-
-    /// io_uring: the kernel retries a short send until all is written or
-    /// the socket fails (MSG_WAITALL), so one completion covers the buffer.
-    pub(crate) fn wait_all(mut self) -> Send<B> {
-        self.flags |= libc::MSG_WAITALL;
-        self
-    }
-
-    /// The bytes this send is to write.
-    pub(crate) fn len(&self) -> usize {
-        self.rest().1
+        Send { fd, buf, offset }
     }
 
     /// The pointer and length of the bytes left to send.
@@ -59,7 +41,7 @@ unsafe impl<B: IoBuf> Operation for Send<B> {
     fn sqe(&mut self) -> squeue::Entry {
         let (ptr, len) = self.rest();
         opcode::Send::new(types::Fd(self.fd.raw()), ptr, len as u32)
-            .flags(self.flags)
+            .flags(libc::MSG_NOSIGNAL)
             .build()
     }
 

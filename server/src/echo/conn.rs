@@ -29,9 +29,9 @@ pub async fn serve(
             }
         };
         let len = buf.len();
-        // The buffer goes to the kernel and back to its ring once the write completes; the
-        // task goes on to its next recv meanwhile (one write is in flight at a time).
-        if let Err(e) = stream.write_behind(buf).await {
+        // The buffer goes to the kernel and back to its ring once the write completes.
+        let (result, _buf) = stream.write_all(buf).await;
+        if let Err(e) = result {
             tracing::debug!("send: {e}");
             break;
         }
@@ -41,9 +41,6 @@ pub async fn serve(
         }
     }
     drop(watch);
-    if let Err(e) = stream.flush().await {
-        tracing::debug!("send: {e}");
-    }
     if let Err(e) = stream.close().await {
         tracing::debug!("close: {e}");
     }

@@ -224,18 +224,7 @@ impl Driver {
 
     /// The future of op `key` was dropped: keep `resources` until the
     /// kernel is done, cancelling the op if it is still running (invariant 1).
-    pub(crate) fn orphan(&mut self, key: usize, resources: Box<dyn Release>) {
-        self.let_go(key, resources, true);
-    }
-
-    /// One-shot op `key` runs on without its future: `resources` are kept
-    /// until its CQE, which hands them to [`Release::release`] and frees
-    /// the slot without waking anyone.
-    pub(crate) fn detach(&mut self, key: usize, resources: Box<dyn Release>) {
-        self.let_go(key, resources, false);
-    }
-
-    fn let_go(&mut self, key: usize, mut resources: Box<dyn Release>, cancel: bool) {
+    pub(crate) fn orphan(&mut self, key: usize, mut resources: Box<dyn Release>) {
         match std::mem::replace(&mut self.ops[key], Slot::Waiting(None)) {
             Slot::Done(cqe) => {
                 resources.release(cqe);
@@ -251,16 +240,12 @@ impl Driver {
                     self.ops.remove(key);
                 } else {
                     self.ops[key] = Slot::Orphaned(resources);
-                    if cancel {
-                        self.cancel(key);
-                    }
+                    self.cancel(key);
                 }
             }
             Slot::Waiting(_) => {
                 self.ops[key] = Slot::Orphaned(resources);
-                if cancel {
-                    self.cancel(key);
-                }
+                self.cancel(key);
             }
             Slot::Orphaned(_) => unreachable!("op orphaned twice"),
         }
