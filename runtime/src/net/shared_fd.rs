@@ -6,7 +6,7 @@
 //! registration), so a new fd with the same number starts afresh.
 
 use std::cell::Cell;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, RawFd};
 use std::rc::Rc;
@@ -54,19 +54,24 @@ impl SharedFd {
     }
 
     /// Waits until no op holds the fd, then closes it through the driver.
-    pub(crate) async fn close(self) -> io::Result<()> {
-        poll_fn(|cx| {
-            if Rc::strong_count(&self.inner) == 1 {
-                Poll::Ready(())
-            } else {
-                self.inner.closer.set(Some(cx.waker().clone()));
-                Poll::Pending
-            }
-        })
-        .await;
-        let fd = self.inner.fd.replace(-1);
-        crate::current::driver(|d| d.forget_fd(fd));
-        Op::submit(Close::new(fd)).await
+    /// An `async` block rather than an `async fn`, so that `self` is kept
+    /// once, not also copied into the body (connection tasks end here).
+    #[allow(clippy::manual_async_fn)]
+    pub(crate) fn close(self) -> impl Future<Output = io::Result<()>> {
+        async move {
+            poll_fn(|cx| {
+                if Rc::strong_count(&self.inner) == 1 {
+                    Poll::Ready(())
+                } else {
+                    self.inner.closer.set(Some(cx.waker().clone()));
+                    Poll::Pending
+                }
+            })
+            .await;
+            let fd = self.inner.fd.replace(-1);
+            crate::current::driver(|d| d.forget_fd(fd));
+            Op::submit(Close::new(fd)).await
+        }
     }
 }
 
