@@ -18,9 +18,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use uringo_benches::irc::chat_load::{ChatLoad, ChatResult};
+use uringo_benches::irc::chat_load::{ChatLoad, ChatResult, Pace};
 use uringo_benches::irc::{IrcKind, IrcServer};
-use uringo_benches::server::default_bin_dir;
+use uringo_benches::procfs::loadavg;
+use uringo_benches::server::{default_bin_dir, out_dir};
 
 // A crate root finds submodules beside itself: point at this bin's own directory.
 #[path = "chat_compare/quiet.rs"]
@@ -31,6 +32,9 @@ mod report;
 mod workload;
 
 use workload::{Step, Workload};
+
+/// PRIVMSG text bytes of every run (loadgen's default).
+const PRIVMSG_BYTES: u64 = 64;
 
 #[derive(Debug, Parser)]
 #[command(about = "uringo-server chat beside InspIRCd and ngIRCd under uringo-loadgen chat")]
@@ -91,7 +95,7 @@ pub struct Cli {
 }
 
 /// One measured run of one server.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Run {
     pub result: ChatResult,
     /// The server's peak resident memory over the run (VmHWM), KiB.
@@ -150,11 +154,7 @@ fn set_realtime(on: bool) -> io::Result<()> {
 impl Harness {
     fn new(cli: Cli) -> io::Result<Harness> {
         let bin_dir = cli.bin_dir.clone().unwrap_or_else(default_bin_dir);
-        let out = cli
-            .out
-            .clone()
-            .unwrap_or_else(|| bin_dir.join("chat-compare-runs"));
-        std::fs::create_dir_all(&out)?;
+        let out = out_dir(cli.out.as_deref(), &bin_dir, "chat-compare-runs")?;
         for exe in ["uringo-server", "uringo-loadgen"] {
             if !bin_dir.join(exe).exists() {
                 return Err(io::Error::other(format!(
@@ -201,7 +201,7 @@ impl Harness {
              load average after: {}",
             began.elapsed().as_secs_f64(),
             self.waited.as_secs_f64(),
-            report::loadavg()
+            loadavg()
         );
         Ok(())
     }
@@ -267,21 +267,24 @@ impl Harness {
             &self.out.join("servers"),
         )?;
         let load = ChatLoad {
-            addr: server.addr,
+            addrs: vec![server.addr],
             clients: step.work.clients,
             channels: step.work.channels,
-            rate: step.work.rate(),
+            pace: Pace::Rate(step.work.rate()),
+            size: PRIVMSG_BYTES,
             duration: step.duration,
+            cores: 1,
             connect_concurrency: kind.loadgen_connect_concurrency(),
-            server_pid: server.pid(),
+            server_pids: vec![server.pid()],
             json: self.out.join(format!("{tag}.json")),
             hgrm: Some(self.out.join(format!("{tag}.hgrm"))),
         };
         let started = Instant::now();
         let result = load.run(
             &self.bin_dir.join("uringo-loadgen"),
-            self.cli.loadgen_cpu,
+            &self.cli.loadgen_cpu.to_string(),
             &self.out.join("loadgen.log"),
+            &[],
         )?;
         let peak_rss_kib = peak_rss_kib(server.pid())?;
         drop(server);
