@@ -35,6 +35,7 @@ pub struct Builder {
     pub(crate) provided_buffers: bool,
     pub(crate) defer_taskrun: bool,
     pub(crate) msg_ring: bool,
+    pub(crate) fixed_files: u32,
     pub(crate) blocking_threads: usize,
     pub(crate) dump_on_sigquit: bool,
 }
@@ -62,6 +63,7 @@ impl Builder {
             provided_buffers: true,
             defer_taskrun: true,
             msg_ring: true,
+            fixed_files: 16 * 1024,
             blocking_threads: 64,
             dump_on_sigquit: false,
         }
@@ -157,6 +159,16 @@ impl Builder {
     /// true; false forces eventfd wakes.
     pub fn msg_ring(mut self, on: bool) -> Builder {
         self.msg_ring = on;
+        self
+    }
+
+    /// Slots per core of the ring's fixed-file table: the socket of each TCP
+    /// or Unix stream is registered there (it keeps its fd too), so its
+    /// recv, send and close skip the kernel's fd lookup. Streams beyond the
+    /// table's size use their fd alone. Capped at RLIMIT_NOFILE. Default:
+    /// 16384; 0 forces plain fds.
+    pub fn fixed_files(mut self, slots: u32) -> Builder {
+        self.fixed_files = slots;
         self
     }
 
