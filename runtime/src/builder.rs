@@ -63,7 +63,7 @@ impl Builder {
             provided_buffers: true,
             defer_taskrun: true,
             msg_ring: true,
-            fixed_files: 16 * 1024,
+            fixed_files: fixed_files_from_env(),
             blocking_threads: 64,
             dump_on_sigquit: false,
         }
@@ -166,7 +166,8 @@ impl Builder {
     /// or Unix stream is registered there (it keeps its fd too), so its
     /// recv, send and close skip the kernel's fd lookup. Streams beyond the
     /// table's size use their fd alone. Capped at RLIMIT_NOFILE. Default:
-    /// 16384; 0 forces plain fds.
+    /// 16384, or what the `URINGO_FIXED_FILES` environment variable says;
+    /// 0 forces plain fds.
     pub fn fixed_files(mut self, slots: u32) -> Builder {
         self.fixed_files = slots;
         self
@@ -183,6 +184,19 @@ impl Builder {
     /// by seccomp, disabled by sysctl); [`Backend::Auto`] runs on epoll then.
     pub fn build(self) -> io::Result<Runtime> {
         Runtime::new(self)
+    }
+}
+
+/// The table size `URINGO_FIXED_FILES` gives; 16384 if unset. A value that
+/// is not a number is reported and ignored.
+fn fixed_files_from_env() -> u32 {
+    const DEFAULT: u32 = 16 * 1024;
+    match std::env::var("URINGO_FIXED_FILES") {
+        Ok(value) => value.trim().parse().unwrap_or_else(|e| {
+            tracing::warn!("uringo: ignoring URINGO_FIXED_FILES={value:?}: {e}");
+            DEFAULT
+        }),
+        Err(_) => DEFAULT,
     }
 }
 
