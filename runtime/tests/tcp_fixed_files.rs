@@ -61,7 +61,11 @@ fn std_client(addr: SocketAddr) -> std::net::TcpStream {
 /// The peer of a closed socket reads end of stream (not a timeout).
 fn reads_eof(client: &mut std::net::TcpStream) {
     let mut buf = [0u8; 1];
-    assert_eq!(client.read(&mut buf).unwrap(), 0, "the socket was not closed");
+    assert_eq!(
+        client.read(&mut buf).unwrap(),
+        0,
+        "the socket was not closed"
+    );
 }
 
 #[test]

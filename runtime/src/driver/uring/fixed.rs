@@ -164,7 +164,8 @@ impl FixedFiles {
                 if d.is_empty() {
                     return Vec::new();
                 }
-                let (mine, others): (Vec<_>, Vec<_>) = d.drain(..).partition(|r| r.ring == self.ring);
+                let (mine, others): (Vec<_>, Vec<_>) =
+                    d.drain(..).partition(|r| r.ring == self.ring);
                 *d = others;
                 mine
             })

@@ -23,8 +23,8 @@ use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use slab::Slab;
 
 pub(crate) use buf_ring::KernelRing;
-pub(crate) use fixed::{defer_close as defer_fixed_close, index_for_sqe, Registered};
 use fixed::FixedFiles;
+pub(crate) use fixed::{defer_close as defer_fixed_close, index_for_sqe, Registered};
 pub(crate) use probe::Wanted;
 use slot::{CqeQueue, Slot};
 
