@@ -10,7 +10,9 @@
 #   rate:   64 B, 128 connections, open loop at 60,000 msg/s, 8 s after 1 s warmup
 #   closed: 1 KiB, 128 connections, closed loop, 8 s after 1 s warmup
 # The loadgen is target/release/uringo-loadgen with URINGO_FIXED_FILES=0, the same for every
-# variant. Prints one line per run and the medians per variant.
+# variant. Prints one line per run and the medians per variant. 'server cpu' is the loadgen's
+# --server-pid figure (utime+stime from /proc/PID/stat over the measured 8 s); its user/kernel
+# split is the utime:stime ratio over the whole run (tick-sampled, so only roughly).
 set -u
 MODE=$1; ROUNDS=$2; shift 2
 LG=${LOADGEN:-target/release/uringo-loadgen}
@@ -33,22 +35,26 @@ for round in $(seq 1 "$ROUNDS"); do
     fi
     spid=$!
     for _ in $(seq 50); do grep -q listening "$TMP/server.log" && break; sleep 0.1; done
+    read -r u0 s0 < <(awk '{print $14, $15}' /proc/$spid/stat)
     URINGO_FIXED_FILES=0 chrt -f 20 taskset -c 0 "$LG" echo --addr 127.0.0.1:$PORT "${LOAD[@]}" \
       --duration 8s --warmup 1s --cores 1 --server-pid $spid > "$TMP/lg.txt" 2>&1
+    read -r u1 s1 < <(awk '{print $14, $15}' /proc/$spid/stat)
     kill -INT $spid; wait $spid
-    python3 - "$name" "$round" "$TMP/lg.txt" <<'PY'
+    python3 - "$name" "$round" "$TMP/lg.txt" $((u1 - u0)) $((s1 - s0)) <<'PY'
 import re, sys
-name, rnd, path = sys.argv[1:]
+name, rnd, path, du, ds = sys.argv[1:]
 t = open(path).read()
 def grab(pat, default='nan'):
     m = re.search(pat, t)
     return m.group(1) if m else default
 rate = grab(r'throughput\s+([\d,.]+)')
 cpu = grab(r'server cpu\s+[\d.]+ s, ([\d.]+) us/msg')
-split = re.search(r'user ([\d.]+) us/msg.*?kernel ([\d.]+) us/msg', t)
-user, kern = (split.group(1), split.group(2)) if split else ('nan', 'nan')
+# The split of the loadgen's exact total by /proc's tick-sampled utime:stime over the run.
+du, ds = int(du), int(ds)
+share = du / (du + ds) if du + ds else float('nan')
+user, kern = (f"{float(cpu) * share:.3f}", f"{float(cpu) * (1 - share):.3f}") if cpu != 'nan' else ('nan', 'nan')
 p99 = grab(r'p99 (\S+)')
-errs = grab(r'errors\s+(\d+)', '0')
+errs = grab(r'(?m)^\s+errors\s+(.+)$', '?')
 load = open('/proc/loadavg').read().split()[0]
 print(f"{name:5} round {rnd}: msgs/s {rate}, server cpu {cpu} us/msg (user {user}, kernel {kern}), p99 {p99}, errors {errs}, load {load}", flush=True)
 PY
