@@ -165,7 +165,8 @@ impl Builder {
     /// Slots per core of the ring's fixed-file table: the socket of each TCP
     /// or Unix stream is registered there (it keeps its fd too), so its
     /// recv, send and close skip the kernel's fd lookup. Streams beyond the
-    /// table's size use their fd alone. Capped at RLIMIT_NOFILE. Default:
+    /// table's size use their fd alone. Capped at 32,768 and at
+    /// RLIMIT_NOFILE. Default:
     /// 16384, or what the `URINGO_FIXED_FILES` environment variable says;
     /// 0 forces plain fds.
     pub fn fixed_files(mut self, slots: u32) -> Builder {

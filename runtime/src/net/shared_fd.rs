@@ -26,12 +26,31 @@ pub(crate) struct SharedFd {
 
 struct Inner {
     fd: Cell<RawFd>,
-    /// Its slot in a ring's fixed-file table, if it has one.
-    fixed: Cell<Registered>,
+    /// Its slot in a ring's fixed-file table ([`Registered`]'s bits) and,
+    /// in [`NONBLOCKING`], whether O_NONBLOCK is set (epoll's accept needs
+    /// it; io_uring must not have it). One word, so the handle stays small.
+    state: Cell<u32>,
     /// The task in `close()`, waiting for the ops to let go.
     closer: Cell<Option<Waker>>,
-    /// O_NONBLOCK is set (epoll's accept needs it; io_uring must not have it).
-    nonblocking: Cell<bool>,
+}
+
+const NONBLOCKING: u32 = Registered::SPARE_BIT;
+
+// Every connection has one: the fixed-file slot must not grow it (with the
+// Rc's counts, 40 bytes stays in malloc's 48-byte class).
+const _: () = assert!(std::mem::size_of::<Inner>() <= 24);
+
+impl Inner {
+    fn registered(&self) -> Registered {
+        Registered::from_bits(self.state.get())
+    }
+
+    /// Sets the slot, returning the one it had.
+    fn replace_registered(&self, registered: Registered) -> Registered {
+        let state = self.state.get();
+        self.state.set(state & NONBLOCKING | registered.bits());
+        Registered::from_bits(state)
+    }
 }
 
 impl SharedFd {
@@ -40,9 +59,8 @@ impl SharedFd {
         SharedFd {
             inner: Rc::new(Inner {
                 fd: Cell::new(fd),
-                fixed: Cell::new(Registered::NONE),
+                state: Cell::new(Registered::NONE.bits()),
                 closer: Cell::new(None),
-                nonblocking: Cell::new(false),
             }),
         }
     }
@@ -56,22 +74,23 @@ impl SharedFd {
     pub(crate) fn register_fixed(&self) {
         let fd = self.raw();
         if let Some(registered) = crate::current::try_driver(|d| d.register_fixed(fd)).flatten() {
-            self.inner.fixed.set(registered);
+            self.inner.replace_registered(registered);
         }
     }
 
     /// The fixed-file slot to name in the SQE being built, if the socket
     /// has one in that ring.
     pub(crate) fn fixed_index(&self) -> Option<u32> {
-        index_for_sqe(self.inner.fixed.get())
+        index_for_sqe(self.inner.registered())
     }
 
     /// Sets O_NONBLOCK once (the epoll backend's attempts that have no
     /// per-call flag for it, such as accept4, need it).
     pub(crate) fn set_nonblocking(&self) -> io::Result<()> {
-        if !self.inner.nonblocking.get() {
+        let state = self.inner.state.get();
+        if state & NONBLOCKING == 0 {
             socket2::SockRef::from(self).set_nonblocking(true)?;
-            self.inner.nonblocking.set(true);
+            self.inner.state.set(state | NONBLOCKING);
         }
         Ok(())
     }
@@ -88,7 +107,7 @@ impl SharedFd {
         })
         .await;
         let fd = self.inner.fd.replace(-1);
-        let fixed = self.inner.fixed.replace(Registered::NONE);
+        let fixed = self.inner.replace_registered(Registered::NONE);
         crate::current::driver(|d| {
             // Queued first, so the socket is gone once the fd's close is.
             if fixed.is_some() {
@@ -113,7 +132,7 @@ impl Drop for SharedFd {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let fixed = self.fixed.get();
+        let fixed = self.registered();
         if fixed.is_some() && crate::current::try_driver(|d| d.close_fixed(fixed)).is_none() {
             // Dropped inside a completion (or off the core): its ring
             // closes the slot at its next turn.

@@ -25,41 +25,68 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use io_uring::IoUring;
 
-/// Ring ids start at 1: 0 means "no ring" (no SQE is being built).
+/// Ring ids start at 1 (0 means "no ring": no SQE is being built) and are
+/// never reused, so an index kept by a stream can never name a slot of a
+/// later ring; once they run out, rings get no table.
 static NEXT_RING_ID: AtomicU32 = AtomicU32::new(1);
+/// A [`Registered`] is 31 bits (its owner keeps a flag in the 32nd): the
+/// ring id above `INDEX_BITS` bits of slot index.
+const INDEX_BITS: u32 = 15;
+const MAX_RING_ID: u32 = (1 << (31 - INDEX_BITS)) - 1;
+/// The most slots a table may have.
+const MAX_SLOTS: u32 = 1 << INDEX_BITS;
 
 thread_local! {
     /// The id of the ring whose SQE is being built on this thread (0: none).
     static BUILDING: Cell<u32> = const { Cell::new(0) };
     /// Slots whose stream went away while the driver was in use (dropped
-    /// inside a completion): (ring id, index), closed at the ring's next turn.
+    /// inside a completion): closed at their ring's next turn.
     static DEFERRED: RefCell<Vec<Registered>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A descriptor registered in one ring's table, or [`Registered::NONE`].
+/// A descriptor registered in one ring's table, or [`Registered::NONE`]:
+/// ring id and slot index in 31 bits, so a stream's handle keeps it in a
+/// `u32` next to a flag of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Registered {
-    ring: u32,
-    index: u32,
-}
+pub(crate) struct Registered(u32);
 
 impl Registered {
     /// Not registered anywhere.
-    pub(crate) const NONE: Registered = Registered { ring: 0, index: 0 };
+    pub(crate) const NONE: Registered = Registered(0);
+    /// The bits a `Registered` never uses.
+    pub(crate) const SPARE_BIT: u32 = 1 << 31;
+
+    fn new(ring: u32, index: u32) -> Registered {
+        debug_assert!(ring <= MAX_RING_ID && index < MAX_SLOTS);
+        Registered(ring << INDEX_BITS | index)
+    }
+
+    /// From [`bits`](Self::bits) (the spare bit is ignored).
+    pub(crate) fn from_bits(bits: u32) -> Registered {
+        Registered(bits & !Self::SPARE_BIT)
+    }
+
+    pub(crate) fn bits(self) -> u32 {
+        self.0
+    }
+
+    fn ring(self) -> u32 {
+        self.0 >> INDEX_BITS
+    }
 
     pub(crate) fn is_some(self) -> bool {
-        self.ring != 0
+        self.ring() != 0
     }
 
     pub(crate) fn index(self) -> u32 {
-        self.index
+        self.0 & (MAX_SLOTS - 1)
     }
 }
 
 /// The index of `registered` if the SQE being built is for its ring.
 pub(crate) fn index_for_sqe(registered: Registered) -> Option<u32> {
-    (registered.is_some() && BUILDING.with(Cell::get) == registered.ring)
-        .then_some(registered.index)
+    (registered.is_some() && BUILDING.with(Cell::get) == registered.ring())
+        .then_some(registered.index())
 }
 
 /// Queues `registered` to be closed at its ring's next turn.
@@ -80,15 +107,20 @@ pub(crate) struct FixedFiles {
 
 impl FixedFiles {
     /// Registers a sparse table of `capacity` slots with `ring` (capped at
-    /// the process's RLIMIT_NOFILE, which the kernel enforces).
+    /// 32,768 and at the process's RLIMIT_NOFILE, which the kernel enforces).
     pub(crate) fn register(ring: &IoUring, capacity: u32) -> io::Result<FixedFiles> {
-        let capacity = capacity.min(nofile_limit());
+        let capacity = capacity.min(nofile_limit()).min(MAX_SLOTS);
         if capacity == 0 {
             return Err(io::Error::from(io::ErrorKind::InvalidInput));
         }
+        let id = NEXT_RING_ID
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |id| {
+                (id <= MAX_RING_ID).then_some(id + 1)
+            })
+            .map_err(|_| io::Error::other("fixed-file ring ids used up"))?;
         ring.submitter().register_files_sparse(capacity)?;
         Ok(FixedFiles {
-            ring: NEXT_RING_ID.fetch_add(1, Ordering::Relaxed),
+            ring: id,
             capacity,
             next: 0,
             free: Vec::new(),
@@ -111,7 +143,7 @@ impl FixedFiles {
 
     /// Whether `registered` is a slot of this table.
     pub(crate) fn owns(&self, registered: Registered) -> bool {
-        registered.ring == self.ring
+        registered.ring() == self.ring
     }
 
     pub(crate) fn capacity(&self) -> u32 {
@@ -137,10 +169,7 @@ impl FixedFiles {
         match ring.submitter().register_files_update(index, &[fd]) {
             Ok(1) => {
                 self.in_use += 1;
-                Some(Registered {
-                    ring: self.ring,
-                    index,
-                })
+                Some(Registered::new(self.ring, index))
             }
             _ => {
                 self.free.push(index);
@@ -165,7 +194,7 @@ impl FixedFiles {
                     return Vec::new();
                 }
                 let (mine, others): (Vec<_>, Vec<_>) =
-                    d.drain(..).partition(|r| r.ring == self.ring);
+                    d.drain(..).partition(|r| r.ring() == self.ring);
                 *d = others;
                 mine
             })
@@ -176,7 +205,7 @@ impl FixedFiles {
 impl Drop for FixedFiles {
     fn drop(&mut self) {
         // The table goes with the ring: forget what was queued for it.
-        let _ = DEFERRED.try_with(|d| d.borrow_mut().retain(|r| r.ring != self.ring));
+        let _ = DEFERRED.try_with(|d| d.borrow_mut().retain(|r| r.ring() != self.ring));
     }
 }
 
@@ -191,4 +220,20 @@ fn nofile_limit() -> u32 {
         return 0;
     }
     limit.rlim_cur.min(u64::from(u32::MAX)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_registration_packs_ring_and_index_below_the_spare_bit() {
+        let r = Registered::new(MAX_RING_ID, MAX_SLOTS - 1);
+        assert_eq!(r.bits() & Registered::SPARE_BIT, 0);
+        let back = Registered::from_bits(r.bits() | Registered::SPARE_BIT);
+        assert_eq!(back, r);
+        assert_eq!((back.ring(), back.index()), (MAX_RING_ID, MAX_SLOTS - 1));
+        assert!(back.is_some() && !Registered::NONE.is_some());
+        assert!(!Registered::from_bits(Registered::SPARE_BIT).is_some());
+    }
 }
