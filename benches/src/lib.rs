@@ -8,7 +8,6 @@
 //! process control, loadgen's JSON summary and the median/table helpers.
 
 pub mod charts;
-pub mod chat_load;
 #[cfg(feature = "http")]
 pub mod http_app;
 pub mod irc;

@@ -78,7 +78,7 @@ impl LoadgenRun {
 }
 
 /// Runs `exe args` pinned to `cpu` (taskset), its output appended to `log`.
-pub fn run_pinned(exe: &Path, cpu: usize, args: &[String], log: &Path) -> io::Result<ExitStatus> {
+fn run_pinned(exe: &Path, cpu: usize, args: &[String], log: &Path) -> io::Result<ExitStatus> {
     let out = std::fs::File::options()
         .create(true)
         .append(true)

@@ -1,6 +1,6 @@
 //! Readers for the few `/proc` figures the harnesses need: a process's CPU time
-//! (`stat`, through uringo-loadgen's reader), resident memory (`status`), open fds and the CPUs its threads may
-//! run on. Parsing is split from reading so it can be unit tested.
+//! (`stat`, through uringo-loadgen's reader), resident memory (`status`), open fds, the CPUs
+//! its threads may run on, and the machine's load average. Parsing is split from reading so it can be unit tested.
 
 use std::io;
 use std::path::PathBuf;
@@ -35,6 +35,13 @@ pub fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
         let (k, v) = line.split_once(':')?;
         (k == key).then(|| v.trim())
     })
+}
+
+/// `/proc/loadavg`'s three averages (1, 5 and 15 minutes), `?` if unreadable.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
 }
 
 /// Number of open file descriptors of `pid`.

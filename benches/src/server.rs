@@ -253,6 +253,21 @@ pub fn default_bin_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target/release"))
 }
 
+/// Where a harness writes its logs and loadgen JSON: `out` if given, else `default` under
+/// `bin_dir`; created if missing.
+pub fn out_dir(out: Option<&Path>, bin_dir: &Path, default: &str) -> io::Result<PathBuf> {
+    let out = out.map_or_else(|| bin_dir.join(default), Path::to_path_buf);
+    std::fs::create_dir_all(&out)?;
+    Ok(out)
+}
+
+/// Seconds since the Unix epoch: names a harness's run directory, so runs keep apart.
+pub fn unix_time() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// Median io_uring_enter calls per message over uringo-server's `--stats-interval` lines
 /// (`... msgs_per_s=N ... enters_per_msg=X ...`) that saw traffic.
 pub fn enters_per_msg(log: &str) -> Option<f64> {
@@ -305,6 +320,18 @@ mod tests {
             Some("epoll")
         );
         assert_eq!(ServerKind::Tokio.args(addr), ["--listen", "127.0.0.1:7001"]);
+    }
+
+    #[test]
+    fn out_dir_is_the_given_one_or_the_default_under_bin_dir_and_exists() {
+        let bin = std::env::temp_dir().join(format!("uringo-benches-out-{}", std::process::id()));
+        let given = bin.join("given");
+        assert_eq!(out_dir(Some(&given), &bin, "runs/1").unwrap(), given);
+        assert!(given.is_dir());
+        let default = out_dir(None, &bin, "runs/1").unwrap();
+        assert_eq!(default, bin.join("runs").join("1"));
+        assert!(default.is_dir());
+        std::fs::remove_dir_all(&bin).unwrap();
     }
 
     #[test]

@@ -112,7 +112,9 @@ impl Builder {
     }
 
     /// Warn (through `tracing`) when one poll of a task runs longer than
-    /// this without yielding. Default: 100 ms. `None` turns it off.
+    /// this without yielding. Default: 100 ms. `None` turns it off. Time the
+    /// core's thread spends waiting for a CPU (a starved machine) does not
+    /// count; time blocked in a syscall does.
     pub fn stall_threshold(mut self, threshold: Option<Duration>) -> Builder {
         self.stall_threshold = threshold;
         self

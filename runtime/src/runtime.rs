@@ -222,6 +222,7 @@ fn make_core(
     blocking: &std::sync::Arc<Pool>,
 ) -> io::Result<Core> {
     let shared = siblings[id].clone();
+    shared.poll_seq.set_thread();
     let wanted = Wanted {
         entries: builder.ring_entries,
         defer_taskrun: builder.defer_taskrun,

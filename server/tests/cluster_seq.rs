@@ -8,14 +8,17 @@
 //! fails.
 
 mod chat_support;
+mod cluster_support;
 #[path = "../src/cluster/tests/redis.rs"]
 mod redis;
 
 use chat_support::{code, Client, Server};
+use cluster_support::{join, node_leased, serial};
 use redis::RedisServer;
 
-/// One test at a time: each starts two nodes.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// No node dies or freezes here: they keep the server's default lease, so a slow machine
+/// cannot make one look dead.
+const LEASE_MS: u64 = 10_000;
 
 /// Times each sequence is tried (the race it guards against is one Redis
 /// round trip wide).
@@ -33,16 +36,13 @@ struct Net {
 }
 
 fn net() -> Option<(std::sync::MutexGuard<'static, ()>, Net)> {
-    let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let serial = serial();
     let redis = RedisServer::start()?;
-    let url = format!("redis://{}", redis.addr);
-    let node = |name| Server::start(&["--cluster", &url, "--node", name, "--flood-rate", "0"]);
-    let nodes = [node("n1"), node("n2")];
+    let nodes = ["n1", "n2"].map(|name| node_leased(&redis, name, LEASE_MS));
     let mut b = Client::register(nodes[1].addr, "bob");
     let mut w = Client::register(nodes[0].addr, "walt");
     for c in [&mut b, &mut w] {
-        c.send(&format!("JOIN {CHAN}"));
-        c.expect(|l| code(l) == "366");
+        join(c, CHAN);
     }
     b.expect(|l| l.starts_with(":walt!") && code(l) == "JOIN");
     let net = Net {
@@ -58,8 +58,7 @@ impl Net {
     /// A client `nick` on the first node in the channel, seen by `b`.
     fn actor(&mut self, nick: &str) -> Client {
         let mut a = Client::register(self.nodes[0].addr, nick);
-        a.send(&format!("JOIN {CHAN}"));
-        a.expect(|l| code(l) == "366");
+        join(&mut a, CHAN);
         let prefix = format!(":{nick}!");
         self.b
             .expect(|l| l.starts_with(&prefix) && code(l) == "JOIN");
@@ -194,8 +193,7 @@ fn part_right_behind_join_is_published() {
     let mut a = net.actor("alice");
     for i in 0..ROUNDS {
         let chan = format!("#jp{i}");
-        net.b.send(&format!("JOIN {chan}"));
-        net.b.expect(|l| code(l) == "366");
+        join(&mut net.b, &chan);
         a.send_raw(format!("JOIN {chan}\r\nPART {chan}\r\n").as_bytes());
         // (A PART is answered before its line comes back from Redis.)
         let lines = a.expect(|l| l.starts_with(":alice!") && code(l) == "PART");

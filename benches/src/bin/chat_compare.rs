@@ -18,9 +18,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use uringo_benches::irc::chat_load::{ChatLoad, ChatResult};
+use uringo_benches::irc::chat_load::{ChatLoad, ChatResult, Pace};
 use uringo_benches::irc::{IrcKind, IrcServer};
-use uringo_benches::server::default_bin_dir;
+use uringo_benches::procfs::loadavg;
+use uringo_benches::server::{default_bin_dir, out_dir};
 
 // A crate root finds submodules beside itself: point at this bin's own directory.
 #[path = "chat_compare/quiet.rs"]
@@ -31,6 +32,9 @@ mod report;
 mod workload;
 
 use workload::{Step, Workload};
+
+/// PRIVMSG text bytes of every run (loadgen's default).
+const PRIVMSG_BYTES: u64 = 64;
 
 #[derive(Debug, Parser)]
 #[command(about = "uringo-server chat beside InspIRCd and ngIRCd under uringo-loadgen chat")]
@@ -50,15 +54,18 @@ pub struct Cli {
     /// Sending time of each fixed-rate run, seconds.
     #[arg(long, default_value_t = 5.0)]
     duration: f64,
-    /// Clients and channels of the rate ladder, as CLIENTS/CHANNELS.
-    #[arg(long, default_value = "1000/50", value_parser = workload::parse_shape)]
+    /// Clients and channels of the rate ladder, as CLIENTS/CHANNELS. 100 members a channel:
+    /// loadgen's one core then spends little on sending (one PRIVMSG makes 99 deliveries) and
+    /// can offer past 2,000,000 deliveries/s, beyond where the servers fall behind.
+    #[arg(long, default_value = "1000/10", value_parser = workload::parse_shape)]
     ladder_shape: (u64, u64),
     /// Offered deliveries/s of the ladder's steps, climbed until a server falls behind
     /// (empty: no ladder).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "100000,200000,300000,400000,500000,600000,800000,1000000"
+        default_value = "100000,250000,500000,750000,1000000,1250000,1500000,1750000,2000000,\
+                         2250000,2500000,3000000,3500000,4000000"
     )]
     ladder: Vec<u64>,
     /// Sending time of each ladder step, seconds.
@@ -91,7 +98,7 @@ pub struct Cli {
 }
 
 /// One measured run of one server.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Run {
     pub result: ChatResult,
     /// The server's peak resident memory over the run (VmHWM), KiB.
@@ -150,11 +157,7 @@ fn set_realtime(on: bool) -> io::Result<()> {
 impl Harness {
     fn new(cli: Cli) -> io::Result<Harness> {
         let bin_dir = cli.bin_dir.clone().unwrap_or_else(default_bin_dir);
-        let out = cli
-            .out
-            .clone()
-            .unwrap_or_else(|| bin_dir.join("chat-compare-runs"));
-        std::fs::create_dir_all(&out)?;
+        let out = out_dir(cli.out.as_deref(), &bin_dir, "chat-compare-runs")?;
         for exe in ["uringo-server", "uringo-loadgen"] {
             if !bin_dir.join(exe).exists() {
                 return Err(io::Error::other(format!(
@@ -201,7 +204,7 @@ impl Harness {
              load average after: {}",
             began.elapsed().as_secs_f64(),
             self.waited.as_secs_f64(),
-            report::loadavg()
+            loadavg()
         );
         Ok(())
     }
@@ -267,21 +270,24 @@ impl Harness {
             &self.out.join("servers"),
         )?;
         let load = ChatLoad {
-            addr: server.addr,
+            addrs: vec![server.addr],
             clients: step.work.clients,
             channels: step.work.channels,
-            rate: step.work.rate(),
+            pace: Pace::Rate(step.work.rate()),
+            size: PRIVMSG_BYTES,
             duration: step.duration,
+            cores: 1,
             connect_concurrency: kind.loadgen_connect_concurrency(),
-            server_pid: server.pid(),
+            server_pids: vec![server.pid()],
             json: self.out.join(format!("{tag}.json")),
             hgrm: Some(self.out.join(format!("{tag}.hgrm"))),
         };
         let started = Instant::now();
         let result = load.run(
             &self.bin_dir.join("uringo-loadgen"),
-            self.cli.loadgen_cpu,
+            &self.cli.loadgen_cpu.to_string(),
             &self.out.join("loadgen.log"),
+            &[],
         )?;
         let peak_rss_kib = peak_rss_kib(server.pid())?;
         drop(server);

@@ -8,7 +8,7 @@
 //! loop (each client keeps K messages in flight until every member got them), the
 //! throughput the setup sustains. Setups run interleaved, in a rotated order each round,
 //! and every figure is the median over the rounds. CPU per delivery is user + kernel time
-//! from /proc/PID/stat over the sending window (see `uringo_benches::chat_load`), summed over
+//! from /proc/PID/stat over the sending window (see `uringo_benches::irc::chat_load`), summed over
 //! the node processes, and apart for redis-server.
 //!
 //! Build first: `cargo build --release -p uringo-server -p uringo-loadgen -p uringo-benches`.
@@ -19,12 +19,15 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
-use uringo_benches::chat_load::{ChatLoad, ChatResult, Pace};
+use uringo_benches::irc::chat_load::{ChatLoad, ChatResult, Pace};
+use uringo_benches::procfs::loadavg;
 use uringo_benches::redis::Redis;
-use uringo_benches::server::{default_bin_dir, free_local_addr, terminate, wait_accepting};
+use uringo_benches::server::{
+    default_bin_dir, free_local_addr, out_dir, terminate, unix_time, wait_accepting,
+};
 use uringo_benches::stats::{fixed, median, thousands, Table};
 
 #[derive(Debug, Parser)]
@@ -135,11 +138,11 @@ fn main() {
 
 fn run(cli: Cli) -> io::Result<()> {
     let bin_dir = cli.bin_dir.clone().unwrap_or_else(default_bin_dir);
-    let out = cli
-        .out
-        .clone()
-        .unwrap_or_else(|| bin_dir.join("cluster-runs").join(unix_time().to_string()));
-    std::fs::create_dir_all(&out)?;
+    let out = out_dir(
+        cli.out.as_deref(),
+        &bin_dir,
+        &format!("cluster-runs/{}", unix_time()),
+    )?;
     let paces = paces(&cli);
     if cli.setups.is_empty() || paces.is_empty() || cli.rounds == 0 {
         return Err(io::Error::other("nothing to measure"));
@@ -223,8 +226,10 @@ fn measure(
         size: cli.size,
         duration: Duration::from_secs_f64(cli.duration),
         cores: cli.loadgen_cores,
-        json: out.join(format!("{tag}.json")),
+        connect_concurrency: None,
         server_pids: pids.clone(),
+        json: out.join(format!("{tag}.json")),
+        hgrm: None,
     };
     let watch = [pids, vec![redis.pid()]];
     let result = load.run(
@@ -278,20 +283,14 @@ fn progress(r: &ChatResult, duration: f64) -> String {
         thousands(r.deliveries_per_s),
         fixed(Some(r.p50_us / 1e3), 2),
         fixed(Some(r.p99_us / 1e3), 2),
-        fixed(cpu_per_delivery(r, 0), 2),
-        fixed(cpu_per_delivery(r, 1), 2),
+        fixed(r.window_us_per_delivery(0), 2),
+        fixed(r.window_us_per_delivery(1), 2),
         r.lost,
         r.duplicated,
         r.out_of_order,
         r.order_conflicts,
         r.errors
     )
-}
-
-/// µs of the `group`-th watched group's CPU per delivery.
-fn cpu_per_delivery(r: &ChatResult, group: usize) -> Option<f64> {
-    let cpu = r.window_cpu.get(group)?;
-    (r.delivered > 0).then(|| cpu.as_secs_f64() * 1e6 / r.delivered as f64)
 }
 
 fn table(cli: &Cli, paces: &[Pace], results: &HashMap<(Pace, Setup), Vec<ChatResult>>) -> Table {
@@ -320,7 +319,7 @@ fn table(cli: &Cli, paces: &[Pace], results: &HashMap<(Pace, Setup), Vec<ChatRes
             };
             let redis = match setup {
                 Setup::Alone => "-".into(),
-                Setup::Nodes(_) => fixed(med(&|r| cpu_per_delivery(r, 1)), 2),
+                Setup::Nodes(_) => fixed(med(&|r| r.window_us_per_delivery(1)), 2),
             };
             let sum = |f: fn(&ChatResult) -> u64| rs.iter().map(f).sum::<u64>();
             t.row([
@@ -336,7 +335,7 @@ fn table(cli: &Cli, paces: &[Pace], results: &HashMap<(Pace, Setup), Vec<ChatRes
                 thousands(med(&|r| Some(r.deliveries_per_s)).unwrap_or(f64::NAN)),
                 fixed(med(&|r| Some(r.p50_us / 1e3)), 2),
                 fixed(med(&|r| Some(r.p99_us / 1e3)), 2),
-                fixed(med(&|r| cpu_per_delivery(r, 0)), 2),
+                fixed(med(&|r| r.window_us_per_delivery(0)), 2),
                 redis,
                 format!(
                     "{}/{}/{}/{}",
@@ -371,17 +370,4 @@ fn setup_tag(setup: Setup) -> String {
         Setup::Alone => "nocluster".into(),
         Setup::Nodes(n) => format!("{n}nodes"),
     }
-}
-
-/// The first three fields of /proc/loadavg.
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
-fn unix_time() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

@@ -12,13 +12,15 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use uringo_benches::charts;
 use uringo_benches::loadgen::{LoadgenRun, Summary};
 use uringo_benches::procfs;
-use uringo_benches::server::{default_bin_dir, enters_per_msg, ServerKind, ServerProcess};
+use uringo_benches::server::{
+    default_bin_dir, enters_per_msg, out_dir, unix_time, ServerKind, ServerProcess,
+};
 use uringo_benches::stats::{fixed, median, ratio, thousands, Table};
 
 #[derive(Debug, Parser)]
@@ -136,11 +138,11 @@ fn run(cli: Cli) -> io::Result<()> {
     }
     let plan = plan_of(&cli.mode);
     let bin_dir = c.bin_dir.clone().unwrap_or_else(default_bin_dir);
-    let out = c
-        .out
-        .clone()
-        .unwrap_or_else(|| bin_dir.join("compare-runs").join(unix_time().to_string()));
-    std::fs::create_dir_all(&out)?;
+    let out = out_dir(
+        c.out.as_deref(),
+        &bin_dir,
+        &format!("compare-runs/{}", unix_time()),
+    )?;
     let loadgen = bin_dir.join("uringo-loadgen");
     if !loadgen.exists() {
         return Err(io::Error::other(format!(
@@ -570,11 +572,4 @@ fn throughput_bars(
                 .collect(),
         })
         .collect()
-}
-
-fn unix_time() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use uringo_benches::loadgen::LoadgenRun;
-use uringo_benches::server::{default_bin_dir, ServerKind, ServerProcess};
+use uringo_benches::server::{default_bin_dir, out_dir, ServerKind, ServerProcess};
 use uringo_benches::stats::{fixed, median, thousands, Table};
 
 #[derive(Debug, Parser)]
@@ -66,11 +66,7 @@ fn main() {
 
 fn run(cli: Cli) -> io::Result<()> {
     let bin_dir = cli.bin_dir.clone().unwrap_or_else(default_bin_dir);
-    let out = cli
-        .out
-        .clone()
-        .unwrap_or_else(|| bin_dir.join("yardstick-runs"));
-    std::fs::create_dir_all(&out)?;
+    let out = out_dir(cli.out.as_deref(), &bin_dir, "yardstick-runs")?;
     let cases: Vec<(u64, u64)> = cli
         .sizes
         .iter()

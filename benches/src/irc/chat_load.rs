@@ -1,55 +1,106 @@
-//! One `uringo-loadgen chat` run against an IRC server, and the figures of its `--json`
-//! summary that the chat comparison reports.
+//! One `uringo-loadgen chat` run against one or more IRC servers, the figures of its `--json`
+//! summary, and the CPU time of groups of processes (chat nodes, Redis) over its sending
+//! window. Both chat benchmarks (chat-compare, cluster-bench) drive loadgen through this.
+//!
+//! The window opens when loadgen says it is sending (its "setup: ...; sending" line on
+//! stderr) and closes at its last per-second line on stdout, before the summary: clients
+//! registering and quitting (nick claims and releases in Redis) stay outside it.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::loadgen::run_pinned;
+use crate::procfs;
 
-/// One loadgen invocation: `clients` in `channels` (one channel each), `rate` PRIVMSGs/s.
+/// How loadgen paces its PRIVMSGs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pace {
+    /// Open loop: messages per second across all clients.
+    Rate(u64),
+    /// Closed loop: messages in flight per client.
+    InFlight(u64),
+}
+
+/// One loadgen invocation: `clients` spread over `addrs`, in `channels` (one channel each).
 #[derive(Debug, Clone)]
 pub struct ChatLoad {
-    pub addr: SocketAddr,
+    pub addrs: Vec<SocketAddr>,
     pub clients: u64,
     pub channels: u64,
-    /// PRIVMSGs per second across all clients (open loop).
-    pub rate: u64,
+    pub pace: Pace,
+    /// PRIVMSG text bytes.
+    pub size: u64,
     pub duration: Duration,
+    /// loadgen's runtime cores.
+    pub cores: u64,
     /// At most this many clients between connect and 001 (for ngIRCd's backlog of 10).
     pub connect_concurrency: Option<usize>,
-    pub server_pid: u32,
+    /// Given to loadgen as `--server-pid` (the server CPU figures of its summary).
+    pub server_pids: Vec<u32>,
     pub json: PathBuf,
     /// Where loadgen writes the delivery latency distribution.
     pub hgrm: Option<PathBuf>,
 }
 
+/// What one run measured (loadgen's `ChatSummary`, loadgen/src/chat/summary.rs, and the
+/// sending window's CPU).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatResult {
+    pub sent: u64,
+    pub expected: u64,
+    pub delivered: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub out_of_order: u64,
+    /// Channels whose receivers disagreed on the order.
+    pub order_conflicts: u64,
+    pub deliveries_per_s: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    /// The `--server-pid` processes' CPU, summed, as loadgen measured it.
+    pub server_user_s: f64,
+    pub server_system_s: f64,
+    pub loadgen_cpu_s: f64,
+    pub errors: u64,
+    /// CPU time (user + kernel) of each watched group over the sending window.
+    pub window_cpu: Vec<Duration>,
+}
+
 impl ChatLoad {
     pub fn args(&self) -> Vec<String> {
-        let mut a: Vec<String> = [
-            "chat",
-            "--addr",
-            &self.addr.to_string(),
-            "--clients",
-            &self.clients.to_string(),
-            "--channels",
-            &self.channels.to_string(),
-            "--rate",
-            &self.rate.to_string(),
-            "--duration",
-            &format!("{}s", self.duration.as_secs_f64()),
-            "--cores",
-            "1",
-            "--server-pid",
-            &self.server_pid.to_string(),
-            "--json",
-            &self.json.display().to_string(),
-        ]
-        .map(String::from)
-        .into();
+        let addrs: Vec<String> = self.addrs.iter().map(ToString::to_string).collect();
+        let mut a: Vec<String> = vec![
+            "chat".into(),
+            "--addr".into(),
+            addrs.join(","),
+            "--clients".into(),
+            self.clients.to_string(),
+            "--channels".into(),
+            self.channels.to_string(),
+            "--joins".into(),
+            "1".into(),
+            "--size".into(),
+            self.size.to_string(),
+            "--duration".into(),
+            format!("{}s", self.duration.as_secs_f64()),
+            "--cores".into(),
+            self.cores.to_string(),
+            "--json".into(),
+            self.json.display().to_string(),
+        ];
+        match self.pace {
+            Pace::Rate(r) => a.extend(["--rate".into(), r.to_string()]),
+            Pace::InFlight(k) => a.extend(["--in-flight".into(), k.to_string()]),
+        }
+        for pid in &self.server_pids {
+            a.extend(["--server-pid".into(), pid.to_string()]);
+        }
         if let Some(n) = self.connect_concurrency {
             a.extend(["--connect-concurrency".into(), n.to_string()]);
         }
@@ -59,36 +110,103 @@ impl ChatLoad {
         a
     }
 
-    /// Runs loadgen (`exe`) pinned to `cpu`, its output appended to `log`. loadgen exits 1
-    /// when something was lost or an error counted; its summary still says what happened.
-    pub fn run(&self, exe: &Path, cpu: usize, log: &Path) -> io::Result<ChatResult> {
+    /// Runs loadgen on `cpus` (a taskset list), its output appended to `log`, sampling the
+    /// CPU time of every group in `watch` over the sending window (none: `window_cpu` empty).
+    pub fn run(
+        &self,
+        exe: &Path,
+        cpus: &str,
+        log: &Path,
+        watch: &[Vec<u32>],
+    ) -> io::Result<ChatResult> {
         let _ = std::fs::remove_file(&self.json);
-        let status = run_pinned(exe, cpu, &self.args(), log)?;
-        let text = std::fs::read_to_string(&self.json).map_err(|e| {
-            io::Error::other(format!(
-                "loadgen chat wrote no summary ({status}, {e}); see {}",
+        let log_file = Arc::new(Mutex::new(
+            File::options().create(true).append(true).open(log)?,
+        ));
+        let mut child = Command::new("taskset")
+            .args(["-c", cpus])
+            .arg(exe)
+            .args(self.args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let stderr = child.stderr.take().expect("piped stderr");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let opened = {
+            let (log_file, watch) = (log_file.clone(), watch.to_vec());
+            std::thread::spawn(move || window_start(stderr, &log_file, &watch))
+        };
+        let closed = window_end(stdout, &log_file, watch);
+        let status = child.wait()?;
+        let opened = opened.join().expect("stderr reader");
+        // Exit status 1 only says that some delivery was lost, duplicated or reordered, or an
+        // error counted: the summary counts those and the tables show them.
+        if !matches!(status.code(), Some(0 | 1)) {
+            return Err(io::Error::other(format!(
+                "loadgen failed ({status}); see {}",
                 log.display()
-            ))
-        })?;
-        ChatResult::parse(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+            )));
+        }
+        let text = std::fs::read_to_string(&self.json)?;
+        let mut result =
+            ChatResult::parse(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        result.window_cpu = match (opened?, closed?) {
+            (Some(a), Some(b)) => b
+                .iter()
+                .zip(&a)
+                .map(|(b, a)| b.saturating_sub(*a))
+                .collect(),
+            _ if watch.is_empty() => Vec::new(),
+            _ => return Err(io::Error::other("loadgen never reported sending")),
+        };
+        Ok(result)
     }
 }
 
-/// The figures of one chat run (loadgen's `ChatSummary`, loadgen/src/chat/summary.rs).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ChatResult {
-    pub expected: u64,
-    pub delivered: u64,
-    pub lost: u64,
-    /// Duplicated or reordered deliveries.
-    pub misordered: u64,
-    pub deliveries_per_s: f64,
-    pub p50_us: f64,
-    pub p99_us: f64,
-    pub server_user_s: f64,
-    pub server_system_s: f64,
-    pub loadgen_cpu_s: f64,
-    pub errors: u64,
+/// CPU time used so far by each group of processes (summed over the group).
+fn sample(watch: &[Vec<u32>]) -> io::Result<Vec<Duration>> {
+    watch
+        .iter()
+        .map(|pids| pids.iter().map(|&p| procfs::cpu_time(p)).sum())
+        .collect()
+}
+
+/// Copies loadgen's stderr to the log; the sample taken when it starts sending.
+fn window_start(
+    stderr: impl io::Read,
+    log: &Mutex<File>,
+    watch: &[Vec<u32>],
+) -> io::Result<Option<Vec<Duration>>> {
+    let mut start = None;
+    for line in BufReader::new(stderr).lines() {
+        let line = line?;
+        if start.is_none() && line.starts_with("setup:") && line.ends_with("sending") {
+            start = Some(sample(watch)?);
+        }
+        writeln!(log.lock().expect("log lock"), "{line}")?;
+    }
+    Ok(start)
+}
+
+/// Copies loadgen's stdout to the log; the sample taken at the last per-second line
+/// (`[   5s] sent ...`) before the summary (which starts with "chat ").
+fn window_end(
+    stdout: impl io::Read,
+    log: &Mutex<File>,
+    watch: &[Vec<u32>],
+) -> io::Result<Option<Vec<Duration>>> {
+    let mut end = None;
+    let mut in_summary = false;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        in_summary |= line.starts_with("chat ");
+        if !in_summary && line.starts_with('[') {
+            end = Some(sample(watch)?);
+        }
+        writeln!(log.lock().expect("log lock"), "{line}")?;
+    }
+    Ok(end)
 }
 
 impl ChatResult {
@@ -100,22 +218,32 @@ impl ChatResult {
                 .and_then(Value::as_f64)
                 .ok_or_else(|| format!("loadgen chat JSON has no number at {path}"))
         };
+        let count = |path: &str| num(path).map(|x| x as u64);
         Ok(ChatResult {
-            expected: num("expected")? as u64,
-            delivered: num("delivered")? as u64,
-            lost: num("lost")? as u64,
-            misordered: (num("duplicated")? + num("out_of_order")?) as u64,
+            sent: count("sent")?,
+            expected: count("expected")?,
+            delivered: count("delivered")?,
+            lost: count("lost")?,
+            duplicated: count("duplicated")?,
+            out_of_order: count("out_of_order")?,
+            order_conflicts: count("order_conflicts")?,
             deliveries_per_s: num("deliveries_per_s")?,
             p50_us: num("latency.p50_us")?,
             p99_us: num("latency.p99_us")?,
             server_user_s: num("cpu.server_user_s")?,
             server_system_s: num("cpu.server_system_s")?,
             loadgen_cpu_s: num("cpu.loadgen_cpu_s")?,
-            errors: num("error_total")? as u64,
+            errors: count("error_total")?,
+            window_cpu: Vec::new(),
         })
     }
 
-    /// Server user + kernel CPU µs per delivery.
+    /// Duplicated or reordered deliveries.
+    pub fn misordered(&self) -> u64 {
+        self.duplicated + self.out_of_order
+    }
+
+    /// Server user + kernel CPU µs per delivery (loadgen's figure).
     pub fn server_us_per_delivery(&self) -> Option<f64> {
         (self.delivered > 0)
             .then(|| (self.server_user_s + self.server_system_s) * 1e6 / self.delivered as f64)
@@ -126,29 +254,41 @@ impl ChatResult {
         let d = self.delivered as f64;
         (self.delivered > 0).then(|| (self.server_user_s * 1e6 / d, self.server_system_s * 1e6 / d))
     }
+
+    /// µs of the `group`-th watched group's window CPU per delivery.
+    pub fn window_us_per_delivery(&self, group: usize) -> Option<f64> {
+        let cpu = self.window_cpu.get(group)?;
+        (self.delivered > 0).then(|| cpu.as_secs_f64() * 1e6 / self.delivered as f64)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn args_name_the_workload_and_the_optional_limits() {
-        let mut load = ChatLoad {
-            addr: "127.0.0.1:6667".parse().unwrap(),
+    fn load() -> ChatLoad {
+        ChatLoad {
+            addrs: vec!["127.0.0.1:6667".parse().unwrap()],
             clients: 5000,
             channels: 100,
-            rate: 500,
+            pace: Pace::Rate(500),
+            size: 64,
             duration: Duration::from_secs(5),
+            cores: 1,
             connect_concurrency: None,
-            server_pid: 42,
+            server_pids: vec![42],
             json: PathBuf::from("/tmp/c.json"),
             hgrm: None,
-        };
+        }
+    }
+
+    #[test]
+    fn args_name_the_workload_and_the_optional_limits() {
+        let mut load = load();
         assert_eq!(
             load.args().join(" "),
-            "chat --addr 127.0.0.1:6667 --clients 5000 --channels 100 --rate 500 --duration 5s \
-             --cores 1 --server-pid 42 --json /tmp/c.json"
+            "chat --addr 127.0.0.1:6667 --clients 5000 --channels 100 --joins 1 --size 64 \
+             --duration 5s --cores 1 --json /tmp/c.json --rate 500 --server-pid 42"
         );
         load.connect_concurrency = Some(10);
         load.hgrm = Some(PathBuf::from("/tmp/c.hgrm"));
@@ -159,34 +299,79 @@ mod tests {
     }
 
     #[test]
+    fn closed_loop_over_several_nodes() {
+        let mut load = load();
+        load.addrs.push("127.0.0.1:6668".parse().unwrap());
+        load.server_pids.push(43);
+        load.pace = Pace::InFlight(1);
+        let args = load.args().join(" ");
+        assert!(
+            args.contains("--addr 127.0.0.1:6667,127.0.0.1:6668 "),
+            "{args}"
+        );
+        assert!(
+            args.ends_with("--in-flight 1 --server-pid 42 --server-pid 43"),
+            "{args}"
+        );
+        assert!(!args.contains("--rate"), "{args}");
+    }
+
+    #[test]
     fn parses_loadgen_chat_summary() {
         // The shape of loadgen's ChatSummary as serde_json writes it (fields trimmed).
         let text = r#"{"clients": 1000, "sent": 10000, "expected": 190000, "delivered": 189990,
-            "lost": 10, "duplicated": 1, "out_of_order": 2, "deliveries_per_s": 37998.0,
+            "lost": 10, "duplicated": 1, "out_of_order": 2, "order_channels_checked": 50,
+            "order_conflicts": 4, "deliveries_per_s": 37998.0,
             "latency": {"count": 189990, "p50_us": 800.0, "p99_us": 2900.5},
             "errors": {"connect_errors": 0}, "error_total": 3,
             "cpu": {"loadgen_cpu_s": 1.5, "loadgen_us_per_delivery": 7.9,
                     "server_user_s": 0.5, "server_system_s": 1.4,
                     "server_us_per_delivery": 10.0}}"#;
-        let r = ChatResult::parse(text).unwrap();
+        let mut r = ChatResult::parse(text).unwrap();
+        assert_eq!(r.sent, 10_000);
         assert_eq!((r.expected, r.delivered, r.lost), (190_000, 189_990, 10));
-        assert_eq!(r.misordered, 3);
-        assert_eq!((r.p50_us, r.p99_us), (800.0, 2900.5));
-        assert_eq!(r.errors, 3);
+        assert_eq!((r.duplicated, r.out_of_order, r.misordered()), (1, 2, 3));
+        assert_eq!((r.order_conflicts, r.errors), (4, 3));
+        assert_eq!(
+            (r.p50_us, r.p99_us, r.deliveries_per_s),
+            (800.0, 2900.5, 37998.0)
+        );
         let us = r.server_us_per_delivery().unwrap();
         assert!((us - 1.9e6 / 189_990.0).abs() < 1e-9, "{us}");
         let (user, kernel) = r.server_split_us().unwrap();
         assert!((user + kernel - us).abs() < 1e-9);
+        assert_eq!(r.window_us_per_delivery(0), None);
+        r.window_cpu = vec![Duration::from_secs(1)];
+        let window = r.window_us_per_delivery(0).unwrap();
+        assert!((window - 1e6 / 189_990.0).abs() < 1e-9, "{window}");
     }
 
     #[test]
     fn missing_figures_are_named() {
-        let err = ChatResult::parse(r#"{"expected": 1}"#).unwrap_err();
-        assert!(err.contains("delivered"), "{err}");
-        let no_server = r#"{"expected": 1, "delivered": 1, "lost": 0, "duplicated": 0,
-            "out_of_order": 0, "deliveries_per_s": 1, "latency": {"p50_us": 1, "p99_us": 1},
-            "error_total": 0, "cpu": {"loadgen_cpu_s": 1, "server_user_s": null}}"#;
+        let err = ChatResult::parse(r#"{"sent": 1}"#).unwrap_err();
+        assert!(err.contains("expected"), "{err}");
+        let no_server = r#"{"sent": 1, "expected": 1, "delivered": 1, "lost": 0,
+            "duplicated": 0, "out_of_order": 0, "order_conflicts": 0, "deliveries_per_s": 1,
+            "latency": {"p50_us": 1, "p99_us": 1}, "error_total": 0,
+            "cpu": {"loadgen_cpu_s": 1, "server_user_s": null}}"#;
         let err = ChatResult::parse(no_server).unwrap_err();
         assert!(err.contains("cpu.server_user_s"), "{err}");
+    }
+
+    #[test]
+    fn the_window_opens_at_sending_and_closes_before_the_summary() {
+        let me = vec![vec![std::process::id()]];
+        let log =
+            Mutex::new(File::create(std::env::temp_dir().join("chat-load-window.log")).unwrap());
+        let err = "setup [  1s]: 5 connected\nsetup: 5 clients ready in 1.2s; sending\n";
+        assert!(window_start(err.as_bytes(), &log, &me).unwrap().is_some());
+        assert!(window_start(&b"setup [  1s]: 5\n"[..], &log, &me)
+            .unwrap()
+            .is_none());
+        let out = "[  1s] 900 deliveries/s\nchat 127.0.0.1:1: 5 clients\n  sent 9\n";
+        assert!(window_end(out.as_bytes(), &log, &me).unwrap().is_some());
+        assert!(window_end(&b"chat x: summary only\n"[..], &log, &me)
+            .unwrap()
+            .is_none());
     }
 }

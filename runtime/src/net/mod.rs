@@ -19,6 +19,7 @@ mod split;
 mod stream;
 mod udp;
 pub mod unix;
+mod write_all;
 
 pub use acceptor::Incoming;
 pub use listener::TcpListener;
@@ -29,3 +30,4 @@ pub use split::{ReadHalf, WriteHalf};
 pub use stream::TcpStream;
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
+pub use write_all::WriteAll;

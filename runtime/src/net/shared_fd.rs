@@ -10,7 +10,7 @@
 //! and closing it closes the slot too.
 
 use std::cell::Cell;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, RawFd};
 use std::rc::Rc;
@@ -96,26 +96,31 @@ impl SharedFd {
     }
 
     /// Waits until no op holds the fd, then closes it through the driver.
-    pub(crate) async fn close(self) -> io::Result<()> {
-        poll_fn(|cx| {
-            if Rc::strong_count(&self.inner) == 1 {
-                Poll::Ready(())
-            } else {
-                self.inner.closer.set(Some(cx.waker().clone()));
-                Poll::Pending
-            }
-        })
-        .await;
-        let fd = self.inner.fd.replace(-1);
-        let fixed = self.inner.replace_registered(Registered::NONE);
-        crate::current::driver(|d| {
-            // Queued first, so the socket is gone once the fd's close is.
-            if fixed.is_some() {
-                d.close_fixed(fixed);
-            }
-            d.forget_fd(fd);
-        });
-        Op::submit(Close::new(fd)).await
+    /// An `async` block rather than an `async fn`, so that `self` is kept
+    /// once, not also copied into the body (connection tasks end here).
+    #[allow(clippy::manual_async_fn)]
+    pub(crate) fn close(self) -> impl Future<Output = io::Result<()>> {
+        async move {
+            poll_fn(|cx| {
+                if Rc::strong_count(&self.inner) == 1 {
+                    Poll::Ready(())
+                } else {
+                    self.inner.closer.set(Some(cx.waker().clone()));
+                    Poll::Pending
+                }
+            })
+            .await;
+            let fd = self.inner.fd.replace(-1);
+            let fixed = self.inner.replace_registered(Registered::NONE);
+            crate::current::driver(|d| {
+                // Queued first, so the socket is gone once the fd's close is.
+                if fixed.is_some() {
+                    d.close_fixed(fixed);
+                }
+                d.forget_fd(fd);
+            });
+            Op::submit(Close::new(fd)).await
+        }
     }
 }
 

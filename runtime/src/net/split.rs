@@ -1,11 +1,14 @@
 //! Owned read and write halves of a `TcpStream` or `UnixStream`, for a
 //! reader task and a writer task on the same core.
 
+use std::future::Future;
 use std::io;
 use std::net::Shutdown;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use super::conn::Conn;
+use super::WriteAll;
 use crate::buf::{IoBuf, IoBufMut, RecvBuf};
 
 /// The receiving half of [`TcpStream::into_split`](super::TcpStream::into_split)
@@ -25,8 +28,13 @@ pub(super) fn split(conn: Conn) -> (ReadHalf, WriteHalf) {
 
 impl ReadHalf {
     /// See [`TcpStream::recv`](super::TcpStream::recv).
-    pub async fn recv(&self) -> io::Result<Option<RecvBuf>> {
-        self.0.recv().await
+    pub fn recv(&self) -> impl Future<Output = io::Result<Option<RecvBuf>>> + '_ {
+        self.0.recv()
+    }
+
+    /// See [`TcpStream::poll_recv`](super::TcpStream::poll_recv).
+    pub fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<io::Result<Option<RecvBuf>>> {
+        self.0.poll_recv(cx)
     }
 
     /// See [`TcpStream::read`](super::TcpStream::read).
@@ -47,8 +55,8 @@ impl WriteHalf {
     }
 
     /// See [`TcpStream::write_all`](super::TcpStream::write_all).
-    pub async fn write_all<B: IoBuf>(&self, buf: B) -> (io::Result<()>, B) {
-        self.0.write_all(buf).await
+    pub fn write_all<B: IoBuf>(&self, buf: B) -> WriteAll<'_, B> {
+        self.0.write_all(buf)
     }
 
     /// See [`TcpStream::write_all_vectored`](super::TcpStream::write_all_vectored).

@@ -788,12 +788,7 @@ mod tests {
     const ALICE: ClientRef = ClientRef { core: 0, id: 1 };
 
     fn req() -> Req {
-        Req {
-            from: ALICE,
-            nick: "alice".into(),
-            prefix: "alice!a@h".into(),
-            caps: Default::default(),
-        }
+        Req::alice(ALICE)
     }
 
     fn env(kind: Kind, subject: &str, extra: &str, line: &str) -> Envelope {
@@ -813,15 +808,10 @@ mod tests {
         let mut mail = Mail::new(0, 1);
         mail.set_clustered();
         chans.subscribed("#c".into());
-        let info = MemberInfo {
-            nick: "alice".into(),
-            user: "a".into(),
-            host: "h".into(),
-            realname: "Al".into(),
-            away: false,
-            invisible: false,
+        let op = ChanOp::Join {
+            info: MemberInfo::alice(),
+            key: None,
         };
-        let op = ChanOp::Join { info, key: None };
         chans.handle("#c".into(), req(), op, &mut mail, "srv");
         let mut sent = mail.take_cluster();
         let Some(ClusterReq::Chan(call)) = sent.pop() else {

@@ -329,3 +329,31 @@ pub enum Change {
         voice: bool,
     },
 }
+
+/// alice (`alice!a@h`, "Al"), the member the unit tests of channel and node code join.
+#[cfg(test)]
+impl MemberInfo {
+    pub fn alice() -> MemberInfo {
+        MemberInfo {
+            nick: "alice".into(),
+            user: "a".into(),
+            host: "h".into(),
+            realname: "Al".into(),
+            away: false,
+            invisible: false,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Req {
+    /// A request from alice (see `MemberInfo::alice`), a client `from`.
+    pub fn alice(from: ClientRef) -> Req {
+        Req {
+            from,
+            nick: "alice".into(),
+            prefix: "alice!a@h".into(),
+            caps: Default::default(),
+        }
+    }
+}

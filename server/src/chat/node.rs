@@ -11,6 +11,7 @@ use std::future::poll_fn;
 use std::net::Shutdown;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
 
 use uringo::chan::{Receiver, Sender};
 use uringo::net::TcpStream;
@@ -20,6 +21,7 @@ use super::cli::ChatArgs;
 use super::mailbox::{Batch, Outbox};
 use super::msg::{ClientId, Msg};
 use super::shard::Shard;
+use crate::scaffold::pacer::LogLimiter;
 
 pub struct Node {
     shard: RefCell<Shard>,
@@ -34,6 +36,8 @@ pub struct Node {
     stop: (Sender<()>, Receiver<()>),
     /// Clustered: where the shard's cluster requests go.
     bridge: RefCell<Option<BridgeTx>>,
+    /// While the bridge queue stays full, one warning a second (with the count held back).
+    bridge_full_log: RefCell<LogLimiter>,
 }
 
 impl Node {
@@ -47,6 +51,7 @@ impl Node {
             drained: Cell::new(None),
             stop: uringo::chan(1),
             bridge: RefCell::new(None),
+            bridge_full_log: RefCell::new(LogLimiter::new(Duration::from_secs(1))),
         }
     }
 
@@ -94,7 +99,12 @@ impl Node {
             .filter(|&full| full)
             .count();
         if full > 0 {
-            tracing::warn!("cluster: bridge queue full; {full} requests refused");
+            if let Some(held_back) = self.bridge_full_log.borrow_mut().allow(Instant::now()) {
+                tracing::warn!(
+                    "cluster: bridge queue full; {full} requests refused \
+                     ({held_back} such warnings held back since the last)"
+                );
+            }
             self.with(|s| refused.into_iter().for_each(|m| s.on_cluster(m)));
         }
     }

@@ -24,25 +24,13 @@ struct Args {
 }
 
 fn join(chan: &str) -> Msg {
-    let info = MemberInfo {
-        nick: "alice".into(),
-        user: "a".into(),
-        host: "h".into(),
-        realname: "Al".into(),
-        away: false,
-        invisible: false,
-    };
-    let req = Req {
-        from: ClientRef { core: 1, id: 1 },
-        nick: "alice".into(),
-        prefix: "alice!a@h".into(),
-        caps: Default::default(),
-    };
-    let op = ChanOp::Join { info, key: None };
     Msg::Chan {
         chan: chan.into(),
-        req,
-        op,
+        req: Req::alice(ClientRef { core: 1, id: 1 }),
+        op: ChanOp::Join {
+            info: MemberInfo::alice(),
+            key: None,
+        },
     }
 }
 

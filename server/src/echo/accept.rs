@@ -23,7 +23,7 @@ pub async fn accept_loop(
                 tracing::debug!(%peer, "accepted");
                 uringo::spawn(conn::serve(
                     stream,
-                    shutdown.clone(),
+                    shutdown.clone().into_watch(),
                     counters.clone(),
                     gate.enter(),
                 ));

@@ -7,7 +7,7 @@
 use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
@@ -31,48 +31,69 @@ impl Waiters {
     }
 }
 
-/// One future's slot in [`Waiters`], freed on drop.
-struct Registration<'a> {
-    waiters: &'a Waiters,
-    key: Option<usize>,
+/// One waiting future's slot in [`Waiters`]. It does not hold the `Waiters` (a connection's
+/// [`Watch`] keeps the latch itself, a single wait borrows it through [`Waiting`]), so its
+/// owner frees it with [`clear`](Registration::clear).
+#[derive(Default)]
+struct Registration {
+    key: Option<u32>,
     /// What the slot holds, kept here too: a re-poll with the same waker (the usual case)
     /// stays in the future's own memory and never touches the shared slab.
     last: Option<Waker>,
 }
 
-impl<'a> Registration<'a> {
-    fn new(waiters: &'a Waiters) -> Self {
-        Registration {
-            waiters,
-            key: None,
-            last: None,
-        }
-    }
-
-    /// Makes `w` the waker this future's slot holds.
-    fn set(&mut self, w: &Waker) {
+impl Registration {
+    /// Makes `w` the waker this future's slot in `waiters` holds.
+    fn set(&mut self, waiters: &Waiters, w: &Waker) {
         if self.last.as_ref().is_some_and(|last| last.will_wake(w)) {
             return;
         }
         self.last = Some(w.clone());
-        let mut slab = self.waiters.0.borrow_mut();
+        let mut slab = waiters.0.borrow_mut();
         match self.key {
             Some(key) => {
-                let slot = &mut slab[key];
+                let slot = &mut slab[key as usize];
                 if !slot.will_wake(w) {
                     slot.clone_from(w);
                 }
             }
-            None => self.key = Some(slab.insert(w.clone())),
+            None => {
+                let key = slab.insert(w.clone());
+                self.key = Some(u32::try_from(key).expect("fewer than 2^32 waiters"));
+            }
         }
+    }
+
+    fn clear(&mut self, waiters: &Waiters) {
+        if let Some(key) = self.key.take() {
+            waiters.0.borrow_mut().remove(key as usize);
+        }
+        self.last = None;
     }
 }
 
-impl Drop for Registration<'_> {
-    fn drop(&mut self) {
-        if let Some(key) = self.key {
-            self.waiters.0.borrow_mut().remove(key);
+/// A [`Registration`] for one wait, freed when the wait ends or is dropped.
+struct Waiting<'a> {
+    waiters: &'a Waiters,
+    registration: Registration,
+}
+
+impl<'a> Waiting<'a> {
+    fn new(waiters: &'a Waiters) -> Self {
+        Waiting {
+            waiters,
+            registration: Registration::default(),
         }
+    }
+
+    fn set(&mut self, w: &Waker) {
+        self.registration.set(self.waiters, w);
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.registration.clear(self.waiters);
     }
 }
 
@@ -101,15 +122,27 @@ impl Shutdown {
     /// (cancelling its I/O) and `None` is returned. `fut` is polled first, so a result that is
     /// already there is never thrown away.
     pub async fn unless_triggered<F: Future>(&self, fut: F) -> Option<F::Output> {
-        self.watch().unless_triggered(fut).await
+        let mut fut = pin!(fut);
+        let mut waiting = Waiting::new(&self.0.waiters);
+        poll_fn(|cx| {
+            if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Some(v));
+            }
+            if self.is_triggered() {
+                return Poll::Ready(None);
+            }
+            waiting.set(cx.waker());
+            Poll::Pending
+        })
+        .await
     }
 
     /// A standing place on the latch for a task that waits on it over and over (a connection
     /// between its reads): one waiter slot for its whole life instead of one per wait.
-    pub fn watch(&self) -> Watch<'_> {
+    pub fn into_watch(self) -> Watch {
         Watch {
-            fired: &self.0.fired,
-            registration: Registration::new(&self.0.waiters),
+            latch: self,
+            registration: Registration::default(),
         }
     }
 
@@ -120,27 +153,41 @@ impl Shutdown {
     }
 }
 
-/// One task's slot on a [`Shutdown`] latch, kept between waits and freed on drop.
-pub struct Watch<'a> {
-    fired: &'a Cell<bool>,
-    registration: Registration<'a>,
+/// One task's slot on a [`Shutdown`] latch, kept between waits and freed on drop. It owns its
+/// latch, so a connection task holds one of these and no `Shutdown` beside it.
+pub struct Watch {
+    latch: Shutdown,
+    registration: Registration,
 }
 
-impl Watch<'_> {
-    /// [`Shutdown::unless_triggered`] through this watch's slot.
-    pub async fn unless_triggered<F: Future>(&mut self, fut: F) -> Option<F::Output> {
-        let mut fut = pin!(fut);
-        poll_fn(|cx| {
-            if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+impl Watch {
+    pub fn is_triggered(&self) -> bool {
+        self.latch.is_triggered()
+    }
+
+    /// [`Shutdown::unless_triggered`] through this watch's slot, for a future that needs no
+    /// pinning: it is polled where it is, not moved into a pinned place of its own, which keeps
+    /// a connection task that waits here small.
+    pub fn unless_triggered<'w, F: Future + Unpin + 'w>(
+        &'w mut self,
+        mut fut: F,
+    ) -> impl Future<Output = Option<F::Output>> + 'w {
+        poll_fn(move |cx| {
+            if let Poll::Ready(v) = Pin::new(&mut fut).poll(cx) {
                 return Poll::Ready(Some(v));
             }
-            if self.fired.get() {
+            if self.is_triggered() {
                 return Poll::Ready(None);
             }
-            self.registration.set(cx.waker());
+            self.registration.set(&self.latch.0.waiters, cx.waker());
             Poll::Pending
         })
-        .await
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.registration.clear(&self.latch.0.waiters);
     }
 }
 
@@ -168,12 +215,12 @@ impl Gate {
     }
 
     pub async fn idle(&self) {
-        let mut registration = Registration::new(&self.0.waiters);
+        let mut waiting = Waiting::new(&self.0.waiters);
         poll_fn(|cx| {
             if self.0.live.get() == 0 {
                 Poll::Ready(())
             } else {
-                registration.set(cx.waker());
+                waiting.set(cx.waker());
                 Poll::Pending
             }
         })
@@ -294,14 +341,14 @@ mod tests {
     fn a_watch_keeps_one_slot_across_waits_and_frees_it_on_drop() {
         let sd = Shutdown::default();
         let waker = Waker::from(Arc::new(CountingWaker(AtomicUsize::new(0))));
-        let mut watch = sd.watch();
+        let mut watch = sd.clone().into_watch();
         for _ in 0..3 {
             let mut fut = Box::pin(watch.unless_triggered(std::future::pending::<()>()));
             assert!(poll_once(fut.as_mut(), &waker).is_pending());
             drop(fut);
             assert_eq!(sd.waiting(), 1, "the slot outlives each wait");
         }
-        let mut ready = Box::pin(watch.unless_triggered(async { 1 }));
+        let mut ready = Box::pin(watch.unless_triggered(std::future::ready(1)));
         assert_eq!(poll_once(ready.as_mut(), &waker), Poll::Ready(Some(1)));
         drop(ready);
         sd.trigger();

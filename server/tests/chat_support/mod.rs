@@ -4,39 +4,58 @@
 #![allow(dead_code)]
 
 pub mod drivers;
+pub mod log;
 pub mod real;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The cores every server under test runs on.
+pub const CORES: usize = 2;
+
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
+    log: Option<Arc<log::ServerLog>>,
 }
 
 impl Server {
-    /// Starts the server on 2 cores with `extra` flags.
+    /// Starts the server on [`CORES`] cores with `extra` flags.
     pub fn start(extra: &[&str]) -> Server {
+        Server::spawn(extra, false)
+    }
+
+    /// As [`Server::start`], and keeps what it logs on stderr for [`Server::log`].
+    pub fn start_logged(extra: &[&str]) -> Server {
+        Server::spawn(extra, true)
+    }
+
+    fn spawn(extra: &[&str], logged: bool) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_uringo-server"))
             .args([
                 "chat",
                 "--listen",
                 "127.0.0.1:0",
                 "--cores",
-                "2",
+                &CORES.to_string(),
                 "--name",
                 "irc.test",
             ])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if logged {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("spawn uringo-server");
+        let log = child.stderr.take().map(log::ServerLog::tee);
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -53,7 +72,14 @@ impl Server {
                 panic!("server did not report its address: {other:?}");
             }
         };
-        Server { child, addr }
+        Server { child, addr, log }
+    }
+
+    /// What it logged, if started with [`Server::start_logged`].
+    pub fn log(&self) -> &log::ServerLog {
+        self.log
+            .as_deref()
+            .expect("started with Server::start_logged")
     }
 
     pub fn pid(&self) -> u32 {

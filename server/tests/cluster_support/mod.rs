@@ -1,10 +1,16 @@
 //! Shared helpers for the tests that run `uringo-server chat --cluster`
 //! nodes on one real `redis-server` (`cluster_*.rs`): nodes with a short
-//! lease, one test at a time, and the few IRC steps they all take.
+//! lease, one test at a time, the few IRC steps they all take, and the
+//! signals of what no client sees: a node's cores linked to Redis again
+//! (their log), a nick's lease ended (Redis's own keyspace event).
 
 #![allow(dead_code)]
 
-use super::chat_support::{code, Client, Server};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use super::chat_support::{code, Client, Server, CORES};
 use super::redis::RedisServer;
 
 /// The nick lease the nodes run with: short, so the cases where a node
@@ -26,7 +32,7 @@ pub fn node(redis: &RedisServer, name: &str) -> Server {
 pub fn node_leased(redis: &RedisServer, name: &str, lease_ms: u64) -> Server {
     let url = format!("redis://{}", redis.addr);
     let lease = lease_ms.to_string();
-    Server::start(&[
+    Server::start_logged(&[
         "--cluster",
         &url,
         "--node",
@@ -73,4 +79,71 @@ pub fn names(c: &mut Client, chan: &str) -> Vec<String> {
         .filter(|n| !n.is_empty())
         .map(|n| n.trim_start_matches(['@', '+']).to_string())
         .collect()
+}
+
+/// What each core of a node logs once its link to Redis is back: its
+/// subscriptions confirmed, its nicks and members restored, its outbox sent.
+const RELINKED: &str = "cluster: connected to Redis again";
+
+/// Waits until every core of `node` has linked to Redis again since `mark`
+/// (`node.log().len()` taken before Redis went away).
+pub fn wait_relinked(node: &Server, mark: usize) {
+    node.log()
+        .wait_for(mark, RELINKED, CORES, Duration::from_secs(15));
+}
+
+/// A subscription to Redis's `expired` keyspace events: the one signal of
+/// a nick's lease (a `PX` key) ending.
+pub struct Expiries {
+    reader: BufReader<TcpStream>,
+}
+
+impl Expiries {
+    /// Subscribes before whatever makes a lease run out, so no event is missed.
+    pub fn watch(redis: &RedisServer) -> Expiries {
+        let mut stream = TcpStream::connect(redis.addr).expect("connect to redis");
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut reply = |args: &[&str]| {
+            let mut cmd = format!("*{}\r\n", args.len());
+            for a in args {
+                cmd += &format!("${}\r\n{a}\r\n", a.len());
+            }
+            stream.write_all(cmd.as_bytes()).unwrap();
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            line
+        };
+        let set = reply(&["CONFIG", "SET", "notify-keyspace-events", "Ex"]);
+        assert_eq!(set, "+OK\r\n", "CONFIG SET notify-keyspace-events");
+        // The confirmation: `*3`, then `subscribe`, the channel and the count.
+        assert!(reply(&["SUBSCRIBE", "__keyevent@0__:expired"]).starts_with("*3"));
+        for _ in 0..5 {
+            reader.read_line(&mut String::new()).unwrap();
+        }
+        Expiries { reader }
+    }
+
+    /// Returns once the claim on `nick` (lower case) has expired; panics
+    /// after `limit`.
+    pub fn wait_nick(&mut self, nick: &str, limit: Duration) {
+        let key = format!("uringo:nick:{nick}");
+        let deadline = std::time::Instant::now() + limit;
+        let mut line = String::new();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let stream = self.reader.get_ref();
+            stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .unwrap();
+            line.clear();
+            let read = self.reader.read_line(&mut line);
+            assert!(
+                matches!(read, Ok(n) if n > 0),
+                "{nick}'s lease did not end within {limit:?}: {read:?}"
+            );
+            if line.trim_end() == key {
+                return;
+            }
+        }
+    }
 }

@@ -4,17 +4,11 @@
 use std::time::Duration;
 
 use uringo_benches::irc::IrcKind;
+use uringo_benches::procfs::loadavg;
 use uringo_benches::stats::{fixed, median, ratio, thousands, Table};
 
 use super::workload::{Step, Workload};
 use super::{Cli, Climb, Measured, Run};
-
-/// `/proc/loadavg`'s three averages.
-pub fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
 
 fn package_version(name: &str) -> String {
     std::process::Command::new("dpkg-query")
@@ -71,7 +65,7 @@ pub fn run_line(round: usize, kind: IrcKind, step: &Step, run: &Run, took: Durat
         r.expected,
         r.deliveries_per_s,
         r.lost,
-        r.misordered,
+        r.misordered(),
         r.errors,
         r.p50_us / 1e3,
         r.p99_us / 1e3,
@@ -161,7 +155,7 @@ fn fixed_table(servers: &[IrcKind], runs: &[Vec<Run>]) -> (Table, Option<f64>, O
                 thousands(sum(|x| x.result.expected) as f64)
             ),
             sum(|x| x.result.lost).to_string(),
-            sum(|x| x.result.errors + x.result.misordered).to_string(),
+            sum(|x| x.result.errors + x.result.misordered()).to_string(),
         ]);
     }
     let u_cpu = ratio_value(uringo_value(servers, &cpu), best_cpu);
@@ -211,7 +205,10 @@ fn ladder_table(cli: &Cli, climbs: &[Vec<Climb>]) -> (Table, Vec<Option<f64>>) {
     let first_step = cli.ladder.first().copied().unwrap_or(0) as f64;
     for (i, kind) in cli.servers.iter().enumerate() {
         let c = &climbs[i];
-        let at_cap: Vec<Run> = c.iter().filter_map(|x| x.kept_up.map(|k| k.1)).collect();
+        let at_cap: Vec<Run> = c
+            .iter()
+            .filter_map(|x| x.kept_up.as_ref().map(|k| k.1.clone()))
+            .collect();
         let per_round: Vec<String> = c.iter().map(|x| thousands(capacity(x))).collect();
         let missed: Vec<String> = c
             .iter()
@@ -313,10 +310,13 @@ mod tests {
     fn run(p99_ms: f64, cpu_s: f64) -> Run {
         Run {
             result: ChatResult {
+                sent: 0,
                 expected: 100_000,
                 delivered: 100_000,
                 lost: 0,
-                misordered: 0,
+                duplicated: 0,
+                out_of_order: 0,
+                order_conflicts: 0,
                 deliveries_per_s: 20_000.0,
                 p50_us: 500.0,
                 p99_us: p99_ms * 1e3,
@@ -324,6 +324,7 @@ mod tests {
                 server_system_s: cpu_s / 2.0,
                 loadgen_cpu_s: 1.5,
                 errors: 0,
+                window_cpu: Vec::new(),
             },
             peak_rss_kib: 10_240,
         }

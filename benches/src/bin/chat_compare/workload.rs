@@ -122,10 +122,13 @@ mod tests {
 
     fn result(delivered: u64, lost: u64, per_s: f64, p99_ms: f64) -> ChatResult {
         ChatResult {
+            sent: 0,
             expected: delivered + lost,
             delivered,
             lost,
-            misordered: 0,
+            duplicated: 0,
+            out_of_order: 0,
+            order_conflicts: 0,
             deliveries_per_s: per_s,
             p50_us: 500.0,
             p99_us: p99_ms * 1e3,
@@ -133,6 +136,7 @@ mod tests {
             server_system_s: 1.0,
             loadgen_cpu_s: 1.0,
             errors: 0,
+            window_cpu: Vec::new(),
         }
     }
 

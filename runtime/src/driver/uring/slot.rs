@@ -99,48 +99,69 @@ impl Slot {
 }
 
 /// The CQEs of a multishot op its stream has not taken yet, in order. The
-/// first sits inline (usually it is the only one), the rest in a
-/// `VecDeque`, so the common case touches no second allocation.
+/// first sits inline (usually it is the only one), the rest in a boxed
+/// `VecDeque` made at the first spill: every armed multishot op (one per
+/// connection) has a slot, so its idle size is paid per connection, and the
+/// box keeps it one word.
 #[derive(Default)]
 pub(crate) struct CqeQueue {
     head: Option<Cqe>,
-    rest: VecDeque<Cqe>,
+    // Boxed on purpose: one word in every slot instead of four (see above).
+    #[allow(clippy::box_collection)]
+    rest: Option<Box<VecDeque<Cqe>>>,
 }
 
 impl CqeQueue {
     pub(crate) fn push_back(&mut self, cqe: Cqe) {
-        if self.head.is_none() && self.rest.is_empty() {
-            self.head = Some(cqe);
-        } else {
-            self.rest.push_back(cqe);
+        match &mut self.rest {
+            None if self.head.is_none() => self.head = Some(cqe),
+            Some(rest) if self.head.is_none() && rest.is_empty() => self.head = Some(cqe),
+            Some(rest) => rest.push_back(cqe),
+            None => self.rest.insert(Box::default()).push_back(cqe),
         }
     }
 
     pub(crate) fn pop_front(&mut self) -> Option<Cqe> {
-        self.head.take().or_else(|| self.rest.pop_front())
+        self.head
+            .take()
+            .or_else(|| self.rest.as_mut().and_then(|rest| rest.pop_front()))
     }
 
     pub(crate) fn len(&self) -> usize {
-        usize::from(self.head.is_some()) + self.rest.len()
+        usize::from(self.head.is_some()) + self.rest.as_ref().map_or(0, |rest| rest.len())
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Cqe> {
-        self.head.iter().chain(&self.rest)
+        self.head
+            .iter()
+            .chain(self.rest.iter().flat_map(|rest| rest.iter()))
     }
 }
 
 impl IntoIterator for CqeQueue {
     type Item = Cqe;
-    type IntoIter =
-        std::iter::Chain<std::option::IntoIter<Cqe>, std::collections::vec_deque::IntoIter<Cqe>>;
+    type IntoIter = std::iter::Chain<
+        std::option::IntoIter<Cqe>,
+        std::iter::Flatten<std::option::IntoIter<VecDeque<Cqe>>>,
+    >;
     fn into_iter(self) -> Self::IntoIter {
-        self.head.into_iter().chain(self.rest)
+        self.head
+            .into_iter()
+            .chain(self.rest.map(|rest| *rest).into_iter().flatten())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each armed multishot recv (one per connection) keeps a slot: 72 bytes while the queue's
+    /// spill was an inline `VecDeque` (README "Memory").
+    #[test]
+    fn slot_stays_small() {
+        let size = std::mem::size_of::<Slot>();
+        assert!(size <= 48, "an op slot is {size} bytes");
+    }
 
     #[test]
     fn cqe_queue_keeps_order_across_inline_and_spilled_entries() {

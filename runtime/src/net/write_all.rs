@@ -1,0 +1,91 @@
+//! [`WriteAll`], the future of `write_all` on a stream: one send at a
+//! time, each from where the last one stopped, in one flat struct.
+//!
+//! Written by hand because it sits in every connection task that echoes or
+//! relays: as an `async fn` it nested a send future inside a loop future
+//! inside the public method's future, each keeping its own copy of the
+//! buffer, and an idle connection task paid for all of them (README
+//! "Memory"). This one holds the send and what it needs to go on.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::SharedFd;
+use crate::buf::IoBuf;
+use crate::op::{Op, Send};
+
+/// Writes all of a buffer to a stream; the output is the result and the
+/// buffer. Nothing is sent until it is first polled. Dropping it cancels
+/// the send in flight (the buffer is kept until the kernel lets go); how
+/// much was written by then is unknown, as with any cancelled write.
+#[must_use = "futures do nothing unless polled"]
+pub struct WriteAll<'a, B: IoBuf> {
+    fd: &'a SharedFd,
+    /// Bytes of the buffer already written.
+    offset: usize,
+    state: State<B>,
+}
+
+enum State<B: IoBuf> {
+    /// Between sends: the buffer, taken once the future completes.
+    Between(Option<B>),
+    Sending(Op<Send<B>>),
+}
+
+impl<'a, B: IoBuf> WriteAll<'a, B> {
+    pub(crate) fn new(fd: &'a SharedFd, buf: B) -> WriteAll<'a, B> {
+        WriteAll {
+            fd,
+            offset: 0,
+            state: State::Between(Some(buf)),
+        }
+    }
+}
+
+// Nothing in it is pinned: the op is a plain value the driver finds by its
+// ticket, and the buffer's memory is its own (IoBuf's contract).
+impl<B: IoBuf> Unpin for WriteAll<'_, B> {}
+
+impl<B: IoBuf> Future for WriteAll<'_, B> {
+    type Output = (io::Result<()>, B);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        loop {
+            match &mut this.state {
+                State::Between(buf) => {
+                    let buf = buf.take().expect("WriteAll polled after completion");
+                    if this.offset >= buf.bytes_init() {
+                        return Poll::Ready((Ok(()), buf));
+                    }
+                    let send = Send::new(this.fd.clone(), buf, this.offset);
+                    this.state = State::Sending(Op::submit(send));
+                }
+                State::Sending(op) => {
+                    let (sent, buf) = std::task::ready!(Pin::new(op).poll(cx));
+                    if let Err(e) = advance(&mut this.offset, sent) {
+                        this.state = State::Between(None);
+                        return Poll::Ready((Err(e), buf));
+                    }
+                    this.state = State::Between(Some(buf));
+                }
+            }
+        }
+    }
+}
+
+/// Counts the bytes a send wrote towards `offset`; a send of nothing is
+/// WriteZero, EINTR is retried.
+pub(super) fn advance(offset: &mut usize, sent: io::Result<usize>) -> io::Result<()> {
+    match sent {
+        Ok(0) => Err(io::ErrorKind::WriteZero.into()),
+        Ok(n) => {
+            *offset += n;
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+        Err(e) => Err(e),
+    }
+}
