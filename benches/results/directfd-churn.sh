@@ -6,19 +6,14 @@
 # CONNS connections one after another, echoes 64 B on each and closes it. Prints the server's
 # CPU (utime+stime from /proc/PID/stat, ticks) per connection.
 set -u
+. "$(dirname "$0")/directfd-start.sh"
 SRV=$1; ROUNDS=$2; CONNS=$3
 TMP=$(mktemp -d)
 PORT=7800
 for round in $(seq 1 "$ROUNDS"); do
   for fixed in 0 default; do
     PORT=$((PORT + 1))
-    if [ "$fixed" = default ]; then
-      env -u URINGO_FIXED_FILES chrt -f 20 taskset -c 1 "$SRV" echo --listen 127.0.0.1:$PORT --cores 1 > "$TMP/server.log" 2>&1 &
-    else
-      URINGO_FIXED_FILES=$fixed chrt -f 20 taskset -c 1 "$SRV" echo --listen 127.0.0.1:$PORT --cores 1 > "$TMP/server.log" 2>&1 &
-    fi
-    spid=$!
-    for _ in $(seq 50); do grep -q listening "$TMP/server.log" && break; sleep 0.1; done
+    start_server "$SRV" $PORT $fixed "$TMP/server.log"
     read -r u0 s0 < <(awk '{print $14, $15}' /proc/$spid/stat)
     chrt -f 20 taskset -c 0 python3 - "$PORT" "$CONNS" <<'PY'
 import socket, sys

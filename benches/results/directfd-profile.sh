@@ -5,18 +5,13 @@
 # usage: directfd-profile.sh SERVER_BIN [LOADGEN]   (run from the repository root)
 # Server pinned to CPU 1, loadgen (URINGO_FIXED_FILES=0) to CPU 0, both SCHED_FIFO 20.
 set -u
+. "$(dirname "$0")/directfd-start.sh"
 SRV=$1; LG=${2:-target/release/uringo-loadgen}
 TMP=$(mktemp -d)
 PORT=7700
 for fixed in 0 default 0 default; do
   PORT=$((PORT + 1))
-  if [ "$fixed" = default ]; then
-    env -u URINGO_FIXED_FILES chrt -f 20 taskset -c 1 "$SRV" echo --listen 127.0.0.1:$PORT --cores 1 > "$TMP/server.log" 2>&1 &
-  else
-    URINGO_FIXED_FILES=$fixed chrt -f 20 taskset -c 1 "$SRV" echo --listen 127.0.0.1:$PORT --cores 1 > "$TMP/server.log" 2>&1 &
-  fi
-  spid=$!
-  for _ in $(seq 50); do grep -q listening "$TMP/server.log" && break; sleep 0.1; done
+  start_server "$SRV" $PORT $fixed "$TMP/server.log"
   URINGO_FIXED_FILES=0 chrt -f 20 taskset -c 0 "$LG" echo --addr 127.0.0.1:$PORT --conns 128 --size 64 \
     --rate 60000 --duration 8s --warmup 1s --cores 1 --server-pid $spid > "$TMP/lg.txt" 2>&1 &
   lpid=$!
