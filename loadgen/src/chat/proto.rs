@@ -51,8 +51,13 @@ pub struct Stamp {
 
 /// Reads the stamp back out of PRIVMSG text; `None` if the text is not loadgen's.
 pub fn parse_stamp(text: &[u8]) -> Option<Stamp> {
-    let mut parts = text.split(|&b| b == b' ');
-    let mut num = || parse_decimal(parts.next()?);
+    let mut rest = text;
+    let mut num = || {
+        let end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+        let n = parse_decimal(&rest[..end]);
+        rest = rest.get(end + 1..).unwrap_or_default();
+        n
+    };
     Some(Stamp {
         sender: num()?,
         seq: num()?,
@@ -103,7 +108,7 @@ pub enum Event<'a> {
 }
 
 fn split_word(s: &[u8]) -> (&[u8], &[u8]) {
-    match s.iter().position(|&b| b == b' ') {
+    match memchr::memchr(b' ', s) {
         Some(i) => (&s[..i], trim_spaces(&s[i + 1..])),
         None => (s, &[]),
     }
@@ -187,7 +192,7 @@ impl LineSplitter {
     pub fn feed(&mut self, data: &[u8], mut each: impl FnMut(&[u8])) -> Result<(), LineTooLong> {
         let mut data = data;
         if !self.partial.is_empty() {
-            match data.iter().position(|&b| b == b'\n') {
+            match memchr::memchr(b'\n', data) {
                 Some(i) => {
                     self.partial.extend_from_slice(&data[..i]);
                     let line = std::mem::take(&mut self.partial);
@@ -202,10 +207,12 @@ impl LineSplitter {
                 }
             }
         }
-        while let Some(i) = data.iter().position(|&b| b == b'\n') {
-            emit(&data[..i], &mut each);
-            data = &data[i + 1..];
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', data) {
+            emit(&data[start..end], &mut each);
+            start = end + 1;
         }
+        let data = &data[start..];
         self.partial.extend_from_slice(data);
         self.check()
     }
@@ -274,6 +281,8 @@ mod tests {
         assert_eq!(parse_stamp(b"hello world"), None);
         assert_eq!(parse_stamp(b"1 2"), None);
         assert_eq!(parse_stamp(b""), None);
+        assert_eq!(parse_stamp(b"1  2 3"), None);
+        assert_eq!(parse_stamp(b"1 2 3").map(|s| s.sent_ns), Some(3));
     }
 
     #[test]
