@@ -98,20 +98,29 @@ pub struct Mismatch {
 
 /// Checks a connection's echoed stream, in order, against its pattern and counts the complete
 /// messages it contains (TCP keeps no message boundaries, so a message may span many reads).
+///
+/// It is on the path of every echo, so it keeps its place in the table and in the current
+/// message as it goes: a receive of up to [`WINDOW`] bytes is one `memcmp`, with no division.
 #[derive(Debug, Clone)]
 pub struct Verifier {
-    pattern: Pattern,
+    table: &'static [u8],
+    /// Where the next stream byte is in the table (always below [`PERIOD`]).
+    index: usize,
     pos: u64,
     msg_size: u64,
+    /// Bytes still missing from the current message (1 ..= `msg_size`).
+    to_next: u64,
 }
 
 impl Verifier {
     pub fn new(pattern: Pattern, msg_size: usize) -> Self {
         assert!(msg_size > 0, "message size must be positive");
         Verifier {
-            pattern,
+            table: table(),
+            index: pattern.index(0),
             pos: 0,
             msg_size: msg_size as u64,
+            to_next: msg_size as u64,
         }
     }
 
@@ -123,28 +132,41 @@ impl Verifier {
     /// Verifies the next chunk of the stream and returns how many messages it completed.
     /// After a mismatch the stream cannot be resynchronised; the caller drops the connection.
     pub fn feed(&mut self, data: &[u8]) -> Result<u64, Mismatch> {
-        for (k, chunk) in data.chunks(WINDOW).enumerate() {
-            let at = self.pos + (k * WINDOW) as u64;
-            let want = self
-                .pattern
-                .slice(at, chunk.len())
-                .expect("chunk fits the window");
+        for chunk in data.chunks(WINDOW) {
+            let want = &self.table[self.index..self.index + chunk.len()];
             if want != chunk {
-                let i = want
-                    .iter()
-                    .zip(chunk)
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(0);
-                return Err(Mismatch {
-                    offset: at + i as u64,
-                    expected: want[i],
-                    got: chunk[i],
-                });
+                return Err(self.first_mismatch(want, chunk));
             }
+            self.index = (self.index + chunk.len()) % PERIOD;
+            self.pos += chunk.len() as u64;
         }
-        let before = self.pos / self.msg_size;
-        self.pos += data.len() as u64;
-        Ok(self.pos / self.msg_size - before)
+        Ok(self.count(data.len() as u64))
+    }
+
+    /// Where `got` first differs from `want`, the chunk starting at the current position.
+    fn first_mismatch(&self, want: &[u8], got: &[u8]) -> Mismatch {
+        let i = want.iter().zip(got).position(|(a, b)| a != b).unwrap_or(0);
+        Mismatch {
+            offset: self.pos + i as u64,
+            expected: want[i],
+            got: got[i],
+        }
+    }
+
+    /// Messages that `len` more verified bytes complete.
+    fn count(&mut self, len: u64) -> u64 {
+        if len < self.to_next {
+            self.to_next -= len;
+            return 0;
+        }
+        let past = len - self.to_next;
+        if past < self.msg_size {
+            // The common case, a receive ending in the next message: no division.
+            self.to_next = self.msg_size - past;
+            return 1;
+        }
+        self.to_next = self.msg_size - past % self.msg_size;
+        1 + past / self.msg_size
     }
 }
 #[cfg(test)]
@@ -212,6 +234,22 @@ mod tests {
         }
         assert_eq!(total, 10);
         assert_eq!(v.position(), 640);
+    }
+
+    #[test]
+    fn verifier_counts_like_division_for_every_split_size() {
+        let p = Pattern::new(8);
+        let size = 100;
+        let data = stream(p, 20 * size + 37);
+        for step in [1, 7, size - 1, size, size + 1, 3 * size + 5, 20 * size] {
+            let mut v = Verifier::new(p, size);
+            let mut total = 0;
+            for chunk in data.chunks(step) {
+                total += v.feed(chunk).unwrap();
+                assert_eq!(total, v.position() / size as u64, "step {step}");
+            }
+            assert_eq!(total, 20, "step {step}");
+        }
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub struct Builder {
     pub(crate) provided_buffers: bool,
     pub(crate) defer_taskrun: bool,
     pub(crate) msg_ring: bool,
+    pub(crate) fixed_files: u32,
     pub(crate) blocking_threads: usize,
     pub(crate) dump_on_sigquit: bool,
 }
@@ -62,6 +63,7 @@ impl Builder {
             provided_buffers: true,
             defer_taskrun: true,
             msg_ring: true,
+            fixed_files: fixed_files_from_env(),
             blocking_threads: 64,
             dump_on_sigquit: false,
         }
@@ -162,6 +164,18 @@ impl Builder {
         self
     }
 
+    /// Slots per core of the ring's fixed-file table: the socket of each TCP
+    /// or Unix stream is registered there (it keeps its fd too), so its
+    /// recv, send and close skip the kernel's fd lookup. Streams beyond the
+    /// table's size use their fd alone. Capped at 32,768 and at
+    /// RLIMIT_NOFILE. Default:
+    /// 16384, or what the `URINGO_FIXED_FILES` environment variable says;
+    /// 0 forces plain fds.
+    pub fn fixed_files(mut self, slots: u32) -> Builder {
+        self.fixed_files = slots;
+        self
+    }
+
     /// Upper bound of the `spawn_blocking` pool. Default: 64.
     pub fn blocking_threads(mut self, threads: usize) -> Builder {
         self.blocking_threads = threads;
@@ -173,6 +187,19 @@ impl Builder {
     /// by seccomp, disabled by sysctl); [`Backend::Auto`] runs on epoll then.
     pub fn build(self) -> io::Result<Runtime> {
         Runtime::new(self)
+    }
+}
+
+/// The table size `URINGO_FIXED_FILES` gives; 16384 if unset. A value that
+/// is not a number is reported and ignored.
+fn fixed_files_from_env() -> u32 {
+    const DEFAULT: u32 = 16 * 1024;
+    match std::env::var("URINGO_FIXED_FILES") {
+        Ok(value) => value.trim().parse().unwrap_or_else(|e| {
+            tracing::warn!("uringo: ignoring URINGO_FIXED_FILES={value:?}: {e}");
+            DEFAULT
+        }),
+        Err(_) => DEFAULT,
     }
 }
 

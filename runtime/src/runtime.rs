@@ -229,6 +229,7 @@ fn make_core(
         multishot: builder.multishot,
         provided_buffers: builder.provided_buffers,
         msg_ring: builder.msg_ring,
+        fixed_files: builder.fixed_files,
     };
     let signal = shared.parker.signal_impl();
     let config = driver::Config {

@@ -31,6 +31,9 @@ pub struct CoreStats {
     /// Tasks that reached the core through its remote queue: woken, or
     /// spawned with `spawn_on`, from another thread.
     pub remote_wakes: u64,
+    /// Streams' sockets in the ring's fixed-file table (registered
+    /// descriptors; 0 on epoll or without a table).
+    pub fixed_files: u64,
 }
 
 /// The scheduler's own counters, kept in core-local cells: only the core's
@@ -68,7 +71,8 @@ pub fn stats() -> CoreStats {
         );
         (core.id, tasks, core.shared.poll_seq.stalls(), sched)
     });
-    let (ops_in_flight, counters) = current::driver(|d| (d.ops_in_flight(), d.counters()));
+    let (ops_in_flight, counters, fixed_files) =
+        current::driver(|d| (d.ops_in_flight(), d.counters(), d.fixed_in_use()));
     CoreStats {
         core,
         tasks,
@@ -80,6 +84,7 @@ pub fn stats() -> CoreStats {
         run_queue: sched.0,
         parks: sched.1,
         remote_wakes: sched.2,
+        fixed_files: u64::from(fixed_files),
     }
 }
 

@@ -116,6 +116,7 @@ fn each_builder_switch_forces_its_fallback_on_every_core() {
                             f.defer_taskrun && f.single_issuer && f.coop_taskrun && f.msg_ring,
                             "{what}"
                         );
+                        assert!(f.fixed_files > 0, "{what}");
                     }
                     "no-multishot" => assert!(!f.multishot_accept && !f.multishot_recv, "{what}"),
                     "no-provided-buffers" => {
@@ -123,12 +124,14 @@ fn each_builder_switch_forces_its_fallback_on_every_core() {
                     }
                     "no-defer-taskrun" => assert!(!f.defer_taskrun && !f.single_issuer, "{what}"),
                     "no-msg-ring" => assert!(!f.msg_ring, "{what}"),
+                    "no-fixed-files" => assert_eq!(f.fixed_files, 0, "{what}"),
                     "all-fallbacks" => {
                         assert!(
                             !f.multishot_accept && !f.multishot_recv && !f.provided_buffers,
                             "{what}"
                         );
                         assert!(!f.defer_taskrun && !f.msg_ring, "{what}");
+                        assert_eq!(f.fixed_files, 0, "{what}");
                     }
                     "epoll" => assert_eq!(
                         *f,

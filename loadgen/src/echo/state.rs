@@ -77,18 +77,19 @@ impl CoreState {
     /// sent at `actual` (the same in closed loop).
     pub fn completed(&self, now: Instant, intended: Instant, actual: Instant) {
         let size = self.size as u64;
+        let latency = now.saturating_duration_since(intended);
         {
             let mut tick = self.tick.borrow_mut();
             tick.done += 1;
             tick.bytes += size;
-            latency::record(&mut tick.hist, now - intended);
+            latency::record(&mut tick.hist, latency);
         }
         if self.timeline.measured(now) {
             self.messages.set(self.messages.get() + 1);
             self.bytes.set(self.bytes.get() + size);
         }
         if self.timeline.measured(intended) {
-            latency::record(&mut self.hist.borrow_mut(), now - intended);
+            latency::record(&mut self.hist.borrow_mut(), latency);
             if self.rate.is_some() {
                 latency::record(&mut self.service.borrow_mut(), now - actual);
             }

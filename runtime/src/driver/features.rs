@@ -24,6 +24,9 @@ pub struct Features {
     pub provided_buffers: bool,
     /// IORING_OP_MSG_RING for waking a parked core from another core.
     pub msg_ring: bool,
+    /// Slots of the ring's fixed-file table (registered descriptors) that
+    /// streams' sockets go in; 0: none, every op names a plain fd.
+    pub fixed_files: u32,
     /// Submission-queue entries per ring.
     pub sq_entries: u32,
     /// Completion-queue entries per ring.
@@ -40,6 +43,7 @@ impl fmt::Display for Features {
             (self.multishot_recv, "multishot-recv"),
             (self.provided_buffers, "buf-ring"),
             (self.msg_ring, "msg-ring"),
+            (self.fixed_files > 0, "fixed-files"),
         ];
         let on: Vec<&str> = names
             .iter()

@@ -65,7 +65,7 @@ use io_uring::squeue;
 pub(crate) use buf_pool::BufPool;
 pub(crate) use cqe::{Cqe, Release};
 pub use features::Features;
-pub(crate) use uring::{write_eventfd, Wanted};
+pub(crate) use uring::{defer_fixed_close, index_for_sqe, write_eventfd, Registered, Wanted};
 
 /// Which I/O backend the cores run on (see [`Builder::backend`](crate::Builder::backend)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -301,7 +301,7 @@ impl Driver {
     /// Submits `op`.
     pub(crate) fn start(&mut self, op: &mut impl Operation) -> Ticket {
         match self {
-            Driver::Uring(d) => Ticket::Uring(d.submit(op.sqe())),
+            Driver::Uring(d) => Ticket::Uring(d.start(op)),
             Driver::Epoll(d) => {
                 d.counters.sqes += 1;
                 Ticket::Epoll { ended: false }
@@ -367,6 +367,31 @@ impl Driver {
     pub(crate) fn forget_fd(&mut self, fd: RawFd) {
         if let Driver::Epoll(d) = self {
             d.forget(fd);
+        }
+    }
+
+    /// Registers a stream's socket in the ring's fixed-file table, so its
+    /// ops skip the fd lookup; None where there is none or it is full.
+    pub(crate) fn register_fixed(&mut self, fd: RawFd) -> Option<Registered> {
+        match self {
+            Driver::Uring(d) => d.register_fixed(fd),
+            Driver::Epoll(_) => None,
+        }
+    }
+
+    /// Releases a slot [`register_fixed`](Self::register_fixed) gave.
+    pub(crate) fn close_fixed(&mut self, registered: Registered) {
+        match self {
+            Driver::Uring(d) => d.close_fixed(registered),
+            Driver::Epoll(_) => defer_fixed_close(registered),
+        }
+    }
+
+    /// Slots of the fixed-file table in use.
+    pub(crate) fn fixed_in_use(&self) -> u32 {
+        match self {
+            Driver::Uring(d) => d.fixed_in_use(),
+            Driver::Epoll(_) => 0,
         }
     }
 

@@ -138,8 +138,10 @@ enum RecvState {
 impl Conn {
     /// Takes over a connected socket.
     pub(crate) fn new(fd: OwnedFd) -> Conn {
+        let fd = SharedFd::new(fd.into_raw_fd());
+        fd.register_fixed();
         Conn {
-            fd: SharedFd::new(fd.into_raw_fd()),
+            fd,
             recv: RefCell::default(),
         }
     }

@@ -24,7 +24,7 @@ mod write_all;
 pub use acceptor::Incoming;
 pub use listener::TcpListener;
 pub use lookup::{lookup_host, ToSocketAddrs};
-pub(crate) use shared_fd::SharedFd;
+pub(crate) use shared_fd::{sqe_target, SharedFd};
 pub use socket::TcpSocket;
 pub use split::{ReadHalf, WriteHalf};
 pub use stream::TcpStream;

@@ -4,6 +4,10 @@
 //! names it has completed: an fd number is never reused under a pending op
 //! (invariant 7). Before it is closed the driver forgets it (epoll drops its
 //! registration), so a new fd with the same number starts afresh.
+//!
+//! A stream's socket may also sit in its core's fixed-file table
+//! (`driver/uring/fixed.rs`): its ops then name the slot ([`sqe_target!`]),
+//! and closing it closes the slot too.
 
 use std::cell::Cell;
 use std::future::{poll_fn, Future};
@@ -12,6 +16,7 @@ use std::os::fd::{AsFd, BorrowedFd, RawFd};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
+use crate::driver::{defer_fixed_close, index_for_sqe, Registered};
 use crate::op::{Close, Op};
 
 #[derive(Clone)]
@@ -21,10 +26,31 @@ pub(crate) struct SharedFd {
 
 struct Inner {
     fd: Cell<RawFd>,
+    /// Its slot in a ring's fixed-file table ([`Registered`]'s bits) and,
+    /// in [`NONBLOCKING`], whether O_NONBLOCK is set (epoll's accept needs
+    /// it; io_uring must not have it). One word, so the handle stays small.
+    state: Cell<u32>,
     /// The task in `close()`, waiting for the ops to let go.
     closer: Cell<Option<Waker>>,
-    /// O_NONBLOCK is set (epoll's accept needs it; io_uring must not have it).
-    nonblocking: Cell<bool>,
+}
+
+const NONBLOCKING: u32 = Registered::SPARE_BIT;
+
+// Every connection has one: the fixed-file slot must not grow it (with the
+// Rc's counts, 40 bytes stays in malloc's 48-byte class).
+const _: () = assert!(std::mem::size_of::<Inner>() <= 24);
+
+impl Inner {
+    fn registered(&self) -> Registered {
+        Registered::from_bits(self.state.get())
+    }
+
+    /// Sets the slot, returning the one it had.
+    fn replace_registered(&self, registered: Registered) -> Registered {
+        let state = self.state.get();
+        self.state.set(state & NONBLOCKING | registered.bits());
+        Registered::from_bits(state)
+    }
 }
 
 impl SharedFd {
@@ -33,8 +59,8 @@ impl SharedFd {
         SharedFd {
             inner: Rc::new(Inner {
                 fd: Cell::new(fd),
+                state: Cell::new(Registered::NONE.bits()),
                 closer: Cell::new(None),
-                nonblocking: Cell::new(false),
             }),
         }
     }
@@ -43,12 +69,28 @@ impl SharedFd {
         self.inner.fd.get()
     }
 
+    /// Registers the socket in the current core's fixed-file table, if
+    /// there is one with a free slot (otherwise ops go on naming the fd).
+    pub(crate) fn register_fixed(&self) {
+        let fd = self.raw();
+        if let Some(registered) = crate::current::try_driver(|d| d.register_fixed(fd)).flatten() {
+            self.inner.replace_registered(registered);
+        }
+    }
+
+    /// The fixed-file slot to name in the SQE being built, if the socket
+    /// has one in that ring.
+    pub(crate) fn fixed_index(&self) -> Option<u32> {
+        index_for_sqe(self.inner.registered())
+    }
+
     /// Sets O_NONBLOCK once (the epoll backend's attempts that have no
     /// per-call flag for it, such as accept4, need it).
     pub(crate) fn set_nonblocking(&self) -> io::Result<()> {
-        if !self.inner.nonblocking.get() {
+        let state = self.inner.state.get();
+        if state & NONBLOCKING == 0 {
             socket2::SockRef::from(self).set_nonblocking(true)?;
-            self.inner.nonblocking.set(true);
+            self.inner.state.set(state | NONBLOCKING);
         }
         Ok(())
     }
@@ -69,7 +111,14 @@ impl SharedFd {
             })
             .await;
             let fd = self.inner.fd.replace(-1);
-            crate::current::driver(|d| d.forget_fd(fd));
+            let fixed = self.inner.replace_registered(Registered::NONE);
+            crate::current::driver(|d| {
+                // Queued first, so the socket is gone once the fd's close is.
+                if fixed.is_some() {
+                    d.close_fixed(fixed);
+                }
+                d.forget_fd(fd);
+            });
             Op::submit(Close::new(fd)).await
         }
     }
@@ -88,6 +137,12 @@ impl Drop for SharedFd {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        let fixed = self.registered();
+        if fixed.is_some() && crate::current::try_driver(|d| d.close_fixed(fixed)).is_none() {
+            // Dropped inside a completion (or off the core): its ring
+            // closes the slot at its next turn.
+            defer_fixed_close(fixed);
+        }
         let fd = self.fd.get();
         if fd >= 0 {
             crate::current::try_driver(|d| d.forget_fd(fd));
@@ -103,3 +158,23 @@ impl AsFd for SharedFd {
         unsafe { BorrowedFd::borrow_raw(self.raw()) }
     }
 }
+
+/// Builds an SQE on `$fd` (a [`SharedFd`]): `$target` is its fixed-file
+/// slot (`types::Fixed`) where it has one in the ring being built for, its
+/// fd (`types::Fd`) otherwise.
+macro_rules! sqe_target {
+    ($fd:expr, |$target:ident| $build:expr) => {
+        match $fd.fixed_index() {
+            Some(index) => {
+                let $target = io_uring::types::Fixed(index);
+                $build
+            }
+            None => {
+                let $target = io_uring::types::Fd($fd.raw());
+                $build
+            }
+        }
+    };
+}
+
+pub(crate) use sqe_target;

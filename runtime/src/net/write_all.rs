@@ -89,3 +89,41 @@ pub(super) fn advance(offset: &mut usize, sent: io::Result<usize>) -> io::Result
         Err(e) => Err(e),
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::net::{TcpListener, TcpStream};
+
+    /// A buffer larger than the socket takes in one send is written in several, each from
+    /// where the last stopped (the bytes' pattern shows any gap or repeat); an empty one
+    /// completes at once.
+    #[test]
+    fn writes_every_byte_in_order_across_short_sends() {
+        let rt = crate::Builder::new().cores(1).build().expect("runtime");
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+            let client = TcpStream::connect(listener.local_addr().expect("addr"))
+                .await
+                .expect("connect");
+            let (server, _) = listener.accept().await.expect("accept");
+            let (res, empty) = client.write_all(Vec::<u8>::new()).await;
+            assert!(res.is_ok() && empty.is_empty());
+            let data: Vec<u8> = (0..8usize << 20).map(|i| (i % 251) as u8).collect();
+            let expected = data.clone();
+            let writer = crate::spawn(async move {
+                let (res, buf) = client.write_all(data).await;
+                res.expect("write_all");
+                buf.len()
+            });
+            let mut got = Vec::with_capacity(expected.len());
+            while got.len() < expected.len() {
+                let (n, buf) = server.read(vec![0u8; 64 * 1024]).await;
+                let n = n.expect("read");
+                assert!(n > 0, "closed after {} bytes", got.len());
+                got.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(writer.await, expected.len(), "the buffer comes back whole");
+            assert!(got == expected, "bytes differ");
+        });
+    }
+}

@@ -5,12 +5,12 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
 use super::OneShot;
 use crate::buf::IoBufMut;
 use crate::driver::{Attempt, Cqe, Interest, Operation, Release};
-use crate::net::SharedFd;
+use crate::net::{sqe_target, SharedFd};
 
 pub(crate) struct Recv<B> {
     fd: SharedFd,
@@ -59,9 +59,10 @@ impl<B: IoBufMut> Release for Recv<B> {}
 unsafe impl<B: IoBufMut> Operation for Recv<B> {
     fn sqe(&mut self) -> squeue::Entry {
         let (ptr, len) = self.dest();
-        opcode::Recv::new(types::Fd(self.fd.raw()), ptr, len as u32)
-            .flags(self.flags)
-            .build()
+        let flags = self.flags;
+        sqe_target!(self.fd, |fd| opcode::Recv::new(fd, ptr, len as u32)
+            .flags(flags)
+            .build())
     }
 
     fn attempt(&mut self) -> Attempt {

@@ -9,11 +9,11 @@ use std::io;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
 use crate::buf::RecvBuf;
 use crate::driver::{Attempt, BufPool, Cqe, Interest, MultiShot, Operation, Release};
-use crate::net::SharedFd;
+use crate::net::{sqe_target, SharedFd};
 
 /// Keeps the socket open while the op runs; returns buffers that arrive
 /// after the stream stopped listening.
@@ -56,7 +56,8 @@ pub(super) fn poll_free_buffer(pool: &BufPool, cx: &Context<'_>) -> Poll<()> {
 // `self.fd` lives.
 unsafe impl Operation for RecvMulti {
     fn sqe(&mut self) -> squeue::Entry {
-        opcode::RecvMulti::new(types::Fd(self.fd.raw()), self.pool.group()).build()
+        let group = self.pool.group();
+        sqe_target!(self.fd, |fd| opcode::RecvMulti::new(fd, group).build())
     }
 
     fn attempt(&mut self) -> Attempt {

@@ -4,12 +4,12 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
 use super::OneShot;
 use crate::buf::IoBuf;
 use crate::driver::{Attempt, Cqe, Interest, Operation, Release};
-use crate::net::SharedFd;
+use crate::net::{sqe_target, SharedFd};
 
 pub(crate) struct Send<B> {
     fd: SharedFd,
@@ -40,9 +40,9 @@ impl<B: IoBuf> Release for Send<B> {}
 unsafe impl<B: IoBuf> Operation for Send<B> {
     fn sqe(&mut self) -> squeue::Entry {
         let (ptr, len) = self.rest();
-        opcode::Send::new(types::Fd(self.fd.raw()), ptr, len as u32)
+        sqe_target!(self.fd, |fd| opcode::Send::new(fd, ptr, len as u32)
             .flags(libc::MSG_NOSIGNAL)
-            .build()
+            .build())
     }
 
     fn attempt(&mut self) -> Attempt {

@@ -5,13 +5,13 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 use socket2::SockAddr;
 
 use super::OneShot;
 use crate::buf::IoBuf;
 use crate::driver::{Attempt, Cqe, Interest, Operation, Release};
-use crate::net::SharedFd;
+use crate::net::{sqe_target, SharedFd};
 
 /// The message header and the destination, boxed together so the kernel's
 /// pointers stay valid while the op moves (invariant 1).
@@ -86,9 +86,9 @@ impl<B: IoBuf> Release for SendMsg<B> {}
 unsafe impl<B: IoBuf> Operation for SendMsg<B> {
     fn sqe(&mut self) -> squeue::Entry {
         let msg = self.prepare();
-        opcode::SendMsg::new(types::Fd(self.fd.raw()), msg)
+        sqe_target!(self.fd, |fd| opcode::SendMsg::new(fd, msg)
             .flags(libc::MSG_NOSIGNAL as u32)
-            .build()
+            .build())
     }
 
     fn attempt(&mut self) -> Attempt {

@@ -41,13 +41,15 @@ pub fn builders() -> Vec<(&'static str, uringo::Builder)> {
         ("no-provided-buffers", base().provided_buffers(false)),
         ("no-defer-taskrun", base().defer_taskrun(false)),
         ("no-msg-ring", base().msg_ring(false)),
+        ("no-fixed-files", base().fixed_files(0)),
         (
             "all-fallbacks",
             base()
                 .multishot(false)
                 .provided_buffers(false)
                 .defer_taskrun(false)
-                .msg_ring(false),
+                .msg_ring(false)
+                .fixed_files(0),
         ),
         ("epoll", base().backend(uringo::Backend::Epoll)),
     ]

@@ -39,7 +39,7 @@ pub fn at_client(
             meta,
             tags_only,
         } => {
-            let away = (!notice).then(|| c.away.clone()).flatten();
+            let away = (!notice).then(|| c.away().cloned()).flatten();
             if !tags_only || c.caps.has(Cap::MessageTags) {
                 let line = meta.render(&line, c.caps);
                 home.send(mail, id, line);
@@ -57,7 +57,7 @@ pub fn at_client(
             mail.answer(&req, Vec::new(), None);
         }
         NickOp::Invite { line, chan } => {
-            let away = c.away.clone();
+            let away = c.away().cloned();
             home.send(mail, id, line);
             let mut lines = vec![to.num(RPL_INVITING).param(&nick).param(&chan).finish()];
             if let Some(a) = away {
@@ -75,7 +75,7 @@ pub fn at_client(
         }
         NickOp::Userhost { slot } => {
             let (user, _) = c.user.clone().unwrap_or_default();
-            let away = if c.away.is_some() { '-' } else { '+' };
+            let away = if c.away().is_some() { '-' } else { '+' };
             let op = if c.oper { "*" } else { "" };
             let frag = format!("{nick}{op}={away}{user}@{}", c.host);
             mail.answer(&req, Vec::new(), Some((slot, frag)));
@@ -85,14 +85,14 @@ pub fn at_client(
 
 fn whois(to: &To, c: &Client, req: &Req, core: usize) -> Vec<Bytes> {
     let nick = c.nick_or_star();
-    let (user, realname) = c.user.clone().unwrap_or_default();
+    let (user, realname) = c.user_real();
     let mut lines = vec![to
         .num(RPL_WHOISUSER)
         .param(nick)
-        .param(&user)
-        .param(&c.host)
+        .param(user)
+        .param(&*c.host)
         .param("*")
-        .trailing(&realname)];
+        .trailing(realname)];
     let multi = req.caps.has(Cap::MultiPrefix);
     let mut chans: Vec<String> = c
         .channels
@@ -131,7 +131,7 @@ fn whois(to: &To, c: &Client, req: &Req, core: usize) -> Vec<Bytes> {
     if c.oper {
         lines.push(to.about(RPL_WHOISOPERATOR, nick, "is an IRC operator"));
     }
-    if let Some(a) = &c.away {
+    if let Some(a) = c.away() {
         lines.push(to.num(RPL_AWAY).param(nick).trailing(a));
     }
     let idle = now_secs().saturating_sub(c.last_message);
@@ -175,7 +175,7 @@ pub fn who_mask(home: &Home, req: &Req, mask: &str) -> Vec<Bytes> {
 }
 
 fn flags(c: &Client) -> &'static str {
-    match (c.away.is_some(), c.oper) {
+    match (c.away().is_some(), c.oper) {
         (false, false) => "H",
         (true, false) => "G",
         (false, true) => "H*",
@@ -184,12 +184,12 @@ fn flags(c: &Client) -> &'static str {
 }
 
 fn info(c: &Client) -> MemberInfo {
-    let (user, realname) = c.user.clone().unwrap_or_default();
+    let (user, realname) = c.user_real();
     MemberInfo {
         nick: c.nick_or_star().to_string(),
-        user,
-        host: c.host.clone(),
-        realname,
+        user: user.to_string(),
+        host: c.host.to_string(),
+        realname: realname.to_string(),
         away: false,
         invisible: false,
     }

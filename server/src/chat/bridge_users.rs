@@ -81,13 +81,13 @@ pub fn share_profile(s: &mut Session) {
     let Some(nick) = c.nick.clone() else {
         return;
     };
-    let (user, realname) = c.user.clone().unwrap_or_default();
+    let (user, realname) = c.user_real();
     let profile = Profile {
-        nick: Bytes::from(nick.clone()),
-        user: Bytes::from(user),
-        host: Bytes::from(c.host.clone()),
-        realname: Bytes::from(realname),
-        away: c.away.clone().unwrap_or_default(),
+        nick: Bytes::copy_from_slice(nick.as_bytes()),
+        user: Bytes::copy_from_slice(user.as_bytes()),
+        host: Bytes::copy_from_slice(c.host.as_bytes()),
+        realname: Bytes::copy_from_slice(realname.as_bytes()),
+        away: c.away().cloned().unwrap_or_default(),
     };
     let from = s.me();
     s.mail()

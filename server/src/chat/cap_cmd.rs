@@ -15,7 +15,6 @@ pub fn cap(s: &mut Session, m: &Message) {
             let version = m.param_str(1).and_then(|v| v.parse().ok()).unwrap_or(0);
             hold_registration(s);
             if let Some(c) = s.client_mut() {
-                c.cap_version = c.cap_version.max(version);
                 // A 302 client has cap-notify without asking for it.
                 if version >= 302 {
                     c.caps.set(Cap::Notify, true);

@@ -178,7 +178,7 @@ fn to_channel(s: &mut Session, target: &[u8], out: Outgoing) {
         .is_some_and(|c| c.channels.contains_key(&*super::casemap::folded(&chan)));
     // A member's messages need no answer: they all go to one owner, in
     // order. A labeled one waits, so its echo comes inside the label.
-    let ack = !member || s.client().is_some_and(|c| c.label.is_some());
+    let ack = !member || s.client().is_some_and(|c| c.label().is_some());
     let op = ChanOp::Privmsg {
         line: out.line,
         notice: out.notice,

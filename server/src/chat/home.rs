@@ -25,7 +25,7 @@ use super::parse::LineBuilder;
 use crate::metrics::{count, counting, ChatCore};
 
 /// Inbound bytes a client may have waiting before its reader stops reading.
-pub const INQ_LIMIT: usize = 8 * 1024;
+pub const INQ_LIMIT: u32 = 8 * 1024;
 
 pub struct Home {
     core: usize,
@@ -43,12 +43,17 @@ pub struct Home {
 
 /// What a queued input line counts against INQ_LIMIT; the 417 marker
 /// stands for the oversized line it replaced.
-fn inq_cost(line: &[u8]) -> usize {
+fn inq_cost(line: &[u8]) -> u32 {
     if line.is_empty() {
-        super::parse::MAX_LINE
+        len32(super::parse::MAX_LINE)
     } else {
-        line.len()
+        len32(line.len())
     }
+}
+
+/// A byte count as the client record keeps it (saturating).
+fn len32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl Home {
@@ -117,7 +122,7 @@ impl Home {
             Frame::TooLong => Bytes::new(),
             Frame::Line(l) => l,
         };
-        c.inq_bytes += inq_cost(&line);
+        c.inq_bytes = c.inq_bytes.saturating_add(inq_cost(&line));
         c.inq.push_back(line);
         true
     }
@@ -145,7 +150,7 @@ impl Home {
     pub fn run_next(&mut self, id: ClientId, lines: Vec<Vec<u8>>) {
         if let Some(c) = self.clients.get_mut(&id) {
             for l in lines.into_iter().rev() {
-                c.inq_bytes += inq_cost(&l);
+                c.inq_bytes = c.inq_bytes.saturating_add(inq_cost(&l));
                 c.inq.push_front(Bytes::from(l));
             }
         }
@@ -169,7 +174,7 @@ impl Home {
         let Some(c) = self.clients.get_mut(&id).filter(|c| !c.closing) else {
             return;
         };
-        if c.out_bytes + line.len() > limit {
+        if c.out_bytes as usize + line.len() > limit {
             c.out.clear();
             c.out_bytes = 0;
             if let Some(x) = &mut c.collected {
@@ -178,12 +183,12 @@ impl Home {
             count(ChatCore::sendq_disconnect);
             return self.quit(mail, id, "Max SendQ exceeded", "Max SendQ exceeded");
         }
-        c.out_bytes += line.len();
-        if c.label.is_some() {
+        c.out_bytes = c.out_bytes.saturating_add(len32(line.len()));
+        if c.label().is_some() {
             c.collected().labeled.push(line);
             return;
         }
-        c.out.push_back(line);
+        c.out.push(line);
         c.wake_writer();
     }
 
@@ -192,7 +197,7 @@ impl Home {
     /// into the same response; the window is one round trip between cores.
     pub fn begin_label(&mut self, id: ClientId, label: Bytes) {
         if let Some(c) = self.clients.get_mut(&id) {
-            c.label = Some(label);
+            c.collected().label = Some(label);
         }
     }
 
@@ -204,14 +209,14 @@ impl Home {
         let Some(c) = self.clients.get_mut(&id).filter(|c| c.pending == 0) else {
             return;
         };
-        let Some(label) = c.label.take() else {
+        let Some(label) = c.collected.as_mut().and_then(|x| x.label.take()) else {
             return;
         };
         let lines =
             (c.collected.as_mut()).map_or_else(Vec::new, |x| std::mem::take(&mut x.labeled));
         c.tidy_collected();
         for l in super::tags::labeled(server, &label, lines, self.next_event) {
-            c.out.push_back(l);
+            c.out.push(l);
         }
         self.next_event += 1;
         c.wake_writer();
@@ -237,7 +242,7 @@ impl Home {
             Some(c) => {
                 c.out_bytes = 0;
                 // Taken whole (no copy) so an idle client keeps no capacity.
-                (Vec::from(std::mem::take(&mut c.out)), c.closing)
+                (std::mem::take(&mut c.out), c.closing)
             }
             None => (Vec::new(), true),
         }
@@ -255,7 +260,7 @@ impl Home {
         Req {
             from: self.me(id),
             nick: c.map(|c| c.nick_or_star().to_string()).unwrap_or_default(),
-            prefix: c.map(|c| c.prefix.clone()).unwrap_or_default(),
+            prefix: c.map(|c| c.prefix.to_string()).unwrap_or_default(),
             caps: c.map(|c| c.caps).unwrap_or_default(),
         }
     }
@@ -347,7 +352,7 @@ impl Home {
         let mut stuck = Vec::new();
         let mut idle = Vec::new();
         for (&id, c) in &mut self.clients {
-            if let Some(since) = c.closing_since {
+            if let Some(since) = c.closing_since() {
                 if now.saturating_duration_since(since) >= grace {
                     stuck.push(id);
                 }
@@ -379,6 +384,21 @@ impl Home {
         }
     }
 
+    /// Wakes the connection tasks of `ids` (or of every client), whatever
+    /// they wait for.
+    pub fn wake_tasks(&mut self, ids: Option<&[ClientId]>) {
+        match ids {
+            Some(ids) => {
+                for id in ids {
+                    if let Some(c) = self.clients.get_mut(id) {
+                        c.wake_task();
+                    }
+                }
+            }
+            None => self.clients.values_mut().for_each(|c| c.wake_task()),
+        }
+    }
+
     /// Forgets a client whose connection task has ended.
     pub fn remove(&mut self, mail: &mut Mail, id: ClientId) {
         if self.clients.get(&id).is_some_and(|c| !c.closing) {
@@ -395,11 +415,9 @@ impl Home {
         };
         self.quits += 1;
         let error = format!("Closing Link: {} ({})", c.host, error);
-        c.out_bytes += error.len();
-        c.out
-            .push_back(LineBuilder::new(None, "ERROR").trailing(error));
-        c.closing = true;
-        c.closing_since = Some(Instant::now());
+        c.out_bytes = c.out_bytes.saturating_add(len32(error.len()));
+        c.out.push(LineBuilder::new(None, "ERROR").trailing(error));
+        c.mark_closing(Instant::now());
         c.inq.clear();
         c.inq_bytes = 0;
         c.wake_writer();
@@ -408,7 +426,7 @@ impl Home {
         let quit_line = LineBuilder::new(Some(c.prefix.as_bytes()), "QUIT").trailing(quit_msg);
         let nick = c.nick.take();
         let was = nick.as_ref().map(|n| was(c, n));
-        let watched: Vec<String> = std::mem::take(&mut c.monitor).into_values().collect();
+        let watched = c.take_monitor();
         self.count_exit(id);
         let from = self.me(id);
         if let Some(n) = nick {
@@ -564,13 +582,13 @@ impl Home {
     /// What a channel owner keeps about this client as a member.
     pub fn member_info(&self, id: ClientId) -> Option<MemberInfo> {
         let c = self.clients.get(&id)?;
-        let (user, realname) = c.user.clone().unwrap_or_default();
+        let (user, realname) = c.user_real();
         Some(MemberInfo {
             nick: c.nick_or_star().to_string(),
-            user,
-            host: c.host.clone(),
-            realname,
-            away: c.away.is_some(),
+            user: user.to_string(),
+            host: c.host.to_string(),
+            realname: realname.to_string(),
+            away: c.away().is_some(),
             invisible: c.invisible,
         })
     }
@@ -578,12 +596,12 @@ impl Home {
 
 /// The WHOWAS entry a client leaves behind for `nick`.
 pub fn was(c: &Client, nick: &str) -> Was {
-    let (user, realname) = c.user.clone().unwrap_or_default();
+    let (user, realname) = c.user_real();
     Was {
         nick: nick.to_string(),
-        user,
-        host: c.host.clone(),
-        realname,
+        user: user.to_string(),
+        host: c.host.to_string(),
+        realname: realname.to_string(),
     }
 }
 

@@ -32,7 +32,7 @@ pub fn monitor(s: &mut Session, m: &Message) {
         "C" => {
             let all: Vec<String> = s
                 .client()
-                .map(|c| c.monitor.values().cloned().collect())
+                .map(|c| c.monitor().values().cloned().collect())
                 .unwrap_or_default();
             for t in all {
                 forget(s, &t);
@@ -42,7 +42,7 @@ pub fn monitor(s: &mut Session, m: &Message) {
         "S" => {
             let all: Vec<String> = s
                 .client()
-                .map(|c| c.monitor.values().cloned().collect())
+                .map(|c| c.monitor().values().cloned().collect())
                 .unwrap_or_default();
             for t in all {
                 watch(s, t, true);
@@ -58,10 +58,10 @@ fn add(s: &mut Session, targets: Vec<String>) {
             return;
         };
         let key = super::casemap::fold(t);
-        if c.monitor.contains_key(&key) {
+        if c.monitor().contains_key(&key) {
             continue;
         }
-        if c.monitor.len() >= LIMIT {
+        if c.monitor().len() >= LIMIT {
             let rest = targets[i..].join(",");
             let limit = LIMIT.to_string();
             let full = s.reply_line(|to| {
@@ -72,7 +72,7 @@ fn add(s: &mut Session, targets: Vec<String>) {
             });
             return s.send_last(full);
         }
-        c.monitor.insert(key, t.clone());
+        c.monitor_insert(key, t.clone());
         watch(s, t.clone(), true);
     }
 }
@@ -80,7 +80,7 @@ fn add(s: &mut Session, targets: Vec<String>) {
 fn forget(s: &mut Session, nick: &str) {
     let key = super::casemap::fold(nick);
     if s.client_mut()
-        .and_then(|c| c.monitor.remove(&key))
+        .and_then(|c| c.monitor_remove(&key))
         .is_some()
     {
         watch(s, nick.to_string(), false);
@@ -108,7 +108,7 @@ fn watch(s: &mut Session, nick: String, on: bool) {
 fn list(s: &mut Session) {
     let all: Vec<String> = s
         .client()
-        .map(|c| c.monitor.values().cloned().collect())
+        .map(|c| c.monitor().values().cloned().collect())
         .unwrap_or_default();
     // 732 lines of at most ~400 bytes of nicks each.
     let mut chunk = String::new();

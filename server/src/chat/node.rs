@@ -3,18 +3,17 @@
 //! shard: it runs one shard call (which never awaits, so the `RefCell`
 //! borrow lasts that call only) and then sends whatever the call produced
 //! for other cores. Once the shard has handled `Shutdown`, the node's stop
-//! channel closes, which ends the accept loop.
+//! channel closes, which ends the accept loop. The node keeps no socket: a
+//! connection asked to shut down (`shut_down`) is woken and shuts its own,
+//! so an idle client costs no shared stream and no table slot here.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::future::poll_fn;
-use std::net::Shutdown;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use uringo::chan::{Receiver, Sender};
-use uringo::net::TcpStream;
 
 use super::bridge::{BridgeTx, ClusterReq};
 use super::cli::ChatArgs;
@@ -28,8 +27,12 @@ pub struct Node {
     args: ChatArgs,
     outbox: Rc<Outbox>,
     cores: usize,
-    /// Sockets by client, so stuck ones can be shut down.
-    streams: RefCell<HashMap<ClientId, Rc<TcpStream>>>,
+    /// Connection tasks running (for the shutdown drain).
+    live: Cell<usize>,
+    /// Connections asked to shut their sockets down (stuck writers); every
+    /// one once `shut_all` is set. Each looks when its task is woken.
+    to_shut: RefCell<Vec<ClientId>>,
+    shut_all: Cell<bool>,
     /// Woken when the last connection ends (for the shutdown drain).
     drained: Cell<Option<Waker>>,
     /// Closed once the server stops.
@@ -47,7 +50,9 @@ impl Node {
             args,
             outbox,
             cores,
-            streams: RefCell::new(HashMap::new()),
+            live: Cell::new(0),
+            to_shut: RefCell::new(Vec::new()),
+            shut_all: Cell::new(false),
             drained: Cell::new(None),
             stop: uringo::chan(1),
             bridge: RefCell::new(None),
@@ -126,43 +131,57 @@ impl Node {
         }
     }
 
-    pub fn add_stream(&self, id: ClientId, stream: Rc<TcpStream>) {
-        self.streams.borrow_mut().insert(id, stream);
+    /// A connection task starts.
+    pub fn connected(&self) {
+        self.live.set(self.live.get() + 1);
     }
 
-    pub fn remove_stream(&self, id: ClientId) {
-        let mut streams = self.streams.borrow_mut();
-        streams.remove(&id);
-        if streams.is_empty() {
+    /// Client `id`'s connection task ends.
+    pub fn disconnected(&self, id: ClientId) {
+        self.live.set(self.live.get().saturating_sub(1));
+        let mut to_shut = self.to_shut.borrow_mut();
+        if !to_shut.is_empty() {
+            to_shut.retain(|&x| x != id);
+        }
+        if self.live.get() == 0 {
             if let Some(w) = self.drained.take() {
                 w.wake();
             }
         }
     }
 
-    /// Shuts down the sockets of `ids` (or of every client): their tasks
-    /// see EOF or an error and end.
+    /// Has the sockets of `ids` (or of every client) shut down: their tasks
+    /// are woken, shut their sockets (`should_shut`), see EOF or an error
+    /// and end.
     pub fn shut_down(&self, ids: Option<&[ClientId]>) {
-        let streams = self.streams.borrow();
-        let all: Vec<ClientId>;
-        let ids = match ids {
-            Some(ids) => ids,
-            None => {
-                all = streams.keys().copied().collect();
-                &all
+        match ids {
+            Some([]) => return,
+            Some(ids) => {
+                let mut to_shut = self.to_shut.borrow_mut();
+                for &id in ids {
+                    if !to_shut.contains(&id) {
+                        to_shut.push(id);
+                    }
+                }
             }
-        };
-        for id in ids {
-            if let Some(st) = streams.get(id) {
-                let _ = st.shutdown(Shutdown::Both);
-            }
+            None => self.shut_all.set(true),
         }
+        self.with(|s| s.wake_tasks(ids));
+    }
+
+    /// True once client `id`'s socket is to be shut down.
+    pub fn should_shut(&self, id: ClientId) -> bool {
+        if self.shut_all.get() {
+            return true;
+        }
+        let to_shut = self.to_shut.borrow();
+        !to_shut.is_empty() && to_shut.contains(&id)
     }
 
     /// Completes once no connection is left.
     pub async fn drained(&self) {
         poll_fn(|cx| {
-            if self.streams.borrow().is_empty() {
+            if self.live.get() == 0 {
                 Poll::Ready(())
             } else {
                 self.drained.set(Some(cx.waker().clone()));

@@ -117,13 +117,13 @@ pub fn away(s: &mut Session, m: &Message) {
         return;
     };
     let msg = m.params.first().filter(|p| !p.is_empty());
-    c.away = msg.map(|p| Bytes::copy_from_slice(p));
+    c.set_away(msg.map(|p| Bytes::copy_from_slice(p)));
     let b = LineBuilder::new(Some(c.prefix.as_bytes()), "AWAY");
-    let notify = match &c.away {
+    let notify = match c.away() {
         Some(text) => b.trailing(text),
         None => b.finish(),
     };
-    if c.away.is_some() {
+    if c.away().is_some() {
         s.reply(|to| to.text(RPL_NOWAWAY, "You have been marked as being away"));
     } else {
         s.reply(|to| to.text(RPL_UNAWAY, "You are no longer marked as being away"));
@@ -150,7 +150,7 @@ pub fn setname(s: &mut Session, m: &Message) {
     };
     let real = String::from_utf8_lossy(real).into_owned();
     if let Some(u) = &mut c.user {
-        u.1 = real.clone();
+        u.1 = real.as_str().into();
     }
     let line = LineBuilder::new(Some(c.prefix.as_bytes()), "SETNAME").trailing(real);
     if c.caps.has(Cap::Setname) {

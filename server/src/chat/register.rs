@@ -40,7 +40,7 @@ pub fn pass(s: &mut Session, m: &Message) {
         return;
     }
     match (m.params.first(), s.client_mut()) {
-        (Some(p), Some(c)) => c.pass = Some(p.to_vec()),
+        (Some(p), Some(c)) => c.set_pass(Some(p.to_vec())),
         (None, _) => s.reply(|to| to.need_more_params("PASS")),
         _ => {}
     }
@@ -63,7 +63,7 @@ pub fn user(s: &mut Session, m: &Message) {
             let u = if u.is_empty() { "user".into() } else { u };
             let real = String::from_utf8_lossy(real).into_owned();
             if let Some(c) = s.client_mut() {
-                c.user = Some((u, real));
+                c.user = Some((u.into(), real.into()));
             }
             welcome::try_register(s);
         }
@@ -119,11 +119,11 @@ fn apply_nick(s: &mut Session, new: String) {
     let Some(c) = s.client_mut() else {
         return;
     };
-    let old = c.nick.replace(new.clone());
+    let old = c.nick.replace(new.as_str().into());
     let registered = c.registered;
     let old_prefix = std::mem::take(&mut c.prefix);
     if let Some((user, _)) = &c.user {
-        c.prefix = format!("{new}!{user}@{}", c.host);
+        c.prefix = format!("{new}!{user}@{}", c.host).into();
     }
     let chans: Vec<String> = c.channels.keys().cloned().collect();
     if let Some(old) = old.filter(|o| fold(o) != fold(&new)) {

@@ -19,16 +19,24 @@ use super::parse::echo_word;
 /// WHOWAS entries a core keeps (the oldest go first).
 const HISTORY: usize = 1024;
 
+/// One per registered nick: paid per idle client, so kept small.
 struct Holder {
     who: ClientRef,
-    /// The nick as its holder spelled it.
-    nick: String,
+    /// The nick as its holder spelled it, where that differs from the
+    /// folded key (most nicks are typed in lower case).
+    spelled: Option<Box<str>>,
+}
+
+impl Holder {
+    fn nick<'a>(&'a self, folded: &'a str) -> &'a str {
+        self.spelled.as_deref().unwrap_or(folded)
+    }
 }
 
 #[derive(Default)]
 pub struct NickRegistry {
     /// Folded nick -> holder.
-    nicks: HashMap<String, Holder>,
+    nicks: HashMap<Box<str>, Holder>,
     history: VecDeque<Was>,
     /// Folded nick -> clients monitoring it.
     watchers: HashMap<String, Vec<ClientRef>>,
@@ -38,12 +46,12 @@ impl NickRegistry {
     /// Grants `nick` to `from` unless someone else holds it; true if granted.
     pub fn claim(&mut self, nick: &str, from: ClientRef, mail: &mut Mail) -> bool {
         let key = fold(nick);
-        if let Some(h) = self.nicks.get(&key) {
+        if let Some(h) = self.nicks.get(key.as_str()) {
             return h.who == from;
         }
-        let nick = nick.to_string();
-        self.notify(mail, &key, &nick, true);
-        self.nicks.insert(key, Holder { who: from, nick });
+        self.notify(mail, &key, nick, true);
+        let spelled = (key != nick).then(|| nick.into());
+        self.nicks.insert(key.into(), Holder { who: from, spelled });
         true
     }
 
@@ -67,7 +75,7 @@ impl NickRegistry {
             return false;
         }
         if let Some(h) = self.nicks.remove(folded) {
-            self.notify(mail, folded, &h.nick, false);
+            self.notify(mail, folded, h.nick(folded), false);
         }
         if let Some(w) = was {
             if self.history.len() >= HISTORY {
@@ -79,7 +87,7 @@ impl NickRegistry {
     }
 
     pub fn holder(&self, nick: &str) -> Option<ClientRef> {
-        self.nicks.get(&fold(nick)).map(|h| h.who)
+        self.nicks.get(fold(nick).as_str()).map(|h| h.who)
     }
 
     /// Clustered: another node's user came online or went offline; this
@@ -194,8 +202,8 @@ impl NickRegistry {
         let Some(req) = answer else {
             return;
         };
-        let (online, nick) = match self.nicks.get(&key) {
-            Some(h) => (true, h.nick.clone()),
+        let (online, nick) = match self.nicks.get(key.as_str()) {
+            Some(h) => (true, h.nick(&key).to_string()),
             None if mail.is_clustered() => {
                 mail.send_cluster(ClusterReq::Users(UserReq::Watch { nick, from, req }));
                 return;
@@ -303,6 +311,20 @@ pub fn no_such_nick(mail: &mut Mail, server: &str, target: &str, req: Req, op: N
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One entry per registered nick: its table slot and key are paid per
+    /// idle client, and a nick typed in lower case keeps no second string.
+    #[test]
+    fn entries_stay_small() {
+        let slot = std::mem::size_of::<(Box<str>, Holder)>();
+        assert!(slot <= 48, "a registry slot is {slot} bytes");
+        let (a, mut mail) = (ClientRef { core: 0, id: 1 }, Mail::new(0, 1));
+        let mut r = NickRegistry::default();
+        r.claim("alice", a, &mut mail);
+        r.claim("Bob", a, &mut mail);
+        assert!(r.nicks["alice"].spelled.is_none());
+        assert_eq!(r.nicks["bob"].nick("bob"), "Bob");
+    }
 
     #[test]
     fn claims_are_first_come_and_case_blind() {

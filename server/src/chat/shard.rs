@@ -101,13 +101,13 @@ impl Shard {
 
     pub fn set_writer_waker(&mut self, id: ClientId, w: &std::task::Waker) {
         if let Some(c) = self.home.client_mut(id) {
-            c.writer = Some(w.clone());
+            c.writer_wait(w);
         }
     }
 
     pub fn set_reader_waker(&mut self, id: ClientId, w: &std::task::Waker) {
         if let Some(c) = self.home.client_mut(id) {
-            c.reader = Some(w.clone());
+            c.reader_wait(w);
         }
     }
 
@@ -131,6 +131,11 @@ impl Shard {
     /// Starts the client's exit unless it is already leaving.
     pub fn close(&mut self, id: ClientId, reason: &str) {
         self.home.quit(&mut self.mail, id, reason, reason);
+    }
+
+    /// Wakes the connection tasks of `ids` (or of every client).
+    pub fn wake_tasks(&mut self, ids: Option<&[ClientId]>) {
+        self.home.wake_tasks(ids);
     }
 
     /// Forgets a client whose connection task has ended.

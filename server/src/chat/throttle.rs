@@ -4,38 +4,40 @@
 
 use std::time::{Duration, Instant};
 
+/// Kept per connection (in its task), so as the integers it was given.
 pub struct Throttle {
-    burst: f64,
+    burst: u32,
     /// Lines per second; 0 disables throttling.
-    rate: f64,
+    rate: u32,
     tokens: f64,
     last: Instant,
 }
 
 impl Throttle {
     pub fn new(burst: u32, rate: u32, now: Instant) -> Self {
-        let burst = f64::from(burst.max(1));
+        let burst = burst.max(1);
         Throttle {
             burst,
-            rate: f64::from(rate),
-            tokens: burst,
+            rate,
+            tokens: f64::from(burst),
             last: now,
         }
     }
 
     /// Takes one line's token; if none is left, how long to wait first.
     pub fn take(&mut self, now: Instant) -> Option<Duration> {
-        if self.rate == 0.0 {
+        if self.rate == 0 {
             return None;
         }
+        let rate = f64::from(self.rate);
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        self.tokens = (self.tokens + elapsed * rate).min(f64::from(self.burst));
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             return None;
         }
-        let wait = (1.0 - self.tokens) / self.rate;
+        let wait = (1.0 - self.tokens) / rate;
         self.tokens -= 1.0;
         Some(Duration::from_secs_f64(wait))
     }

@@ -17,16 +17,15 @@ pub fn try_register(s: &mut Session) {
         return;
     }
     if let Some(want) = &cfg.password {
-        if c.pass.as_deref() != Some(want.as_bytes()) {
+        if c.pass() != Some(want.as_bytes()) {
             s.reply(|to| to.text(ERR_PASSWDMISMATCH, "Password incorrect"));
             return s.quit("Bad password", "Bad password");
         }
     }
     c.registered = true;
-    let nick = c.nick.clone().unwrap_or_default();
-    let user = c.user.as_ref().map(|u| u.0.clone()).unwrap_or_default();
-    c.prefix = format!("{nick}!{user}@{}", c.host);
-    let prefix = c.prefix.clone();
+    c.set_pass(None);
+    let prefix = format!("{}!{}@{}", c.nick_or_star(), c.user_real().0, c.host);
+    c.prefix = prefix.as_str().into();
     let k = s.home().counters().clone();
     Counters::add(&k.unknown, -1);
     Counters::add(&k.users, 1);

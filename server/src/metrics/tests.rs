@@ -23,6 +23,7 @@ fn core_stats(core: usize) -> uringo::CoreStats {
         run_queue: 4,
         parks: 50,
         remote_wakes: 6,
+        fixed_files: 0,
     }
 }
 

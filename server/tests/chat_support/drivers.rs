@@ -322,14 +322,25 @@ impl Ii {
         }
     }
 
+    /// Writes one line to an `in` FIFO. ii closes and reopens a FIFO when its
+    /// last writer goes, so a write that raced that close fails with EPIPE
+    /// having written nothing (a line is under PIPE_BUF, so all or nothing):
+    /// it is written again once ii has the FIFO open (the open waits for it).
     fn write(&self, chan: Option<&str>, line: &str) {
         let path = self.file(chan, "in");
         wait_for(&format!("{}", path.display()), || path.exists());
-        fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()))
-            .expect("write ii's in file");
+        let line = format!("{line}\n");
+        for _ in 0..100 {
+            let written = fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(line.as_bytes()));
+            match written {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => continue,
+                other => return other.expect("write ii's in file"),
+            }
+        }
+        panic!("ii's {} kept closing before a line got in", path.display());
     }
 }
 

@@ -6,6 +6,7 @@
 //! requests.
 
 mod buf_ring;
+mod fixed;
 mod probe;
 mod slot;
 #[cfg(test)]
@@ -22,10 +23,12 @@ use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use slab::Slab;
 
 pub(crate) use buf_ring::KernelRing;
+use fixed::FixedFiles;
+pub(crate) use fixed::{defer_close as defer_fixed_close, index_for_sqe, Registered};
 pub(crate) use probe::Wanted;
 use slot::{CqeQueue, Slot};
 
-use super::{BufPool, Config, Counters, Cqe, Features, Release};
+use super::{BufPool, Config, Counters, Cqe, Features, Operation, Release};
 
 /// CQE of an ASYNC_CANCEL we sent (its result does not matter).
 const CANCEL: u64 = u64::MAX;
@@ -36,6 +39,9 @@ const WAKE_MSG: u64 = u64::MAX - 2;
 /// CQE of a MSG_RING this ring sent: this bit, and the key of the target's
 /// eventfd in `msg_fallbacks` (tags stay below 2^31, so no op has it).
 const MSG_SENT: u64 = 1 << 63;
+/// CQE of the IORING_OP_CLOSE of a fixed-file slot: these bits and the
+/// slot's index (MSG_SENT's keys stay below 2^32, so none has bit 62).
+const FIXED_CLOSE: u64 = MSG_SENT | 1 << 62;
 /// Provided buffers a multishot stream may hold unread before its op is
 /// cancelled (and re-armed once the stream has drained them): bounds what
 /// one slow stream takes of the core's pool (`Builder::recv_buffers`).
@@ -54,6 +60,8 @@ pub(crate) struct Driver {
     next_tag: u32,
     pub(crate) features: Features,
     pub(crate) bufs: Option<Rc<BufPool>>,
+    /// The registered-descriptor table streams' sockets go in, if any.
+    fixed: Option<FixedFiles>,
     /// The eventfd of each core a MSG_RING wake is in flight to: written
     /// instead if the MSG_RING fails (the target must not stay parked).
     msg_fallbacks: Slab<Arc<OwnedFd>>,
@@ -85,6 +93,10 @@ impl Driver {
         } else {
             None
         };
+        let fixed = (config.wanted.fixed_files > 0)
+            .then(|| FixedFiles::register(&ring, config.wanted.fixed_files).ok())
+            .flatten();
+        features.fixed_files = fixed.as_ref().map_or(0, FixedFiles::capacity);
         let mut driver = Driver {
             ring,
             ops: Slab::with_capacity(256),
@@ -92,6 +104,7 @@ impl Driver {
             next_tag: 0,
             features,
             bufs,
+            fixed,
             msg_fallbacks: Slab::new(),
             eventfd: config.eventfd,
             wake_buf: Box::new(0),
@@ -150,6 +163,49 @@ impl Driver {
                 }
             }
             self.reap();
+        }
+    }
+
+    /// Submits `op` (its SQE may name this ring's fixed files); returns
+    /// its slot key.
+    pub(crate) fn start(&mut self, op: &mut impl Operation) -> usize {
+        let sqe = match &self.fixed {
+            Some(fixed) => fixed.building(|| op.sqe()),
+            None => op.sqe(),
+        };
+        self.submit(sqe)
+    }
+
+    /// Registers a stream's `fd` in the fixed-file table; None if there is
+    /// no table, it is full, or the kernel refused (the fd is used then).
+    pub(crate) fn register_fixed(&mut self, fd: i32) -> Option<Registered> {
+        self.fixed.as_mut()?.insert(&self.ring, fd)
+    }
+
+    /// Slots of the fixed-file table in use.
+    pub(crate) fn fixed_in_use(&self) -> u32 {
+        self.fixed.as_ref().map_or(0, FixedFiles::in_use)
+    }
+
+    /// Closes a slot of the fixed-file table (the stream's fd is closed
+    /// apart). A slot of another ring is left to that ring's next turn.
+    pub(crate) fn close_fixed(&mut self, registered: Registered) {
+        if !self.fixed.as_ref().is_some_and(|f| f.owns(registered)) {
+            fixed::defer_close(registered);
+            return;
+        }
+        let index = registered.index();
+        let sqe = opcode::Close::new(types::Fixed(index))
+            .build()
+            .user_data(FIXED_CLOSE | u64::from(index));
+        self.push(&sqe);
+    }
+
+    /// Closes the slots whose streams were dropped while the driver was busy.
+    fn close_deferred_fixed(&mut self) {
+        let Some(fixed) = &self.fixed else { return };
+        for registered in fixed.take_deferred() {
+            self.close_fixed(registered);
         }
     }
 
@@ -348,6 +404,7 @@ impl Driver {
     pub(crate) fn turn(&mut self, wait: Option<Duration>, out: &mut Vec<Waker>) -> io::Result<()> {
         // Completions reaped while a full SQ was flushed (in `push`) have
         // wakers waiting here: blocking for a new one would strand them.
+        self.close_deferred_fixed();
         let wait = if self.woken.is_empty() {
             wait
         } else {
@@ -448,6 +505,11 @@ impl Driver {
                 self.wake_armed = false;
                 if cqe.result != -libc::ECANCELED && !self.closing {
                     self.arm_wake_read();
+                }
+            }
+            fc if fc & FIXED_CLOSE == FIXED_CLOSE => {
+                if let Some(fixed) = &mut self.fixed {
+                    fixed.closed((fc & 0xffff_ffff) as u32);
                 }
             }
             msg if msg & MSG_SENT != 0 => self.msg_sent((msg & 0xffff_ffff) as usize, cqe),

@@ -18,6 +18,8 @@ pub(crate) struct Wanted {
     pub(crate) multishot: bool,
     pub(crate) provided_buffers: bool,
     pub(crate) msg_ring: bool,
+    /// Slots of the fixed-file table for streams (0: none).
+    pub(crate) fixed_files: u32,
 }
 
 /// Builds a ring with the best flags the kernel accepts.

@@ -31,6 +31,7 @@ fn a_failed_msg_ring_wakes_the_target_through_its_eventfd() {
         multishot: true,
         provided_buffers: false,
         msg_ring: true,
+        fixed_files: 0,
     };
     let own = eventfd();
     let config = Config {
