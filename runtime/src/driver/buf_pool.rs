@@ -139,12 +139,14 @@ impl BufPool {
             }
             Free::List(list) => list.borrow_mut().push(bid),
         }
-        let mut waiters = self.waiters.borrow_mut();
-        // Almost always none: the pool is rarely dry.
-        if waiters.is_empty() {
-            return;
-        }
-        let waiters = std::mem::take(&mut *waiters);
+        let waiters = {
+            let mut waiters = self.waiters.borrow_mut();
+            // Almost always none: the pool is rarely dry.
+            if waiters.is_empty() {
+                return;
+            }
+            std::mem::take(&mut *waiters)
+        };
         for waker in waiters {
             waker.wake();
         }
