@@ -32,7 +32,7 @@ struct Cli {
     /// Directory of uringo-server [default: this program's].
     #[arg(long)]
     bin_dir: Option<PathBuf>,
-    /// Where configs and logs go [default: BIN_DIR/chat-mem].
+    /// Where configs and logs go [default: BIN_DIR/chat-mem-runs; BIN_DIR/chat-mem is this program].
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -96,7 +96,10 @@ fn measure(cli: &Cli, kind: IrcKind, bin_dir: &Path, out: &Path) -> io::Result<S
 
 fn run(cli: Cli) -> io::Result<()> {
     let bin_dir = cli.bin_dir.clone().unwrap_or_else(default_bin_dir);
-    let out = cli.out.clone().unwrap_or_else(|| bin_dir.join("chat-mem"));
+    let out = cli
+        .out
+        .clone()
+        .unwrap_or_else(|| bin_dir.join("chat-mem-runs"));
     let mut samples: Vec<Vec<Sample>> = cli.servers.iter().map(|_| Vec::new()).collect();
     for _ in 0..cli.rounds.max(1) {
         for (i, &kind) in cli.servers.iter().enumerate() {
