@@ -169,19 +169,23 @@ fn new_shared(args: &ChatArgs, cores: usize) -> Shared {
     }
 }
 
+/// 16 KiB receive buffers: at millions of deliveries/s a client's lines arrive in big
+/// bursts, and each buffer is one completion and one wake of its reader.
+fn chat_runtime(cores: usize) -> io::Result<uringo::Runtime> {
+    uringo::Builder::new()
+        .cores(cores)
+        .pin(false)
+        .recv_buffers(RECV_BUFFERS, RECV_BUFFER_SIZE)
+        .build()
+}
+
 /// Runs the chat load described by `args`; prints a line per second; writes `--json`.
 pub fn run(args: &ChatArgs) -> io::Result<ChatSummary> {
     args.validate()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let available = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let cores = args.cores.unwrap_or(available).min(args.clients) as usize;
-    // 16 KiB receive buffers: at millions of deliveries/s a client's lines arrive in big
-    // bursts, and each buffer is one completion and one wake of its reader.
-    let runtime = uringo::Builder::new()
-        .cores(cores)
-        .pin(false)
-        .recv_buffers(RECV_BUFFERS, RECV_BUFFER_SIZE)
-        .build()?;
+    let runtime = chat_runtime(cores)?;
     let plan = Arc::new(Plan::new(args.clients, args.channels, args.joins));
     if args.in_flight.is_some() && (0..args.channels).any(|c| plan.fanout(c) == 0) {
         return Err(io::Error::new(
