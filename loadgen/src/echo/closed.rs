@@ -167,7 +167,7 @@ where
 /// Closed loop on connection `id`: keep `pipeline` messages in flight until the window ends,
 /// then wait (until the drain deadline) for the last echoes.
 pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
-    let Some(stream) = connect(&st).await else {
+    let Some(stream) = connect(&st, id).await else {
         return;
     };
     run(&st, &stream, id).await;
