@@ -116,7 +116,11 @@ async fn core_main(
 
 /// Sends this core's counts once a second until the window ends.
 async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>, live: Arc<Live>) {
-    ticker::report_seconds(st.timeline, &st.tick, tx, Some(&live)).await;
+    let mut seen = latency::histogram();
+    ticker::report_seconds_with(st.timeline, &st.tick, tx, Some(&live), |tick| {
+        st.complete_tick(tick, &mut seen)
+    })
+    .await;
 }
 
 /// Provided receive buffers per core: about two per connection, each just big enough for a
