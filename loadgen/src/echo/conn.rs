@@ -232,7 +232,6 @@ async fn send_scheduled(
             st.error(|e| e.count_io(&err));
             break;
         }
-        st.sent(n);
         k = upto;
     }
     done.trigger();

@@ -111,10 +111,6 @@ impl CoreState {
         seen.clone_from(&hist);
     }
 
-    pub fn sent(&self, count: u64) {
-        self.tick.borrow_mut().sent += count;
-    }
-
     /// Open loop: a message due at `intended` was sent at `actual` by a sender that woke
     /// `woke_late` after the time it slept until.
     pub fn sent_at(&self, intended: Instant, actual: Instant, woke_late: Duration) {
