@@ -1,6 +1,6 @@
 //! `uringo-loadgen echo` against a loopback server spreads its connections over source
 //! addresses of 127.0.0.0/8, so that its ephemeral ports are not the ones everything else on
-//! 127.0.0.1 uses.
+//! 127.0.0.1 uses; and reports how its cores used their rings.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -31,7 +31,16 @@ fn loopback_connections_come_from_distinct_loopback_addresses() {
     });
     let out = Command::new(env!("CARGO_BIN_EXE_uringo-loadgen"))
         .args(["echo", "--addr", &addr.to_string(), "--conns", "8"])
-        .args(["--duration", "300ms", "--warmup", "0s", "--cores", "1"])
+        .args([
+            "--duration",
+            "300ms",
+            "--warmup",
+            "0s",
+            "--cores",
+            "1",
+            "--json",
+            "-",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -40,6 +49,10 @@ fn loopback_connections_come_from_distinct_loopback_addresses() {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+    // The summary also says how the run used its ring.
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let enters = summary["cpu"]["loadgen_enters_per_msg"].as_f64().unwrap();
+    assert!(enters > 0.0 && enters < 10.0, "{enters} enters per message");
     let ips: BTreeSet<IpAddr> = seen.try_iter().map(|a| a.ip()).collect();
     let want: BTreeSet<IpAddr> = (0..8)
         .map(|i| IpAddr::V4(Ipv4Addr::new(127, 1, 0, i)))

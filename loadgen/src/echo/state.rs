@@ -28,6 +28,34 @@ pub struct CoreState {
     /// Messages and bytes completed within the measured window.
     pub messages: Cell<u64>,
     pub bytes: Cell<u64>,
+    /// The core's ring across the measured window, once it has ended.
+    pub ring: Cell<Option<RingCounts>>,
+}
+
+/// How a core used its ring over the measured window (from [`uringo::stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RingCounts {
+    /// io_uring_enter calls (epoll: epoll_wait calls).
+    pub enters: u64,
+    /// Times the core blocked in the kernel with nothing to run.
+    pub parks: u64,
+}
+
+impl RingCounts {
+    fn now() -> Self {
+        let s = uringo::stats();
+        RingCounts {
+            enters: s.enters,
+            parks: s.parks,
+        }
+    }
+
+    fn since(self, before: RingCounts) -> Self {
+        RingCounts {
+            enters: self.enters - before.enters,
+            parks: self.parks - before.parks,
+        }
+    }
 }
 
 /// Open loop: sends against the schedule, for messages due in the measured window.
@@ -70,6 +98,8 @@ pub struct CoreResult {
     pub errors: Errors,
     pub messages: u64,
     pub bytes: u64,
+    /// `None` if the run ended before its window did.
+    pub ring: Option<RingCounts>,
 }
 
 impl CoreState {
@@ -111,6 +141,14 @@ impl CoreState {
         seen.clone_from(&hist);
     }
 
+    /// Counts this core's ring calls across the measured window, into `ring` at its end.
+    pub async fn count_ring(&self) {
+        uringo::time::sleep_until(self.timeline.measure_from).await;
+        let before = RingCounts::now();
+        uringo::time::sleep_until(self.timeline.end).await;
+        self.ring.set(Some(RingCounts::now().since(before)));
+    }
+
     /// Open loop: a message due at `intended` was sent at `actual` by a sender that woke
     /// `woke_late` after the time it slept until.
     pub fn sent_at(&self, intended: Instant, actual: Instant, woke_late: Duration) {
@@ -147,6 +185,7 @@ impl CoreState {
             errors: self.errors.take(),
             messages: self.messages.take(),
             bytes: self.bytes.take(),
+            ring: self.ring.take(),
         }
     }
 }
@@ -170,6 +209,7 @@ mod tests {
             errors: RefCell::default(),
             messages: Cell::new(0),
             bytes: Cell::new(0),
+            ring: Cell::new(None),
         }
     }
 
