@@ -28,7 +28,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct EchoArgs {
-    /// Server address.
+    /// Server address. To an IPv4 loopback address, connections come from 1,024 source
+    /// addresses of 127.1.0.0/16 (round robin), not all from 127.0.0.1 and its ports.
     #[arg(long, default_value = "127.0.0.1:7000")]
     pub addr: SocketAddr,
     /// Connections, spread over the cores.
