@@ -177,7 +177,7 @@ async fn read_deliveries(
     splitter: &mut LineSplitter,
     outbox: &Outbox,
 ) {
-    let mut receiver = Receiver::default();
+    let mut receiver = Receiver::new(core.plan.clone());
     loop {
         let mut closing = false;
         let read = recv_lines(stream, splitter, |line, now| {
