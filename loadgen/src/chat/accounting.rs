@@ -95,6 +95,11 @@ struct Lane {
     high: u32,
 }
 
+/// Most lanes per (receiver, channel), 32 KiB: lanes cost their channel's size for every
+/// member, so a plan with bigger channels (5,000 clients in one) tracks only the streams
+/// that speak, in a map, as all streams used to be.
+const MAX_LANES: usize = 4096;
+
 /// One channel a receiver got deliveries on: a lane per member slot (allocated with the first
 /// delivery), and the message ids in arrival order.
 #[derive(Debug)]
@@ -110,10 +115,13 @@ struct ChannelView {
 /// The hot path (a member's next message) touches one 8-byte lane found by the sender's slot
 /// in the [`Plan`], no hashing: at millions of deliveries per second a hash map of every
 /// stream was the loadgen's largest cost (its cache misses). Streams outside the plan (a
-/// server inventing senders or channels) are tracked in `strangers`.
+/// server inventing senders or channels), and every stream of a plan whose channels are too
+/// big for lanes, are tracked in `strangers`.
 #[derive(Debug)]
 pub struct Receiver {
     plan: Arc<Plan>,
+    /// Whether the plan's channels are small enough for lanes ([`MAX_LANES`]).
+    lanes: bool,
     /// Per channel (a client is in few: a list beats a map).
     channels: Vec<ChannelView>,
     /// Streams of lanes with `next != high`, keyed by (position in `channels`, slot).
@@ -124,6 +132,7 @@ pub struct Receiver {
 impl Receiver {
     pub fn new(plan: Arc<Plan>) -> Self {
         Receiver {
+            lanes: plan.member_slots() <= MAX_LANES,
             plan,
             channels: Vec::new(),
             gaps: FxHashMap::default(),
@@ -150,7 +159,8 @@ impl Receiver {
                 self.channels.len() - 1
             }
         };
-        let arrival = match self.plan.member_slot(channel, sender) {
+        let slot = self.lanes.then(|| self.plan.member_slot(channel, sender));
+        let arrival = match slot.flatten() {
             Some(slot) => self.observe_lane(pos, slot, seq),
             None => self
                 .strangers
@@ -316,6 +326,24 @@ mod tests {
                 "round {round}"
             );
         }
+    }
+
+    #[test]
+    fn channels_too_big_for_lanes_count_the_same() {
+        let big = Arc::new(Plan::new(MAX_LANES as u64 + 1, 1, 1));
+        let mut r = Receiver::new(big);
+        assert!(!r.lanes);
+        let mut c = Deliveries::default();
+        for seq in [0, 2, 1, 1] {
+            r.deliver(7, 0, seq, &mut c);
+        }
+        let want = Deliveries {
+            delivered: 3,
+            duplicated: 1,
+            out_of_order: 1,
+        };
+        assert_eq!(c, want);
+        assert!(r.channels[0].lanes.is_empty());
     }
 
     #[test]
