@@ -153,6 +153,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 impl ChatArgs {
+    /// A short run for tests: two seconds of 64-byte messages from one core, each client in
+    /// one channel; set clients, channels and rate (or `in_flight`) with struct update syntax.
+    pub fn short(addr: Vec<SocketAddr>) -> ChatArgs {
+        ChatArgs {
+            addr,
+            joins: 1,
+            size: 64,
+            duration: Duration::from_secs(2),
+            cores: Some(1),
+            ..ChatArgs::default()
+        }
+    }
+
     /// Checks what clap cannot express.
     pub fn validate(&self) -> Result<(), String> {
         if self.joins > self.channels {

@@ -1,7 +1,7 @@
 //! Latency histograms (hdrhistogram, nanoseconds) and the percentiles loadgen reports.
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Highest latency a histogram records exactly; longer ones are clamped (and still counted).
@@ -41,7 +41,7 @@ pub fn merge(into: &mut Histogram<u64>, from: &Histogram<u64>) {
 }
 
 /// The summary percentiles, in microseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
     pub count: u64,
     pub mean_us: f64,
