@@ -28,6 +28,7 @@ pub(crate) use fixed::{defer_close as defer_fixed_close, index_for_sqe, Register
 pub(crate) use probe::Wanted;
 use slot::{CqeQueue, Reaped, Slot};
 
+use super::cpu_clock::{split_wanted, thread_cpu_ns};
 use super::{BufPool, Config, Counters, Cqe, Features, Operation, Release};
 
 /// CQE of an ASYNC_CANCEL we sent (its result does not matter).
@@ -105,13 +106,15 @@ impl Driver {
             closing: false,
             reaped: Reaped::default(),
             reserved: Vec::new(),
-            counters: Counters::default(),
+            counters: Counters {
+                enter_cpu_ns: split_wanted().then_some(0),
+                ..Counters::default()
+            },
         };
         driver.arm_wake_read();
         // A filter may allow io_uring_setup but deny io_uring_enter: find
         // out now, while Backend::Auto can still choose epoll.
-        driver.counters.enters += 1;
-        if let Err(e) = driver.ring.submit() {
+        if let Err(e) = driver.enter(IoUring::submit) {
             if matches!(e.raw_os_error(), Some(libc::EPERM | libc::ENOSYS)) {
                 return Err(probe::explain_enter(e));
             }
@@ -148,8 +151,7 @@ impl Driver {
                 self.counters.sqes += 1;
                 return;
             }
-            self.counters.enters += 1;
-            if let Err(e) = self.ring.submit() {
+            if let Err(e) = self.enter(IoUring::submit) {
                 if e.raw_os_error() != Some(libc::EBUSY) {
                     panic!("uringo: io_uring_enter failed while flushing a full SQ: {e}");
                 }
@@ -364,8 +366,7 @@ impl Driver {
             .build()
             .user_data(MSG_SENT | key as u64);
         self.push(&sqe);
-        self.counters.enters += 1;
-        if self.ring.submit().is_ok() {
+        if self.enter(IoUring::submit).is_ok() {
             return true;
         }
         // Not submitted, so no CQE will come for it. A CQE already reaped
@@ -408,25 +409,17 @@ impl Driver {
         let result = match wait {
             Some(d) if d.is_zero() => {
                 if needs_enter {
-                    self.counters.enters += 1;
-                    self.ring.submit()
+                    self.enter(IoUring::submit)
                 } else {
                     Ok(0)
                 }
             }
-            _ if !self.ring.completion().is_empty() => {
-                self.counters.enters += 1;
-                self.ring.submit()
-            }
-            None => {
-                self.counters.enters += 1;
-                self.ring.submit_and_wait(1)
-            }
+            _ if !self.ring.completion().is_empty() => self.enter(IoUring::submit),
+            None => self.enter(|ring| ring.submit_and_wait(1)),
             Some(d) => {
-                self.counters.enters += 1;
                 let ts = types::Timespec::from(d);
                 let args = types::SubmitArgs::new().timespec(&ts);
-                self.ring.submitter().submit_with_args(1, &args)
+                self.enter(|ring| ring.submitter().submit_with_args(1, &args))
             }
         };
         match result {
@@ -440,12 +433,24 @@ impl Driver {
         }
         self.reap();
         if self.ring.submission().cq_overflow() {
-            self.counters.enters += 1;
-            let _ = self.ring.submit_and_wait(0);
+            let _ = self.enter(|ring| ring.submit_and_wait(0));
             self.reap();
         }
         out.append(&mut self.reaped.woken);
         Ok(())
+    }
+
+    /// One io_uring_enter, made by `enter`: counted, and timed on the
+    /// thread's CPU clock when the split is measured (`cpu_clock`).
+    fn enter(&mut self, enter: impl FnOnce(&IoUring) -> io::Result<usize>) -> io::Result<usize> {
+        self.counters.enters += 1;
+        let Some(spent) = &mut self.counters.enter_cpu_ns else {
+            return enter(&self.ring);
+        };
+        let start = thread_cpu_ns();
+        let result = enter(&self.ring);
+        *spent += thread_cpu_ns().saturating_sub(start);
+        result
     }
 
     fn reap(&mut self) {
