@@ -48,9 +48,9 @@ impl CoreStats {
     /// The core thread's CPU time outside io_uring_enter, in nanoseconds:
     /// its user-space CPU, exactly, where the core makes no other
     /// syscalls (an io_uring core in steady state makes none; wakes written
-    /// to another core's eventfd, page faults and the clock reads' own
-    /// syscall entry and exit count here). None unless `enter_cpu_ns` is
-    /// measured.
+    /// to another core's eventfd and page faults count here; the clock
+    /// reads' own cost is counted as enter CPU). None unless `enter_cpu_ns`
+    /// is measured.
     pub fn user_cpu_ns(&self) -> Option<u64> {
         self.enter_cpu_ns
             .map(|enter| self.thread_cpu_ns.saturating_sub(enter))

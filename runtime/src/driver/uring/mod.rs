@@ -28,7 +28,7 @@ pub(crate) use fixed::{defer_close as defer_fixed_close, index_for_sqe, Register
 pub(crate) use probe::Wanted;
 use slot::{CqeQueue, Reaped, Slot};
 
-use super::cpu_clock::{split_wanted, thread_cpu_ns};
+use super::cpu_clock::{read_cost_ns, split_wanted, thread_cpu_ns};
 use super::{BufPool, Config, Counters, Cqe, Features, Operation, Release};
 
 /// CQE of an ASYNC_CANCEL we sent (its result does not matter).
@@ -70,6 +70,9 @@ pub(crate) struct Driver {
     /// Reused by `reap` for the CQEs of the driver's own requests.
     reserved: Vec<(u64, Cqe)>,
     pub(crate) counters: Counters,
+    /// With the CPU split measured: what the clock reads around an enter
+    /// cost outside the span they time (see `cpu_clock`).
+    clock_read_ns: u64,
 }
 
 impl Driver {
@@ -91,6 +94,7 @@ impl Driver {
             .then(|| FixedFiles::register(&ring, config.wanted.fixed_files).ok())
             .flatten();
         features.fixed_files = fixed.as_ref().map_or(0, FixedFiles::capacity);
+        let split = split_wanted();
         let mut driver = Driver {
             ring,
             ops: Slab::with_capacity(256),
@@ -107,9 +111,10 @@ impl Driver {
             reaped: Reaped::default(),
             reserved: Vec::new(),
             counters: Counters {
-                enter_cpu_ns: split_wanted().then_some(0),
+                enter_cpu_ns: split.then_some(0),
                 ..Counters::default()
             },
+            clock_read_ns: if split { read_cost_ns() } else { 0 },
         };
         driver.arm_wake_read();
         // A filter may allow io_uring_setup but deny io_uring_enter: find
@@ -449,7 +454,7 @@ impl Driver {
         };
         let start = thread_cpu_ns();
         let result = enter(&self.ring);
-        *spent += thread_cpu_ns().saturating_sub(start);
+        *spent += thread_cpu_ns().saturating_sub(start) + self.clock_read_ns;
         result
     }
 
