@@ -109,7 +109,7 @@ impl Latch {
     }
 
     /// Futures waiting on the latch right now.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn waiting(&self) -> usize {
         self.0.waiters.borrow().len()
     }
