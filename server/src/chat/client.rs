@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
+use super::ident::Ident;
+
 /// What the client's home core knows about one of its channels (mirrored
 /// from the channel owner's events, for WHOIS and QUIT).
 pub struct ChanView {
@@ -66,12 +68,8 @@ static NO_MONITOR: BTreeMap<String, String> = BTreeMap::new();
 /// byte is paid per idle client (README "Memory"), so strings are boxed
 /// `str`s and what few clients use sits behind `Collected` or `Extra`.
 pub struct Client {
-    pub host: Box<str>,
-    pub nick: Option<Box<str>>,
-    /// `nick!user@host` once registered.
-    pub prefix: Box<str>,
-    /// USER's user name and realname.
-    pub user: Option<(Box<str>, Box<str>)>,
+    /// Nick, user name, host and realname, and the prefix they make.
+    ident: Ident,
     pub caps: super::caps::Caps,
     pub pending: u32,
     /// Bytes of `inq` and `out` (each at most a few MiB: INQ_LIMIT, sendq).
@@ -109,10 +107,7 @@ pub struct Client {
 impl Client {
     pub fn new(host: String, now: u64) -> Self {
         Client {
-            host: host.into(),
-            nick: None,
-            prefix: Box::default(),
-            user: None,
+            ident: Ident::new(&host),
             caps: super::caps::Caps::default(),
             pending: 0,
             inq_bytes: 0,
@@ -221,11 +216,47 @@ impl Client {
 
     /// USER's user name and realname ("" before USER).
     pub fn user_real(&self) -> (&str, &str) {
-        self.user.as_ref().map_or(("", ""), |(u, r)| (u, r))
+        self.ident.user().unwrap_or(("", ""))
+    }
+
+    pub fn has_user(&self) -> bool {
+        self.ident.user().is_some()
+    }
+
+    pub fn set_user(&mut self, user: &str, realname: &str) {
+        self.ident.set_user(user, realname);
+    }
+
+    /// SETNAME (once USER gave a realname).
+    pub fn set_realname(&mut self, realname: &str) {
+        self.ident.set_realname(realname);
+    }
+
+    pub fn host(&self) -> &str {
+        self.ident.host()
+    }
+
+    pub fn nick(&self) -> Option<&str> {
+        self.ident.nick()
     }
 
     pub fn nick_or_star(&self) -> &str {
-        self.nick.as_deref().unwrap_or("*")
+        self.nick().unwrap_or("*")
+    }
+
+    /// Sets the nick; returns the one it replaces.
+    pub fn set_nick(&mut self, nick: &str) -> Option<String> {
+        self.ident.set_nick(nick)
+    }
+
+    /// A quit releases the nick; the prefix stays for its lines.
+    pub fn take_nick(&mut self) -> Option<String> {
+        self.ident.take_nick()
+    }
+
+    /// `nick!user@host` once NICK and USER came ("" before).
+    pub fn prefix(&self) -> &str {
+        self.ident.prefix()
     }
 
     /// The reader half waits for the shard to take more input.

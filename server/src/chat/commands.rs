@@ -147,7 +147,7 @@ fn privmsg(s: &mut Session, m: &Message, kind: Kind) {
         return;
     };
     c.last_message = now_secs();
-    let b = LineBuilder::new(Some(c.prefix.as_bytes()), verb).param(target);
+    let b = LineBuilder::new(Some(c.prefix().as_bytes()), verb).param(target);
     let line = match text {
         Some(t) => b.trailing(t),
         None => b.finish(),
