@@ -134,12 +134,12 @@ fn whois(to: &To, c: &Client, req: &Req, core: usize) -> Vec<Bytes> {
     if let Some(a) = c.away() {
         lines.push(to.num(RPL_AWAY).param(nick).trailing(a));
     }
-    let idle = now_secs().saturating_sub(c.last_message);
+    let idle = now_secs().saturating_sub(c.last_message());
     lines.push(
         to.num(RPL_WHOISIDLE)
             .param(nick)
             .param(idle.to_string())
-            .param(c.signon.to_string())
+            .param(c.signon().to_string())
             .trailing("seconds idle, signon time"),
     );
     lines.push(to.about(RPL_ENDOFWHOIS, nick, "End of /WHOIS list"));
