@@ -29,7 +29,11 @@ pub fn progress_histogram() -> Histogram<u64> {
 
 /// Records one latency.
 pub fn record(h: &mut Histogram<u64>, latency: Duration) {
-    let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+    record_nanos(h, u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX));
+}
+
+/// Records one latency given in nanoseconds.
+pub fn record_nanos(h: &mut Histogram<u64>, nanos: u64) {
     h.saturating_record(nanos.clamp(1, MAX_NANOS));
 }
 

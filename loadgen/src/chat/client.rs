@@ -1,7 +1,7 @@
 //! One IRC client: register, join, then send on schedule and account for every delivery.
 
-use super::accounting::{Deliveries, Receiver};
-use super::core::ChatCore;
+use super::accounting::Receiver;
+use super::core::{ChatCore, DeliveryBatch};
 use super::proto::{self, Event, LineSplitter};
 use crate::echo::timeline::Timeline;
 use crate::schedule::Schedule;
@@ -178,12 +178,13 @@ async fn read_deliveries(
     outbox: &Outbox,
 ) {
     let mut receiver = Receiver::new(core.plan.clone());
+    let mut batch = DeliveryBatch::default();
     loop {
         let mut closing = false;
         let read = recv_lines(stream, splitter, |line, now| {
             // Nearly every line is a delivery: the one-pass parser first.
             if let Some((channel, stamp, len)) = proto::parse_delivery(line) {
-                account(core, &mut receiver, channel, stamp, len, now);
+                account(core, &mut receiver, &mut batch, channel, stamp, len, now);
                 return;
             }
             match proto::parse_line(line) {
@@ -191,7 +192,8 @@ async fn read_deliveries(
                     if let (Some(channel), Some(stamp)) =
                         (proto::parse_channel(target), proto::parse_stamp(text))
                     {
-                        account(core, &mut receiver, channel, stamp, text.len(), now);
+                        let len = text.len();
+                        account(core, &mut receiver, &mut batch, channel, stamp, len, now);
                     }
                 }
                 Event::Ping(t) => pong(outbox, t),
@@ -203,7 +205,9 @@ async fn read_deliveries(
                 _ => {}
             }
         });
-        match core.stop.unless_triggered(read).await {
+        let read = core.stop.unless_triggered(read).await;
+        core.delivered(&mut batch);
+        match read {
             None => break,
             Some(Ok(())) if !closing => {}
             Some(Ok(())) => break,
@@ -219,23 +223,24 @@ async fn read_deliveries(
     }
 }
 
-/// Counts one delivery of `stamp`'s message on `channel` (`len` text bytes, received at `now`).
+/// Counts one delivery of `stamp`'s message on `channel` (`len` text bytes, received at `now`)
+/// into `batch`.
 fn account(
     core: &ChatCore,
     receiver: &mut Receiver,
+    batch: &mut DeliveryBatch,
     channel: u64,
     stamp: proto::Stamp,
     len: usize,
     now: Instant,
 ) {
-    let mut fresh = Deliveries::default();
-    let new = receiver.deliver(stamp.sender, channel, stamp.seq, &mut fresh);
+    let new = receiver.deliver(stamp.sender, channel, stamp.seq, &mut batch.counts);
     if new {
         if let Some(w) = core.shared.windows.get(stamp.sender as usize) {
             w.delivered();
         }
+        batch.add(stamp.sent_ns, len, now);
     }
-    core.delivered(fresh, stamp.sent_ns, len, now);
 }
 
 async fn send_scheduled(core: Rc<ChatCore>, stream: Rc<TcpStream>, id: u64, outbox: Outbox) {

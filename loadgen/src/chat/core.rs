@@ -68,6 +68,30 @@ impl Shared {
     }
 }
 
+/// The deliveries of one receive completion (all arrived at one instant), gathered line by
+/// line and counted into the [`ChatCore`] at once: the core's counters and histograms are
+/// touched once per completion, and latency is integer arithmetic on nanoseconds.
+#[derive(Debug, Default)]
+pub struct DeliveryBatch {
+    pub counts: Deliveries,
+    /// Text bytes of the new (not duplicated) deliveries.
+    pub bytes: u64,
+    /// When the new deliveries arrived; `None` while there are none.
+    pub at: Option<Instant>,
+    /// Intended send times, in nanoseconds after the epoch, of the new deliveries.
+    pub sent_ns: Vec<u64>,
+}
+
+impl DeliveryBatch {
+    /// Notes a new delivery of a message intended to be sent `sent_ns` after the epoch, with
+    /// `bytes` bytes of text, received at `at`.
+    pub fn add(&mut self, sent_ns: u64, bytes: usize, at: Instant) {
+        self.at = Some(at);
+        self.bytes += bytes as u64;
+        self.sent_ns.push(sent_ns);
+    }
+}
+
 pub struct ChatCore {
     pub args: ChatArgs,
     pub plan: Arc<Plan>,
@@ -186,20 +210,27 @@ impl ChatCore {
         self.tick.borrow_mut().sent += n;
     }
 
-    /// Records a delivery, received at `now`, of a message intended to be sent `sent_ns` after
-    /// the epoch.
-    pub fn delivered(&self, fresh: Deliveries, sent_ns: u64, bytes: usize, now: Instant) {
+    /// Counts the deliveries of one receive completion into the core, and their latencies
+    /// into the histograms; leaves `batch` empty for the next completion.
+    pub fn delivered(&self, batch: &mut DeliveryBatch) {
         let mut c = self.counts.get();
-        c.add(&fresh);
+        c.add(&batch.counts);
         self.counts.set(c);
-        if fresh.delivered > 0 {
-            let latency = now.saturating_duration_since(self.epoch + Duration::from_nanos(sent_ns));
-            latency::record(&mut self.hist.borrow_mut(), latency);
-            let mut t = self.tick.borrow_mut();
-            t.done += 1;
-            t.bytes += bytes as u64;
-            latency::record(&mut t.hist, latency);
+        batch.counts = Deliveries::default();
+        let Some(at) = batch.at.take() else {
+            return;
+        };
+        let at_ns = u64::try_from((at - self.epoch).as_nanos()).unwrap_or(u64::MAX);
+        let mut hist = self.hist.borrow_mut();
+        let mut t = self.tick.borrow_mut();
+        t.done += batch.sent_ns.len() as u64;
+        t.bytes += std::mem::take(&mut batch.bytes);
+        for &sent_ns in &batch.sent_ns {
+            let latency = at_ns.saturating_sub(sent_ns);
+            latency::record_nanos(&mut hist, latency);
+            latency::record_nanos(&mut t.hist, latency);
         }
+        batch.sent_ns.clear();
     }
 
     fn publish(&self) {

@@ -3,6 +3,7 @@
 pub mod accounting;
 mod client;
 mod core;
+mod digits;
 pub mod order;
 pub mod plan;
 pub mod proto;

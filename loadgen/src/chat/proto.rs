@@ -1,6 +1,7 @@
 //! The little IRC loadgen speaks: splitting the byte stream into lines, recognising the few
 //! messages it acts on, and the PRIVMSG text that carries sender, sequence number and send time.
 
+use super::digits;
 use std::fmt::Write as _;
 
 /// Longest line accepted from the server (IRC allows 512 bytes, 8191 more with message tags).
@@ -73,22 +74,11 @@ pub fn parse_delivery(line: &[u8]) -> Option<(u64, Stamp, usize)> {
 }
 
 /// The decimal at the start of `rest`, ended by a space or the end of `rest`, which then
-/// moves past that space; `None` if there are no digits, a non-digit or overflow. One pass
-/// (at millions of deliveries per second a memchr per number cost more than the digits).
+/// moves past that space; `None` if there are no digits, a non-digit or overflow. One pass,
+/// eight digits at a time (at millions of deliveries per second the numbers are the hot path).
 fn take_number(rest: &mut &[u8]) -> Option<u64> {
-    let mut n: u64 = 0;
-    let mut digits = 0;
-    for &b in rest.iter() {
-        if b == b' ' {
-            break;
-        }
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-        digits += 1;
-    }
-    if digits == 0 {
+    let (n, digits) = digits::leading(rest)?;
+    if digits == 0 || rest.get(digits).is_some_and(|&b| b != b' ') {
         return None;
     }
     *rest = rest.get(digits + 1..).unwrap_or_default();
@@ -100,17 +90,12 @@ pub fn parse_channel(target: &[u8]) -> Option<u64> {
     parse_decimal(target.strip_prefix(b"#lg")?)
 }
 
-/// A non-empty run of ASCII digits as a u64 (`None` on anything else or overflow); the hot
-/// path of every delivery, so without a detour through `str`.
+/// A non-empty run of ASCII digits as a u64 (`None` on anything else or overflow).
 fn parse_decimal(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() {
-        return None;
+    match digits::leading(digits)? {
+        (n, len) if len > 0 && len == digits.len() => Some(n),
+        _ => None,
     }
-    digits.iter().try_fold(0u64, |n, &d| {
-        d.is_ascii_digit()
-            .then(|| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
-            .flatten()
-    })
 }
 
 /// A server line, as far as loadgen cares.
