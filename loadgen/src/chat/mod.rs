@@ -3,7 +3,6 @@
 pub mod accounting;
 mod client;
 mod core;
-mod digits;
 pub mod order;
 pub mod plan;
 pub mod proto;
