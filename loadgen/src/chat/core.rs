@@ -103,7 +103,10 @@ pub struct ChatCore {
     pub stop: Latch,
     pub timeline: Cell<Option<Timeline>>,
     pub tick: RefCell<Tick>,
+    /// Every delivery's latency. Each second's progress line reads the part recorded in that
+    /// second, this minus `hist_at_tick`, so a delivery is recorded once, not twice.
     pub hist: RefCell<Histogram<u64>>,
+    hist_at_tick: RefCell<Histogram<u64>>,
     pub counts: Cell<Deliveries>,
     pub expected: Cell<u64>,
     pub sent: Cell<u64>,
@@ -149,6 +152,7 @@ impl ChatCore {
             timeline: Cell::new(None),
             tick: RefCell::new(Tick::new(1, false)),
             hist: RefCell::new(latency::histogram()),
+            hist_at_tick: RefCell::new(latency::histogram()),
             counts: Cell::new(Deliveries::default()),
             expected: Cell::new(0),
             sent: Cell::new(0),
@@ -211,7 +215,7 @@ impl ChatCore {
     }
 
     /// Counts the deliveries of one receive completion into the core, and their latencies
-    /// into the histograms; leaves `batch` empty for the next completion.
+    /// into the run's histogram; leaves `batch` empty for the next completion.
     pub fn delivered(&self, batch: &mut DeliveryBatch) {
         let mut c = self.counts.get();
         c.add(&batch.counts);
@@ -228,9 +232,19 @@ impl ChatCore {
         for &sent_ns in &batch.sent_ns {
             let latency = at_ns.saturating_sub(sent_ns);
             latency::record_nanos(&mut hist, latency);
-            latency::record_nanos(&mut t.hist, latency);
         }
         batch.sent_ns.clear();
+    }
+
+    /// Completes a second's progress `tick` with the latencies recorded since the last one.
+    pub fn complete_second(&self, tick: &mut Tick) {
+        let hist = self.hist.borrow();
+        let mut second = hist.clone();
+        // Cannot fail: the earlier copy has the same bounds and no count above today's.
+        if second.subtract(&*self.hist_at_tick.borrow()).is_ok() {
+            tick.hist = second;
+        }
+        self.hist_at_tick.replace(hist.clone());
     }
 
     fn publish(&self) {
@@ -281,5 +295,48 @@ impl ChatCore {
             orders: self.orders.take(),
             cpu: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn core() -> Rc<ChatCore> {
+        let args = ChatArgs::short(vec!["127.0.0.1:1".parse().unwrap()]);
+        let shared = Arc::new(super::super::run::new_shared(&args, 1));
+        let plan = Arc::new(Plan::new(args.clients, args.channels, args.joins));
+        ChatCore::new(args, plan, shared, 0, Instant::now())
+    }
+
+    fn batch_of(core: &ChatCore, latencies_ms: &[u64]) -> DeliveryBatch {
+        let at = core.epoch + Duration::from_secs(10);
+        let mut batch = DeliveryBatch::default();
+        for &ms in latencies_ms {
+            let sent_ns = 10_000_000_000 - ms * 1_000_000;
+            batch.counts.delivered += 1;
+            batch.add(sent_ns, 64, at);
+        }
+        batch
+    }
+
+    #[test]
+    fn each_second_shows_only_its_own_latencies_and_the_run_all() {
+        let core = core();
+        core.delivered(&mut batch_of(&core, &[1, 2, 3]));
+        let mut first = core.tick.borrow_mut().take(2, false);
+        core.complete_second(&mut first);
+        core.delivered(&mut batch_of(&core, &[50, 60]));
+        let mut second = core.tick.borrow_mut().take(3, false);
+        core.complete_second(&mut second);
+        let ms = |h: &Histogram<u64>| (h.len(), h.min() / 1_000_000, h.max() / 1_000_000);
+        assert_eq!(
+            (first.done, first.bytes, ms(&first.hist)),
+            (3, 192, (3, 0, 3))
+        );
+        assert_eq!((second.done, ms(&second.hist)), (2, (2, 49, 60)));
+        let run = core.take_result();
+        assert_eq!((run.counts.delivered, ms(&run.hist)), (5, (5, 0, 60)));
+        ChatCore::unregister();
     }
 }

@@ -44,7 +44,7 @@ fn format_tick(t: &Tick) -> String {
 async fn report_ticks(core: Rc<ChatCore>, tx: mpsc::Sender<Tick>) {
     // Chat has no warmup, so no second is reported as warmup.
     if let Some(tl) = core.timeline.get() {
-        ticker::report_seconds(tl, &core.tick, tx, None).await;
+        ticker::report_seconds_with(tl, &core.tick, tx, None, |t| core.complete_second(t)).await;
     }
 }
 
@@ -151,7 +151,7 @@ fn write_outputs(args: &ChatArgs, summary: &ChatSummary, hist: &Histogram<u64>) 
 
 /// The state every core's clients share: counters for the progress lines and, in the closed
 /// loop, one in-flight window per client.
-fn new_shared(args: &ChatArgs, cores: usize) -> Shared {
+pub(super) fn new_shared(args: &ChatArgs, cores: usize) -> Shared {
     Shared {
         clients: args.clients,
         cores,
