@@ -4,11 +4,12 @@
 //! what they need from other cores leaves through `Mail`, and answers come
 //! back as `HomeMsg`s.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use rustc_hash::FxHashMap;
 
 use super::client::{ChanView, Client, Finish};
 use super::clock::now_secs;
@@ -34,7 +35,9 @@ pub struct Home {
     counters: Arc<Counters>,
     /// Boxed: the table keeps slack slots (up to half of them empty after
     /// it grows), and an empty slot then costs a pointer, not a client.
-    clients: HashMap<ClientId, Box<Client>>,
+    /// Hashed with Fx, not SipHash: it is looked up once per delivery, and
+    /// the ids are this core's own sequence numbers, which no client picks.
+    clients: FxHashMap<ClientId, Box<Client>>,
     next_id: ClientId,
     mirror: Mirror,
     next_event: u64,
@@ -65,7 +68,7 @@ impl Home {
             core,
             cfg,
             counters,
-            clients: HashMap::new(),
+            clients: FxHashMap::default(),
             next_id: 1,
             mirror: Mirror::default(),
             next_event: 0,
