@@ -354,6 +354,7 @@ impl Home {
         interval: Duration,
         grace: Duration,
     ) -> Vec<ClientId> {
+        self.out_bufs.trim();
         let mut stuck = Vec::new();
         let mut idle = Vec::new();
         for (&id, c) in &mut self.clients {

@@ -5,10 +5,17 @@
 //! writer (so an idle client keeps none) and comes back here after its
 //! send, for the next client that gets a line; the spares are bounded.
 
-/// Spare buffers kept at most, and the largest capacity one may keep:
-/// at most 1 MiB held back by a core, however bursty its clients were.
-const SPARES: usize = 64;
-const SPARE_CAPACITY: usize = 16 * 1024;
+/// Spare buffers kept at most, and the largest capacity one may keep: at
+/// most 4 MiB held back by a core under load. Under load every active
+/// client has a buffer filling and one in flight, and a turn's completed
+/// sends come back together: fewer spares than active clients meant a
+/// fresh buffer, grown from nothing, for most of the next turn's lines.
+const SPARES: usize = 1024;
+const SPARE_CAPACITY: usize = 4 * 1024;
+/// What `trim` (the idle sweep, every few seconds) leaves.
+const SPARES_IDLE: usize = 64;
+/// A fresh buffer's capacity: a few lines, so one line makes no regrowth.
+const FRESH_CAPACITY: usize = 1024;
 
 /// A core's buffers between sends.
 #[derive(Default)]
@@ -24,11 +31,16 @@ impl OutBufs {
         }
         debug_assert!(is_one_line(line), "not one CRLF-terminated line: {line:?}");
         if out.capacity() == 0 {
-            if let Some(spare) = self.spare.pop() {
-                *out = spare;
-            }
+            *out = (self.spare.pop())
+                .unwrap_or_else(|| Vec::with_capacity(line.len().max(FRESH_CAPACITY)));
         }
         out.extend_from_slice(line);
+    }
+
+    /// Lets go of the spares a burst left beyond what an idle core keeps.
+    pub fn trim(&mut self) {
+        self.spare.truncate(SPARES_IDLE);
+        self.spare.shrink_to(SPARES_IDLE);
     }
 
     /// Takes back a buffer whose send is done.
@@ -78,6 +90,8 @@ mod tests {
             bufs.give_back(Vec::with_capacity(64));
         }
         assert_eq!(bufs.spare.len(), SPARES);
+        bufs.trim();
+        assert_eq!(bufs.spare.len(), SPARES_IDLE);
     }
 
     #[test]
