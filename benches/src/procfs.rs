@@ -46,7 +46,18 @@ pub fn loadavg() -> String {
 
 /// Number of open file descriptors of `pid`.
 pub fn fd_count(pid: u32) -> io::Result<usize> {
-    Ok(std::fs::read_dir(proc_path(pid, "fd"))?.count())
+    Ok(open_fds(pid)?.len())
+}
+
+/// The numbers of the file descriptors `pid` has open.
+pub fn open_fds(pid: u32) -> io::Result<Vec<i32>> {
+    let mut fds = Vec::new();
+    for entry in std::fs::read_dir(proc_path(pid, "fd"))? {
+        if let Some(fd) = entry?.file_name().to_str().and_then(|n| n.parse().ok()) {
+            fds.push(fd);
+        }
+    }
+    Ok(fds)
 }
 
 /// `Cpus_allowed_list` of every thread of `pid`, e.g. `["1", "1", "0-1"]`.
@@ -91,11 +102,14 @@ mod tests {
     }
 
     #[test]
-    fn fd_count_sees_a_new_fd() {
+    fn open_fds_lists_a_new_fd() {
+        // Other tests in this process open and close fds concurrently, so only the
+        // presence of this fd can be asserted, not a change in the count.
+        use std::os::fd::AsRawFd;
         let me = std::process::id();
-        let before = fd_count(me).unwrap();
-        let _f = std::fs::File::open("/proc/self/stat").unwrap();
-        assert!(fd_count(me).unwrap() > before);
+        let f = std::fs::File::open("/proc/self/stat").unwrap();
+        assert!(open_fds(me).unwrap().contains(&f.as_raw_fd()));
+        assert!(fd_count(me).unwrap() >= 1);
     }
 
     #[test]

@@ -5,7 +5,6 @@
 //! (.ci/packages lists both) and skips it otherwise.
 
 use std::path::Path;
-use std::time::Duration;
 
 use uringo_benches::irc::{IrcKind, IrcServer};
 use uringo_loadgen::cli::ChatArgs;
@@ -33,16 +32,11 @@ fn every_delivery_verified(kind: IrcKind) {
     // The peers are not in the bin directory; only uringo-server would be.
     let server = IrcServer::start(kind, Path::new("/nonexistent"), 0, &dir).unwrap();
     let args = ChatArgs {
-        addr: vec![server.addr],
         clients: 200,
         channels: 10,
-        joins: 1,
         rate: 400,
-        size: 64,
-        duration: Duration::from_secs(2),
-        cores: Some(1),
         connect_concurrency: kind.loadgen_connect_concurrency().map(|n| n as u64),
-        ..ChatArgs::default()
+        ..ChatArgs::short(vec![server.addr])
     };
     let s = uringo_loadgen::chat::run(&args).expect("loadgen chat runs");
     let name = kind.name();

@@ -28,7 +28,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct EchoArgs {
-    /// Server address.
+    /// Server address. To an IPv4 loopback address, connections come from 1,024 source
+    /// addresses of 127.1.0.0/16 (round robin), not all from 127.0.0.1 and its ports.
     #[arg(long, default_value = "127.0.0.1:7000")]
     pub addr: SocketAddr,
     /// Connections, spread over the cores.
@@ -152,6 +153,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 impl ChatArgs {
+    /// A short run for tests: two seconds of 64-byte messages from one core, each client in
+    /// one channel; set clients, channels and rate (or `in_flight`) with struct update syntax.
+    pub fn short(addr: Vec<SocketAddr>) -> ChatArgs {
+        ChatArgs {
+            addr,
+            joins: 1,
+            size: 64,
+            duration: Duration::from_secs(2),
+            cores: Some(1),
+            ..ChatArgs::default()
+        }
+    }
+
     /// Checks what clap cannot express.
     pub fn validate(&self) -> Result<(), String> {
         if self.joins > self.channels {

@@ -1,11 +1,11 @@
 //! Error counters: every failure loadgen sees is counted and shown, never ignored.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io;
 
 /// Failures seen by a run, by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Errors {
     /// Echoed bytes that differ from what was sent.
     pub mismatches: u64,

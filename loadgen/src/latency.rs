@@ -1,7 +1,7 @@
 //! Latency histograms (hdrhistogram, nanoseconds) and the percentiles loadgen reports.
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Highest latency a histogram records exactly; longer ones are clamped (and still counted).
@@ -33,15 +33,15 @@ pub fn record(h: &mut Histogram<u64>, latency: Duration) {
     h.saturating_record(nanos.clamp(1, MAX_NANOS));
 }
 
-/// Adds `from` into `into`; both come from [`histogram`] (or both from
-/// [`progress_histogram`]), so the bounds always match.
+/// Adds `from` into `into`; both come from [`histogram`] or [`progress_histogram`], so the
+/// bounds always match (a 3-digit histogram added to a 2-digit one is recorded at 2 digits).
 pub fn merge(into: &mut Histogram<u64>, from: &Histogram<u64>) {
     into.add(from)
         .expect("histograms with equal bounds always merge");
 }
 
 /// The summary percentiles, in microseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
     pub count: u64,
     pub mean_us: f64,
@@ -119,6 +119,17 @@ mod tests {
         let p = Percentiles::of(&a);
         assert_eq!(p.count, 3);
         assert!((p.max_us - 9000.0).abs() < 10.0);
+    }
+
+    #[test]
+    fn precise_histograms_merge_into_progress_ones() {
+        let mut fine = histogram();
+        record(&mut fine, Duration::from_micros(1234));
+        record(&mut fine, Duration::from_secs(3000));
+        let mut progress = progress_histogram();
+        merge(&mut progress, &fine);
+        assert_eq!(progress.len(), 2);
+        assert!(progress.equivalent(progress.max(), 3_000_000_000_000));
     }
 
     #[test]

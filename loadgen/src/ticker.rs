@@ -111,6 +111,18 @@ pub async fn report_seconds(
     tx: mpsc::Sender<Tick>,
     live: Option<&Live>,
 ) {
+    report_seconds_with(tl, tick, tx, live, |_| {}).await;
+}
+
+/// [`report_seconds`], with `complete` adding to each second's tick what was counted
+/// elsewhere before it is sent.
+pub async fn report_seconds_with(
+    tl: Timeline,
+    tick: &RefCell<Tick>,
+    tx: mpsc::Sender<Tick>,
+    live: Option<&Live>,
+    mut complete: impl FnMut(&mut Tick),
+) {
     let mut n = 1;
     loop {
         let mut at = tl.second_end(n);
@@ -126,6 +138,7 @@ pub async fn report_seconds(
             tl.second_end(n - 1)
         };
         done.span = at.saturating_duration_since(began);
+        complete(&mut done);
         let _ = tx.send(done);
         if at >= tl.end || ended.is_some() {
             break;

@@ -211,3 +211,29 @@ fn server_gone_ends_the_run_early_with_errors_counted() {
     assert_eq!(v["ended_early"], true, "{v}");
     assert_eq!(v["errors"]["short_reads"], 4, "{v}");
 }
+
+/// To a loopback server, connections come from distinct addresses of 127.0.0.0/8, not all
+/// from 127.0.0.1 and its ephemeral ports; the summary also says how the run used its ring.
+#[test]
+fn loopback_connections_come_from_distinct_loopback_addresses() {
+    use std::collections::BTreeSet;
+    use std::net::{IpAddr, Ipv4Addr};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (peers, seen) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        for conn in listener.incoming().map_while(Result::ok) {
+            let _ = peers.send(conn.peer_addr().unwrap().ip());
+            thread::spawn(move || serve(conn, Fault::None));
+        }
+    });
+    let (code, v) = loadgen(addr, &["--conns", "8"], "sources");
+    assert_eq!(code, 0);
+    let enters = v["cpu"]["loadgen_enters_per_msg"].as_f64().unwrap();
+    assert!(enters > 0.0 && enters < 10.0, "{enters} enters per message");
+    let ips: BTreeSet<IpAddr> = seen.try_iter().collect();
+    let want: BTreeSet<IpAddr> = (0..8)
+        .map(|i| IpAddr::V4(Ipv4Addr::new(127, 1, 0, i)))
+        .collect();
+    assert_eq!(ips, want);
+}

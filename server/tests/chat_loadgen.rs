@@ -3,8 +3,6 @@
 
 mod chat_support;
 
-use std::time::Duration;
-
 use chat_support::Server;
 use uringo_loadgen::cli::ChatArgs;
 
@@ -12,15 +10,11 @@ use uringo_loadgen::cli::ChatArgs;
 fn thousand_clients_fifty_channels_nothing_lost_duplicated_or_reordered() {
     let server = Server::start(&["--flood-rate", "0"]);
     let args = ChatArgs {
-        addr: vec![server.addr],
         clients: 1000,
         channels: 50,
-        joins: 1,
         rate: 2000,
-        size: 64,
-        duration: Duration::from_secs(2),
         cores: Some(2),
-        ..ChatArgs::default()
+        ..ChatArgs::short(vec![server.addr])
     };
     let s = uringo_loadgen::chat::run(&args).expect("loadgen chat runs");
     assert_eq!(s.error_total, 0, "errors: {:?}", s.errors);

@@ -58,15 +58,10 @@ fn chat_metrics_move_with_the_load_and_pass_promtool() {
     let before = scrape(metrics);
     promtool(&before);
     let args = ChatArgs {
-        addr: vec![server.addr],
         clients: 200,
         channels: 10,
-        joins: 1,
         rate: 2000,
-        size: 64,
-        duration: Duration::from_secs(2),
-        cores: Some(1),
-        ..ChatArgs::default()
+        ..ChatArgs::short(vec![server.addr])
     };
     let load =
         std::thread::spawn(move || uringo_loadgen::chat::run(&args).expect("loadgen chat runs"));

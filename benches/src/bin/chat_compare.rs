@@ -247,7 +247,7 @@ impl Harness {
             match workload::shortfall(&run.result, &step, self.cli.ladder_p99_ms) {
                 None => return Ok(Ok(run)),
                 Some(w) => {
-                    let busy = run.result.loadgen_cpu_s / step.duration.as_secs_f64();
+                    let busy = run.result.cpu.loadgen_cpu_s / step.duration.as_secs_f64();
                     let first = if attempt == 0 { "" } else { "; then " };
                     why += &format!("{first}{w}, loadgen {:.0}% busy", busy * 100.0);
                 }

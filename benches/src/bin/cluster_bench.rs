@@ -281,15 +281,15 @@ fn progress(r: &ChatResult, duration: f64) -> String {
          lost/dup/reordered/order conflicts/errors {}/{}/{}/{}/{}",
         thousands(r.sent as f64 / duration),
         thousands(r.deliveries_per_s),
-        fixed(Some(r.p50_us / 1e3), 2),
-        fixed(Some(r.p99_us / 1e3), 2),
+        fixed(Some(r.latency.p50_us / 1e3), 2),
+        fixed(Some(r.latency.p99_us / 1e3), 2),
         fixed(r.window_us_per_delivery(0), 2),
         fixed(r.window_us_per_delivery(1), 2),
         r.lost,
         r.duplicated,
         r.out_of_order,
         r.order_conflicts,
-        r.errors
+        r.error_total
     )
 }
 
@@ -333,8 +333,8 @@ fn table(cli: &Cli, paces: &[Pace], results: &HashMap<(Pace, Setup), Vec<ChatRes
                 },
                 thousands(med(&|r| Some(r.sent as f64 / cli.duration)).unwrap_or(f64::NAN)),
                 thousands(med(&|r| Some(r.deliveries_per_s)).unwrap_or(f64::NAN)),
-                fixed(med(&|r| Some(r.p50_us / 1e3)), 2),
-                fixed(med(&|r| Some(r.p99_us / 1e3)), 2),
+                fixed(med(&|r| Some(r.latency.p50_us / 1e3)), 2),
+                fixed(med(&|r| Some(r.latency.p99_us / 1e3)), 2),
                 fixed(med(&|r| r.window_us_per_delivery(0)), 2),
                 redis,
                 format!(
@@ -344,7 +344,7 @@ fn table(cli: &Cli, paces: &[Pace], results: &HashMap<(Pace, Setup), Vec<ChatRes
                     sum(|r| r.out_of_order),
                     sum(|r| r.order_conflicts)
                 ),
-                sum(|r| r.errors).to_string(),
+                sum(|r| r.error_total).to_string(),
             ]);
         }
     }

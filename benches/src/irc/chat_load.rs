@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::Value;
+use uringo_loadgen::chat::summary::ChatSummary;
 
 use crate::procfs;
 
@@ -48,28 +48,20 @@ pub struct ChatLoad {
     pub hgrm: Option<PathBuf>,
 }
 
-/// What one run measured (loadgen's `ChatSummary`, loadgen/src/chat/summary.rs, and the
-/// sending window's CPU).
+/// What one run measured: loadgen's own summary (its `--json`) and the sending window's CPU.
+/// Derefs to the summary (`r.delivered`, `r.latency.p99_us`, ...).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatResult {
-    pub sent: u64,
-    pub expected: u64,
-    pub delivered: u64,
-    pub lost: u64,
-    pub duplicated: u64,
-    pub out_of_order: u64,
-    /// Channels whose receivers disagreed on the order.
-    pub order_conflicts: u64,
-    pub deliveries_per_s: f64,
-    pub p50_us: f64,
-    pub p99_us: f64,
-    /// The `--server-pid` processes' CPU, summed, as loadgen measured it.
-    pub server_user_s: f64,
-    pub server_system_s: f64,
-    pub loadgen_cpu_s: f64,
-    pub errors: u64,
+    pub summary: ChatSummary,
     /// CPU time (user + kernel) of each watched group over the sending window.
     pub window_cpu: Vec<Duration>,
+}
+
+impl std::ops::Deref for ChatResult {
+    type Target = ChatSummary;
+    fn deref(&self) -> &ChatSummary {
+        &self.summary
+    }
 }
 
 impl ChatLoad {
@@ -210,32 +202,32 @@ fn window_end(
 }
 
 impl ChatResult {
+    /// Reads loadgen's `--json` summary; the benchmarks always pass `--server-pid`, so a
+    /// summary without the server's CPU is an error.
     pub fn parse(text: &str) -> Result<ChatResult, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("loadgen JSON: {e}"))?;
-        let num = |path: &str| {
-            path.split('.')
-                .try_fold(&v, |v, key| v.get(key))
-                .and_then(Value::as_f64)
-                .ok_or_else(|| format!("loadgen chat JSON has no number at {path}"))
-        };
-        let count = |path: &str| num(path).map(|x| x as u64);
+        let summary: ChatSummary =
+            serde_json::from_str(text).map_err(|e| format!("loadgen chat JSON: {e}"))?;
+        if summary.cpu.server_user_s.is_none() || summary.cpu.server_system_s.is_none() {
+            return Err(
+                "loadgen chat JSON has no cpu.server_user_s/server_system_s \
+                 (run without --server-pid?)"
+                    .into(),
+            );
+        }
         Ok(ChatResult {
-            sent: count("sent")?,
-            expected: count("expected")?,
-            delivered: count("delivered")?,
-            lost: count("lost")?,
-            duplicated: count("duplicated")?,
-            out_of_order: count("out_of_order")?,
-            order_conflicts: count("order_conflicts")?,
-            deliveries_per_s: num("deliveries_per_s")?,
-            p50_us: num("latency.p50_us")?,
-            p99_us: num("latency.p99_us")?,
-            server_user_s: num("cpu.server_user_s")?,
-            server_system_s: num("cpu.server_system_s")?,
-            loadgen_cpu_s: num("cpu.loadgen_cpu_s")?,
-            errors: count("error_total")?,
+            summary,
             window_cpu: Vec::new(),
         })
+    }
+
+    /// The `--server-pid` processes' user and kernel CPU seconds, summed, as loadgen measured
+    /// them (present: [`parse`](Self::parse) checks).
+    pub fn server_cpu_s(&self) -> (f64, f64) {
+        let cpu = &self.summary.cpu;
+        (
+            cpu.server_user_s.unwrap_or(0.0),
+            cpu.server_system_s.unwrap_or(0.0),
+        )
     }
 
     /// Duplicated or reordered deliveries.
@@ -245,14 +237,15 @@ impl ChatResult {
 
     /// Server user + kernel CPU µs per delivery (loadgen's figure).
     pub fn server_us_per_delivery(&self) -> Option<f64> {
-        (self.delivered > 0)
-            .then(|| (self.server_user_s + self.server_system_s) * 1e6 / self.delivered as f64)
+        let (user, kernel) = self.server_cpu_s();
+        (self.delivered > 0).then(|| (user + kernel) * 1e6 / self.delivered as f64)
     }
 
     /// The server's user and kernel CPU µs per delivery, apart.
     pub fn server_split_us(&self) -> Option<(f64, f64)> {
+        let (user, kernel) = self.server_cpu_s();
         let d = self.delivered as f64;
-        (self.delivered > 0).then(|| (self.server_user_s * 1e6 / d, self.server_system_s * 1e6 / d))
+        (self.delivered > 0).then(|| (user * 1e6 / d, kernel * 1e6 / d))
     }
 
     /// µs of the `group`-th watched group's window CPU per delivery.
@@ -316,24 +309,36 @@ mod tests {
         assert!(!args.contains("--rate"), "{args}");
     }
 
+    /// A summary as loadgen writes it.
+    fn summary_json(server_cpu: Option<(f64, f64)>) -> String {
+        let mut s = ChatSummary {
+            sent: 10_000,
+            expected: 190_000,
+            delivered: 189_990,
+            lost: 10,
+            duplicated: 1,
+            out_of_order: 2,
+            order_conflicts: 4,
+            deliveries_per_s: 37_998.0,
+            error_total: 3,
+            ..ChatSummary::default()
+        };
+        s.latency.p50_us = 800.0;
+        s.latency.p99_us = 2900.5;
+        s.cpu.server_user_s = server_cpu.map(|c| c.0);
+        s.cpu.server_system_s = server_cpu.map(|c| c.1);
+        serde_json::to_string(&s).unwrap()
+    }
+
     #[test]
     fn parses_loadgen_chat_summary() {
-        // The shape of loadgen's ChatSummary as serde_json writes it (fields trimmed).
-        let text = r#"{"clients": 1000, "sent": 10000, "expected": 190000, "delivered": 189990,
-            "lost": 10, "duplicated": 1, "out_of_order": 2, "order_channels_checked": 50,
-            "order_conflicts": 4, "deliveries_per_s": 37998.0,
-            "latency": {"count": 189990, "p50_us": 800.0, "p99_us": 2900.5},
-            "errors": {"connect_errors": 0}, "error_total": 3,
-            "cpu": {"loadgen_cpu_s": 1.5, "loadgen_us_per_delivery": 7.9,
-                    "server_user_s": 0.5, "server_system_s": 1.4,
-                    "server_us_per_delivery": 10.0}}"#;
-        let mut r = ChatResult::parse(text).unwrap();
+        let mut r = ChatResult::parse(&summary_json(Some((0.5, 1.4)))).unwrap();
         assert_eq!(r.sent, 10_000);
         assert_eq!((r.expected, r.delivered, r.lost), (190_000, 189_990, 10));
         assert_eq!((r.duplicated, r.out_of_order, r.misordered()), (1, 2, 3));
-        assert_eq!((r.order_conflicts, r.errors), (4, 3));
+        assert_eq!((r.order_conflicts, r.error_total), (4, 3));
         assert_eq!(
-            (r.p50_us, r.p99_us, r.deliveries_per_s),
+            (r.latency.p50_us, r.latency.p99_us, r.deliveries_per_s),
             (800.0, 2900.5, 37998.0)
         );
         let us = r.server_us_per_delivery().unwrap();
@@ -349,12 +354,8 @@ mod tests {
     #[test]
     fn missing_figures_are_named() {
         let err = ChatResult::parse(r#"{"sent": 1}"#).unwrap_err();
-        assert!(err.contains("expected"), "{err}");
-        let no_server = r#"{"sent": 1, "expected": 1, "delivered": 1, "lost": 0,
-            "duplicated": 0, "out_of_order": 0, "order_conflicts": 0, "deliveries_per_s": 1,
-            "latency": {"p50_us": 1, "p99_us": 1}, "error_total": 0,
-            "cpu": {"loadgen_cpu_s": 1, "server_user_s": null}}"#;
-        let err = ChatResult::parse(no_server).unwrap_err();
+        assert!(err.contains("missing field"), "{err}");
+        let err = ChatResult::parse(&summary_json(None)).unwrap_err();
         assert!(err.contains("cpu.server_user_s"), "{err}");
     }
 

@@ -177,25 +177,22 @@ async fn read_deliveries(
     splitter: &mut LineSplitter,
     outbox: &Outbox,
 ) {
-    let mut receiver = Receiver::default();
+    let mut receiver = Receiver::new(core.plan.clone());
     loop {
         let mut closing = false;
         let read = recv_lines(stream, splitter, |line, now| {
+            // Nearly every line is a delivery: the one-pass parser first.
+            if let Some((channel, stamp, len)) = proto::parse_delivery(line) {
+                account(core, &mut receiver, channel, stamp, len, now);
+                return;
+            }
             match proto::parse_line(line) {
                 Event::Privmsg { target, text } => {
-                    let (Some(channel), Some(stamp)) =
+                    if let (Some(channel), Some(stamp)) =
                         (proto::parse_channel(target), proto::parse_stamp(text))
-                    else {
-                        return;
-                    };
-                    let mut fresh = Deliveries::default();
-                    let new = receiver.deliver(stamp.sender, channel, stamp.seq, &mut fresh);
-                    if new {
-                        if let Some(w) = core.shared.windows.get(stamp.sender as usize) {
-                            w.delivered();
-                        }
+                    {
+                        account(core, &mut receiver, channel, stamp, text.len(), now);
                     }
-                    core.delivered(fresh, stamp.sent_ns, text.len(), now);
                 }
                 Event::Ping(t) => pong(outbox, t),
                 Event::ErrorReply(_) => core.server_error(line),
@@ -220,6 +217,25 @@ async fn read_deliveries(
     for (channel, seen) in receiver.into_orders() {
         orders.add(channel, seen);
     }
+}
+
+/// Counts one delivery of `stamp`'s message on `channel` (`len` text bytes, received at `now`).
+fn account(
+    core: &ChatCore,
+    receiver: &mut Receiver,
+    channel: u64,
+    stamp: proto::Stamp,
+    len: usize,
+    now: Instant,
+) {
+    let mut fresh = Deliveries::default();
+    let new = receiver.deliver(stamp.sender, channel, stamp.seq, &mut fresh);
+    if new {
+        if let Some(w) = core.shared.windows.get(stamp.sender as usize) {
+            w.delivered();
+        }
+    }
+    core.delivered(fresh, stamp.sent_ns, len, now);
 }
 
 async fn send_scheduled(core: Rc<ChatCore>, stream: Rc<TcpStream>, id: u64, outbox: Outbox) {

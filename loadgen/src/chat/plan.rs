@@ -63,6 +63,31 @@ impl Plan {
     pub fn fanout(&self, channel: u64) -> u64 {
         self.members(channel).saturating_sub(1)
     }
+
+    /// Upper bound (exclusive) of [`member_slot`](Self::member_slot): about the members of
+    /// the fullest channel.
+    pub fn member_slots(&self) -> usize {
+        (self.clients.div_ceil(self.channels) * self.joins) as usize
+    }
+
+    /// A dense index of `client` among the members of `channel`, distinct per member and
+    /// below [`member_slots`](Self::member_slots); `None` if it is not a member. Client
+    /// `i = r + C·m` (`r < C`) joins `channel` as its `j`-th join, `j = (channel − r) mod C`,
+    /// if `j < J`: its slot is `m·J + j`.
+    pub fn member_slot(&self, channel: u64, client: u64) -> Option<usize> {
+        if client >= self.clients || channel >= self.channels {
+            return None;
+        }
+        let c = self.channels;
+        // Both below C: a subtraction, not a second division (a delivery's hot path).
+        let (m, r) = (client / c, client % c);
+        let j = if channel >= r {
+            channel - r
+        } else {
+            channel + c - r
+        };
+        (j < self.joins).then(|| (m * self.joins + j) as usize)
+    }
 }
 
 #[cfg(test)]
@@ -113,6 +138,35 @@ mod tests {
         for k in 0..20 {
             let (ch, _) = p.target(3, k);
             assert!(p.channels_of(3).any(|c| c == ch));
+        }
+    }
+
+    #[test]
+    fn member_slots_are_dense_and_distinct_per_channel() {
+        for (n, c, j) in [
+            (10, 3, 1),
+            (10, 3, 3),
+            (1000, 10, 1),
+            (7, 10, 4),
+            (101, 7, 2),
+        ] {
+            let p = Plan::new(n, c, j);
+            for ch in 0..c {
+                let mut slots: Vec<usize> = (0..n)
+                    .filter_map(|i| {
+                        let slot = p.member_slot(ch, i);
+                        let member = p.channels_of(i).any(|x| x == ch);
+                        assert_eq!(slot.is_some(), member, "{n}/{c}/{j}: client {i} in {ch}");
+                        slot
+                    })
+                    .collect();
+                assert!(slots.iter().all(|&s| s < p.member_slots()));
+                slots.sort();
+                slots.dedup();
+                assert_eq!(slots.len() as u64, p.members(ch));
+            }
+            assert_eq!(p.member_slot(c, 0), None);
+            assert_eq!(p.member_slot(0, n), None);
         }
     }
 

@@ -1,11 +1,12 @@
-//! The result of a chat run: printed for people, serialised for `--json`.
+//! The result of a chat run: printed for people, serialised for `--json` (and read back by
+//! the chat benchmarks in benches/).
 
 use crate::errors::Errors;
 use crate::latency::{human_us, Percentiles};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatSummary {
     pub addr: String,
     pub clients: u64,
@@ -41,7 +42,7 @@ pub struct ChatSummary {
 }
 
 /// CPU time from the start of sending to the end of the drain, per delivery.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatCpu {
     pub loadgen_cpu_s: f64,
     pub loadgen_us_per_delivery: Option<f64>,
@@ -159,5 +160,7 @@ mod tests {
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["lost"], 10);
         assert_eq!(v["out_of_order"], 2);
+        let back: ChatSummary = serde_json::from_value(v).unwrap();
+        assert_eq!(back, s, "the JSON reads back as the same summary");
     }
 }

@@ -67,9 +67,10 @@ impl<'a> Flow<'a> {
         if n == 0 || now >= self.st.timeline.end {
             return;
         }
-        self.in_flight.extend(std::iter::repeat_n(now, n));
+        for _ in 0..n {
+            self.in_flight.push_back(now);
+        }
         self.target += (n * self.st.size) as u64;
-        self.st.sent(n as u64);
     }
 
     /// The next bytes to hand to a SEND: straight from the pattern table, up to its window.
@@ -167,7 +168,7 @@ where
 /// Closed loop on connection `id`: keep `pipeline` messages in flight until the window ends,
 /// then wait (until the drain deadline) for the last echoes.
 pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
-    let Some(stream) = connect(&st).await else {
+    let Some(stream) = connect(&st, id).await else {
         return;
     };
     run(&st, &stream, id).await;

@@ -1,5 +1,6 @@
 //! Connecting, and the open loop: a sender on the schedule, a reader measuring from it.
 
+use super::source::source_addr;
 use super::state::CoreState;
 use crate::latch::Latch;
 use crate::pattern::{Pattern, Verifier};
@@ -7,15 +8,27 @@ use crate::schedule::Schedule;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-use uringo::net::TcpStream;
+use uringo::net::{TcpSocket, TcpStream};
 
 /// Most messages one write carries when the open-loop sender catches up after a stall.
 const MAX_BATCH: u64 = 256;
 
-pub(super) async fn connect(st: &CoreState) -> Option<TcpStream> {
-    match uringo::time::timeout(Duration::from_secs(10), TcpStream::connect(st.addr)).await {
+/// Connects connection `id`, from the source address [`source_addr`] gives it (if any).
+pub(super) async fn connect(st: &CoreState, id: u64) -> Option<TcpStream> {
+    let connecting = async {
+        let socket = match st.addr {
+            SocketAddr::V4(_) => TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => TcpSocket::new_v6()?,
+        };
+        if let Some(source) = source_addr(st.addr, id) {
+            socket.bind(source)?;
+        }
+        socket.connect(st.addr).await
+    };
+    match uringo::time::timeout(Duration::from_secs(10), connecting).await {
         Ok(Ok(stream)) => {
             let _ = stream.set_nodelay(true);
             Some(stream)
@@ -112,7 +125,7 @@ impl Reader<'_> {
 /// Open loop: a sender task writes each message at its scheduled time (catching up in one
 /// write when late); this task reads and measures from the scheduled time.
 pub async fn open_loop(st: Rc<CoreState>, id: u64) {
-    let Some(stream) = connect(&st).await else {
+    let Some(stream) = connect(&st, id).await else {
         return;
     };
     let stream = Rc::new(stream);
@@ -219,7 +232,6 @@ async fn send_scheduled(
             st.error(|e| e.count_io(&err));
             break;
         }
-        st.sent(n);
         k = upto;
     }
     done.trigger();

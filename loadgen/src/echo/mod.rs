@@ -3,6 +3,7 @@
 mod closed;
 mod conn;
 mod run;
+mod source;
 mod state;
 pub mod summary;
 pub mod timeline;

@@ -1,6 +1,6 @@
 //! Running an echo load: set up the cores, sample CPU around the measured window, merge.
 
-use super::state::{CoreResult, CoreState, Lateness};
+use super::state::{CoreResult, CoreState, Lateness, RingCounts};
 use super::summary::{CpuReport, EchoSummary, ScheduleReport};
 use super::timeline::Timeline;
 use super::{closed, conn};
@@ -91,8 +91,11 @@ async fn core_main(
         errors: RefCell::new(Errors::default()),
         messages: Cell::new(0),
         bytes: Cell::new(0),
+        ring: Cell::new(None),
     });
     let ticker = uringo::spawn(report_ticks(st.clone(), tx, live.clone()));
+    let ring = st.clone();
+    let ring_counter = uringo::spawn(async move { ring.count_ring().await });
     let open_loop = args.rate.is_some();
     let tasks: Vec<_> = conns_of_core(core, cores, args.conns as usize)
         .map(|id| {
@@ -111,12 +114,18 @@ async fn core_main(
         t.await;
     }
     ticker.await;
+    // Done at the window's end, unless every connection was gone before it.
+    ring_counter.abort();
     st.take_result()
 }
 
 /// Sends this core's counts once a second until the window ends.
 async fn report_ticks(st: Rc<CoreState>, tx: mpsc::Sender<Tick>, live: Arc<Live>) {
-    ticker::report_seconds(st.timeline, &st.tick, tx, Some(&live)).await;
+    let mut seen = latency::histogram();
+    ticker::report_seconds_with(st.timeline, &st.tick, tx, Some(&live), |tick| {
+        st.complete_tick(tick, &mut seen)
+    })
+    .await;
 }
 
 /// Provided receive buffers per core: about two per connection, each just big enough for a
@@ -177,6 +186,7 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
         errors,
         messages,
         bytes,
+        ring,
     } = merge(&results);
     // Every connection gone before the end (server killed): the run ended there.
     let ended_early = live.ended().filter(|&at| at < tl.end);
@@ -205,7 +215,7 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
         schedule: args.rate.map(|rate| schedule_report(rate, &tl, &lateness)),
         error_total: errors.total(),
         errors,
-        cpu: cpu_report(own_cpu, server_cpu, messages),
+        cpu: cpu_report(own_cpu, server_cpu, messages, ring),
     };
     let run = EchoRun {
         summary,
@@ -217,10 +227,18 @@ pub fn run(args: &EchoArgs) -> io::Result<EchoRun> {
 }
 
 /// Loadgen's and (when sampled) the server's CPU, in all and per message.
-fn cpu_report(own_cpu: Duration, server_cpu: Option<Duration>, messages: u64) -> CpuReport {
+fn cpu_report(
+    own_cpu: Duration,
+    server_cpu: Option<Duration>,
+    messages: u64,
+    ring: Option<RingCounts>,
+) -> CpuReport {
+    let per_msg = |n: u64| (messages > 0).then(|| n as f64 / messages as f64);
     CpuReport {
         loadgen_cpu_s: own_cpu.as_secs_f64(),
         loadgen_us_per_msg: cpu::micros_per_msg(own_cpu, messages),
+        loadgen_enters_per_msg: ring.and_then(|r| per_msg(r.enters)),
+        loadgen_parks_per_msg: ring.and_then(|r| per_msg(r.parks)),
         server_cpu_s: server_cpu.map(|d| d.as_secs_f64()),
         server_us_per_msg: server_cpu.and_then(|d| cpu::micros_per_msg(d, messages)),
     }
@@ -247,6 +265,8 @@ struct Merged {
     errors: Errors,
     messages: u64,
     bytes: u64,
+    /// Every core's, if every core counted the whole window.
+    ring: Option<RingCounts>,
 }
 
 fn merge(results: &[CoreResult]) -> Merged {
@@ -257,6 +277,7 @@ fn merge(results: &[CoreResult]) -> Merged {
         errors: Errors::default(),
         messages: 0,
         bytes: 0,
+        ring: Some(RingCounts::default()),
     };
     for r in results {
         latency::merge(&mut m.hist, &r.hist);
@@ -265,6 +286,10 @@ fn merge(results: &[CoreResult]) -> Merged {
         m.errors.add(&r.errors);
         m.messages += r.messages;
         m.bytes += r.bytes;
+        m.ring = m.ring.zip(r.ring).map(|(a, b)| RingCounts {
+            enters: a.enters + b.enters,
+            parks: a.parks + b.parks,
+        });
     }
     m
 }

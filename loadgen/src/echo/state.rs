@@ -28,6 +28,34 @@ pub struct CoreState {
     /// Messages and bytes completed within the measured window.
     pub messages: Cell<u64>,
     pub bytes: Cell<u64>,
+    /// The core's ring across the measured window, once it has ended.
+    pub ring: Cell<Option<RingCounts>>,
+}
+
+/// How a core used its ring over the measured window (from [`uringo::stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RingCounts {
+    /// io_uring_enter calls (epoll: epoll_wait calls).
+    pub enters: u64,
+    /// Times the core blocked in the kernel with nothing to run.
+    pub parks: u64,
+}
+
+impl RingCounts {
+    fn now() -> Self {
+        let s = uringo::stats();
+        RingCounts {
+            enters: s.enters,
+            parks: s.parks,
+        }
+    }
+
+    fn since(self, before: RingCounts) -> Self {
+        RingCounts {
+            enters: self.enters - before.enters,
+            parks: self.parks - before.parks,
+        }
+    }
 }
 
 /// Open loop: sends against the schedule, for messages due in the measured window.
@@ -70,20 +98,23 @@ pub struct CoreResult {
     pub errors: Errors,
     pub messages: u64,
     pub bytes: u64,
+    /// `None` if the run ended before its window did.
+    pub ring: Option<RingCounts>,
 }
 
 impl CoreState {
     /// Records one message completed at `now`, intended to be sent at `intended` and actually
     /// sent at `actual` (the same in closed loop).
+    ///
+    /// Its latency is recorded once: into the run's histogram when it was intended in the
+    /// measured window, else into the progress line's; each second's line then takes the run
+    /// histogram's new latencies too ([`complete_tick`](CoreState::complete_tick)).
     pub fn completed(&self, now: Instant, intended: Instant, actual: Instant) {
         let size = self.size as u64;
         let latency = now.saturating_duration_since(intended);
-        {
-            let mut tick = self.tick.borrow_mut();
-            tick.done += 1;
-            tick.bytes += size;
-            latency::record(&mut tick.hist, latency);
-        }
+        let mut tick = self.tick.borrow_mut();
+        tick.done += 1;
+        tick.bytes += size;
         if self.timeline.measured(now) {
             self.messages.set(self.messages.get() + 1);
             self.bytes.set(self.bytes.get() + size);
@@ -93,11 +124,29 @@ impl CoreState {
             if self.rate.is_some() {
                 latency::record(&mut self.service.borrow_mut(), now - actual);
             }
+        } else {
+            latency::record(&mut tick.hist, latency);
         }
     }
 
-    pub fn sent(&self, count: u64) {
-        self.tick.borrow_mut().sent += count;
+    /// Adds to the second's `tick` the latencies the run's histogram gained since `seen`, its
+    /// copy at the previous second, which it then updates.
+    pub fn complete_tick(&self, tick: &mut Tick, seen: &mut Histogram<u64>) {
+        let hist = self.hist.borrow();
+        let mut gained = hist.clone();
+        gained
+            .subtract(&*seen)
+            .expect("a histogram only grows, so its earlier copy subtracts");
+        latency::merge(&mut tick.hist, &gained);
+        seen.clone_from(&hist);
+    }
+
+    /// Counts this core's ring calls across the measured window, into `ring` at its end.
+    pub async fn count_ring(&self) {
+        uringo::time::sleep_until(self.timeline.measure_from).await;
+        let before = RingCounts::now();
+        uringo::time::sleep_until(self.timeline.end).await;
+        self.ring.set(Some(RingCounts::now().since(before)));
     }
 
     /// Open loop: a message due at `intended` was sent at `actual` by a sender that woke
@@ -136,6 +185,62 @@ impl CoreState {
             errors: self.errors.take(),
             messages: self.messages.take(),
             bytes: self.bytes.take(),
+            ring: self.ring.take(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(tl: Timeline) -> CoreState {
+        CoreState {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            size: 64,
+            pipeline: 1,
+            rate: None,
+            conns: 1,
+            timeline: tl,
+            tick: RefCell::new(Tick::new(1, false)),
+            hist: RefCell::new(latency::histogram()),
+            service: RefCell::new(latency::histogram()),
+            lateness: RefCell::default(),
+            errors: RefCell::default(),
+            messages: Cell::new(0),
+            bytes: Cell::new(0),
+            ring: Cell::new(None),
+        }
+    }
+
+    #[test]
+    fn each_latency_is_recorded_once_and_every_second_shows_it() {
+        let start = Instant::now();
+        let tl = Timeline::new(start, Duration::from_secs(1), Duration::from_secs(10));
+        let st = state(tl);
+        let now = start + Duration::from_secs(2);
+        // Intended in the warmup: only the progress line has it.
+        st.completed(now, start, start);
+        // Intended in the measured window: only the run's histogram, until the second ends.
+        st.completed(now, now - Duration::from_millis(5), now);
+        st.completed(now, now - Duration::from_millis(7), now);
+        assert_eq!(st.hist.borrow().len(), 2);
+        assert_eq!(st.tick.borrow().hist.len(), 1);
+        assert_eq!(st.messages.get(), 3);
+
+        let mut seen = latency::histogram();
+        let mut first = st.tick.borrow_mut().take(2, false);
+        st.complete_tick(&mut first, &mut seen);
+        assert_eq!((first.done, first.hist.len()), (3, 3));
+        let p99 = first.hist.value_at_quantile(0.99);
+        assert!(first.hist.equivalent(p99, 2_000_000_000), "{p99}");
+
+        // The next second shows only what came after.
+        st.completed(now, now - Duration::from_millis(1), now);
+        let mut second = st.tick.borrow_mut().take(3, false);
+        st.complete_tick(&mut second, &mut seen);
+        assert_eq!((second.done, second.hist.len()), (1, 1));
+        assert!(second.hist.equivalent(second.hist.max(), 1_000_000));
+        assert_eq!(st.hist.borrow().len(), 3);
     }
 }

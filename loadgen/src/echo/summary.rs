@@ -10,6 +10,10 @@ use std::fmt;
 pub struct CpuReport {
     pub loadgen_cpu_s: f64,
     pub loadgen_us_per_msg: Option<f64>,
+    /// io_uring_enter (epoll: epoll_wait) calls of loadgen's cores per message.
+    pub loadgen_enters_per_msg: Option<f64>,
+    /// Times loadgen's cores blocked in the kernel with nothing to run, per message.
+    pub loadgen_parks_per_msg: Option<f64>,
     pub server_cpu_s: Option<f64>,
     pub server_us_per_msg: Option<f64>,
 }
@@ -141,6 +145,16 @@ impl fmt::Display for EchoSummary {
                 per_msg(self.cpu.loadgen_us_per_msg)
             ),
         )?;
+        if let (Some(enters), Some(parks)) = (
+            self.cpu.loadgen_enters_per_msg,
+            self.cpu.loadgen_parks_per_msg,
+        ) {
+            row(
+                f,
+                "loadgen ring",
+                format_args!("{enters:.3} enters, {parks:.3} parks per message"),
+            )?;
+        }
         if let Some(s) = self.cpu.server_cpu_s {
             row(
                 f,
@@ -192,6 +206,8 @@ mod tests {
             cpu: CpuReport {
                 loadgen_cpu_s: 1.5,
                 loadgen_us_per_msg: Some(3.75),
+                loadgen_enters_per_msg: Some(0.125),
+                loadgen_parks_per_msg: Some(0.0625),
                 server_cpu_s: Some(1.0),
                 server_us_per_msg: Some(2.5),
             },
@@ -212,6 +228,7 @@ mod tests {
             "latency (service)",
             "400010 due, 400000 sent in time, 0 early, 0 late beyond",
             "late p50 120us",
+            "0.125 enters, 0.062 parks per message",
         ] {
             assert!(text.contains(want), "missing {want:?} in\n{text}");
         }
@@ -224,6 +241,7 @@ mod tests {
         assert_eq!(v["errors"]["resets"], 2);
         assert_eq!(v["error_total"], 2);
         assert_eq!(v["cpu"]["server_us_per_msg"], 2.5);
+        assert_eq!(v["cpu"]["loadgen_enters_per_msg"], 0.125);
         assert_eq!(v["latency"]["count"], 1);
         assert_eq!(v["mode"], "open");
         assert_eq!(v["schedule"]["due"], 400_010);

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::ptr::NonNull;
 use std::rc::Rc;
 
 use crate::driver::BufPool;
@@ -18,13 +19,14 @@ pub struct RecvBuf {
 
 enum Inner {
     /// Holds buffer `bid` of the pool: handed out by a completion, given
-    /// back on drop.
+    /// back on drop. `data` is where its bytes start, found (and bounds
+    /// checked) once when the completion hands it over, so reading the
+    /// bytes (several times per echoed message) is a plain slice.
     Ring {
         ring: Rc<BufPool>,
-        bid: u16,
-        /// Where the bytes start in the buffer (after a recvmsg header).
-        offset: usize,
+        data: NonNull<u8>,
         len: usize,
+        bid: u16,
     },
     Heap(Vec<u8>),
 }
@@ -39,12 +41,16 @@ impl RecvBuf {
     /// Takes over buffer `bid`, whose bytes `offset..offset + len` are the
     /// data (a multishot recvmsg puts a header and an address before it).
     pub(crate) fn from_pool_at(ring: Rc<BufPool>, bid: u16, offset: usize, len: usize) -> RecvBuf {
+        // SAFETY: the completion handed buffer `bid` to this RecvBuf, which
+        // holds it until it drops; `bytes` checks the range is in the pool.
+        let bytes = unsafe { ring.bytes(bid, offset + len) };
+        let data = NonNull::from(&bytes[offset..]).cast::<u8>();
         RecvBuf {
             inner: Inner::Ring {
                 ring,
-                bid,
-                offset,
+                data,
                 len,
+                bid,
             },
         }
     }
@@ -65,16 +71,12 @@ impl Deref for RecvBuf {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match &self.inner {
-            Inner::Ring {
-                ring,
-                bid,
-                offset,
-                len,
-            } => {
-                // SAFETY: this RecvBuf holds buffer `bid` until it drops.
-                let bytes = unsafe { ring.bytes(*bid, offset + len) };
-                &bytes[*offset..]
-            }
+            // SAFETY: `data..data + len` was checked to lie in buffer `bid`
+            // when it was handed over; the Rc keeps the pool's memory alive
+            // and this RecvBuf holds the buffer (nobody writes it) until drop.
+            Inner::Ring { data, len, .. } => unsafe {
+                std::slice::from_raw_parts(data.as_ptr(), *len)
+            },
             Inner::Heap(v) => v,
         }
     }

@@ -48,6 +48,7 @@
 //! the stale registration and never be woken.
 
 mod buf_pool;
+mod cpu_clock;
 mod cqe;
 mod epoll;
 mod features;
@@ -63,6 +64,7 @@ use std::time::Duration;
 use io_uring::squeue;
 
 pub(crate) use buf_pool::BufPool;
+pub(crate) use cpu_clock::thread_cpu_ns;
 pub(crate) use cqe::{Cqe, Release};
 pub use features::Features;
 pub(crate) use uring::{defer_fixed_close, index_for_sqe, write_eventfd, Registered, Wanted};
@@ -131,6 +133,9 @@ pub(crate) struct Counters {
     pub(crate) cqes: u64,
     /// io_uring: io_uring_enter calls. epoll: epoll_wait calls.
     pub(crate) enters: u64,
+    /// io_uring with `URINGO_CPU_SPLIT=1`: thread CPU spent inside
+    /// io_uring_enter (see `cpu_clock`); None when not measured.
+    pub(crate) enter_cpu_ns: Option<u64>,
 }
 
 /// The readiness an epoll attempt waits for.

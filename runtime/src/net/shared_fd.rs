@@ -9,7 +9,7 @@
 //! (`driver/uring/fixed.rs`): its ops then name the slot ([`sqe_target!`]),
 //! and closing it closes the slot too.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, RawFd};
@@ -30,15 +30,54 @@ struct Inner {
     /// in [`NONBLOCKING`], whether O_NONBLOCK is set (epoll's accept needs
     /// it; io_uring must not have it). One word, so the handle stays small.
     state: Cell<u32>,
-    /// The task in `close()`, waiting for the ops to let go.
-    closer: Cell<Option<Waker>>,
 }
 
 const NONBLOCKING: u32 = Registered::SPARE_BIT;
 
-// Every connection has one: the fixed-file slot must not grow it (with the
-// Rc's counts, 40 bytes stays in malloc's 48-byte class).
-const _: () = assert!(std::mem::size_of::<Inner>() <= 24);
+// Every connection has one: with the Rc's counts, 24 bytes is malloc's
+// smallest class (32). The task waiting in `close()` is kept apart, in
+// `CLOSERS`, since few handles ever have one.
+const _: () = assert!(std::mem::size_of::<Inner>() <= 8);
+
+thread_local! {
+    /// The tasks in `close()` waiting for the ops to let go of their fd,
+    /// by the address of the fd's `Inner`. An entry goes when the
+    /// second-to-last handle is dropped (the fd then has one left, the
+    /// closer's), which every handle count passes through on its way down.
+    static CLOSERS: RefCell<Vec<(usize, Waker)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Keys `CLOSERS`.
+fn key(inner: &Rc<Inner>) -> usize {
+    Rc::as_ptr(inner) as usize
+}
+
+fn set_closer(inner: &Rc<Inner>, waker: &Waker) {
+    CLOSERS.with(|closers| {
+        let mut closers = closers.borrow_mut();
+        let key = key(inner);
+        match closers.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, w)) => w.clone_from(waker),
+            None => closers.push((key, waker.clone())),
+        }
+    });
+}
+
+fn take_closer(inner: &Rc<Inner>) -> Option<Waker> {
+    // `try_with`: handles may be dropped while the thread's locals go.
+    CLOSERS
+        .try_with(|closers| {
+            let mut closers = closers.try_borrow_mut().ok()?;
+            if closers.is_empty() {
+                return None;
+            }
+            let key = key(inner);
+            let at = closers.iter().position(|(k, _)| *k == key)?;
+            Some(closers.swap_remove(at).1)
+        })
+        .ok()
+        .flatten()
+}
 
 impl Inner {
     fn registered(&self) -> Registered {
@@ -60,7 +99,6 @@ impl SharedFd {
             inner: Rc::new(Inner {
                 fd: Cell::new(fd),
                 state: Cell::new(Registered::NONE.bits()),
-                closer: Cell::new(None),
             }),
         }
     }
@@ -105,7 +143,7 @@ impl SharedFd {
                 if Rc::strong_count(&self.inner) == 1 {
                     Poll::Ready(())
                 } else {
-                    self.inner.closer.set(Some(cx.waker().clone()));
+                    set_closer(&self.inner, cx.waker());
                     Poll::Pending
                 }
             })
@@ -128,7 +166,7 @@ impl Drop for SharedFd {
     fn drop(&mut self) {
         // An op letting go while the handle waits in close().
         if Rc::strong_count(&self.inner) == 2 {
-            if let Some(waker) = self.inner.closer.take() {
+            if let Some(waker) = take_closer(&self.inner) {
                 waker.wake();
             }
         }
@@ -178,3 +216,52 @@ macro_rules! sqe_target {
 }
 
 pub(crate) use sqe_target;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::IntoRawFd;
+
+    fn closers() -> usize {
+        CLOSERS.with(|c| c.borrow().len())
+    }
+
+    /// Polls `fut` once: whether it is still pending.
+    async fn pending<F: Future + Unpin>(fut: &mut F) -> bool {
+        let mut fut = std::pin::Pin::new(fut);
+        poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_pending())).await
+    }
+
+    /// A `close()` waits for the other handles (ops) to let go, is woken by
+    /// the second-to-last one's drop, and leaves no waiter behind, also
+    /// when it is dropped (cancelled) before that.
+    #[test]
+    fn close_is_woken_by_the_last_op_and_leaves_no_waiter() {
+        let rt = crate::Builder::new().cores(1).build().expect("runtime");
+        rt.block_on(async {
+            let socket = || {
+                let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None);
+                SharedFd::new(s.expect("socket").into_raw_fd())
+            };
+            let (fd, op) = (socket(), socket());
+            let op_clone = op.clone();
+            {
+                // Cancelled while an op holds the fd: its entry stays until
+                // that op lets go, and goes then.
+                let mut close = Box::pin(op.close());
+                assert!(pending(&mut close).await);
+                assert_eq!(closers(), 1);
+            }
+            drop(op_clone);
+            assert_eq!(closers(), 0);
+
+            let held = fd.clone();
+            let mut close = Box::pin(fd.close());
+            assert!(pending(&mut close).await);
+            assert_eq!(closers(), 1);
+            drop(held);
+            assert_eq!(closers(), 0);
+            close.await.expect("close");
+        });
+    }
+}

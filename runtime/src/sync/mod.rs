@@ -1,6 +1,8 @@
 //! Async synchronisation primitives for tasks on any core: Go's
 //! [`WaitGroup`], and tokio's [`Mutex`], [`RwLock`], [`Semaphore`],
-//! [`Notify`], [`OnceCell`] and [`oneshot`].
+//! [`Notify`], [`OnceCell`] and [`oneshot`]; and [`Latch`], a one-way
+//! stop flag for the tasks of one core (single-core, no lock: servers check
+//! it around every read of every connection).
 //!
 //! Why they exist beside channels: Go's advice is to share memory by
 //! communicating, and uringo's cores share nothing by default, but a service
@@ -16,6 +18,7 @@
 //! leaves its queue, and a lock or permit it was handed but never saw is
 //! passed on, so nothing is lost.
 
+mod latch;
 mod mutex;
 mod notify;
 mod once_cell;
@@ -24,6 +27,7 @@ mod rwlock;
 mod semaphore;
 mod wait_group;
 
+pub use latch::{Latch, Watch};
 pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use once_cell::{OnceCell, SetError};

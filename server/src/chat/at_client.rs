@@ -74,10 +74,10 @@ pub fn at_client(
             mail.answer(&req, lines, None);
         }
         NickOp::Userhost { slot } => {
-            let (user, _) = c.user.clone().unwrap_or_default();
+            let (user, _) = c.user_real();
             let away = if c.away().is_some() { '-' } else { '+' };
             let op = if c.oper { "*" } else { "" };
-            let frag = format!("{nick}{op}={away}{user}@{}", c.host);
+            let frag = format!("{nick}{op}={away}{user}@{}", c.host());
             mail.answer(&req, Vec::new(), Some((slot, frag)));
         }
     }
@@ -90,7 +90,7 @@ fn whois(to: &To, c: &Client, req: &Req, core: usize) -> Vec<Bytes> {
         .num(RPL_WHOISUSER)
         .param(nick)
         .param(user)
-        .param(&*c.host)
+        .param(c.host())
         .param("*")
         .trailing(realname)];
     let multi = req.caps.has(Cap::MultiPrefix);
@@ -134,12 +134,12 @@ fn whois(to: &To, c: &Client, req: &Req, core: usize) -> Vec<Bytes> {
     if let Some(a) = c.away() {
         lines.push(to.num(RPL_AWAY).param(nick).trailing(a));
     }
-    let idle = now_secs().saturating_sub(c.last_message);
+    let idle = now_secs().saturating_sub(c.last_message());
     lines.push(
         to.num(RPL_WHOISIDLE)
             .param(nick)
             .param(idle.to_string())
-            .param(c.signon.to_string())
+            .param(c.signon().to_string())
             .trailing("seconds idle, signon time"),
     );
     lines.push(to.about(RPL_ENDOFWHOIS, nick, "End of /WHOIS list"));
@@ -188,7 +188,7 @@ fn info(c: &Client) -> MemberInfo {
     MemberInfo {
         nick: c.nick_or_star().to_string(),
         user: user.to_string(),
-        host: c.host.to_string(),
+        host: c.host().to_string(),
         realname: realname.to_string(),
         away: false,
         invisible: false,

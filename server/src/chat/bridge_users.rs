@@ -78,14 +78,14 @@ pub fn share_profile(s: &mut Session) {
     let Some(c) = s.client().filter(|c| c.registered) else {
         return;
     };
-    let Some(nick) = c.nick.clone() else {
+    let Some(nick) = c.nick().map(str::to_string) else {
         return;
     };
     let (user, realname) = c.user_real();
     let profile = Profile {
         nick: Bytes::copy_from_slice(nick.as_bytes()),
         user: Bytes::copy_from_slice(user.as_bytes()),
-        host: Bytes::copy_from_slice(c.host.as_bytes()),
+        host: Bytes::copy_from_slice(c.host().as_bytes()),
         realname: Bytes::copy_from_slice(realname.as_bytes()),
         away: c.away().cloned().unwrap_or_default(),
     };

@@ -1,12 +1,15 @@
 //! A connected client as its home core keeps it: identity, registration
 //! progress, the input it has not run yet, and its outbound queue.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::hash::{BuildHasherDefault, DefaultHasher, Hash};
 use std::task::Waker;
 use std::time::Instant;
 
 use bytes::Bytes;
+
+use super::ident::Ident;
 
 /// What the client's home core knows about one of its channels (mirrored
 /// from the channel owner's events, for WHOIS and QUIT).
@@ -14,6 +17,74 @@ pub struct ChanView {
     pub name: String,
     pub op: bool,
     pub voice: bool,
+}
+
+type ChanMap = HashMap<String, ChanView, BuildHasherDefault<DefaultHasher>>;
+
+/// The client's channels (folded name -> view), as a map's methods. Boxed
+/// while there are any and dropped when the last is left, so a client in
+/// none pays one pointer. Hashed with fixed keys: the map is the client's
+/// own and holds at most CHANLIMIT names.
+#[derive(Default)]
+pub struct Channels(Option<Box<ChanMap>>);
+
+impl Channels {
+    pub fn contains_key<Q>(&self, folded: &Q) -> bool
+    where
+        String: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.0.as_ref().is_some_and(|m| m.contains_key(folded))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |m| m.len())
+    }
+
+    pub fn get<Q>(&self, folded: &Q) -> Option<&ChanView>
+    where
+        String: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.0.as_ref()?.get(folded)
+    }
+
+    pub fn get_mut<Q>(&mut self, folded: &Q) -> Option<&mut ChanView>
+    where
+        String: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.0.as_mut()?.get_mut(folded)
+    }
+
+    pub fn insert(&mut self, folded: String, view: ChanView) -> Option<ChanView> {
+        self.0.get_or_insert_with(Box::default).insert(folded, view)
+    }
+
+    pub fn remove<Q>(&mut self, folded: &Q) -> Option<ChanView>
+    where
+        String: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let view = self.0.as_mut()?.remove(folded);
+        if self.0.as_ref().is_some_and(|m| m.is_empty()) {
+            self.0 = None;
+        }
+        view
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().flat_map(|m| m.keys())
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &ChanView> {
+        self.0.iter().flat_map(|m| m.values())
+    }
+
+    /// Empties the list, returning what it had.
+    pub fn drain(&mut self) -> impl Iterator<Item = (String, ChanView)> {
+        self.0.take().into_iter().flat_map(|m| m.into_iter())
+    }
 }
 
 /// What to do when every pending remote request of a command has answered.
@@ -66,12 +137,8 @@ static NO_MONITOR: BTreeMap<String, String> = BTreeMap::new();
 /// byte is paid per idle client (README "Memory"), so strings are boxed
 /// `str`s and what few clients use sits behind `Collected` or `Extra`.
 pub struct Client {
-    pub host: Box<str>,
-    pub nick: Option<Box<str>>,
-    /// `nick!user@host` once registered.
-    pub prefix: Box<str>,
-    /// USER's user name and realname.
-    pub user: Option<(Box<str>, Box<str>)>,
+    /// Nick, user name, host and realname, and the prefix they make.
+    ident: Ident,
     pub caps: super::caps::Caps,
     pub pending: u32,
     /// Bytes of `inq` and `out` (each at most a few MiB: INQ_LIMIT, sendq).
@@ -89,13 +156,13 @@ pub struct Client {
     /// Which halves of the connection's task wait for `waker`.
     reader_waits: bool,
     writer_waits: bool,
-    pub signon: u64,
-    pub last_message: u64,
+    /// Wall-clock seconds (u32 lasts until 2106; a u64 pair would cost 8
+    /// bytes a client).
+    signon: u32,
+    last_message: u32,
     /// Last input, or last PING sent: the idle clock.
     pub last_input: Instant,
-    /// Hashed with fixed keys: the map is the client's own and holds at
-    /// most CHANLIMIT names, and RandomState would cost 16 bytes a client.
-    pub channels: HashMap<String, ChanView, BuildHasherDefault<DefaultHasher>>,
+    pub channels: Channels,
     /// Lines received and not yet run: a command runs only after the
     /// previous one's remote requests answered, so replies keep their order.
     pub inq: VecDeque<Bytes>,
@@ -110,10 +177,7 @@ pub struct Client {
 impl Client {
     pub fn new(host: String, now: u64) -> Self {
         Client {
-            host: host.into(),
-            nick: None,
-            prefix: Box::default(),
-            user: None,
+            ident: Ident::new(&host),
             caps: super::caps::Caps::default(),
             pending: 0,
             inq_bytes: 0,
@@ -126,16 +190,31 @@ impl Client {
             closing: false,
             reader_waits: false,
             writer_waits: false,
-            signon: now,
-            last_message: now,
+            signon: secs32(now),
+            last_message: secs32(now),
             last_input: Instant::now(),
-            channels: HashMap::default(),
+            channels: Channels::default(),
             inq: VecDeque::new(),
             out: Vec::new(),
             collected: None,
             extra: None,
             waker: None,
         }
+    }
+
+    /// When the client connected, in wall-clock seconds.
+    pub fn signon(&self) -> u64 {
+        self.signon.into()
+    }
+
+    /// When the client last sent a message, in wall-clock seconds.
+    pub fn last_message(&self) -> u64 {
+        self.last_message.into()
+    }
+
+    /// The client sent a message (PRIVMSG, NOTICE) at `now`.
+    pub fn messaged(&mut self, now: u64) {
+        self.last_message = secs32(now);
     }
 
     pub fn collected(&mut self) -> &mut Collected {
@@ -222,11 +301,47 @@ impl Client {
 
     /// USER's user name and realname ("" before USER).
     pub fn user_real(&self) -> (&str, &str) {
-        self.user.as_ref().map_or(("", ""), |(u, r)| (u, r))
+        self.ident.user().unwrap_or(("", ""))
+    }
+
+    pub fn has_user(&self) -> bool {
+        self.ident.user().is_some()
+    }
+
+    pub fn set_user(&mut self, user: &str, realname: &str) {
+        self.ident.set_user(user, realname);
+    }
+
+    /// SETNAME (once USER gave a realname).
+    pub fn set_realname(&mut self, realname: &str) {
+        self.ident.set_realname(realname);
+    }
+
+    pub fn host(&self) -> &str {
+        self.ident.host()
+    }
+
+    pub fn nick(&self) -> Option<&str> {
+        self.ident.nick()
     }
 
     pub fn nick_or_star(&self) -> &str {
-        self.nick.as_deref().unwrap_or("*")
+        self.nick().unwrap_or("*")
+    }
+
+    /// Sets the nick; returns the one it replaces.
+    pub fn set_nick(&mut self, nick: &str) -> Option<String> {
+        self.ident.set_nick(nick)
+    }
+
+    /// A quit releases the nick; the prefix stays for its lines.
+    pub fn take_nick(&mut self) -> Option<String> {
+        self.ident.take_nick()
+    }
+
+    /// `nick!user@host` once NICK and USER came ("" before).
+    pub fn prefix(&self) -> &str {
+        self.ident.prefix()
     }
 
     /// The reader half waits for the shard to take more input.
@@ -277,6 +392,10 @@ impl Client {
     }
 }
 
+fn secs32(secs: u64) -> u32 {
+    u32::try_from(secs).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     /// Each idle client keeps one of these (boxed, in its home): rarely
@@ -284,7 +403,10 @@ mod tests {
     #[test]
     fn client_record_stays_compact() {
         let size = std::mem::size_of::<super::Client>();
-        assert!(size <= 256, "Client is {size} bytes");
+        // 256 before the names shared one allocation (Ident), the channel
+        // map was boxed and the wall-clock times became u32: 168 + malloc's
+        // 8-byte header is its 176-byte class.
+        assert!(size <= 168, "Client is {size} bytes");
     }
 
     /// The record's rare parts cost nothing once they are empty again.
@@ -303,6 +425,36 @@ mod tests {
         c.collected.as_mut().and_then(|x| x.label.take());
         c.tidy_collected();
         assert!(c.collected.is_none());
+    }
+
+    /// A client's channel map exists while it is in a channel.
+    #[test]
+    fn channel_map_goes_with_the_last_channel() {
+        let mut c = super::Client::new("127.0.0.1".into(), 0);
+        let view = |name: &str| super::ChanView {
+            name: name.into(),
+            op: false,
+            voice: false,
+        };
+        c.channels.insert("#a".into(), view("#A"));
+        c.channels.insert("#b".into(), view("#b"));
+        assert!(c.channels.contains_key("#a") && c.channels.len() == 2);
+        assert_eq!(
+            c.channels.remove("#a").map(|v| v.name).as_deref(),
+            Some("#A")
+        );
+        assert!(c.channels.0.is_some());
+        assert_eq!(
+            c.channels.remove("#b").map(|v| v.name).as_deref(),
+            Some("#b")
+        );
+        assert!(c.channels.0.is_none() && c.channels.keys().next().is_none());
+        c.channels.insert("#c".into(), view("#c"));
+        let drained: Vec<String> = c.channels.drain().map(|(k, _)| k).collect();
+        assert_eq!(
+            (drained, c.channels.0.is_none()),
+            (vec!["#c".to_string()], true)
+        );
     }
 
     /// Both halves of the connection share the task's one waker, and each

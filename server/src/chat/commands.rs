@@ -146,8 +146,8 @@ fn privmsg(s: &mut Session, m: &Message, kind: Kind) {
     let Some(c) = s.client_mut() else {
         return;
     };
-    c.last_message = now_secs();
-    let b = LineBuilder::new(Some(c.prefix.as_bytes()), verb).param(target);
+    c.messaged(now_secs());
+    let b = LineBuilder::new(Some(c.prefix().as_bytes()), verb).param(target);
     let line = match text {
         Some(t) => b.trailing(t),
         None => b.finish(),

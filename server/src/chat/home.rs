@@ -233,7 +233,7 @@ impl Home {
     /// A reply line addressed to the client, without sending it.
     pub fn reply_line(&self, id: ClientId, f: impl FnOnce(To) -> Bytes) -> Option<Bytes> {
         let c = self.clients.get(&id)?;
-        Some(f(To::new(&self.cfg.name, c.nick.as_deref())))
+        Some(f(To::new(&self.cfg.name, c.nick())))
     }
 
     /// For the writer: everything queued, and whether to close afterwards.
@@ -265,7 +265,7 @@ impl Home {
         Req {
             from: self.me(id),
             nick: c.map(|c| c.nick_or_star().to_string()).unwrap_or_default(),
-            prefix: c.map(|c| c.prefix.to_string()).unwrap_or_default(),
+            prefix: c.map(|c| c.prefix().to_string()).unwrap_or_default(),
             caps: c.map(|c| c.caps).unwrap_or_default(),
         }
     }
@@ -420,7 +420,7 @@ impl Home {
             return;
         };
         self.quits += 1;
-        let error = format!("Closing Link: {} ({})", c.host, error);
+        let error = format!("Closing Link: {} ({})", c.host(), error);
         c.out_bytes = c.out_bytes.saturating_add(len32(error.len()));
         let line = LineBuilder::new(None, "ERROR").trailing(error);
         self.out_bufs.append(&mut c.out, &line);
@@ -430,8 +430,8 @@ impl Home {
         c.wake_writer();
         c.wake_reader();
         let chans: Vec<String> = c.channels.drain().map(|(k, _)| k).collect();
-        let quit_line = LineBuilder::new(Some(c.prefix.as_bytes()), "QUIT").trailing(quit_msg);
-        let nick = c.nick.take();
+        let quit_line = LineBuilder::new(Some(c.prefix().as_bytes()), "QUIT").trailing(quit_msg);
+        let nick = c.take_nick();
         let was = nick.as_ref().map(|n| was(c, n));
         let watched = c.take_monitor();
         self.count_exit(id);
@@ -600,7 +600,7 @@ impl Home {
         Some(MemberInfo {
             nick: c.nick_or_star().to_string(),
             user: user.to_string(),
-            host: c.host.to_string(),
+            host: c.host().to_string(),
             realname: realname.to_string(),
             away: c.away().is_some(),
             invisible: c.invisible,
@@ -636,7 +636,7 @@ pub fn was(c: &Client, nick: &str) -> Was {
     Was {
         nick: nick.to_string(),
         user: user.to_string(),
-        host: c.host.to_string(),
+        host: c.host().to_string(),
         realname: realname.to_string(),
     }
 }

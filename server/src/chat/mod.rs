@@ -38,6 +38,7 @@ mod conn;
 mod counters;
 pub mod framing;
 mod home;
+mod ident;
 mod mail;
 mod mailbox;
 mod mirror;

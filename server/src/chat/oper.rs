@@ -30,7 +30,7 @@ pub fn oper(s: &mut Session, m: &Message) {
     if !c.oper {
         c.oper = true;
         Counters::add(&counters.opers, 1);
-        let l = LineBuilder::new(Some(c.prefix.as_bytes()), "MODE")
+        let l = LineBuilder::new(Some(c.prefix().as_bytes()), "MODE")
             .param(c.nick_or_star())
             .trailing("+o");
         s.send(l);

@@ -118,7 +118,7 @@ pub fn away(s: &mut Session, m: &Message) {
     };
     let msg = m.params.first().filter(|p| !p.is_empty());
     c.set_away(msg.map(|p| Bytes::copy_from_slice(p)));
-    let b = LineBuilder::new(Some(c.prefix.as_bytes()), "AWAY");
+    let b = LineBuilder::new(Some(c.prefix().as_bytes()), "AWAY");
     let notify = match c.away() {
         Some(text) => b.trailing(text),
         None => b.finish(),
@@ -149,10 +149,8 @@ pub fn setname(s: &mut Session, m: &Message) {
         return;
     };
     let real = String::from_utf8_lossy(real).into_owned();
-    if let Some(u) = &mut c.user {
-        u.1 = real.as_str().into();
-    }
-    let line = LineBuilder::new(Some(c.prefix.as_bytes()), "SETNAME").trailing(real);
+    c.set_realname(&real);
+    let line = LineBuilder::new(Some(c.prefix().as_bytes()), "SETNAME").trailing(real);
     if c.caps.has(Cap::Setname) {
         s.send(line.clone());
     }
@@ -225,7 +223,7 @@ fn set_invisible(s: &mut Session, set: bool) {
     c.invisible = set;
     Counters::add(&counters.invisible, if set { 1 } else { -1 });
     let nick = c.nick_or_star().to_string();
-    let l = LineBuilder::new(Some(c.prefix.as_bytes()), "MODE")
+    let l = LineBuilder::new(Some(c.prefix().as_bytes()), "MODE")
         .param(nick)
         .trailing(if set { "+i" } else { "-i" });
     s.send(l);

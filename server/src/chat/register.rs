@@ -63,7 +63,7 @@ pub fn user(s: &mut Session, m: &Message) {
             let u = if u.is_empty() { "user".into() } else { u };
             let real = String::from_utf8_lossy(real).into_owned();
             if let Some(c) = s.client_mut() {
-                c.user = Some((u.into(), real.into()));
+                c.set_user(&u, &real);
             }
             welcome::try_register(s);
         }
@@ -83,7 +83,7 @@ pub fn nick(s: &mut Session, m: &Message) {
     let Some(c) = s.client() else {
         return;
     };
-    match c.nick.as_deref() {
+    match c.nick() {
         Some(old) if old == new => {}
         Some(old) if casemap::eq(old, &new) => apply_nick(s, new),
         _ => {
@@ -119,12 +119,9 @@ fn apply_nick(s: &mut Session, new: String) {
     let Some(c) = s.client_mut() else {
         return;
     };
-    let old = c.nick.replace(new.as_str().into());
     let registered = c.registered;
-    let old_prefix = std::mem::take(&mut c.prefix);
-    if let Some((user, _)) = &c.user {
-        c.prefix = format!("{new}!{user}@{}", c.host).into();
-    }
+    let old_prefix = c.prefix().to_string();
+    let old = c.set_nick(&new);
     let chans: Vec<String> = c.channels.keys().cloned().collect();
     if let Some(old) = old.filter(|o| fold(o) != fold(&new)) {
         release(s, &old);

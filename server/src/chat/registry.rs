@@ -4,7 +4,9 @@
 //! through here to the holder's home. It also remembers the nick's past
 //! users (WHOWAS) and who watches it (MONITOR).
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 
 use bytes::Bytes;
 
@@ -19,24 +21,59 @@ use super::parse::echo_word;
 /// WHOWAS entries a core keeps (the oldest go first).
 const HISTORY: usize = 1024;
 
-/// One per registered nick: paid per idle client, so kept small.
-struct Holder {
-    who: ClientRef,
-    /// The nick as its holder spelled it, where that differs from the
-    /// folded key (most nicks are typed in lower case).
-    spelled: Option<Box<str>>,
-}
+/// A registered nick's key, one per idle client, so one allocation: the
+/// folded nick and, where its holder spelled it otherwise (most nicks are
+/// typed in lower case), a NUL and the nick as spelled. Hashed, compared
+/// and borrowed as the folded part, which is what lookups name. (A nick
+/// has no NUL: `claim` refuses one.)
+struct Key(Box<str>);
 
-impl Holder {
-    fn nick<'a>(&'a self, folded: &'a str) -> &'a str {
-        self.spelled.as_deref().unwrap_or(folded)
+impl Key {
+    fn new(folded: &str, spelled: &str) -> Key {
+        match folded == spelled {
+            true => Key(folded.into()),
+            false => Key([folded, "\0", spelled].concat().into()),
+        }
+    }
+
+    fn folded(&self) -> &str {
+        self.0
+            .split_once('\0')
+            .map_or(&self.0, |(folded, _)| folded)
+    }
+
+    /// The nick as its holder spelled it.
+    fn nick(&self) -> &str {
+        self.0
+            .split_once('\0')
+            .map_or(&self.0, |(_, spelled)| spelled)
     }
 }
+
+impl Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        self.folded()
+    }
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.folded().hash(state);
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.folded() == other.folded()
+    }
+}
+
+impl Eq for Key {}
 
 #[derive(Default)]
 pub struct NickRegistry {
     /// Folded nick -> holder.
-    nicks: HashMap<Box<str>, Holder>,
+    nicks: HashMap<Key, ClientRef>,
     history: VecDeque<Was>,
     /// Folded nick -> clients monitoring it.
     watchers: HashMap<String, Vec<ClientRef>>,
@@ -46,12 +83,14 @@ impl NickRegistry {
     /// Grants `nick` to `from` unless someone else holds it; true if granted.
     pub fn claim(&mut self, nick: &str, from: ClientRef, mail: &mut Mail) -> bool {
         let key = fold(nick);
-        if let Some(h) = self.nicks.get(key.as_str()) {
-            return h.who == from;
+        if let Some(&who) = self.nicks.get(key.as_str()) {
+            return who == from;
+        }
+        if nick.contains('\0') {
+            return false;
         }
         self.notify(mail, &key, nick, true);
-        let spelled = (key != nick).then(|| nick.into());
-        self.nicks.insert(key.into(), Holder { who: from, spelled });
+        self.nicks.insert(Key::new(&key, nick), from);
         true
     }
 
@@ -71,11 +110,11 @@ impl NickRegistry {
         was: Option<Was>,
         mail: &mut Mail,
     ) -> bool {
-        if self.nicks.get(folded).is_none_or(|h| h.who != from) {
+        if self.nicks.get(folded).is_none_or(|&who| who != from) {
             return false;
         }
-        if let Some(h) = self.nicks.remove(folded) {
-            self.notify(mail, folded, h.nick(folded), false);
+        if let Some((key, _)) = self.nicks.remove_entry(folded) {
+            self.notify(mail, folded, key.nick(), false);
         }
         if let Some(w) = was {
             if self.history.len() >= HISTORY {
@@ -87,7 +126,7 @@ impl NickRegistry {
     }
 
     pub fn holder(&self, nick: &str) -> Option<ClientRef> {
-        self.nicks.get(fold(nick).as_str()).map(|h| h.who)
+        self.nicks.get(fold(nick).as_str()).copied()
     }
 
     /// Clustered: another node's user came online or went offline; this
@@ -202,8 +241,8 @@ impl NickRegistry {
         let Some(req) = answer else {
             return;
         };
-        let (online, nick) = match self.nicks.get(key.as_str()) {
-            Some(h) => (true, h.nick(&key).to_string()),
+        let (online, nick) = match self.nicks.get_key_value(key.as_str()) {
+            Some((k, _)) => (true, k.nick().to_string()),
             None if mail.is_clustered() => {
                 mail.send_cluster(ClusterReq::Users(UserReq::Watch { nick, from, req }));
                 return;
@@ -316,14 +355,33 @@ mod tests {
     /// idle client, and a nick typed in lower case keeps no second string.
     #[test]
     fn entries_stay_small() {
-        let slot = std::mem::size_of::<(Box<str>, Holder)>();
-        assert!(slot <= 48, "a registry slot is {slot} bytes");
+        // 48 bytes and a second string before the spelling joined the key.
+        let slot = std::mem::size_of::<(Key, ClientRef)>();
+        assert!(slot <= 32, "a registry slot is {slot} bytes");
         let (a, mut mail) = (ClientRef { core: 0, id: 1 }, Mail::new(0, 1));
         let mut r = NickRegistry::default();
         r.claim("alice", a, &mut mail);
         r.claim("Bob", a, &mut mail);
-        assert!(r.nicks["alice"].spelled.is_none());
-        assert_eq!(r.nicks["bob"].nick("bob"), "Bob");
+        let key = |r: &NickRegistry, folded: &str| {
+            r.nicks
+                .get_key_value(folded)
+                .map(|(k, _)| &*k.0)
+                .map(str::to_string)
+        };
+        assert_eq!(
+            key(&r, "alice").as_deref(),
+            Some("alice"),
+            "no second spelling"
+        );
+        assert_eq!(
+            r.nicks.get_key_value("bob").map(|(k, _)| k.nick()),
+            Some("Bob")
+        );
+        assert_eq!(key(&r, "bob").as_deref(), Some("bob\0Bob"));
+        assert!(
+            !r.claim("nul\0", a, &mut mail),
+            "a key's separator is no nick"
+        );
     }
 
     #[test]

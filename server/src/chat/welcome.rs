@@ -13,7 +13,7 @@ pub fn try_register(s: &mut Session) {
     let Some(c) = s.client_mut() else {
         return;
     };
-    if c.registered || c.cap_negotiating || c.nick.is_none() || c.user.is_none() {
+    if c.registered || c.cap_negotiating || c.nick().is_none() || !c.has_user() {
         return;
     }
     if let Some(want) = &cfg.password {
@@ -24,8 +24,7 @@ pub fn try_register(s: &mut Session) {
     }
     c.registered = true;
     c.set_pass(None);
-    let prefix = format!("{}!{}@{}", c.nick_or_star(), c.user_real().0, c.host);
-    c.prefix = prefix.as_str().into();
+    let prefix = c.prefix().to_string();
     let k = s.home().counters().clone();
     Counters::add(&k.unknown, -1);
     Counters::add(&k.users, 1);

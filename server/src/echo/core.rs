@@ -51,7 +51,8 @@ async fn report_stats(
     interval.tick().await;
     let mut before = (Instant::now(), counters.sample(uringo::stats().enters));
     while shutdown.unless_triggered(interval.tick()).await.is_some() {
-        let now = (Instant::now(), counters.sample(uringo::stats().enters));
+        let runtime = uringo::stats();
+        let now = (Instant::now(), counters.sample(runtime.enters));
         let r = Rates::between(
             before.1,
             now.1,
@@ -66,6 +67,9 @@ async fn report_stats(
             msgs_per_s = format_args!("{:.0}", r.msgs_per_s),
             mb_per_s = format_args!("{:.2}", r.mb_per_s),
             enters_per_msg = format_args!("{:.3}", r.enters_per_msg.unwrap_or(0.0)),
+            // Totals since start, with URINGO_CPU_SPLIT=1 only (io_uring).
+            user_cpu_us = runtime.user_cpu_ns().map(|ns| ns / 1000),
+            enter_cpu_us = runtime.enter_cpu_ns.map(|ns| ns / 1000),
             "stats"
         );
         before = now;

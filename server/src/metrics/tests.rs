@@ -24,6 +24,7 @@ fn core_stats(core: usize) -> uringo::CoreStats {
         parks: 50,
         remote_wakes: 6,
         fixed_files: 0,
+        ..Default::default()
     }
 }
 

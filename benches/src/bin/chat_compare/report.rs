@@ -66,13 +66,13 @@ pub fn run_line(round: usize, kind: IrcKind, step: &Step, run: &Run, took: Durat
         r.deliveries_per_s,
         r.lost,
         r.misordered(),
-        r.errors,
-        r.p50_us / 1e3,
-        r.p99_us / 1e3,
+        r.error_total,
+        r.latency.p50_us / 1e3,
+        r.latency.p99_us / 1e3,
         fixed(r.server_us_per_delivery(), 2),
-        r.server_user_s,
-        r.server_system_s,
-        r.loadgen_cpu_s,
+        r.server_cpu_s().0,
+        r.server_cpu_s().1,
+        r.cpu.loadgen_cpu_s,
         run.peak_rss_kib,
         took.as_secs_f64()
     )
@@ -106,7 +106,7 @@ fn uringo_value(servers: &[IrcKind], values: &[Option<f64>]) -> Option<f64> {
 fn fixed_table(servers: &[IrcKind], runs: &[Vec<Run>]) -> (Table, Option<f64>, Option<f64>) {
     let p99: Vec<Option<f64>> = runs
         .iter()
-        .map(|r| med(r, |x| Some(x.result.p99_us / 1e3)))
+        .map(|r| med(r, |x| Some(x.result.latency.p99_us / 1e3)))
         .collect();
     let cpu: Vec<Option<f64>> = runs
         .iter()
@@ -135,12 +135,12 @@ fn fixed_table(servers: &[IrcKind], runs: &[Vec<Run>]) -> (Table, Option<f64>, O
         let sum = |f: fn(&Run) -> u64| r.iter().map(f).sum::<u64>();
         let per_round: Vec<String> = r
             .iter()
-            .map(|x| format!("{:.1}", x.result.p99_us / 1e3))
+            .map(|x| format!("{:.1}", x.result.latency.p99_us / 1e3))
             .collect();
         t.row([
             kind.name().to_string(),
             thousands(med(r, |x| Some(x.result.deliveries_per_s)).unwrap_or(f64::NAN)),
-            fixed(med(r, |x| Some(x.result.p50_us / 1e3)), 2),
+            fixed(med(r, |x| Some(x.result.latency.p50_us / 1e3)), 2),
             fixed(p99[i], 2),
             ratio(p99[i], best_p99),
             per_round.join(" / "),
@@ -155,7 +155,7 @@ fn fixed_table(servers: &[IrcKind], runs: &[Vec<Run>]) -> (Table, Option<f64>, O
                 thousands(sum(|x| x.result.expected) as f64)
             ),
             sum(|x| x.result.lost).to_string(),
-            sum(|x| x.result.errors + x.result.misordered()).to_string(),
+            sum(|x| x.result.error_total + x.result.misordered()).to_string(),
         ]);
     }
     let u_cpu = ratio_value(uringo_value(servers, &cpu), best_cpu);
@@ -223,7 +223,7 @@ fn ladder_table(cli: &Cli, climbs: &[Vec<Climb>]) -> (Table, Vec<Option<f64>>) {
             per_round.join(" / "),
             missed.join("; "),
             fixed(med(&at_cap, |x| x.result.server_us_per_delivery()), 2),
-            percent(med(&at_cap, |x| Some(x.result.loadgen_cpu_s / window))),
+            percent(med(&at_cap, |x| Some(x.result.cpu.loadgen_cpu_s / window))),
             ratio(caps[i], insp.and_then(|j| caps[j])),
             ratio(caps[i], best),
         ]);
@@ -306,24 +306,29 @@ mod tests {
     use super::*;
     use clap::Parser;
     use uringo_benches::irc::chat_load::ChatResult;
+    use uringo_loadgen::chat::summary::{ChatCpu, ChatSummary};
+    use uringo_loadgen::latency::Percentiles;
 
     fn run(p99_ms: f64, cpu_s: f64) -> Run {
         Run {
             result: ChatResult {
-                sent: 0,
-                expected: 100_000,
-                delivered: 100_000,
-                lost: 0,
-                duplicated: 0,
-                out_of_order: 0,
-                order_conflicts: 0,
-                deliveries_per_s: 20_000.0,
-                p50_us: 500.0,
-                p99_us: p99_ms * 1e3,
-                server_user_s: cpu_s / 2.0,
-                server_system_s: cpu_s / 2.0,
-                loadgen_cpu_s: 1.5,
-                errors: 0,
+                summary: ChatSummary {
+                    expected: 100_000,
+                    delivered: 100_000,
+                    deliveries_per_s: 20_000.0,
+                    latency: Percentiles {
+                        p50_us: 500.0,
+                        p99_us: p99_ms * 1e3,
+                        ..Percentiles::default()
+                    },
+                    cpu: ChatCpu {
+                        loadgen_cpu_s: 1.5,
+                        server_user_s: Some(cpu_s / 2.0),
+                        server_system_s: Some(cpu_s / 2.0),
+                        ..ChatCpu::default()
+                    },
+                    ..ChatSummary::default()
+                },
                 window_cpu: Vec::new(),
             },
             peak_rss_kib: 10_240,

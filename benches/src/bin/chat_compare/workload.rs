@@ -103,14 +103,14 @@ impl Step {
 /// Why `r` falls short of keeping up with `step`, or `None` if it kept up.
 pub fn shortfall(r: &ChatResult, step: &Step, max_p99_ms: f64) -> Option<String> {
     let on_time = r.deliveries_per_s / step.work.offered();
-    if r.errors > 0 {
-        Some(format!("{} errors", r.errors))
+    if r.error_total > 0 {
+        Some(format!("{} errors", r.error_total))
     } else if r.lost > 0 {
         Some(format!("lost {} of {}", r.lost, r.expected))
     } else if on_time < 0.97 {
         Some(format!("{:.0}% of offered delivered", on_time * 100.0))
-    } else if r.p99_us / 1e3 > max_p99_ms {
-        Some(format!("p99 {:.0} ms", r.p99_us / 1e3))
+    } else if r.latency.p99_us / 1e3 > max_p99_ms {
+        Some(format!("p99 {:.0} ms", r.latency.p99_us / 1e3))
     } else {
         None
     }
@@ -119,23 +119,29 @@ pub fn shortfall(r: &ChatResult, step: &Step, max_p99_ms: f64) -> Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uringo_loadgen::chat::summary::{ChatCpu, ChatSummary};
+    use uringo_loadgen::latency::Percentiles;
 
     fn result(delivered: u64, lost: u64, per_s: f64, p99_ms: f64) -> ChatResult {
         ChatResult {
-            sent: 0,
-            expected: delivered + lost,
-            delivered,
-            lost,
-            duplicated: 0,
-            out_of_order: 0,
-            order_conflicts: 0,
-            deliveries_per_s: per_s,
-            p50_us: 500.0,
-            p99_us: p99_ms * 1e3,
-            server_user_s: 1.0,
-            server_system_s: 1.0,
-            loadgen_cpu_s: 1.0,
-            errors: 0,
+            summary: ChatSummary {
+                expected: delivered + lost,
+                delivered,
+                lost,
+                deliveries_per_s: per_s,
+                latency: Percentiles {
+                    p50_us: 500.0,
+                    p99_us: p99_ms * 1e3,
+                    ..Percentiles::default()
+                },
+                cpu: ChatCpu {
+                    loadgen_cpu_s: 1.0,
+                    server_user_s: Some(1.0),
+                    server_system_s: Some(1.0),
+                    ..ChatCpu::default()
+                },
+                ..ChatSummary::default()
+            },
             window_cpu: Vec::new(),
         }
     }

@@ -19,15 +19,16 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use io_uring::{cqueue, opcode, squeue, types, IoUring};
+use io_uring::{opcode, squeue, types, IoUring};
 use slab::Slab;
 
 pub(crate) use buf_ring::KernelRing;
 use fixed::FixedFiles;
 pub(crate) use fixed::{defer_close as defer_fixed_close, index_for_sqe, Registered};
 pub(crate) use probe::Wanted;
-use slot::{CqeQueue, Slot};
+use slot::{CqeQueue, Reaped, Slot};
 
+use super::cpu_clock::{read_cost_ns, split_wanted, thread_cpu_ns};
 use super::{BufPool, Config, Counters, Cqe, Features, Operation, Release};
 
 /// CQE of an ASYNC_CANCEL we sent (its result does not matter).
@@ -42,12 +43,6 @@ const MSG_SENT: u64 = 1 << 63;
 /// CQE of the IORING_OP_CLOSE of a fixed-file slot: these bits and the
 /// slot's index (MSG_SENT's keys stay below 2^32, so none has bit 62).
 const FIXED_CLOSE: u64 = MSG_SENT | 1 << 62;
-/// Provided buffers a multishot stream may hold unread before its op is
-/// cancelled (and re-armed once the stream has drained them): bounds what
-/// one slow stream takes of the core's pool (`Builder::recv_buffers`).
-const MULTISHOT_BACKLOG: usize = 8;
-/// CQEs copied out of the CQ at a time (see `reap`).
-const REAP_BATCH: usize = 64;
 
 pub(crate) struct Driver {
     // Field order is drop order: the ring closes before the memory the
@@ -70,12 +65,14 @@ pub(crate) struct Driver {
     wake_armed: bool,
     /// Set by `cancel_all`: the wake read is not re-armed any more.
     closing: bool,
-    woken: Vec<Waker>,
-    /// Multishot ops to cancel once the CQ is reaped (see `MULTISHOT_BACKLOG`).
-    throttled: Vec<usize>,
-    /// Reused by `reap` for the CQEs it copies out.
-    reaped: Vec<cqueue::Entry>,
+    /// Wakers of completed ops and multishot ops to throttle, from `reap`.
+    reaped: Reaped,
+    /// Reused by `reap` for the CQEs of the driver's own requests.
+    reserved: Vec<(u64, Cqe)>,
     pub(crate) counters: Counters,
+    /// With the CPU split measured: what the clock reads around an enter
+    /// cost outside the span they time (see `cpu_clock`).
+    clock_read_ns: u64,
 }
 
 impl Driver {
@@ -97,6 +94,7 @@ impl Driver {
             .then(|| FixedFiles::register(&ring, config.wanted.fixed_files).ok())
             .flatten();
         features.fixed_files = fixed.as_ref().map_or(0, FixedFiles::capacity);
+        let split = split_wanted();
         let mut driver = Driver {
             ring,
             ops: Slab::with_capacity(256),
@@ -110,16 +108,18 @@ impl Driver {
             wake_buf: Box::new(0),
             wake_armed: false,
             closing: false,
-            woken: Vec::new(),
-            throttled: Vec::new(),
-            reaped: Vec::with_capacity(REAP_BATCH),
-            counters: Counters::default(),
+            reaped: Reaped::default(),
+            reserved: Vec::new(),
+            counters: Counters {
+                enter_cpu_ns: split.then_some(0),
+                ..Counters::default()
+            },
+            clock_read_ns: if split { read_cost_ns() } else { 0 },
         };
         driver.arm_wake_read();
         // A filter may allow io_uring_setup but deny io_uring_enter: find
         // out now, while Backend::Auto can still choose epoll.
-        driver.counters.enters += 1;
-        if let Err(e) = driver.ring.submit() {
+        if let Err(e) = driver.enter(IoUring::submit) {
             if matches!(e.raw_os_error(), Some(libc::EPERM | libc::ENOSYS)) {
                 return Err(probe::explain_enter(e));
             }
@@ -156,8 +156,7 @@ impl Driver {
                 self.counters.sqes += 1;
                 return;
             }
-            self.counters.enters += 1;
-            if let Err(e) = self.ring.submit() {
+            if let Err(e) = self.enter(IoUring::submit) {
                 if e.raw_os_error() != Some(libc::EBUSY) {
                     panic!("uringo: io_uring_enter failed while flushing a full SQ: {e}");
                 }
@@ -224,18 +223,17 @@ impl Driver {
 
     /// Polls a one-shot op: its CQE, once it came (the slot is then freed).
     pub(crate) fn poll_op(&mut self, key: usize, cx: &mut Context<'_>) -> Poll<Cqe> {
-        match &mut self.ops[key] {
-            Slot::Done(cqe) => {
-                let cqe = *cqe;
-                self.ops.remove(key);
-                Poll::Ready(cqe)
-            }
+        let cqe = match &mut self.ops[key] {
+            Slot::Done(cqe) => *cqe,
             Slot::Waiting(waker) => {
                 set_waker(waker, cx);
-                Poll::Pending
+                return Poll::Pending;
             }
             _ => unreachable!("one-shot op in a multishot or orphaned slot"),
-        }
+        };
+        // A Done slot holds a Copy CQE only: nothing to drop.
+        std::mem::forget(self.ops.remove(key));
+        Poll::Ready(cqe)
     }
 
     /// Polls a multishot op: the next CQE, or None once the op has ended
@@ -373,8 +371,7 @@ impl Driver {
             .build()
             .user_data(MSG_SENT | key as u64);
         self.push(&sqe);
-        self.counters.enters += 1;
-        if self.ring.submit().is_ok() {
+        if self.enter(IoUring::submit).is_ok() {
             return true;
         }
         // Not submitted, so no CQE will come for it. A CQE already reaped
@@ -405,7 +402,7 @@ impl Driver {
         // Completions reaped while a full SQ was flushed (in `push`) have
         // wakers waiting here: blocking for a new one would strand them.
         self.close_deferred_fixed();
-        let wait = if self.woken.is_empty() {
+        let wait = if self.reaped.woken.is_empty() {
             wait
         } else {
             Some(Duration::ZERO)
@@ -417,25 +414,17 @@ impl Driver {
         let result = match wait {
             Some(d) if d.is_zero() => {
                 if needs_enter {
-                    self.counters.enters += 1;
-                    self.ring.submit()
+                    self.enter(IoUring::submit)
                 } else {
                     Ok(0)
                 }
             }
-            _ if !self.ring.completion().is_empty() => {
-                self.counters.enters += 1;
-                self.ring.submit()
-            }
-            None => {
-                self.counters.enters += 1;
-                self.ring.submit_and_wait(1)
-            }
+            _ if !self.ring.completion().is_empty() => self.enter(IoUring::submit),
+            None => self.enter(|ring| ring.submit_and_wait(1)),
             Some(d) => {
-                self.counters.enters += 1;
                 let ts = types::Timespec::from(d);
                 let args = types::SubmitArgs::new().timespec(&ts);
-                self.ring.submitter().submit_with_args(1, &args)
+                self.enter(|ring| ring.submitter().submit_with_args(1, &args))
             }
         };
         match result {
@@ -449,30 +438,56 @@ impl Driver {
         }
         self.reap();
         if self.ring.submission().cq_overflow() {
-            self.counters.enters += 1;
-            let _ = self.ring.submit_and_wait(0);
+            let _ = self.enter(|ring| ring.submit_and_wait(0));
             self.reap();
         }
-        out.append(&mut self.woken);
+        out.append(&mut self.reaped.woken);
         Ok(())
     }
 
+    /// One io_uring_enter, made by `enter`: counted, and timed on the
+    /// thread's CPU clock when the split is measured (`cpu_clock`).
+    fn enter(&mut self, enter: impl FnOnce(&IoUring) -> io::Result<usize>) -> io::Result<usize> {
+        self.counters.enters += 1;
+        let Some(spent) = &mut self.counters.enter_cpu_ns else {
+            return enter(&self.ring);
+        };
+        let start = thread_cpu_ns();
+        let result = enter(&self.ring);
+        *spent += thread_cpu_ns().saturating_sub(start) + self.clock_read_ns;
+        result
+    }
+
     fn reap(&mut self) {
-        // CQEs are copied out in batches, so the CQ head is published once
-        // per batch rather than once per CQE (dispatching needs `&mut self`,
-        // which the CQ view borrows).
-        let mut batch = std::mem::take(&mut self.reaped);
+        // Op CQEs are dispatched straight from the CQ, whose head is
+        // published once, when the view is dropped; the driver's own CQEs
+        // (reserved user_data, bit 63) are set aside, as they may push SQEs,
+        // which needs the ring the view borrows.
+        let mut reserved = std::mem::take(&mut self.reserved);
         loop {
-            batch.extend(self.ring.completion().take(REAP_BATCH));
-            if batch.is_empty() {
+            let mut cq = self.ring.completion();
+            if cq.is_empty() {
                 break;
             }
-            self.counters.cqes += batch.len() as u64;
-            for entry in batch.drain(..) {
-                self.dispatch(entry);
+            let mut reaped = 0;
+            for entry in &mut cq {
+                reaped += 1;
+                let cqe = Cqe {
+                    result: entry.result(),
+                    flags: entry.flags(),
+                };
+                match entry.user_data() {
+                    ud if ud & MSG_SENT == 0 => self.reaped.op(&mut self.ops, &self.tags, ud, cqe),
+                    ud => reserved.push((ud, cqe)),
+                }
+            }
+            drop(cq);
+            self.counters.cqes += reaped;
+            for (user_data, cqe) in reserved.drain(..) {
+                self.dispatch_reserved(user_data, cqe);
             }
         }
-        self.reaped = batch;
+        self.reserved = reserved;
         self.cancel_throttled();
     }
 
@@ -480,7 +495,7 @@ impl Driver {
     /// last CQE (ECANCELED) ends them; each stream re-arms once drained, and
     /// what arrived meanwhile waits in the socket, so no data is lost.
     fn cancel_throttled(&mut self) {
-        while let Some(key) = self.throttled.pop() {
+        while let Some(key) = self.reaped.throttled.pop() {
             // A cancel into a full SQ reaps first, which may finish the op.
             if matches!(
                 self.ops.get(key),
@@ -494,12 +509,9 @@ impl Driver {
         }
     }
 
-    fn dispatch(&mut self, entry: cqueue::Entry) {
-        let cqe = Cqe {
-            result: entry.result(),
-            flags: entry.flags(),
-        };
-        match entry.user_data() {
+    /// A CQE of the driver's own requests (reserved user_data).
+    fn dispatch_reserved(&mut self, user_data: u64, cqe: Cqe) {
+        match user_data {
             CANCEL | WAKE_MSG => {}
             WAKE_READ => {
                 self.wake_armed = false;
@@ -512,26 +524,7 @@ impl Driver {
                     fixed.closed((fc & 0xffff_ffff) as u32);
                 }
             }
-            msg if msg & MSG_SENT != 0 => self.msg_sent((msg & 0xffff_ffff) as usize, cqe),
-            user_data => {
-                let key = (user_data & 0xffff_ffff) as usize;
-                if self.tags.get(key).map(|&t| u64::from(t)) != Some(user_data >> 32) {
-                    return;
-                }
-                let Some(slot) = self.ops.get_mut(key) else {
-                    return;
-                };
-                let (waker, free) = slot.complete(cqe);
-                if slot.should_throttle(MULTISHOT_BACKLOG) {
-                    self.throttled.push(key);
-                }
-                if free {
-                    self.ops.remove(key);
-                }
-                if let Some(waker) = waker {
-                    self.woken.push(waker);
-                }
-            }
+            msg => self.msg_sent((msg & 0xffff_ffff) as usize, cqe),
         }
     }
 }

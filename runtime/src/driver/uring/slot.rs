@@ -20,7 +20,48 @@
 use std::collections::VecDeque;
 use std::task::Waker;
 
+use slab::Slab;
+
 use crate::driver::{Cqe, Release};
+
+/// Provided buffers a multishot stream may hold unread before its op is
+/// cancelled (and re-armed once the stream has drained them): bounds what
+/// one slow stream takes of the core's pool (`Builder::recv_buffers`).
+const MULTISHOT_BACKLOG: usize = 8;
+
+/// What reaping op CQEs leaves for the driver to do once the CQ is
+/// released: wake tasks, cancel throttled multishot ops.
+#[derive(Default)]
+pub(crate) struct Reaped {
+    pub(crate) woken: Vec<Waker>,
+    /// Multishot ops to cancel (see `MULTISHOT_BACKLOG`).
+    pub(crate) throttled: Vec<usize>,
+}
+
+impl Reaped {
+    /// Records the CQE of an op: `user_data` is `tag << 32 | key`; a CQE
+    /// whose tag is not the slot's (a late one for a freed, reused slot)
+    /// is dropped.
+    pub(crate) fn op(&mut self, ops: &mut Slab<Slot>, tags: &[u32], user_data: u64, cqe: Cqe) {
+        let key = (user_data & 0xffff_ffff) as usize;
+        if tags.get(key).map(|&t| u64::from(t)) != Some(user_data >> 32) {
+            return;
+        }
+        let Some(slot) = ops.get_mut(key) else {
+            return;
+        };
+        let (waker, free) = slot.complete(cqe);
+        if slot.should_throttle(MULTISHOT_BACKLOG) {
+            self.throttled.push(key);
+        }
+        if free {
+            ops.remove(key);
+        }
+        if let Some(waker) = waker {
+            self.woken.push(waker);
+        }
+    }
+}
 
 pub(crate) enum Slot {
     Waiting(Option<Waker>),
@@ -41,19 +82,19 @@ impl Slot {
         match self {
             Slot::Waiting(waker) => {
                 let waker = waker.take();
-                if cqe.more() {
+                let next = if cqe.more() {
                     // A multishot op polled before its first CQE.
-                    let mut queue = CqeQueue::default();
-                    queue.push_back(cqe);
-                    *self = Slot::Multi {
+                    Slot::Multi {
                         waker: None,
-                        queue,
+                        queue: CqeQueue::one(cqe),
                         finished: false,
                         throttled: false,
-                    };
+                    }
                 } else {
-                    *self = Slot::Done(cqe);
-                }
+                    Slot::Done(cqe)
+                };
+                // The old value is Waiting(None) now: nothing to drop.
+                std::mem::forget(std::mem::replace(self, next));
                 (waker, false)
             }
             Slot::Multi {
@@ -112,6 +153,13 @@ pub(crate) struct CqeQueue {
 }
 
 impl CqeQueue {
+    fn one(cqe: Cqe) -> CqeQueue {
+        CqeQueue {
+            head: Some(cqe),
+            rest: None,
+        }
+    }
+
     pub(crate) fn push_back(&mut self, cqe: Cqe) {
         match &mut self.rest {
             None if self.head.is_none() => self.head = Some(cqe),

@@ -98,7 +98,7 @@ impl Shard {
         let Some(c) = self.home.client(id) else {
             return;
         };
-        if c.nick.as_deref().map(fold).as_deref() != Some(nick.as_str()) {
+        if c.nick().map(fold).as_deref() != Some(nick.as_str()) {
             return;
         }
         let guest = guest_nick(self.mail.core(), id);
