@@ -1,12 +1,20 @@
-import re,sys,collections,statistics as st
-d=collections.defaultdict(list)
+import re,sys,statistics as st,collections
+d=collections.defaultdict(list); cap=collections.defaultdict(list); v=None; lad=False
 for line in open(sys.argv[1]):
-    m=re.match(r'round \d+ (\S+) (\S+): .*?delivered (\d+)/(\d+).*?lost (\d+) err (\d+) p50 ([\d.]+) p99 ([\d.]+) ms server ([\d.]+) us/del \(([\d.]+)u\+([\d.]+)k\) loadgen ([\d.]+)s(?: perf user ([\d.]+) kernel ([\d.]+))?',line)
-    if not m: continue
-    name,w=m.group(1),m.group(2)
-    d[(w,name)].append([float(x) if x else float('nan') for x in m.groups()[2:]])
-print(f'{"workload":22} {"server":8} {"n":>2} {"us/del":>7} {"(min-max)":>13} {"perf u":>6} {"perf k":>6} {"p50":>6} {"p99":>7} {"lost":>5} {"lg s":>5}')
+    m=re.match(r'=== round (\d+) (\S+):',line)
+    if m: v=m.group(2); continue
+    m=re.match(r'round \d+ (\S+)\s+fixed ([\d,]+) clients.*?p99 ([\d.]+) ms, server ([\d.]+) us/delivery',line)
+    if m:
+        name=v if m.group(1)=='uringo' else m.group(1)
+        d[(m.group(2),name)].append((float(m.group(4)),float(m.group(3)))); continue
+    if line.startswith('Rate ladder'): lad=True
+    if line.startswith('Goals'): lad=False
+    m=re.match(r'\| (uringo|inspircd)\s+\| (≥ )?([\d,]+)\s+\| [\d,]+',line)
+    if m and lad:
+        name=v if m.group(1)=='uringo' else m.group(1)
+        cap[name].append((m.group(2) or '')+m.group(3))
+print(f'{"clients":8} {"server":9} {"n":>2} {"us/del med":>10} {"min-max":>12} {"p99 ms med":>10} {"min-max":>12}')
 for (w,name),rows in sorted(d.items()):
-    col=lambda i:[r[i] for r in rows]
-    us=col(6)
-    print(f'{w:22} {name:8} {len(rows):2} {st.median(us):7.3f} {min(us):6.3f}-{max(us):6.3f} {st.median(col(10)):6.3f} {st.median(col(11)):6.3f} {st.median(col(4)):6.2f} {st.median(col(5)):7.2f} {sum(col(2)):5.0f} {st.median(col(9)):5.2f}')
+    us=[r[0] for r in rows]; p=[r[1] for r in rows]
+    print(f'{w:8} {name:9} {len(rows):2} {st.median(us):10.2f} {min(us):5.2f}-{max(us):5.2f} {st.median(p):10.2f} {min(p):5.2f}-{max(p):6.2f}')
+for name,c in cap.items(): print('capacity',name,c)
