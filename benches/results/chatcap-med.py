@@ -9,7 +9,7 @@ for line in open(sys.argv[1]):
         d[(m.group(2),name)].append((float(m.group(4)),float(m.group(3)))); continue
     if line.startswith('Rate ladder'): lad=True
     if line.startswith('Goals'): lad=False
-    m=re.match(r'\| (uringo|inspircd)\s+\| (≥ )?([\d,]+)\s+\| [\d,]+',line)
+    m=re.match(r'\| (uringo|inspircd)\s+\| ([≥<] )?([\d,]+)\s+\| [\d,]+',line)
     if m and lad:
         name=v if m.group(1)=='uringo' else m.group(1)
         cap[name].append((m.group(2) or '')+m.group(3))
