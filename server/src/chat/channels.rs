@@ -161,10 +161,16 @@ pub(super) fn deliver(key: &str, fx: &mut Effects, mail: &mut Mail) {
             let now = now.get_or_insert_with(|| Meta::now(Bytes::new()));
             event.meta.time = now.time.clone();
         }
-        for core in d.cores {
+        // The last core gets the event itself, the others copies.
+        let Some((&last, others)) = d.cores.split_last() else {
+            continue;
+        };
+        for &core in others {
             let (chan, event) = (key.to_string(), event.clone());
             mail.post(core, Msg::Home(HomeMsg::Deliver(Deliver { chan, event })));
         }
+        let chan = key.to_string();
+        mail.post(last, Msg::Home(HomeMsg::Deliver(Deliver { chan, event })));
     }
 }
 

@@ -166,7 +166,8 @@ pub struct Client {
     /// Lines received and not yet run: a command runs only after the
     /// previous one's remote requests answered, so replies keep their order.
     pub inq: VecDeque<Bytes>,
-    pub out: Vec<Bytes>,
+    /// Whole lines waiting for the writer, back to back (see `outbuf`).
+    pub out: Vec<u8>,
     pub collected: Option<Box<Collected>>,
     extra: Option<Box<Extra>>,
     /// The connection's one task (its reader and writer halves).

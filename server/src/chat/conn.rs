@@ -11,7 +11,6 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Instant;
 
-use bytes::Bytes;
 use uringo::net::TcpStream;
 
 use super::framing::{Frame, LineReader};
@@ -19,9 +18,6 @@ use super::msg::ClientId;
 use super::node::Node;
 use super::throttle::Throttle;
 use crate::metrics::{count, ChatCore};
-
-/// Coalesce queued lines into one write up to this size.
-const WRITE_BATCH: usize = 64 * 1024;
 
 /// What both halves of a connection use, kept once in its task (each half
 /// holds a reference to it, not its own copies).
@@ -148,7 +144,7 @@ async fn hold_back(wait: std::time::Duration, frame: Frame) -> Frame {
 /// An `async` block polling plain fns, so that the writer keeps one
 /// reference while it waits (every idle client's task has one).
 #[allow(clippy::manual_async_fn)]
-fn output(link: &Link) -> impl Future<Output = (Vec<Bytes>, bool)> + '_ {
+fn output(link: &Link) -> impl Future<Output = (Vec<u8>, bool)> + '_ {
     async move {
         poll_fn(|cx| poll_has_output(link, cx)).await;
         // Behind the tasks that are ready now, as a writer task of its own would
@@ -175,11 +171,11 @@ fn poll_has_output(link: &Link, cx: &mut std::task::Context<'_>) -> Poll<()> {
 fn write_loop(link: &Link) -> impl Future<Output = ()> + '_ {
     async move {
         loop {
-            let (lines, closing) = output(link).await;
+            let (out, closing) = output(link).await;
             // Boxed: a send in flight is the largest state of this future, and
             // the task of an idle client keeps no room for it.
-            // The lines move into the box too: the task keeps no room for them.
-            if Box::pin(write_lines(&link.stream, lines)).await.is_err() || closing {
+            // The buffer moves into the box too: the task keeps no room for it.
+            if Box::pin(send(link, out)).await.is_err() || closing {
                 break;
             }
         }
@@ -189,32 +185,12 @@ fn write_loop(link: &Link) -> impl Future<Output = ()> + '_ {
     }
 }
 
-async fn write_lines(stream: &TcpStream, lines: Vec<Bytes>) -> std::io::Result<()> {
-    let mut i = 0;
-    while i < lines.len() {
-        // A lone line goes out as the shared Bytes itself; several are
-        // copied into one buffer so one send carries them all.
-        if i + 1 == lines.len() || lines[i].len() >= WRITE_BATCH {
-            stream.write_all(lines[i].clone()).await.0?;
-            i += 1;
-            continue;
-        }
-        // Sized per batch and freed after it: an idle client holds no buffer.
-        let n = lines[i..]
-            .iter()
-            .scan(0, |total, l| {
-                *total += l.len();
-                (*total <= WRITE_BATCH).then_some(l.len())
-            })
-            .count();
-        let mut batch = Vec::with_capacity(lines[i..i + n].iter().map(|l| l.len()).sum());
-        for l in &lines[i..i + n] {
-            batch.extend_from_slice(l);
-        }
-        i += n;
-        stream.write_all(batch).await.0?;
-    }
-    Ok(())
+/// Sends everything queued in one go (the lines sit back to back) and
+/// hands the buffer back to the shard for reuse.
+async fn send(link: &Link, out: Vec<u8>) -> std::io::Result<()> {
+    let (res, buf) = link.stream.write_all(out).await;
+    link.net.with(|s| s.give_back(buf));
+    res
 }
 
 #[cfg(test)]

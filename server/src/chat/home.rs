@@ -4,11 +4,12 @@
 //! what they need from other cores leaves through `Mail`, and answers come
 //! back as `HomeMsg`s.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use rustc_hash::FxHashMap;
 
 use super::client::{ChanView, Client, Finish};
 use super::clock::now_secs;
@@ -21,6 +22,7 @@ use super::msg::{
     ChanOp, Change, ClientId, ClientRef, Deliver, Event, MemberInfo, NickMsg, Req, Was,
 };
 use super::numerics::{To, RPL_MONOFFLINE, RPL_MONONLINE};
+use super::outbuf::OutBufs;
 use super::parse::LineBuilder;
 use crate::metrics::{count, counting, ChatCore};
 
@@ -33,12 +35,16 @@ pub struct Home {
     counters: Arc<Counters>,
     /// Boxed: the table keeps slack slots (up to half of them empty after
     /// it grows), and an empty slot then costs a pointer, not a client.
-    clients: HashMap<ClientId, Box<Client>>,
+    /// Hashed with Fx, not SipHash: it is looked up once per delivery, and
+    /// the ids are this core's own sequence numbers, which no client picks.
+    clients: FxHashMap<ClientId, Box<Client>>,
     next_id: ClientId,
     mirror: Mirror,
     next_event: u64,
     /// Clients this core has started dropping (changes mean "someone quit").
     quits: u64,
+    /// The clients' output buffers between sends.
+    out_bufs: OutBufs,
 }
 
 /// What a queued input line counts against INQ_LIMIT; the 417 marker
@@ -62,11 +68,12 @@ impl Home {
             core,
             cfg,
             counters,
-            clients: HashMap::new(),
+            clients: FxHashMap::default(),
             next_id: 1,
             mirror: Mirror::default(),
             next_event: 0,
             quits: 0,
+            out_bufs: OutBufs::default(),
         }
     }
 
@@ -174,22 +181,15 @@ impl Home {
         let Some(c) = self.clients.get_mut(&id).filter(|c| !c.closing) else {
             return;
         };
-        if c.out_bytes as usize + line.len() > limit {
-            c.out.clear();
-            c.out_bytes = 0;
-            if let Some(x) = &mut c.collected {
-                x.labeled.clear();
-            }
-            count(ChatCore::sendq_disconnect);
-            return self.quit(mail, id, "Max SendQ exceeded", "Max SendQ exceeded");
+        if !queue(c, &mut self.out_bufs, &line, limit) {
+            self.drop_slow(mail, id);
         }
-        c.out_bytes = c.out_bytes.saturating_add(len32(line.len()));
-        if c.label().is_some() {
-            c.collected().labeled.push(line);
-            return;
-        }
-        c.out.push(line);
-        c.wake_writer();
+    }
+
+    /// Drops a client whose queue would pass sendq (see `queue`).
+    fn drop_slow(&mut self, mail: &mut Mail, id: ClientId) {
+        count(ChatCore::sendq_disconnect);
+        self.quit(mail, id, "Max SendQ exceeded", "Max SendQ exceeded");
     }
 
     /// Starts collecting the client's output under `label` (labeled-response).
@@ -216,7 +216,7 @@ impl Home {
             (c.collected.as_mut()).map_or_else(Vec::new, |x| std::mem::take(&mut x.labeled));
         c.tidy_collected();
         for l in super::tags::labeled(server, &label, lines, self.next_event) {
-            c.out.push(l);
+            self.out_bufs.append(&mut c.out, &l);
         }
         self.next_event += 1;
         c.wake_writer();
@@ -237,7 +237,7 @@ impl Home {
     }
 
     /// For the writer: everything queued, and whether to close afterwards.
-    pub fn take_output(&mut self, id: ClientId) -> (Vec<Bytes>, bool) {
+    pub fn take_output(&mut self, id: ClientId) -> (Vec<u8>, bool) {
         match self.clients.get_mut(&id) {
             Some(c) => {
                 c.out_bytes = 0;
@@ -246,6 +246,11 @@ impl Home {
             }
             None => (Vec::new(), true),
         }
+    }
+
+    /// Takes back a buffer from `take_output` once it has been sent.
+    pub fn give_back(&mut self, buf: Vec<u8>) {
+        self.out_bufs.give_back(buf);
     }
 
     pub fn has_output(&self, id: ClientId) -> bool {
@@ -349,6 +354,7 @@ impl Home {
         interval: Duration,
         grace: Duration,
     ) -> Vec<ClientId> {
+        self.out_bufs.trim();
         let mut stuck = Vec::new();
         let mut idle = Vec::new();
         for (&id, c) in &mut self.clients {
@@ -416,7 +422,8 @@ impl Home {
         self.quits += 1;
         let error = format!("Closing Link: {} ({})", c.host(), error);
         c.out_bytes = c.out_bytes.saturating_add(len32(error.len()));
-        c.out.push(LineBuilder::new(None, "ERROR").trailing(error));
+        let line = LineBuilder::new(None, "ERROR").trailing(error);
+        self.out_bufs.append(&mut c.out, &line);
         c.mark_closing(Instant::now());
         c.inq.clear();
         c.inq_bytes = 0;
@@ -530,20 +537,23 @@ impl Home {
     /// that combination the same `Bytes`.
     /// Writes `d` to the local members of `chan`; returns to how many.
     fn write_to_members(&mut self, mail: &mut Mail, chan: &str, d: &Event) -> usize {
-        // The list is taken out while `send` needs `&mut self`; the entry
-        // stays in the map, so putting it back allocates nothing.
+        // The list is taken out while dropping a slow member needs `&mut
+        // self`; the entry stays in the map, so putting it back allocates
+        // nothing.
         let Some(mut members) = self.mirror.take(chan) else {
             return 0;
         };
         let mut written = 0;
         let quits = self.quits;
+        let limit = self.cfg.sendq;
         let mut built: [Option<Bytes>; 8] = Default::default();
+        let mut slow = Vec::new();
         for &m in &members {
             let me = self.me(m);
             if d.except == Some(me) || !(d.only.is_empty() || d.only.contains(&me)) {
                 continue;
             }
-            let Some(c) = self.clients.get(&m) else {
+            let Some(c) = self.clients.get_mut(&m).filter(|c| !c.closing) else {
                 continue;
             };
             let alt = d.alt.as_ref().filter(|(cap, _)| c.caps.has(*cap));
@@ -557,9 +567,13 @@ impl Home {
             }
             let slot = usize::from(alt.is_some()) << 2 | d.meta.variant(c.caps);
             let line = built[slot].get_or_insert_with(|| d.meta.render(base, c.caps));
-            let line = line.clone();
-            self.send(mail, m, line);
+            if !queue(c, &mut self.out_bufs, line, limit) {
+                slow.push(m);
+            }
             written += 1;
+        }
+        for m in slow {
+            self.drop_slow(mail, m);
         }
         if self.quits != quits {
             // Someone was dropped (sendq) while the list was out.
@@ -594,6 +608,28 @@ impl Home {
     }
 }
 
+/// Queues `line` for `c` (held back while a labeled command runs); false,
+/// with the client's queue emptied, when it would pass `sendq`: the caller
+/// drops the client.
+fn queue(c: &mut Client, bufs: &mut OutBufs, line: &Bytes, sendq: usize) -> bool {
+    if c.out_bytes as usize + line.len() > sendq {
+        c.out.clear();
+        c.out_bytes = 0;
+        if let Some(x) = &mut c.collected {
+            x.labeled.clear();
+        }
+        return false;
+    }
+    c.out_bytes = c.out_bytes.saturating_add(len32(line.len()));
+    if c.label().is_some() {
+        c.collected().labeled.push(line.clone());
+        return true;
+    }
+    bufs.append(&mut c.out, line);
+    c.wake_writer();
+    true
+}
+
 /// The WHOWAS entry a client leaves behind for `nick`.
 pub fn was(c: &Client, nick: &str) -> Was {
     let (user, realname) = c.user_real();
@@ -622,8 +658,11 @@ mod tests {
             home.send(&mut mail, id, Bytes::from(format!("PONG {i}\r\n")));
         }
         while home.next_line(id).is_some() {}
-        let (lines, closing) = home.take_output(id);
-        assert_eq!((lines.len(), closing), (20, false));
+        let (out, closing) = home.take_output(id);
+        assert_eq!(
+            (super::super::outbuf::lines(&out).len(), closing),
+            (20, false)
+        );
         let c = home.client(id).expect("client");
         assert_eq!((c.inq.capacity(), c.out.capacity()), (0, 0));
     }

@@ -48,6 +48,7 @@ mod net;
 mod node;
 pub mod numerics;
 mod oper;
+mod outbuf;
 pub mod parse;
 mod queries;
 mod register;

@@ -91,8 +91,13 @@ impl Shard {
     }
 
     /// For the writer: everything queued, and whether to close afterwards.
-    pub fn take_output(&mut self, id: ClientId) -> (Vec<bytes::Bytes>, bool) {
+    pub fn take_output(&mut self, id: ClientId) -> (Vec<u8>, bool) {
         self.home.take_output(id)
+    }
+
+    /// Takes back a buffer from `take_output` once it has been sent.
+    pub fn give_back(&mut self, buf: Vec<u8>) {
+        self.home.give_back(buf);
     }
 
     pub fn has_output(&self, id: ClientId) -> bool {

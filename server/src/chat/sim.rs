@@ -110,8 +110,10 @@ impl Cluster {
         self.input(c, Frame::Line(Bytes::copy_from_slice(line.as_bytes())));
     }
 
+    /// The lines queued for the client (CRLF included), and whether it is closing.
     pub fn bytes_out(&mut self, c: ClientRef) -> (Vec<Bytes>, bool) {
-        self.shards[c.core].take_output(c.id)
+        let (out, closing) = self.shards[c.core].take_output(c.id);
+        (super::outbuf::lines(&out), closing)
     }
 
     /// Lines queued for the client, CRLF stripped; each is checked to be
