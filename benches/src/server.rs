@@ -57,7 +57,7 @@ impl ServerKind {
     pub fn args(self, addr: SocketAddr) -> Vec<String> {
         let listen = addr.to_string();
         match self {
-            // The stats lines give io_uring_enter calls per message (see `enters_per_msg`).
+            // The stats lines give io_uring_enter calls per receive (see `enters_per_recv`).
             ServerKind::Uringo | ServerKind::UringoEpoll => vec![
                 "echo".into(),
                 "--listen".into(),
@@ -268,17 +268,19 @@ pub fn unix_time() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Median io_uring_enter calls per message over uringo-server's `--stats-interval` lines
-/// (`... msgs_per_s=N ... enters_per_msg=X ...`) that saw traffic.
-pub fn enters_per_msg(log: &str) -> Option<f64> {
+/// Median io_uring_enter calls per echoed receive over uringo-server's `--stats-interval` lines
+/// (`... recvs_per_s=N ... enters_per_recv=X ...`) that saw traffic. A receive is one buffer
+/// the kernel filled: at a fixed rate of small messages, one message; a busy closed loop packs
+/// several of a connection's messages into one.
+pub fn enters_per_recv(log: &str) -> Option<f64> {
     let field = |line: &str, key: &str| -> Option<f64> {
         let at = line.find(key)? + key.len();
         line[at..].split_whitespace().next()?.parse().ok()
     };
     let values: Vec<f64> = log
         .lines()
-        .filter(|l| field(l, " msgs_per_s=").is_some_and(|r| r > 0.0))
-        .filter_map(|l| field(l, " enters_per_msg="))
+        .filter(|l| field(l, " recvs_per_s=").is_some_and(|r| r > 0.0))
+        .filter_map(|l| field(l, " enters_per_recv="))
         .collect();
     crate::stats::median(&values)
 }
@@ -348,15 +350,15 @@ mod tests {
     }
 
     #[test]
-    fn enters_per_msg_from_busy_stats_lines() {
+    fn enters_per_recv_from_busy_stats_lines() {
         let log = "\
 2026-11-28T00:30:00Z  INFO uringo_server::echo: listening addr=127.0.0.1:7000 cores=1
-2026-11-28T00:30:01Z  INFO uringo_server::echo::core: stats core=0 conns=128 msgs_per_s=0 enters_per_msg=0.000
-2026-11-28T00:30:02Z  INFO uringo_server::echo::core: stats core=0 conns=128 msgs_per_s=30000 enters_per_msg=0.040
-2026-11-28T00:30:03Z  INFO uringo_server::echo::core: stats core=0 conns=128 msgs_per_s=31000 enters_per_msg=0.060
-2026-11-28T00:30:04Z  INFO uringo_server::echo::core: stats core=0 conns=128 msgs_per_s=29000 enters_per_msg=0.050
+2026-11-28T00:30:01Z  INFO uringo_server::echo::core: stats core=0 conns=128 recvs_per_s=0 enters_per_recv=0.000
+2026-11-28T00:30:02Z  INFO uringo_server::echo::core: stats core=0 conns=128 recvs_per_s=30000 enters_per_recv=0.040
+2026-11-28T00:30:03Z  INFO uringo_server::echo::core: stats core=0 conns=128 recvs_per_s=31000 enters_per_recv=0.060
+2026-11-28T00:30:04Z  INFO uringo_server::echo::core: stats core=0 conns=128 recvs_per_s=29000 enters_per_recv=0.050
 ";
-        assert_eq!(enters_per_msg(log), Some(0.05));
-        assert_eq!(enters_per_msg("no stats here"), None);
+        assert_eq!(enters_per_recv(log), Some(0.05));
+        assert_eq!(enters_per_recv("no stats here"), None);
     }
 }

@@ -110,7 +110,7 @@ fn sigterm_during_load_still_exits_zero() {
     // Load is flowing once the server has accepted every loadgen connection.
     server.wait_for_log_count("accepted", 8);
     // --stats-interval 1 reports each core's traffic while the load runs.
-    server.wait_for_log("msgs_per_s=");
+    server.wait_for_log("recvs_per_s=");
     let status = server.terminate();
     assert_eq!(status.code(), Some(0), "exit status {status:?}");
     let run = load.join().unwrap();

@@ -19,7 +19,7 @@ use uringo_benches::charts;
 use uringo_benches::loadgen::{LoadgenRun, Summary};
 use uringo_benches::procfs;
 use uringo_benches::server::{
-    default_bin_dir, enters_per_msg, out_dir, unix_time, ServerKind, ServerProcess,
+    default_bin_dir, enters_per_recv, out_dir, unix_time, ServerKind, ServerProcess,
 };
 use uringo_benches::stats::{fixed, median, ratio, thousands, Table};
 
@@ -111,8 +111,8 @@ struct Measurement {
     server_user_us_per_msg: Option<f64>,
     server_kernel_us_per_msg: Option<f64>,
     loadgen_cpu_us_per_msg: Option<f64>,
-    /// io_uring_enter calls per message, from uringo-server's stats lines (uringo only).
-    enters_per_msg: Option<f64>,
+    /// io_uring_enter calls per echoed receive, from uringo-server's stats lines (uringo only).
+    enters_per_recv: Option<f64>,
 }
 
 struct Plan {
@@ -325,7 +325,7 @@ fn measure(
     let cpu_after = procfs::cpu_split(server.pid())?;
     let server_user = cpu_after.0.saturating_sub(cpu_before.0);
     let server_kernel = cpu_after.1.saturating_sub(cpu_before.1);
-    let enters_per_msg = server.output().ok().as_deref().and_then(enters_per_msg);
+    let enters_per_recv = server.output().ok().as_deref().and_then(enters_per_recv);
     let status = server.stop(Duration::from_secs(5))?;
     if !status.success() {
         eprintln!("WARNING: {} exited with {status} on SIGTERM", kind.name());
@@ -336,7 +336,7 @@ fn measure(
         c.duration + c.warmup,
         (server_user, server_kernel),
         loadgen_cpu,
-        enters_per_msg,
+        enters_per_recv,
     ))
 }
 
@@ -372,7 +372,7 @@ fn measurement_of(
     run_secs: f64,
     (server_user, server_kernel): (Duration, Duration),
     loadgen_cpu: Duration,
-    enters_per_msg: Option<f64>,
+    enters_per_recv: Option<f64>,
 ) -> Measurement {
     let server_cpu = server_user + server_kernel;
     let run_msgs = summary.msgs_per_sec * run_secs;
@@ -393,7 +393,7 @@ fn measurement_of(
         loadgen_cpu_us_per_msg: summary
             .loadgen_cpu_us_per_msg
             .or_else(|| per_msg(loadgen_cpu)),
-        enters_per_msg,
+        enters_per_recv,
         summary,
     }
 }
@@ -435,7 +435,7 @@ fn saturate_table(
         "user µs/msg",
         "kernel µs/msg",
         "loadgen CPU µs/msg",
-        "enters/msg",
+        "enters/recv",
         "errors",
     ]);
     let empty = Vec::new();
@@ -458,7 +458,7 @@ fn saturate_table(
                 fixed(med(ms, |m| m.server_user_us_per_msg), 2),
                 fixed(med(ms, |m| m.server_kernel_us_per_msg), 2),
                 fixed(med(ms, |m| m.loadgen_cpu_us_per_msg), 2),
-                fixed(med(ms, |m| m.enters_per_msg), 3),
+                fixed(med(ms, |m| m.enters_per_recv), 3),
                 errors(ms),
             ]);
         }
@@ -482,7 +482,7 @@ fn rate_table(
         "kernel µs/msg",
         "CPU vs uringo",
         "loadgen CPU µs/msg",
-        "enters/msg",
+        "enters/recv",
         "errors",
     ]);
     let empty = Vec::new();
@@ -506,7 +506,7 @@ fn rate_table(
                 fixed(med(ms, |m| m.server_kernel_us_per_msg), 2),
                 ratio(cpu, base),
                 fixed(med(ms, |m| m.loadgen_cpu_us_per_msg), 2),
-                fixed(med(ms, |m| m.enters_per_msg), 3),
+                fixed(med(ms, |m| m.enters_per_recv), 3),
                 errors(ms),
             ]);
         }

@@ -27,7 +27,7 @@ pub struct EchoArgs {
     /// Runtime cores, one listener each [default: available CPUs].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub cores: Option<u64>,
-    /// Log per-core connections, messages and bytes every SECS seconds (0 = off).
+    /// Log per-core connections, receives and bytes every SECS seconds (0 = off).
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub stats_interval: u64,
     /// I/O backend: auto (io_uring, or epoll where it is unavailable), io-uring or epoll

@@ -9,13 +9,14 @@ use crate::metrics::tally::Tally;
 pub struct CoreCounters {
     pub accepted: Tally,
     pub open: Tally,
-    pub messages: Tally,
+    /// Receive completions echoed back (each one buffer the kernel filled).
+    pub recvs: Tally,
     pub bytes: Tally,
 }
 
 impl CoreCounters {
     pub fn echoed(&self, bytes: usize) {
-        self.messages.add(1);
+        self.recvs.add(1);
         self.bytes.add(bytes as u64);
     }
 
@@ -31,7 +32,7 @@ impl CoreCounters {
     /// The monotonic counters now, plus the runtime's io_uring_enter count.
     pub fn sample(&self, enters: u64) -> Sample {
         Sample {
-            messages: self.messages.get(),
+            recvs: self.recvs.get(),
             bytes: self.bytes.get(),
             enters,
         }
@@ -41,7 +42,7 @@ impl CoreCounters {
 /// Monotonic counters at one instant.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sample {
-    pub messages: u64,
+    pub recvs: u64,
     pub bytes: u64,
     pub enters: u64,
 }
@@ -49,20 +50,23 @@ pub struct Sample {
 /// Rates between two samples `secs` apart.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rates {
-    pub msgs_per_s: f64,
+    /// Receive completions echoed per second: a recv takes what has arrived, so one can hold
+    /// several of a client's messages (or part of one); the stream has no message framing.
+    pub recvs_per_s: f64,
     pub mb_per_s: f64,
-    /// io_uring_enter calls per echoed message (None when no messages).
-    pub enters_per_msg: Option<f64>,
+    /// io_uring_enter calls per echoed receive (None when none).
+    pub enters_per_recv: Option<f64>,
 }
 
 impl Rates {
     pub fn between(before: Sample, after: Sample, secs: f64) -> Rates {
-        let msgs = after.messages - before.messages;
+        let recvs = after.recvs - before.recvs;
         let secs = secs.max(f64::MIN_POSITIVE);
         Rates {
-            msgs_per_s: msgs as f64 / secs,
+            recvs_per_s: recvs as f64 / secs,
             mb_per_s: (after.bytes - before.bytes) as f64 / secs / 1e6,
-            enters_per_msg: (msgs > 0).then(|| (after.enters - before.enters) as f64 / msgs as f64),
+            enters_per_recv: (recvs > 0)
+                .then(|| (after.enters - before.enters) as f64 / recvs as f64),
         }
     }
 }
@@ -83,7 +87,7 @@ mod tests {
         assert_eq!(
             c.sample(9),
             Sample {
-                messages: 2,
+                recvs: 2,
                 bytes: 100,
                 enters: 9
             }
@@ -93,19 +97,19 @@ mod tests {
     #[test]
     fn rates_over_an_interval() {
         let a = Sample {
-            messages: 100,
+            recvs: 100,
             bytes: 1_000,
             enters: 10,
         };
         let b = Sample {
-            messages: 2_100,
+            recvs: 2_100,
             bytes: 2_001_000,
             enters: 110,
         };
         let r = Rates::between(a, b, 2.0);
-        assert_eq!(r.msgs_per_s, 1000.0);
+        assert_eq!(r.recvs_per_s, 1000.0);
         assert_eq!(r.mb_per_s, 1.0);
-        assert_eq!(r.enters_per_msg, Some(0.05));
-        assert_eq!(Rates::between(b, b, 1.0).enters_per_msg, None);
+        assert_eq!(r.enters_per_recv, Some(0.05));
+        assert_eq!(Rates::between(b, b, 1.0).enters_per_recv, None);
     }
 }

@@ -43,7 +43,7 @@ impl Collector for EchoCollector {
                 "Received chunks echoed back.",
                 Type::Counter,
             ),
-            each(|c| c.messages.get()),
+            each(|c| c.recvs.get()),
         )
     }
 }
