@@ -44,6 +44,17 @@ pub fn merge(into: &mut Histogram<u64>, from: &Histogram<u64>) {
         .expect("histograms with equal bounds always merge");
 }
 
+/// What `hist` gained since `seen`, its copy at the previous look, which then becomes a copy of
+/// `hist` (a progress line's share of a run's histogram, so each latency is recorded once).
+pub fn gained_since(hist: &Histogram<u64>, seen: &mut Histogram<u64>) -> Histogram<u64> {
+    let mut gained = hist.clone();
+    gained
+        .subtract(&*seen)
+        .expect("a histogram only grows, so its earlier copy subtracts");
+    seen.clone_from(hist);
+    gained
+}
+
 /// The summary percentiles, in microseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {

@@ -238,13 +238,7 @@ impl ChatCore {
 
     /// Completes a second's progress `tick` with the latencies recorded since the last one.
     pub fn complete_second(&self, tick: &mut Tick) {
-        let hist = self.hist.borrow();
-        let mut second = hist.clone();
-        // Cannot fail: the earlier copy has the same bounds and no count above today's.
-        if second.subtract(&*self.hist_at_tick.borrow()).is_ok() {
-            tick.hist = second;
-        }
-        self.hist_at_tick.replace(hist.clone());
+        tick.hist = latency::gained_since(&self.hist.borrow(), &mut self.hist_at_tick.borrow_mut());
     }
 
     fn publish(&self) {

@@ -132,13 +132,8 @@ impl CoreState {
     /// Adds to the second's `tick` the latencies the run's histogram gained since `seen`, its
     /// copy at the previous second, which it then updates.
     pub fn complete_tick(&self, tick: &mut Tick, seen: &mut Histogram<u64>) {
-        let hist = self.hist.borrow();
-        let mut gained = hist.clone();
-        gained
-            .subtract(&*seen)
-            .expect("a histogram only grows, so its earlier copy subtracts");
+        let gained = latency::gained_since(&self.hist.borrow(), seen);
         latency::merge(&mut tick.hist, &gained);
-        seen.clone_from(&hist);
     }
 
     /// Counts this core's ring calls across the measured window, into `ring` at its end.
