@@ -14,6 +14,7 @@ pub mod irc;
 pub mod loadgen;
 pub mod micro;
 pub mod peer;
+pub mod perf_split;
 pub mod procfs;
 pub mod redis;
 pub mod server;

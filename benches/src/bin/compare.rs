@@ -14,9 +14,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use uringo_benches::charts;
 use uringo_benches::loadgen::{LoadgenRun, Summary};
+use uringo_benches::perf_split::Sampler;
 use uringo_benches::procfs;
 use uringo_benches::server::{
     default_bin_dir, enters_per_recv, out_dir, unix_time, ServerKind, ServerProcess,
@@ -92,6 +93,18 @@ struct Common {
     /// Directory for loadgen JSON files, logs and the table [default: BIN_DIR/compare-runs/TIME].
     #[arg(long, global = true)]
     out: Option<PathBuf>,
+    /// How the server's CPU is split into user and kernel: `proc` takes /proc's tick-sampled
+    /// split (250 Hz, 10 ms units: single runs at low rates are noisy), `perf` samples the
+    /// server at 10 kHz with `perf record -e cpu-clock` (needs linux-perf; costs the server
+    /// ~1-2 % CPU, all kernel). The total is /proc's either way.
+    #[arg(long, global = true, value_enum, default_value_t = Split::Proc)]
+    split: Split,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Split {
+    Proc,
+    Perf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,7 +120,7 @@ struct Case {
 struct Measurement {
     summary: Summary,
     server_cpu_us_per_msg: Option<f64>,
-    /// The server's user-space and kernel CPU µs per message, apart (from /proc/PID/stat).
+    /// The server's user-space and kernel CPU µs per message, apart (`--split`).
     server_user_us_per_msg: Option<f64>,
     server_kernel_us_per_msg: Option<f64>,
     loadgen_cpu_us_per_msg: Option<f64>,
@@ -271,7 +284,7 @@ fn report(
     };
     let command: Vec<String> = std::env::args().collect();
     let mut text = format!(
-        "`{}`: {} rounds x ({}s + {}s warmup), server on CPU {}, loadgen on CPU {}{}, median of rounds, took {} s\n\n",
+        "`{}`: {} rounds x ({}s + {}s warmup), server on CPU {}, loadgen on CPU {}{}, median of rounds, user/kernel split {}, took {} s\n\n",
         command.join(" "),
         c.rounds,
         c.duration,
@@ -279,6 +292,10 @@ fn report(
         c.server_cpu,
         c.loadgen_cpu,
         if plan.open_loop { ", open loop" } else { "" },
+        match c.split {
+            Split::Proc => "by /proc ticks",
+            Split::Perf => "by perf cpu-clock samples at 10 kHz",
+        },
         started.elapsed().as_secs()
     );
     text.push_str(&table.render());
@@ -320,11 +337,10 @@ fn measure(
         json: out.join(format!("{tag}.json")),
         server_pid: server.pid(),
     };
-    let cpu_before = procfs::cpu_split(server.pid())?;
-    let result = run.run(loadgen, c.loadgen_cpu, &out.join("loadgen.log"));
-    let cpu_after = procfs::cpu_split(server.pid())?;
-    let server_user = cpu_after.0.saturating_sub(cpu_before.0);
-    let server_kernel = cpu_after.1.saturating_sub(cpu_before.1);
+    let perf_data = out.join(format!("{tag}.perf.data"));
+    let (result, server_cpu) = server_cpu_split_over(c.split, server.pid(), &perf_data, || {
+        run.run(loadgen, c.loadgen_cpu, &out.join("loadgen.log"))
+    })?;
     let enters_per_recv = server.output().ok().as_deref().and_then(enters_per_recv);
     let status = server.stop(Duration::from_secs(5))?;
     if !status.success() {
@@ -334,10 +350,38 @@ fn measure(
     Ok(measurement_of(
         summary,
         c.duration + c.warmup,
-        (server_user, server_kernel),
+        server_cpu,
         loadgen_cpu,
         enters_per_recv,
     ))
+}
+
+/// Runs `f` and returns the user and kernel CPU `pid` used meanwhile: /proc's total, split
+/// by /proc's ticks or by perf's samples (`split`; perf writes to `perf_data`, then removed).
+fn server_cpu_split_over<T>(
+    split: Split,
+    pid: u32,
+    perf_data: &Path,
+    f: impl FnOnce() -> T,
+) -> io::Result<(T, (Duration, Duration))> {
+    let sampler = match split {
+        Split::Perf => Some(Sampler::start(pid, perf_data)?),
+        Split::Proc => None,
+    };
+    let before = procfs::cpu_split(pid)?;
+    let result = f();
+    let after = procfs::cpu_split(pid)?;
+    let user = after.0.saturating_sub(before.0);
+    let kernel = after.1.saturating_sub(before.1);
+    let Some(sampler) = sampler else {
+        return Ok((result, (user, kernel)));
+    };
+    let samples = sampler.finish()?;
+    std::fs::remove_file(perf_data)?;
+    let split = samples
+        .split(user + kernel)
+        .ok_or_else(|| io::Error::other("perf took no samples of the server"))?;
+    Ok((result, split))
 }
 
 /// Starts `kind` on `cpu`, warning once per server kind when it re-pinned its threads.
