@@ -266,6 +266,39 @@ mod tests {
         assert_eq!(err.got, err.expected ^ 0x10);
     }
 
+    /// Every byte of a stream that crosses the period's end, corrupted in turn, fed in receives
+    /// of several sizes (a message split over receives, several messages in one): the receive
+    /// holding the bad byte fails at its exact offset, every receive before it passes.
+    #[test]
+    fn verifier_catches_a_corrupted_byte_at_any_offset_across_receives() {
+        let p = Pattern::new(3);
+        let size = 1024;
+        // Start 1500 bytes before the end of the period, so the stream wraps around the table.
+        let skip = ((2 * PERIOD - 1500 - p.index(0)) % PERIOD) as u64;
+        let mut start = Verifier::new(p, size);
+        start.feed(&stream(p, skip as usize)).unwrap();
+        let total = 4 * size;
+        let good: Vec<u8> = (skip..skip + total as u64).map(|i| p.byte_at(i)).collect();
+        for step in [1000, size, 1500, 4096] {
+            for bad in 0..total {
+                let mut data = good.clone();
+                data[bad] ^= 0x01;
+                let mut v = start.clone();
+                let mut chunks = data.chunks(step);
+                let failed = chunks.by_ref().find_map(|chunk| v.feed(chunk).err());
+                let e = failed.unwrap_or_else(|| panic!("step {step}: byte {bad} passed"));
+                assert_eq!(e.offset, skip + bad as u64, "step {step}");
+                assert_eq!(e.got, e.expected ^ 0x01);
+                // The receives before the bad one passed.
+                assert_eq!(
+                    v.position(),
+                    skip + (bad / step * step) as u64,
+                    "step {step}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn verifier_catches_dropped_and_duplicated_bytes() {
         let p = Pattern::new(9);

@@ -30,8 +30,9 @@ struct Flow<'a> {
     st: &'a CoreState,
     pattern: Pattern,
     verifier: Verifier,
-    /// When each message sent and not yet echoed was let out, oldest first.
-    in_flight: VecDeque<Instant>,
+    /// When each message sent and not yet echoed was let out, oldest first, in
+    /// [`Timeline::nanos`](super::timeline::Timeline::nanos).
+    in_flight: VecDeque<u64>,
     /// Stream bytes the kernel has accepted (completed SENDs).
     acked: u64,
     /// Stream bytes let out so far: `acked` plus what is being or is still to be sent.
@@ -62,9 +63,10 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// Lets `n` more messages out at `now`, unless the window has ended.
-    fn let_out(&mut self, n: usize, now: Instant) {
-        if n == 0 || now >= self.st.timeline.end {
+    /// Lets `n` more messages out at `now` ([`Timeline::nanos`](super::timeline::Timeline::nanos)),
+    /// unless the window has ended.
+    fn let_out(&mut self, n: usize, now: u64) {
+        if n == 0 || self.st.timeline.ended_by_nanos(now) {
             return;
         }
         for _ in 0..n {
@@ -116,10 +118,8 @@ impl<'a> Flow<'a> {
         if n > 0 {
             // One clock read per receive: the moment these echoes completed is also the send
             // time of the messages they let out.
-            let now = Instant::now();
-            for sent in self.in_flight.drain(..n) {
-                st.completed(now, sent, sent);
-            }
+            let now = st.timeline.nanos(Instant::now());
+            st.echoes_completed(now, self.in_flight.drain(..n));
             self.let_out(n, now);
         }
         Step::Continue
@@ -177,7 +177,7 @@ pub async fn closed_loop(st: Rc<CoreState>, id: u64) {
 
 async fn run(st: &CoreState, stream: &TcpStream, id: u64) {
     let mut flow = Flow::new(st, id);
-    flow.let_out(st.pipeline, Instant::now());
+    flow.let_out(st.pipeline, st.timeline.nanos(Instant::now()));
     let mut send = pin!(None);
     let mut drain = pin!(uringo::time::sleep_until(st.timeline.drain_until));
     let mut drain_armed = false;

@@ -129,6 +129,31 @@ impl CoreState {
         }
     }
 
+    /// Closed loop: records the messages let out at `sent` (oldest first) whose echoes one
+    /// receive completed at `now`, both in [`Timeline::nanos`]. The same as a
+    /// [`completed`](CoreState::completed) per message, with one borrow and one window check
+    /// per receive and integer latencies: it is on the path of every echo.
+    pub fn echoes_completed(&self, now: u64, sent: impl ExactSizeIterator<Item = u64>) {
+        let tl = &self.timeline;
+        let (count, size) = (sent.len() as u64, self.size as u64);
+        let mut tick = self.tick.borrow_mut();
+        tick.done += count;
+        tick.bytes += count * size;
+        if tl.measured_nanos(now) {
+            self.messages.set(self.messages.get() + count);
+            self.bytes.set(self.bytes.get() + count * size);
+        }
+        let mut hist = self.hist.borrow_mut();
+        for at in sent {
+            let latency = now.saturating_sub(at);
+            if tl.measured_nanos(at) {
+                latency::record_nanos(&mut hist, latency);
+            } else {
+                latency::record_nanos(&mut tick.hist, latency);
+            }
+        }
+    }
+
     /// Adds to the second's `tick` the latencies the run's histogram gained since `seen`, its
     /// copy at the previous second, which it then updates.
     pub fn complete_tick(&self, tick: &mut Tick, seen: &mut Histogram<u64>) {
@@ -237,5 +262,35 @@ mod tests {
         assert_eq!((second.done, second.hist.len()), (1, 1));
         assert!(second.hist.equivalent(second.hist.max(), 1_000_000));
         assert_eq!(st.hist.borrow().len(), 3);
+    }
+
+    #[test]
+    fn echoes_completed_records_like_completed_per_message() {
+        let start = Instant::now();
+        let tl = Timeline::new(start, Duration::from_secs(1), Duration::from_secs(10));
+        let (one_by_one, batched) = (state(tl), state(tl));
+        let now = start + Duration::from_millis(1500);
+        // Let out in the warmup, at the window's start, and inside it.
+        let sent_ms = [200u64, 1000, 1400];
+        for ms in sent_ms {
+            let at = start + Duration::from_millis(ms);
+            one_by_one.completed(now, at, at);
+        }
+        batched.echoes_completed(tl.nanos(now), sent_ms.iter().map(|ms| ms * 1_000_000));
+        assert_eq!(batched.messages.get(), one_by_one.messages.get());
+        assert_eq!(batched.bytes.get(), 3 * 64);
+        assert_eq!(*batched.hist.borrow(), *one_by_one.hist.borrow());
+        assert_eq!(batched.hist.borrow().len(), 2);
+        let (a, b) = (batched.tick.borrow(), one_by_one.tick.borrow());
+        assert_eq!((a.done, a.bytes, a.hist.len()), (b.done, b.bytes, 1));
+        assert_eq!(a.hist, b.hist);
+        // Completed after the window: counted in the second, not in the run's totals.
+        let late = state(tl);
+        late.echoes_completed(
+            tl.nanos(start + Duration::from_secs(12)),
+            [10_500_000_000].into_iter(),
+        );
+        assert_eq!((late.messages.get(), late.tick.borrow().done), (0, 1));
+        assert_eq!(late.hist.borrow().len(), 1);
     }
 }
