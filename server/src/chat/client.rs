@@ -368,6 +368,12 @@ impl Client {
         }
     }
 
+    /// Output came: true if the writer waited for it (once per wait); the
+    /// caller then wakes the task (`wake`), now or with others (`due`).
+    pub fn writer_due(&mut self) -> bool {
+        std::mem::take(&mut self.writer_waits)
+    }
+
     pub fn wake_reader(&mut self) {
         if self.reader_waits {
             self.wake();
@@ -377,7 +383,7 @@ impl Client {
     /// Wakes the task; both halves look again, and wait again if need be.
     /// The waker stays: the task is woken through it also when neither
     /// half waits here (`wake_task`).
-    fn wake(&mut self) {
+    pub fn wake(&mut self) {
         self.reader_waits = false;
         self.writer_waits = false;
         self.wake_task();

@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -15,6 +16,7 @@ use super::client::{ChanView, Client, Finish};
 use super::clock::now_secs;
 use super::config::Config;
 use super::counters::Counters;
+use super::due::DueWriters;
 use super::framing::Frame;
 use super::mail::Mail;
 use super::mirror::Mirror;
@@ -45,6 +47,8 @@ pub struct Home {
     quits: u64,
     /// The clients' output buffers between sends.
     out_bufs: OutBufs,
+    /// Writers to wake once this turn's ready tasks have run.
+    due: DueWriters,
 }
 
 /// What a queued input line counts against INQ_LIMIT; the 417 marker
@@ -74,6 +78,7 @@ impl Home {
             next_event: 0,
             quits: 0,
             out_bufs: OutBufs::default(),
+            due: DueWriters::default(),
         }
     }
 
@@ -183,6 +188,8 @@ impl Home {
         };
         if !queue(c, &mut self.out_bufs, &line, limit) {
             self.drop_slow(mail, id);
+        } else {
+            self.due.output_for(id, c);
         }
     }
 
@@ -251,6 +258,28 @@ impl Home {
     /// Takes back a buffer from `take_output` once it has been sent.
     pub fn give_back(&mut self, buf: Vec<u8>) {
         self.out_bufs.give_back(buf);
+    }
+
+    /// For the writer: what `take_output` gives once there is output (or
+    /// the client is closing); until then `None`, with `waker` woken when
+    /// output comes.
+    pub fn next_output(&mut self, id: ClientId, waker: &Waker) -> Option<(Vec<u8>, bool)> {
+        if self.has_output(id) {
+            return Some(self.take_output(id));
+        }
+        self.clients.get_mut(&id)?.writer_wait(waker);
+        None
+    }
+
+    /// For the waker task (`due`): wakes the writers that got output.
+    pub fn wake_due_writers(&mut self, waker: &Waker) {
+        let mut ids = self.due.take(waker);
+        for id in ids.drain(..) {
+            if let Some(c) = self.clients.get_mut(&id) {
+                c.wake();
+            }
+        }
+        self.due.give_back(ids);
     }
 
     pub fn has_output(&self, id: ClientId) -> bool {
@@ -567,7 +596,9 @@ impl Home {
             }
             let slot = usize::from(alt.is_some()) << 2 | d.meta.variant(c.caps);
             let line = built[slot].get_or_insert_with(|| d.meta.render(base, c.caps));
-            if !queue(c, &mut self.out_bufs, line, limit) {
+            if queue(c, &mut self.out_bufs, line, limit) {
+                self.due.output_for(m, c);
+            } else {
                 slow.push(m);
             }
             written += 1;
@@ -626,7 +657,6 @@ fn queue(c: &mut Client, bufs: &mut OutBufs, line: &Bytes, sendq: usize) -> bool
         return true;
     }
     bufs.append(&mut c.out, line);
-    c.wake_writer();
     true
 }
 

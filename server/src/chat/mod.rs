@@ -36,6 +36,7 @@ mod commands;
 mod config;
 mod conn;
 mod counters;
+mod due;
 pub mod framing;
 mod home;
 mod ident;

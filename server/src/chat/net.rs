@@ -137,6 +137,7 @@ async fn core_main(
         node.set_bridge(super::bridge::start(node.clone(), cluster, events));
     }
     uringo::spawn(inbox_loop(node.clone(), inbox));
+    uringo::spawn(super::conn::wake_due_writers(node.clone()));
     uringo::spawn(sweeper(node.clone()));
     if let (Some(metrics), Some(at), 0) = (metrics, node.args().metrics, core) {
         let stop = node.stopped().clone();

@@ -77,8 +77,14 @@ impl Node {
             let r = f(&mut s);
             (r, s.flush(), s.is_stopping(), s.take_cluster())
         };
-        self.route(out);
-        self.to_bridge(cluster);
+        // Checked here, not only inside: most calls (a writer taking its
+        // output) produce nothing, and this runs a few times per delivery.
+        if !out.is_empty() {
+            self.route(out);
+        }
+        if !cluster.is_empty() {
+            self.to_bridge(cluster);
+        }
         if stopping && !self.stop.0.is_closed() {
             self.stop.0.close();
         }

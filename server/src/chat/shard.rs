@@ -90,7 +90,9 @@ impl Shard {
         self.home.is_closing(id)
     }
 
-    /// For the writer: everything queued, and whether to close afterwards.
+    /// Everything queued, and whether to close afterwards (the simulation's
+    /// writer; the real one uses `next_output`).
+    #[cfg(test)]
     pub fn take_output(&mut self, id: ClientId) -> (Vec<u8>, bool) {
         self.home.take_output(id)
     }
@@ -100,14 +102,23 @@ impl Shard {
         self.home.give_back(buf);
     }
 
-    pub fn has_output(&self, id: ClientId) -> bool {
-        self.home.has_output(id)
+    /// For the writer: everything queued once there is any (see
+    /// `Home::next_output`), after taking back the buffer of its last send.
+    pub fn next_output(
+        &mut self,
+        id: ClientId,
+        sent: Option<Vec<u8>>,
+        w: &std::task::Waker,
+    ) -> Option<(Vec<u8>, bool)> {
+        if let Some(buf) = sent {
+            self.home.give_back(buf);
+        }
+        self.home.next_output(id, w)
     }
 
-    pub fn set_writer_waker(&mut self, id: ClientId, w: &std::task::Waker) {
-        if let Some(c) = self.home.client_mut(id) {
-            c.writer_wait(w);
-        }
+    /// For the core's waker task: wakes the writers that got output.
+    pub fn wake_due_writers(&mut self, w: &std::task::Waker) {
+        self.home.wake_due_writers(w);
     }
 
     pub fn set_reader_waker(&mut self, id: ClientId, w: &std::task::Waker) {
@@ -151,6 +162,10 @@ impl Shard {
     /// Runs messages addressed to this core until none is left and returns
     /// the ones for other cores, in the order they were produced.
     pub fn flush(&mut self) -> Vec<(usize, Msg)> {
+        // Most shard calls (a writer taking its output) post nothing.
+        if self.mail.is_empty() {
+            return Vec::new();
+        }
         let mut remote = Vec::new();
         let mut batch = std::mem::take(&mut self.spare);
         while !self.mail.is_empty() {
