@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 use socket2::SockRef;
 
 use super::write_all::{advance, WriteAll};
+use super::write_behind::{SendBehind, WriteBehind};
 use super::SharedFd;
 use crate::buf::{IoBuf, IoBufMut, RecvBuf};
 use crate::op::{coop_proceed, Multi, Op, Recv, RecvMulti, Send, SendMsg};
@@ -56,6 +57,19 @@ macro_rules! stream_io_methods {
         /// Writes all of `buf`; the output is the result and `buf`.
         pub fn write_all<B: $crate::buf::IoBuf>(&self, buf: B) -> $crate::net::WriteAll<'_, B> {
             self.conn.write_all(buf)
+        }
+
+        /// Sends all of `buf`, a buffer [`recv`](Self::recv) returned, without
+        /// waiting for the send to finish: once the stream's previous
+        /// `write_behind` send has ended (sends stay in order), this one is
+        /// started and the future is ready. On io_uring the driver completes
+        /// the send (a short one from where it stopped) and gives the buffer
+        /// back to the ring; a failure is returned by the stream's next
+        /// write, `write_all` or `write_behind` (receiving goes on as it
+        /// would). `close` waits for the send.
+        /// Elsewhere (epoll, or a buffer not in the ring) it is `write_all`.
+        pub fn write_behind(&self, buf: $crate::buf::RecvBuf) -> $crate::net::WriteBehind<'_> {
+            self.conn.write_behind(buf)
         }
 
         /// Writes all bytes of `bufs`, in order, without copying them into
@@ -119,6 +133,7 @@ pub(crate) use stream_io_methods;
 pub(crate) struct Conn {
     fd: SharedFd,
     recv: RefCell<RecvState>,
+    behind: SendBehind,
 }
 
 /// The receive side of a stream: the multishot recv into the core's pool,
@@ -143,11 +158,17 @@ impl Conn {
         Conn {
             fd,
             recv: RefCell::default(),
+            behind: SendBehind::default(),
         }
     }
 
     pub(crate) fn fd(&self) -> &SharedFd {
         &self.fd
+    }
+
+    /// The stream's write-behind send in flight, if any.
+    pub(crate) fn behind(&self) -> &SendBehind {
+        &self.behind
     }
 
     pub(crate) fn sock(&self) -> SockRef<'_> {
@@ -187,11 +208,18 @@ impl Conn {
     }
 
     pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> (io::Result<usize>, B) {
+        if let Err(e) = self.behind.ended().await {
+            return (Err(e), buf);
+        }
         Op::submit(Send::new(self.fd.clone(), buf, 0)).await
     }
 
     pub(crate) fn write_all<B: IoBuf>(&self, buf: B) -> WriteAll<'_, B> {
-        WriteAll::new(&self.fd, buf)
+        WriteAll::new(self, buf)
+    }
+
+    pub(crate) fn write_behind(&self, buf: RecvBuf) -> WriteBehind<'_> {
+        WriteBehind::new(self, buf)
     }
 
     /// Writes all bytes of `bufs`, in order, with as few sendmsg calls as
@@ -200,6 +228,9 @@ impl Conn {
         &self,
         bufs: Vec<B>,
     ) -> (io::Result<()>, Vec<B>) {
+        if let Err(e) = self.behind.ended().await {
+            return (Err(e), bufs);
+        }
         let total: usize = bufs.iter().map(IoBuf::bytes_init).sum();
         let mut bufs = bufs;
         let mut offset = 0;
@@ -255,11 +286,12 @@ impl Conn {
         self.sock().shutdown(how)
     }
 
-    /// Closes the socket once every op using it has finished.
+    /// Closes the socket once every op using it has finished (a
+    /// write-behind send included; its failure, if any, is not reported).
     /// The receive op is cancelled at once; the future holds the fd only.
     pub(crate) fn close(self) -> impl Future<Output = io::Result<()>> {
-        let Conn { fd, recv } = self;
-        drop(recv);
+        let Conn { fd, recv, behind } = self;
+        drop((recv, behind));
         fd.close()
     }
 }
