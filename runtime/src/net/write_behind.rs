@@ -71,24 +71,20 @@ impl Drop for SendBehind {
 
 /// The future of `write_behind`: waits for the stream's previous
 /// write-behind send to end, then starts this one (or, where the driver
-/// cannot end it itself, sends it as `write_all` does).
+/// cannot end it itself, sends it as `write_all` does). Kept as small as
+/// `WriteAll`: it sits in every echoing connection task.
 #[must_use = "futures do nothing unless polled"]
-pub struct WriteBehind<'a> {
-    conn: &'a Conn,
-    state: State<'a>,
-}
+pub struct WriteBehind<'a>(State<'a>);
 
 enum State<'a> {
-    Start(Option<RecvBuf>),
+    Start(&'a Conn, RecvBuf),
     Sending(WriteAll<'a, RecvBuf>),
+    Done,
 }
 
 impl<'a> WriteBehind<'a> {
     pub(crate) fn new(conn: &'a Conn, buf: RecvBuf) -> WriteBehind<'a> {
-        WriteBehind {
-            conn,
-            state: State::Start(Some(buf)),
-        }
+        WriteBehind(State::Start(conn, buf))
     }
 }
 
@@ -96,20 +92,22 @@ impl Future for WriteBehind<'_> {
     type Output = io::Result<()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        let slot = match &mut this.state {
+        let conn = match &mut self.0 {
             State::Sending(write) => return Pin::new(write).poll(cx).map(|(result, _)| result),
-            State::Start(slot) => slot,
+            State::Start(conn, _) => *conn,
+            State::Done => panic!("WriteBehind polled after completion"),
         };
-        let behind = this.conn.behind();
+        let behind = conn.behind();
         // One visit to the driver: the previous send's end, then this one's start.
         let started = current::driver(|d| -> Poll<io::Result<Option<RecvBuf>>> {
             std::task::ready!(behind.poll_ended_in(d, cx))?;
-            let buf = slot.take().expect("WriteBehind polled after completion");
+            let State::Start(_, buf) = std::mem::replace(&mut self.0, State::Done) else {
+                unreachable!("matched above");
+            };
             if buf.is_empty() {
                 return Poll::Ready(Ok(None));
             }
-            Poll::Ready(Ok(match d.start_behind(this.conn.fd(), buf) {
+            Poll::Ready(Ok(match d.start_behind(conn.fd(), buf) {
                 Ok(user_data) => {
                     behind.0.set(user_data);
                     None
@@ -117,14 +115,33 @@ impl Future for WriteBehind<'_> {
                 Err(buf) => Some(buf),
             }))
         });
-        match std::task::ready!(started)? {
-            None => Poll::Ready(Ok(())),
-            Some(buf) => {
-                let mut write = this.conn.write_all(buf);
-                let polled = Pin::new(&mut write).poll(cx).map(|(result, _)| result);
-                this.state = State::Sending(write);
-                polled
+        match std::task::ready!(started) {
+            Err(e) => {
+                self.0 = State::Done; // the buffer goes back to its pool
+                Poll::Ready(Err(e))
+            }
+            Ok(None) => Poll::Ready(Ok(())),
+            Ok(Some(buf)) => {
+                self.0 = State::Sending(conn.write_all(buf));
+                self.poll(cx)
             }
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// It is in every echoing connection task, in place of a `WriteAll`
+    /// (README "Memory"): it must cost no more.
+    #[test]
+    fn write_behind_is_no_larger_than_write_all() {
+        let behind = std::mem::size_of::<WriteBehind<'_>>();
+        let write_all = std::mem::size_of::<WriteAll<'_, RecvBuf>>();
+        assert!(
+            behind <= write_all,
+            "WriteBehind is {behind} bytes, WriteAll {write_all}"
+        );
     }
 }

@@ -28,20 +28,26 @@ pub fn serve(
         }
         loop {
             let recv = poll_fn(|cx| stream.poll_recv(cx));
-            let buf = match watch.unless_triggered(recv).await {
-                None => break,
-                Some(Ok(Some(buf))) => buf,
-                Some(Ok(None)) => break, // peer finished sending (FIN); all is echoed
-                Some(Err(e)) => {
-                    tracing::debug!("recv: {e}"); // a failed echo's send shows here too
-                    break;
-                }
-            };
-            let len = buf.len();
+            let len;
             // The buffer goes to the kernel and back to its ring once the send completes, which
-            // the driver sees to: this task is not woken for it (`write_behind`).
-            if let Err(e) = stream.write_behind(buf).await {
-                tracing::debug!("send: {e}");
+            // the driver sees to: this task is not woken for it (`write_behind`). It is bound
+            // inside the block only, so the future keeps no second place for it.
+            let sent = {
+                let buf = match watch.unless_triggered(recv).await {
+                    None => break,
+                    Some(Ok(Some(buf))) => buf,
+                    Some(Ok(None)) => break, // peer finished sending (FIN); all is echoed
+                    Some(Err(e)) => {
+                        tracing::debug!("recv: {e}");
+                        break;
+                    }
+                };
+                len = buf.len();
+                stream.write_behind(buf)
+            }
+            .await;
+            if let Err(e) = sent {
+                tracing::debug!("send: {e}"); // this echo's, or the previous one's
                 break;
             }
             counters.echoed(len);
