@@ -129,25 +129,7 @@ fn close_waits_for_a_write_behind_send_in_flight() {
             .unwrap();
         let mut reader = client.try_clone().unwrap();
         let writer = std::thread::spawn(move || client.write_all(&pattern(TOTAL)).unwrap());
-        let (mut received, mut sent, mut stalled) = (0, 0, false);
-        while received < TOTAL {
-            let buf = server.recv().await.unwrap().expect("end of stream early");
-            received += buf.len();
-            if stalled {
-                continue; // dropped: given back to the ring unsent
-            }
-            let len = buf.len();
-            let mut next = Box::pin(server.write_behind(buf));
-            match poll_once(&mut next).await {
-                Poll::Ready(result) => {
-                    result.unwrap();
-                    sent += len;
-                }
-                // The previous send is in flight, waiting for the peer to read.
-                Poll::Pending => stalled = true,
-            }
-        }
-        assert!(stalled, "{name}: no send ever waited for the peer");
+        let sent = echo_until_stalled(&server, TOTAL, name).await;
         let mut close = Box::pin(server.close());
         let first = poll_once(&mut close).await;
         let waited = first.is_pending();
@@ -170,6 +152,77 @@ fn close_waits_for_a_write_behind_send_in_flight() {
             assert!(got.len() >= sent, "{name}");
         }
     });
+}
+
+/// Receives `total` bytes, sending each buffer back with `write_behind`
+/// until one waits for the previous send (the peer does not read); the rest
+/// is dropped. Returns the bytes sent.
+async fn echo_until_stalled(server: &TcpStream, total: usize, name: &str) -> usize {
+    let (mut received, mut sent, mut stalled) = (0, 0, false);
+    while received < total {
+        let buf = server.recv().await.unwrap().expect("end of stream early");
+        received += buf.len();
+        if stalled {
+            continue; // dropped: given back to the ring unsent
+        }
+        let len = buf.len();
+        let mut next = Box::pin(server.write_behind(buf));
+        match poll_once(&mut next).await {
+            Poll::Ready(result) => {
+                result.unwrap();
+                sent += len;
+            }
+            // The previous send is in flight, waiting for the peer to read.
+            Poll::Pending => stalled = true,
+        }
+    }
+    assert!(stalled, "{name}: no send ever waited for the peer");
+    sent
+}
+
+/// Dropping the runtime with a write-behind send in flight (its peer not
+/// reading, its stream in a task that never ends) cancels the send and
+/// frees its slot and socket: the drop is quick, and the peer sees the
+/// connection end.
+#[test]
+fn runtime_drop_ends_a_write_behind_send_in_flight() {
+    const TOTAL: usize = 256 * 1024;
+    within(
+        Duration::from_secs(60),
+        "runtime drop with write_behind",
+        || {
+            for (name, builder) in builders() {
+                let rt = builder.recv_buffers(4, 256).build().unwrap();
+                let (mut client, server) = pair(4096);
+                socket2::SockRef::from(&client)
+                    .set_recv_buffer_size(4096)
+                    .unwrap();
+                let mut reader = client.try_clone().unwrap();
+                let writer = std::thread::spawn(move || client.write_all(&pattern(TOTAL)).unwrap());
+                let _held = rt.block_on(async move {
+                    echo_until_stalled(&server, TOTAL, name).await;
+                    uringo::spawn(async move {
+                        std::future::pending::<()>().await;
+                        drop(server);
+                    })
+                });
+                writer.join().unwrap();
+                let start = std::time::Instant::now();
+                drop(rt);
+                let took = start.elapsed();
+                assert!(took < Duration::from_secs(2), "{name}: drop took {took:?}");
+                // Bounds the read only: the socket is closed by now.
+                reader
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                let mut got = Vec::new();
+                match reader.read_to_end(&mut got) {
+                    Ok(_) => {}
+                    Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{name}"),
+                }
+            }
+        },
+    );
 }
 
 /// Whether the builder named `name` hands out provided ring buffers (the

@@ -154,12 +154,18 @@ impl Driver {
         (current && self.ops.contains(key)).then_some(key)
     }
 
-    /// Resubmits the rest of the write-behind sends a short send left.
+    /// Resubmits the rest of the write-behind sends a short send left; at
+    /// shutdown (`cancel_all`) ends them instead, as cancelled.
     pub(super) fn resend_behind(&mut self) {
         while let Some(key) = self.reaped.resend.pop() {
             let (Some(Slot::Behind(send)), Some(bufs)) = (self.ops.get(key), &self.bufs) else {
                 continue;
             };
+            if self.closing {
+                bufs.recycle(send.bid);
+                self.ops.remove(key);
+                continue;
+            }
             let sqe = match &self.fixed {
                 Some(fixed) => fixed.building(|| send.sqe(bufs)),
                 None => send.sqe(bufs),
