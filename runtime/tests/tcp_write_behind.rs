@@ -199,12 +199,13 @@ fn runtime_drop_ends_a_write_behind_send_in_flight() {
                     .unwrap();
                 let mut reader = client.try_clone().unwrap();
                 let writer = std::thread::spawn(move || client.write_all(&pattern(TOTAL)).unwrap());
-                let _held = rt.block_on(async move {
+                rt.block_on(async move {
                     echo_until_stalled(&server, TOTAL, name).await;
-                    uringo::spawn(async move {
+                    // Detached: the task (and the stream) live until the runtime drops.
+                    drop(uringo::spawn(async move {
                         std::future::pending::<()>().await;
                         drop(server);
-                    })
+                    }));
                 });
                 writer.join().unwrap();
                 let start = std::time::Instant::now();
