@@ -256,7 +256,9 @@ impl Conn {
         std::task::ready!(coop_proceed(cx));
         let mut state = self.recv.take();
         let polled = self.poll_recv_state(&mut state, cx);
-        self.recv.set(state);
+        let idle = self.recv.replace(state);
+        debug_assert!(matches!(idle, RecvState::Idle));
+        std::mem::forget(idle); // what `take` left: nothing to drop
         polled
     }
 

@@ -122,8 +122,10 @@ impl Future for WriteBehind<'_> {
             }
             Ok(None) => Poll::Ready(Ok(())),
             Ok(Some(buf)) => {
-                self.0 = State::Sending(conn.write_all(buf));
-                self.poll(cx)
+                let mut write = conn.write_all(buf);
+                let polled = Pin::new(&mut write).poll(cx).map(|(result, _)| result);
+                self.0 = State::Sending(write);
+                polled
             }
         }
     }
