@@ -123,12 +123,7 @@ fn a_failed_write_behind_send_is_returned_by_the_next_send() {
 fn close_waits_for_a_write_behind_send_in_flight() {
     const TOTAL: usize = 256 * 1024;
     on_each_small_ring("close after write_behind", |name| async move {
-        let (mut client, server) = pair(4096);
-        socket2::SockRef::from(&client)
-            .set_recv_buffer_size(4096)
-            .unwrap();
-        let mut reader = client.try_clone().unwrap();
-        let writer = std::thread::spawn(move || client.write_all(&pattern(TOTAL)).unwrap());
+        let (mut reader, writer, server) = unread_pair(TOTAL);
         let sent = echo_until_stalled(&server, TOTAL, name).await;
         let mut close = Box::pin(server.close());
         let first = poll_once(&mut close).await;
@@ -152,6 +147,19 @@ fn close_waits_for_a_write_behind_send_in_flight() {
             assert!(got.len() >= sent, "{name}");
         }
     });
+}
+
+/// A pair whose client sends `total` bytes (from a thread) and reads
+/// nothing until the test reads from the returned clone; both its receive
+/// and the server's send buffer are small, so the server's sends stall.
+fn unread_pair(total: usize) -> (std::net::TcpStream, std::thread::JoinHandle<()>, TcpStream) {
+    let (mut client, server) = pair(4096);
+    socket2::SockRef::from(&client)
+        .set_recv_buffer_size(4096)
+        .unwrap();
+    let reader = client.try_clone().unwrap();
+    let writer = std::thread::spawn(move || client.write_all(&pattern(total)).unwrap());
+    (reader, writer, server)
 }
 
 /// Receives `total` bytes, sending each buffer back with `write_behind`
@@ -193,12 +201,7 @@ fn runtime_drop_ends_a_write_behind_send_in_flight() {
         || {
             for (name, builder) in builders() {
                 let rt = builder.recv_buffers(4, 256).build().unwrap();
-                let (mut client, server) = pair(4096);
-                socket2::SockRef::from(&client)
-                    .set_recv_buffer_size(4096)
-                    .unwrap();
-                let mut reader = client.try_clone().unwrap();
-                let writer = std::thread::spawn(move || client.write_all(&pattern(TOTAL)).unwrap());
+                let (mut reader, writer, server) = unread_pair(TOTAL);
                 rt.block_on(async move {
                     echo_until_stalled(&server, TOTAL, name).await;
                     // Detached: the task (and the stream) live until the runtime drops.
