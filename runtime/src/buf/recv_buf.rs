@@ -61,6 +61,24 @@ impl RecvBuf {
         }
     }
 
+    /// Hands buffer `bid` of `pool` over to the caller without recycling it:
+    /// (bid, start, end) of the bytes in it. `Err(self)` if the bytes are
+    /// not in `pool`. The caller must recycle `bid` once done with it.
+    pub(crate) fn into_pool_parts(mut self, pool: &Rc<BufPool>) -> Result<(u16, u32, u32), Self> {
+        match &self.inner {
+            Inner::Ring { ring, .. } if Rc::ptr_eq(ring, pool) => {}
+            _ => return Err(self),
+        }
+        // An empty Vec: nothing allocated, and this RecvBuf's drop recycles nothing.
+        let Inner::Ring { data, len, bid, .. } =
+            std::mem::replace(&mut self.inner, Inner::Heap(Vec::new()))
+        else {
+            unreachable!("matched above");
+        };
+        let start = data.as_ptr() as usize - pool.buf_ptr(bid) as usize;
+        Ok((bid, start as u32, (start + len) as u32))
+    }
+
     /// Whether these bytes sit in a buffer of the core's pool.
     pub fn is_provided(&self) -> bool {
         matches!(self.inner, Inner::Ring { .. })

@@ -67,7 +67,9 @@ pub(crate) use buf_pool::BufPool;
 pub(crate) use cpu_clock::thread_cpu_ns;
 pub(crate) use cqe::{Cqe, Release};
 pub use features::Features;
-pub(crate) use uring::{defer_fixed_close, index_for_sqe, write_eventfd, Registered, Wanted};
+pub(crate) use uring::{
+    defer_fixed_close, index_for_sqe, write_eventfd, Registered, Wanted, NO_SEND,
+};
 
 /// Which I/O backend the cores run on (see [`Builder::backend`](crate::Builder::backend)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -364,6 +366,36 @@ impl Driver {
                 None
             }
             _ => Some(resources),
+        }
+    }
+
+    /// Starts a write-behind send of `buf` on `fd` (io_uring, a buffer of
+    /// the provided ring): the driver ends it itself, see
+    /// `uring/behind.rs`. Its user_data, or `Err(buf)` to send it otherwise.
+    pub(crate) fn start_behind(
+        &mut self,
+        fd: &crate::net::SharedFd,
+        buf: crate::buf::RecvBuf,
+    ) -> Result<u64, crate::buf::RecvBuf> {
+        match self {
+            Driver::Uring(d) => d.start_behind(fd, buf),
+            Driver::Epoll(_) => Err(buf),
+        }
+    }
+
+    /// Whether write-behind send `user_data` has ended (its failure, if
+    /// any); while it runs, `cx` is woken at its end.
+    pub(crate) fn poll_behind(&mut self, user_data: u64, cx: &Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Driver::Uring(d) => d.poll_behind(user_data, cx),
+            Driver::Epoll(_) => Poll::Ready(Ok(())),
+        }
+    }
+
+    /// The stream of write-behind send `user_data` is gone.
+    pub(crate) fn detach_behind(&mut self, user_data: u64) {
+        if let Driver::Uring(d) = self {
+            d.detach_behind(user_data);
         }
     }
 

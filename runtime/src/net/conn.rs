@@ -3,7 +3,7 @@
 //! vectored writes, and the multishot `recv` into the core's buffer pool.
 //! The public types add what differs (how to connect, addresses, options).
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::Shutdown;
@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 use socket2::SockRef;
 
 use super::write_all::{advance, WriteAll};
+use super::write_behind::{SendBehind, WriteBehind};
 use super::SharedFd;
 use crate::buf::{IoBuf, IoBufMut, RecvBuf};
 use crate::op::{coop_proceed, Multi, Op, Recv, RecvMulti, Send, SendMsg};
@@ -56,6 +57,20 @@ macro_rules! stream_io_methods {
         /// Writes all of `buf`; the output is the result and `buf`.
         pub fn write_all<B: $crate::buf::IoBuf>(&self, buf: B) -> $crate::net::WriteAll<'_, B> {
             self.conn.write_all(buf)
+        }
+
+        /// Sends all of `buf`, a buffer [`recv`](Self::recv) returned, without
+        /// waiting for the send to finish: once the stream's previous
+        /// `write_behind` send has ended (sends stay in order), this one is
+        /// started and the future is ready. On io_uring the driver completes
+        /// the send (a short one from where it stopped) and gives the buffer
+        /// back to the ring; a failure is returned by the stream's next
+        /// write, `write_all` or `write_behind` (receiving goes on as it
+        /// would). `close` waits for the send; `shutdown` does not (a
+        /// send still in flight then fails). Elsewhere (epoll, or a buffer
+        /// not in the ring) it is `write_all`.
+        pub fn write_behind(&self, buf: $crate::buf::RecvBuf) -> $crate::net::WriteBehind<'_> {
+            self.conn.write_behind(buf)
         }
 
         /// Writes all bytes of `bufs`, in order, without copying them into
@@ -118,7 +133,10 @@ pub(crate) use stream_io_methods;
 
 pub(crate) struct Conn {
     fd: SharedFd,
-    recv: RefCell<RecvState>,
+    /// Taken out while `poll_recv` runs (a `Cell`, not a `RefCell`: no
+    /// borrow flag, so the stream has room for the write-behind word).
+    recv: Cell<RecvState>,
+    behind: SendBehind,
 }
 
 /// The receive side of a stream: the multishot recv into the core's pool,
@@ -142,12 +160,18 @@ impl Conn {
         fd.register_fixed();
         Conn {
             fd,
-            recv: RefCell::default(),
+            recv: Cell::default(),
+            behind: SendBehind::default(),
         }
     }
 
     pub(crate) fn fd(&self) -> &SharedFd {
         &self.fd
+    }
+
+    /// The stream's write-behind send in flight, if any.
+    pub(crate) fn behind(&self) -> &SendBehind {
+        &self.behind
     }
 
     pub(crate) fn sock(&self) -> SockRef<'_> {
@@ -187,11 +211,18 @@ impl Conn {
     }
 
     pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> (io::Result<usize>, B) {
+        if let Err(e) = self.behind.ended().await {
+            return (Err(e), buf);
+        }
         Op::submit(Send::new(self.fd.clone(), buf, 0)).await
     }
 
     pub(crate) fn write_all<B: IoBuf>(&self, buf: B) -> WriteAll<'_, B> {
-        WriteAll::new(&self.fd, buf)
+        WriteAll::new(self, buf)
+    }
+
+    pub(crate) fn write_behind(&self, buf: RecvBuf) -> WriteBehind<'_> {
+        WriteBehind::new(self, buf)
     }
 
     /// Writes all bytes of `bufs`, in order, with as few sendmsg calls as
@@ -200,6 +231,9 @@ impl Conn {
         &self,
         bufs: Vec<B>,
     ) -> (io::Result<()>, Vec<B>) {
+        if let Err(e) = self.behind.ended().await {
+            return (Err(e), bufs);
+        }
         let total: usize = bufs.iter().map(IoBuf::bytes_init).sum();
         let mut bufs = bufs;
         let mut offset = 0;
@@ -220,7 +254,19 @@ impl Conn {
 
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<io::Result<Option<RecvBuf>>> {
         std::task::ready!(coop_proceed(cx));
-        let mut state = self.recv.borrow_mut();
+        let mut state = self.recv.take();
+        let polled = self.poll_recv_state(&mut state, cx);
+        let idle = self.recv.replace(state);
+        debug_assert!(matches!(idle, RecvState::Idle));
+        std::mem::forget(idle); // what `take` left: nothing to drop
+        polled
+    }
+
+    fn poll_recv_state(
+        &self,
+        state: &mut RecvState,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<Option<RecvBuf>>> {
         if matches!(*state, RecvState::Idle) {
             let (pool, buf_size) = crate::current::driver(|d| (d.recv_pool(), d.recv_buf_size()));
             *state = match pool {
@@ -255,11 +301,12 @@ impl Conn {
         self.sock().shutdown(how)
     }
 
-    /// Closes the socket once every op using it has finished.
+    /// Closes the socket once every op using it has finished (a
+    /// write-behind send included; its failure, if any, is not reported).
     /// The receive op is cancelled at once; the future holds the fd only.
     pub(crate) fn close(self) -> impl Future<Output = io::Result<()>> {
-        let Conn { fd, recv } = self;
-        drop(recv);
+        let Conn { fd, recv, behind } = self;
+        drop((recv, behind));
         fd.close()
     }
 }
@@ -273,7 +320,8 @@ impl std::fmt::Debug for Conn {
 #[cfg(test)]
 mod tests {
     /// Every connection holds a `Conn`, idle or not (README "Memory"): 88 bytes before the
-    /// single-shot recv was boxed and end of stream folded into the receive state.
+    /// single-shot recv was boxed and end of stream folded into the receive state; the
+    /// write-behind word took the place of the receive state's `RefCell` flag.
     #[test]
     fn conn_stays_small() {
         let size = std::mem::size_of::<super::Conn>();

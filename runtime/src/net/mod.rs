@@ -20,6 +20,7 @@ mod stream;
 mod udp;
 pub mod unix;
 mod write_all;
+mod write_behind;
 
 pub use acceptor::Incoming;
 pub use listener::TcpListener;
@@ -31,3 +32,4 @@ pub use stream::TcpStream;
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 pub use write_all::WriteAll;
+pub use write_behind::WriteBehind;

@@ -12,7 +12,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::SharedFd;
+use super::conn::Conn;
 use crate::buf::IoBuf;
 use crate::op::{Op, Send};
 
@@ -22,7 +22,7 @@ use crate::op::{Op, Send};
 /// much was written by then is unknown, as with any cancelled write.
 #[must_use = "futures do nothing unless polled"]
 pub struct WriteAll<'a, B: IoBuf> {
-    fd: &'a SharedFd,
+    conn: &'a Conn,
     /// Bytes of the buffer already written.
     offset: usize,
     state: State<B>,
@@ -35,9 +35,9 @@ enum State<B: IoBuf> {
 }
 
 impl<'a, B: IoBuf> WriteAll<'a, B> {
-    pub(crate) fn new(fd: &'a SharedFd, buf: B) -> WriteAll<'a, B> {
+    pub(crate) fn new(conn: &'a Conn, buf: B) -> WriteAll<'a, B> {
         WriteAll {
-            fd,
+            conn,
             offset: 0,
             state: State::Between(Some(buf)),
         }
@@ -56,11 +56,16 @@ impl<B: IoBuf> Future for WriteAll<'_, B> {
         loop {
             match &mut this.state {
                 State::Between(buf) => {
+                    // After the stream's write-behind send, if one is in flight.
+                    let ended = std::task::ready!(this.conn.behind().poll_ended(cx));
                     let buf = buf.take().expect("WriteAll polled after completion");
+                    if let Err(e) = ended {
+                        return Poll::Ready((Err(e), buf));
+                    }
                     if this.offset >= buf.bytes_init() {
                         return Poll::Ready((Ok(()), buf));
                     }
-                    let send = Send::new(this.fd.clone(), buf, this.offset);
+                    let send = Send::new(this.conn.fd().clone(), buf, this.offset);
                     this.state = State::Sending(Op::submit(send));
                 }
                 State::Sending(op) => {

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use uringo::net::TcpStream;
 
 /// Echoes until the peer closes, resets, or the server shuts down. On shutdown the echo in
-/// progress completes, then the connection closes.
+/// progress completes (`close` waits for its send), then the connection closes.
 ///
 /// An idle connection is this future (in its task) and little else, so it is written to stay
 /// small: an `async` block over the arguments (an `async fn` would keep them twice), the
 /// shutdown watch passed in (made here, it would sit beside its latch), a receive polled in
-/// place, and the runtime's flat `WriteAll`.
+/// place, and the runtime's flat `WriteBehind`.
 /// `serve_future_stays_small` holds it there.
 #[allow(clippy::manual_async_fn)]
 pub fn serve(
@@ -29,9 +29,10 @@ pub fn serve(
         loop {
             let recv = poll_fn(|cx| stream.poll_recv(cx));
             let len;
-            // The buffer goes to the kernel and back to its ring once the write completes. It is
-            // bound inside the block only, so the future keeps no second place for it.
-            let (result, _buf) = {
+            // The buffer goes to the kernel and back to its ring once the send completes, which
+            // the driver sees to: this task is not woken for it (`write_behind`). It is bound
+            // inside the block only, so the future keeps no second place for it.
+            let sent = {
                 let buf = match watch.unless_triggered(recv).await {
                     None => break,
                     Some(Ok(Some(buf))) => buf,
@@ -42,11 +43,11 @@ pub fn serve(
                     }
                 };
                 len = buf.len();
-                stream.write_all(buf)
+                stream.write_behind(buf)
             }
             .await;
-            if let Err(e) = result {
-                tracing::debug!("send: {e}");
+            if let Err(e) = sent {
+                tracing::debug!("send: {e}"); // this echo's, or the previous one's
                 break;
             }
             counters.echoed(len);

@@ -5,6 +5,7 @@
 //! A few reserved user_data values (above any key) mark the driver's own
 //! requests.
 
+mod behind;
 mod buf_ring;
 mod fixed;
 mod probe;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use io_uring::{opcode, squeue, types, IoUring};
 use slab::Slab;
 
+pub(crate) use behind::NO_SEND;
 pub(crate) use buf_ring::KernelRing;
 use fixed::FixedFiles;
 pub(crate) use fixed::{defer_close as defer_fixed_close, index_for_sqe, Registered};
@@ -210,7 +212,12 @@ impl Driver {
 
     /// Submits a one-shot or multishot op; returns its slot key.
     pub(crate) fn submit(&mut self, sqe: squeue::Entry) -> usize {
-        let key = self.ops.insert(Slot::Waiting(None));
+        self.submit_slot(Slot::Waiting(None), sqe)
+    }
+
+    /// Submits `sqe` as the op of a new slot holding `slot`; returns its key.
+    fn submit_slot(&mut self, slot: Slot, sqe: squeue::Entry) -> usize {
+        let key = self.ops.insert(slot);
         if self.tags.len() <= key {
             self.tags.resize(key + 1, 0);
         }
@@ -229,7 +236,7 @@ impl Driver {
                 set_waker(waker, cx);
                 return Poll::Pending;
             }
-            _ => unreachable!("one-shot op in a multishot or orphaned slot"),
+            _ => unreachable!("one-shot op in a multishot, orphaned or write-behind slot"),
         };
         // A Done slot holds a Copy CQE only: nothing to drop.
         std::mem::forget(self.ops.remove(key));
@@ -272,7 +279,9 @@ impl Driver {
                 set_waker(waker, cx);
                 Poll::Pending
             }
-            Slot::Orphaned(_) => unreachable!("polled an orphaned op"),
+            Slot::Orphaned(_) | Slot::Behind(_) => {
+                unreachable!("polled an orphaned or write-behind op")
+            }
         }
     }
 
@@ -301,7 +310,9 @@ impl Driver {
                 self.ops[key] = Slot::Orphaned(resources);
                 self.cancel(key);
             }
-            Slot::Orphaned(_) => unreachable!("op orphaned twice"),
+            Slot::Orphaned(_) | Slot::Behind(_) => {
+                unreachable!("op orphaned twice, or write-behind")
+            }
         }
     }
 
@@ -321,6 +332,9 @@ impl Driver {
         self.closing = true;
         let keys: Vec<usize> = self.ops.iter().map(|(k, _)| k).collect();
         for key in keys {
+            if let Some(Slot::Behind(send)) = self.ops.get_mut(key) {
+                send.detach(); // its stream may outlive the driver's drain
+            }
             // A cancel pushed into a full SQ submits and reaps first, which
             // may have freed this slot already (its op completed): skip it.
             // No op is submitted meanwhile, so a freed key is never reused.
@@ -333,6 +347,7 @@ impl Driver {
                             ..
                         }
                         | Slot::Orphaned(_)
+                        | Slot::Behind(_)
                 )
             ) {
                 self.cancel(key);
@@ -477,7 +492,10 @@ impl Driver {
                     flags: entry.flags(),
                 };
                 match entry.user_data() {
-                    ud if ud & MSG_SENT == 0 => self.reaped.op(&mut self.ops, &self.tags, ud, cqe),
+                    ud if ud & MSG_SENT == 0 => {
+                        let bufs = self.bufs.as_deref();
+                        self.reaped.op(&mut self.ops, &self.tags, bufs, ud, cqe);
+                    }
                     ud => reserved.push((ud, cqe)),
                 }
             }
@@ -489,6 +507,7 @@ impl Driver {
         }
         self.reserved = reserved;
         self.cancel_throttled();
+        self.resend_behind();
     }
 
     /// Cancels the multishot ops whose streams hold too many buffers. Their

@@ -22,7 +22,8 @@ use std::task::Waker;
 
 use slab::Slab;
 
-use crate::driver::{Cqe, Release};
+use super::behind::{self, Behind};
+use crate::driver::{BufPool, Cqe, Release};
 
 /// Provided buffers a multishot stream may hold unread before its op is
 /// cancelled (and re-armed once the stream has drained them): bounds what
@@ -36,13 +37,22 @@ pub(crate) struct Reaped {
     pub(crate) woken: Vec<Waker>,
     /// Multishot ops to cancel (see `MULTISHOT_BACKLOG`).
     pub(crate) throttled: Vec<usize>,
+    /// Write-behind sends to resubmit from where a short send stopped.
+    pub(crate) resend: Vec<usize>,
 }
 
 impl Reaped {
     /// Records the CQE of an op: `user_data` is `tag << 32 | key`; a CQE
     /// whose tag is not the slot's (a late one for a freed, reused slot)
     /// is dropped.
-    pub(crate) fn op(&mut self, ops: &mut Slab<Slot>, tags: &[u32], user_data: u64, cqe: Cqe) {
+    pub(crate) fn op(
+        &mut self,
+        ops: &mut Slab<Slot>,
+        tags: &[u32],
+        bufs: Option<&BufPool>,
+        user_data: u64,
+        cqe: Cqe,
+    ) {
         let key = (user_data & 0xffff_ffff) as usize;
         if tags.get(key).map(|&t| u64::from(t)) != Some(user_data >> 32) {
             return;
@@ -50,6 +60,12 @@ impl Reaped {
         let Some(slot) = ops.get_mut(key) else {
             return;
         };
+        if let Slot::Behind(_) = slot {
+            if let Some(waker) = behind::complete(ops, key, cqe, bufs, &mut self.resend) {
+                self.woken.push(waker);
+            }
+            return;
+        }
         let (waker, free) = slot.complete(cqe);
         if slot.should_throttle(MULTISHOT_BACKLOG) {
             self.throttled.push(key);
@@ -74,6 +90,8 @@ pub(crate) enum Slot {
         throttled: bool,
     },
     Orphaned(Box<dyn Release>),
+    /// A write-behind send (`behind.rs`): ended by the driver itself.
+    Behind(Behind),
 }
 
 impl Slot {
@@ -114,6 +132,7 @@ impl Slot {
                 (None, !cqe.more())
             }
             Slot::Done(_) => (None, false),
+            Slot::Behind(_) => unreachable!("write-behind CQEs are handled by `behind`"),
         }
     }
 
