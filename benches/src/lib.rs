@@ -8,6 +8,7 @@
 //! process control, loadgen's JSON summary and the median/table helpers.
 
 pub mod charts;
+pub mod component;
 #[cfg(feature = "http")]
 pub mod http_app;
 pub mod irc;

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use uringo_benches::component;
 use uringo_benches::irc::{IrcKind, IrcServer};
 use uringo_loadgen::cli::ChatArgs;
 
@@ -13,14 +14,7 @@ fn installed(program: &str) -> bool {
     let on_path = std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()));
     let found = on_path || Path::new("/usr/sbin").join(program).is_file();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`{program}` is not installed and CI is set: .ci/packages lists it"
-        );
-        println!("SKIPPED: `{program}` is not installed (apt-get install {program})");
-    }
-    found
+    component::required(found, program, program)
 }
 
 fn every_delivery_verified(kind: IrcKind) {

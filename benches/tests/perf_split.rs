@@ -5,18 +5,12 @@
 use std::process::{Child, Command};
 use std::time::Duration;
 
+use uringo_benches::component;
 use uringo_benches::perf_split::{Sampler, Samples};
 
 fn perf_installed() -> bool {
     let found = Command::new("perf").arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`perf` is not installed and CI is set: .ci/packages lists linux-perf"
-        );
-        println!("SKIPPED: `perf` is not installed (apt-get install linux-perf)");
-    }
-    found
+    component::required(found, "perf", "linux-perf")
 }
 
 /// Samples `child` for a fixed window (the measurement itself, not a wait for an event).
